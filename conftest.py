@@ -1,0 +1,68 @@
+"""Fixtures shared by every app's tests, and the rule for tests that need outside services:
+they skip on a developer machine without the service, and fail when CI is set."""
+
+import os
+import shutil
+
+import pytest
+from rest_framework.test import APIClient
+
+from opscenter.core import roles
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def require_service(available: bool, what: str) -> None:
+    """Skip without the service on a developer machine; fail in CI, where it must be there."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is required in CI but is not available", pytrace=False)
+    pytest.skip(f"{what} is not available on this machine")
+
+
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
+    """Browser tests need Debian's Chromium; check once and mark them to skip or fail."""
+    for item in items:
+        if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
+            item.add_marker(pytest.mark.usefixtures("_chromium_missing"))
+
+
+@pytest.fixture
+def _chromium_missing() -> None:
+    require_service(False, f"Chromium ({CHROMIUM})")
+
+
+@pytest.fixture
+def make_user(db):  # noqa: ANN001, ANN201
+    """make_user(role, …, **fields): a user holding the given roles."""
+    from opscenter.core.tests.factories import UserFactory
+
+    def make(*role_names: str, **fields):  # noqa: ANN003, ANN202
+        return UserFactory(roles=list(role_names), **fields)
+
+    return make
+
+
+@pytest.fixture
+def supervisor(make_user):  # noqa: ANN001, ANN201
+    return make_user(roles.SUPERVISOR, username="sup", is_staff=True)
+
+
+@pytest.fixture
+def api(db) -> APIClient:  # noqa: ANN001
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(db):  # noqa: ANN001, ANN201
+    """api_as(user): an API client authenticated as the user with a real token."""
+    from rest_framework.authtoken.models import Token
+
+    def client_for(user) -> APIClient:  # noqa: ANN001
+        client = APIClient()
+        token, _created = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return client_for

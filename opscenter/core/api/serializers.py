@@ -1,0 +1,120 @@
+"""Serializers of the kernel's resources and of the ticket timeline."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from opscenter.core.models import ConfigurationItem, Department, Notification, Service, Team, User
+from opscenter.core.roles import user_roles
+from opscenter.core.selectors import TimelineEntry
+
+
+class UserRefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+    roles = serializers.SerializerMethodField()
+    teams = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    department = serializers.SlugRelatedField(read_only=True, slug_field="code")
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "email", "department", "teams", "roles"]
+
+    def get_roles(self, obj: User) -> list[str]:
+        return sorted(user_roles(obj))
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "code", "name", "contact_email", "is_active"]
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "code", "name", "kind", "email", "lead", "members", "is_active"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+    roles = serializers.SlugRelatedField(source="groups", many=True, read_only=True, slug_field="name")
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "email", "department", "roles", "is_active"]
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["id", "code", "name", "description", "criticality", "owner_department", "support_team",
+                  "service_hours", "is_active"]
+
+
+class ConfigurationItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConfigurationItem
+        fields = ["id", "name", "ci_type", "asset_tag", "serial_number", "location", "owner_team", "owner",
+                  "status", "services", "description"]
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "event", "subject", "body", "link", "created_at", "read_at"]
+
+
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                help_text=_("Notifications to mark read; all when omitted."))
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    """What every transition accepts; a process app extends it with what a transition requires."""
+
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+class AvailableTransitionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    target = serializers.CharField()
+    allowed = serializers.BooleanField()
+    reason = serializers.CharField()
+
+
+class CommentInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=10000)
+    is_internal = serializers.BooleanField(default=False)
+
+
+class AttachmentInputSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.SerializerMethodField()
+    detail = serializers.SerializerMethodField()
+
+    def get_actor(self, entry: TimelineEntry) -> str | None:
+        return str(entry.actor) if entry.actor else None
+
+    def get_detail(self, entry: TimelineEntry) -> dict:
+        r = entry.record
+        if entry.kind == "transition":
+            return {"transition": r.transition, "from": r.source_state, "to": r.target_state,
+                    "comment": r.comment, "data": r.data}
+        if entry.kind == "change":
+            return {"field": r.field, "old": r.old_value, "new": r.new_value}
+        if entry.kind == "comment":
+            return {"id": r.pk, "body": r.body, "internal": r.is_internal}
+        return {"id": r.pk, "name": r.original_name, "size": r.size, "type": r.mime_type}

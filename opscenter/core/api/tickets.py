@@ -1,0 +1,112 @@
+"""API building blocks every process app's ticket viewset uses: transitions, timeline, comments, files."""
+
+from typing import Any, ClassVar
+
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from opscenter.core.api.serializers import (
+    AttachmentInputSerializer,
+    AvailableTransitionSerializer,
+    CommentInputSerializer,
+    TimelineEntrySerializer,
+    TransitionInputSerializer,
+)
+from opscenter.core.selectors import can_see_internal_notes, ticket_attachments, ticket_timeline
+from opscenter.core.services import attachment_add, check_transition, comment_add, perform_transition
+from opscenter.core.workflow import available_transitions
+
+
+class AvailableTransitionsField(serializers.SerializerMethodField):
+    """`available_transitions`: names of the transitions the requesting user may take now."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "Transitions the requesting user may take now.")
+        super().__init__(**kwargs)
+
+    def to_representation(self, instance: Any) -> list[str]:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return [t.name for t in available_transitions(instance, user) if t.allowed] if user else []
+
+
+class TicketViewSetMixin:
+    """Adds `transitions/<name>/`, `available-transitions`, `timeline`, `comments`, `attachments`.
+
+    Set `transition_serializers` to the input serializer of each transition that needs data;
+    the validated data (less `comment`) becomes the transition's keyword arguments.
+    """
+
+    transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {}
+
+    def transition_input(self, name: str, request: Request) -> tuple[dict[str, Any], str]:
+        serializer_class = self.transition_serializers.get(name, TransitionInputSerializer)
+        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        return data, data.pop("comment", "")
+
+    @extend_schema(
+        request=TransitionInputSerializer,
+        parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
+        summary="Perform a transition",
+    )
+    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<transition>[A-Za-z0-9_]+)")
+    def transition(self, request: Request, pk: str | None = None, transition: str = "") -> Response:
+        obj = self.get_object()
+        check_transition(obj, transition, user=request.user)
+        data, comment = self.transition_input(transition, request)
+        obj = perform_transition(obj, transition, user=request.user, comment=comment, data=data)
+        obj = self.get_queryset().get(pk=obj.pk)
+        return Response(self.get_serializer(obj).data)
+
+    @extend_schema(responses=AvailableTransitionSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="available-transitions")
+    def available_transitions(self, request: Request, pk: str | None = None) -> Response:
+        obj = self.get_object()
+        return Response(AvailableTransitionSerializer(available_transitions(obj, request.user), many=True).data)
+
+    @extend_schema(responses=TimelineEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def timeline(self, request: Request, pk: str | None = None) -> Response:
+        obj = self.get_object()
+        return Response(TimelineEntrySerializer(ticket_timeline(obj, user=request.user), many=True).data)
+
+    @extend_schema(request=CommentInputSerializer, responses=TimelineEntrySerializer)
+    @action(detail=True, methods=["post"])
+    def comments(self, request: Request, pk: str | None = None) -> Response:
+        obj = self.get_object()
+        serializer = CommentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        internal = serializer.validated_data["is_internal"] and can_see_internal_notes(request.user)
+        comment = comment_add(obj, user=request.user, body=serializer.validated_data["body"],
+                              is_internal=internal)
+        return Response({"id": comment.pk, "body": comment.body, "internal": comment.is_internal},
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": AttachmentInputSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def attachments(self, request: Request, pk: str | None = None) -> Response:
+        obj = self.get_object()
+        if request.method == "POST":
+            serializer = AttachmentInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            attachment = attachment_add(obj, user=request.user, upload=serializer.validated_data["file"])
+            return Response({"id": attachment.pk, "name": attachment.original_name, "size": attachment.size},
+                            status=status.HTTP_201_CREATED)
+        return Response([{"id": a.pk, "name": a.original_name, "size": a.size, "type": a.mime_type,
+                          "uploaded_by": str(a.uploaded_by), "at": a.created_at}
+                         for a in ticket_attachments(obj)])
+
+    @extend_schema(parameters=[OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
+                   responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>[0-9]+)")
+    def attachment_download(self, request: Request, pk: str | None = None, attachment_id: str = "") -> FileResponse:
+        obj = self.get_object()
+        attachment = get_object_or_404(ticket_attachments(obj), pk=attachment_id)
+        return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)

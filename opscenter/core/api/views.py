@@ -1,0 +1,91 @@
+"""API endpoints of the kernel: who am I, organisation, services, CIs, my notifications."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from opscenter.core import outbox
+from opscenter.core.api.permissions import RoleModelPermissions
+from opscenter.core.api.serializers import (
+    ConfigurationItemSerializer,
+    DepartmentSerializer,
+    MarkReadSerializer,
+    MeSerializer,
+    NotificationSerializer,
+    ServiceSerializer,
+    TeamSerializer,
+    UserSerializer,
+)
+from opscenter.core.models import Department, Team, User
+from opscenter.core.selectors import configuration_item_list, service_list
+
+
+class MeViewSet(viewsets.ViewSet):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MeSerializer)
+    def list(self, request: Request) -> Response:
+        user = User.objects.prefetch_related("teams").select_related("department").get(pk=request.user.pk)
+        return Response(MeSerializer(user).data)
+
+
+class DepartmentViewSet(viewsets.ModelViewSet):
+    queryset = Department.objects.all()
+    serializer_class = DepartmentSerializer
+    permission_classes = [RoleModelPermissions]
+    search_fields = ["code", "name"]
+    filterset_fields = ["is_active"]
+
+
+class TeamViewSet(viewsets.ModelViewSet):
+    queryset = Team.objects.prefetch_related("members")
+    serializer_class = TeamSerializer
+    permission_classes = [RoleModelPermissions]
+    search_fields = ["code", "name"]
+    filterset_fields = ["kind", "is_active"]
+
+
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = User.objects.prefetch_related("groups")
+    serializer_class = UserSerializer
+    permission_classes = [RoleModelPermissions]
+    search_fields = ["username", "first_name", "last_name", "display_name", "email"]
+    filterset_fields = ["department", "is_active"]
+
+
+class ServiceViewSet(viewsets.ModelViewSet):
+    queryset = service_list()
+    serializer_class = ServiceSerializer
+    permission_classes = [RoleModelPermissions]
+    search_fields = ["code", "name"]
+    filterset_fields = ["criticality", "owner_department", "support_team", "is_active"]
+
+
+class ConfigurationItemViewSet(viewsets.ModelViewSet):
+    queryset = configuration_item_list()
+    serializer_class = ConfigurationItemSerializer
+    permission_classes = [RoleModelPermissions]
+    search_fields = ["name", "asset_tag", "serial_number", "location"]
+    filterset_fields = ["ci_type", "status", "owner_team", "services"]
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The signed-in user's delivered in-app notifications."""
+
+    serializer_class = NotificationSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields = ["event"]
+
+    def get_queryset(self):
+        return outbox.inbox(self.request.user)
+
+    @extend_schema(request=MarkReadSerializer, responses={200: None})
+    @action(detail=False, methods=["post"])
+    def read(self, request: Request) -> Response:
+        serializer = MarkReadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        count = outbox.mark_read(request.user, serializer.validated_data.get("ids"))
+        return Response({"marked": count, "unread": outbox.unread_count(request.user)})

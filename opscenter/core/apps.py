@@ -1,0 +1,15 @@
+"""App configuration of the kernel."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "opscenter.core"
+    label = "core"
+    verbose_name = _("Organisation and configuration")
+
+    def ready(self) -> None:
+        from opscenter.core import panels
+
+        panels.register()

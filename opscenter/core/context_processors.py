@@ -1,0 +1,21 @@
+"""Template context every page needs: the navigation for the user's roles and the unread count."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from opscenter.core import outbox
+from opscenter.core.navigation import nav_for
+from opscenter.core.roles import ROLE_LABELS, user_roles
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav_items": SimpleLazyObject(lambda: nav_for(user)),
+        "unread_notifications": SimpleLazyObject(lambda: outbox.unread_count(user)),
+        "role_labels": SimpleLazyObject(lambda: [ROLE_LABELS[r] for r in sorted(user_roles(user)) if r in ROLE_LABELS]),
+    }

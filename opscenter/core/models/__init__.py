@@ -1,0 +1,33 @@
+"""Kernel models: organisation, service catalogue and CMDB, workflow records, notifications."""
+
+from opscenter.core.models.catalog import ConfigurationItem, Service
+from opscenter.core.models.notifications import Notification, WebhookEndpoint
+from opscenter.core.models.organisation import Department, Team, User
+from opscenter.core.models.workflow import (
+    AppendOnlyModel,
+    Attachment,
+    Comment,
+    FieldChange,
+    Ticket,
+    TicketQuerySet,
+    TicketSequence,
+    TransitionLog,
+)
+
+__all__ = [
+    "AppendOnlyModel",
+    "Attachment",
+    "Comment",
+    "ConfigurationItem",
+    "Department",
+    "FieldChange",
+    "Notification",
+    "Service",
+    "Team",
+    "Ticket",
+    "TicketQuerySet",
+    "TicketSequence",
+    "TransitionLog",
+    "User",
+    "WebhookEndpoint",
+]

@@ -1,0 +1,206 @@
+"""The workflow kernel's records: the ticket base, its numbering, and its append-only timeline."""
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete an audit record."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk update and delete are refused: audit records are append-only."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} records are append-only")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} records are append-only")
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is written once and never changed or deleted through the application."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} records are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} records are append-only")
+
+
+class TicketSequence(models.Model):
+    """The last number handed out per ticket prefix and year (INC-2026-000123)."""
+
+    prefix = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="ticket_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"
+
+    @classmethod
+    def next_number(cls, prefix: str, year: int) -> str:
+        """Hand out the next human number; the row update serialises concurrent callers."""
+        with transaction.atomic():
+            seq, _created = cls.objects.get_or_create(prefix=prefix, year=year)
+            cls.objects.filter(pk=seq.pk).update(last=F("last") + 1)
+            value = cls.objects.values_list("last", flat=True).get(pk=seq.pk)
+        return f"{prefix}-{year}-{value:06d}"
+
+
+class TicketQuerySet(models.QuerySet):
+    """Ticket querysets know who may see which rows; process apps narrow `visible_to`."""
+
+    def visible_to(self, user) -> "TicketQuerySet":
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.all()
+
+
+class Ticket(ConcurrentTransitionMixin, models.Model):
+    """Abstract base of every process record that moves through a state machine.
+
+    A subclass declares `state = FSMField(..., protected=True)`, its transitions, and
+    NUMBER_PREFIX. It is moved only by opscenter.core.services.perform_transition.
+    """
+
+    NUMBER_PREFIX: ClassVar[str] = "TKT"
+    STATE_FIELD: ClassVar[str] = "state"
+
+    number = models.CharField(_("number"), max_length=24, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.number:
+            self.number = TicketSequence.next_number(self.NUMBER_PREFIX, timezone.localdate(self.created_at).year)
+        super().save(*args, **kwargs)
+
+
+class TimelineRecord(models.Model):
+    """Common columns of everything that appears on a ticket's timeline."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    ticket = GenericForeignKey("content_type", "object_id")
+    created_at = models.DateTimeField(_("time"), default=timezone.now, editable=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "pk"]
+
+
+class TransitionLog(TimelineRecord, AppendOnlyModel):
+    """One performed transition: who moved which ticket from where to where, when, and why."""
+
+    transition = models.CharField(_("transition"), max_length=64)
+    source_state = models.CharField(_("from"), max_length=32)
+    target_state = models.CharField(_("to"), max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta(TimelineRecord.Meta):
+        verbose_name = _("transition log entry")
+        verbose_name_plural = _("transition log")
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"], name="transitionlog_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.transition}: {self.source_state} → {self.target_state}"
+
+
+class FieldChange(TimelineRecord, AppendOnlyModel):
+    """One field of a ticket changed outside a transition (or by it): the old and the new value."""
+
+    field = models.CharField(_("field"), max_length=64)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta(TimelineRecord.Meta):
+        verbose_name = _("field change")
+        verbose_name_plural = _("field changes")
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"], name="fieldchange_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+class Comment(TimelineRecord, AppendOnlyModel):
+    """A note on a ticket; internal notes are hidden from department users."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField(_("comment"))
+    is_internal = models.BooleanField(_("internal note"), default=False)
+
+    class Meta(TimelineRecord.Meta):
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"], name="comment_ticket")]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    """Store under a dated folder with a random name; the original name is kept in the row."""
+    import uuid
+
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(TimelineRecord, AppendOnlyModel):
+    """A file on a ticket, downloaded only by users who may see the ticket."""
+
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size"))
+    mime_type = models.CharField(_("type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta(TimelineRecord.Meta):
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"], name="attachment_ticket")]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,63 @@
+"""What the navigation bar and the role home page show: process apps register items and panels."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from opscenter.core.roles import has_role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    url_name: str
+    roles: tuple[str, ...] = ()  # empty: every signed-in user
+    order: int = 100
+    staff_only: bool = False
+
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A block of the home page: its template gets `panel` and whatever `context(request)` returns."""
+
+    key: str
+    title: Any
+    template: str
+    context: Callable[[HttpRequest], dict[str, Any]]
+    roles: tuple[str, ...] = ()
+    order: int = 100
+    width: str = "col-lg-6"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_nav: list[NavItem] = []
+_panels: list[HomePanel] = []
+
+
+def register_nav(item: NavItem) -> None:
+    if item not in _nav:
+        _nav.append(item)
+
+
+def register_panel(panel: HomePanel) -> None:
+    if all(p.key != panel.key for p in _panels):
+        _panels.append(panel)
+
+
+def _visible(user: Any, roles: tuple[str, ...]) -> bool:
+    return not roles or has_role(user, *roles)
+
+
+def nav_for(user: Any) -> list[NavItem]:
+    return sorted((i for i in _nav if _visible(user, i.roles) and (not i.staff_only or user.is_staff)),
+                  key=lambda i: i.order)
+
+
+def panels_for(user: Any) -> list[HomePanel]:
+    return sorted((p for p in _panels if _visible(user, p.roles)), key=lambda p: p.order)

@@ -1,0 +1,91 @@
+"""The roles of the IT center (DESIGN §3), held as Django groups created by a data migration."""
+
+from django.utils.translation import gettext_lazy as _
+
+SUPERVISOR = "supervisor"
+SYSTEM_ENGINEER = "system_engineer"
+NETWORK_ENGINEER = "network_engineer"
+DESKTOP_ENGINEER = "desktop_engineer"
+DUTY_OFFICER = "duty_officer"
+PROBLEM_MANAGER = "problem_manager"
+CHANGE_APPROVER = "change_approver"
+CAB_MEMBER = "cab_member"
+RELEASE_MANAGER = "release_manager"
+DEPARTMENT_USER = "department_user"
+AUDITOR = "auditor"
+
+ROLE_LABELS = {
+    SUPERVISOR: _("Supervisor"),
+    SYSTEM_ENGINEER: _("System engineer"),
+    NETWORK_ENGINEER: _("Network engineer"),
+    DESKTOP_ENGINEER: _("Desktop engineer"),
+    DUTY_OFFICER: _("Duty officer"),
+    PROBLEM_MANAGER: _("Problem manager"),
+    CHANGE_APPROVER: _("Change approver"),
+    CAB_MEMBER: _("CAB member"),
+    RELEASE_MANAGER: _("Release manager"),
+    DEPARTMENT_USER: _("Department user"),
+    AUDITOR: _("Auditor"),
+}
+ALL_ROLES = tuple(ROLE_LABELS)
+ENGINEERS = (SYSTEM_ENGINEER, NETWORK_ENGINEER, DESKTOP_ENGINEER)
+IT_STAFF = (SUPERVISOR, *ENGINEERS, DUTY_OFFICER, PROBLEM_MANAGER, CHANGE_APPROVER, CAB_MEMBER, RELEASE_MANAGER)
+
+# Kernel permissions per role, as "app_label.codename". Process apps grant their own in their
+# migrations through opscenter.core.migrations_support.grant.
+KERNEL_PERMISSIONS = {
+    SUPERVISOR: [
+        f"core.{verb}_{model}"
+        for model in ("department", "team", "user", "service", "configurationitem", "webhookendpoint")
+        for verb in ("add", "change", "view", "delete")
+    ]
+    + ["auth.view_group", "auth.change_group", "core.view_transitionlog", "core.view_notification"],
+    AUDITOR: [
+        f"core.view_{model}"
+        for model in ("department", "team", "user", "service", "configurationitem", "transitionlog")
+    ],
+    **{
+        role: ["core.view_department", "core.view_team", "core.view_service", "core.view_configurationitem"]
+        for role in (*ENGINEERS, DUTY_OFFICER, PROBLEM_MANAGER, CHANGE_APPROVER, CAB_MEMBER, RELEASE_MANAGER)
+    },
+    DEPARTMENT_USER: ["core.view_service"],
+}
+
+
+def user_roles(user) -> set[str]:
+    """The role names a user holds, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_role_cache", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._role_cache = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    """True when the user holds any of the given roles (superusers hold all)."""
+    if getattr(user, "is_superuser", False) and getattr(user, "is_active", False):
+        return True
+    return bool(user_roles(user) & set(roles))
+
+
+def grant_role_permissions(apps, permissions_by_role: dict[str, list[str]]) -> None:
+    """For data migrations: create the role groups and give them the named permissions.
+
+    Permissions are normally created after all migrations; they are created here first so a
+    fresh database gets its roles in one `migrate`.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, names in permissions_by_role.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        for name in names:
+            app_label, codename = name.split(".", 1)
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))

@@ -1,0 +1,57 @@
+"""Read queries of the kernel shared by pages, API and reports."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from opscenter.core.models import Attachment, Comment, ConfigurationItem, FieldChange, Service, TransitionLog
+from opscenter.core.roles import AUDITOR, IT_STAFF, has_role
+
+
+@dataclass
+class TimelineEntry:
+    kind: str  # transition | change | comment | attachment
+    at: datetime
+    actor: Any
+    record: Any
+    extra: dict = field(default_factory=dict)
+
+
+def can_see_internal_notes(user: Any) -> bool:
+    """IT staff and auditors read internal work notes; department users do not."""
+    return has_role(user, *IT_STAFF, AUDITOR)
+
+
+def ticket_timeline(obj: models.Model, *, user: Any) -> list[TimelineEntry]:
+    """Transitions, field changes, comments and attachments of a ticket, oldest first (4 queries)."""
+    content_type = ContentType.objects.get_for_model(type(obj))
+    where = {"content_type": content_type, "object_id": obj.pk}
+    entries = [TimelineEntry("transition", r.created_at, r.actor, r)
+               for r in TransitionLog.objects.filter(**where).select_related("actor")]
+    entries += [TimelineEntry("change", r.created_at, r.actor, r)
+                for r in FieldChange.objects.filter(**where).select_related("actor")]
+    comments = Comment.objects.filter(**where).select_related("author")
+    if not can_see_internal_notes(user):
+        comments = comments.filter(is_internal=False)
+    entries += [TimelineEntry("comment", r.created_at, r.author, r) for r in comments]
+    entries += [TimelineEntry("attachment", r.created_at, r.uploaded_by, r)
+                for r in Attachment.objects.filter(**where).select_related("uploaded_by")]
+    entries.sort(key=lambda e: (e.at, e.kind != "transition", e.record.pk))
+    return entries
+
+
+def ticket_attachments(obj: models.Model) -> models.QuerySet:
+    return Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk
+    ).select_related("uploaded_by")
+
+
+def service_list() -> models.QuerySet:
+    return Service.objects.select_related("owner_department", "support_team")
+
+
+def configuration_item_list() -> models.QuerySet:
+    return ConfigurationItem.objects.select_related("owner_team", "owner").prefetch_related("services")

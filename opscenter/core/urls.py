@@ -1,0 +1,13 @@
+"""Page routes of the kernel."""
+
+from django.urls import path
+
+from opscenter.core import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notification_read, name="notifications-read"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
+    path("healthz", views.healthz, name="healthz"),
+]

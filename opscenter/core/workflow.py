@@ -1,0 +1,103 @@
+"""State-machine helpers: policy conditions with reasons, role permissions, available transitions."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import Transition
+
+from opscenter.core.roles import has_role
+
+
+def condition(reason: str) -> Callable[[Callable[[Any], bool]], Callable[[Any], bool]]:
+    """Mark a predicate as a policy condition; `reason` is what a refused user is told."""
+
+    def mark(predicate: Callable[[Any], bool]) -> Callable[[Any], bool]:
+        predicate.reason = reason  # type: ignore[attr-defined]
+        return predicate
+
+    return mark
+
+
+def condition_reason(predicate: Callable[[Any], bool]) -> str:
+    """The sentence that explains why a condition blocks a transition."""
+    reason = getattr(predicate, "reason", None)
+    if reason:
+        return str(reason)
+    doc = (predicate.__doc__ or "").strip().splitlines()
+    return doc[0] if doc else str(_("A rule of the policy blocks this transition."))
+
+
+def roles_allowed(*roles: str) -> Callable[[Any, Any], bool]:
+    """A transition permission: the user holds one of the roles."""
+
+    def permission(instance: Any, user: Any) -> bool:
+        return bool(user and user.is_active and has_role(user, *roles))
+
+    permission.roles = roles  # type: ignore[attr-defined]
+    return permission
+
+
+def state_field_name(model: type[models.Model]) -> str:
+    return getattr(model, "STATE_FIELD", "state")
+
+
+def transition_names(model: type[models.Model]) -> list[str]:
+    """Names of a model's transitions, in the order they are declared."""
+    field = model._meta.get_field(state_field_name(model))
+    methods = {t.name: t.method for t in field.get_all_transitions(model)}
+    return sorted(methods, key=lambda name: getattr(methods[name], "__code__", None) and
+                  methods[name].__code__.co_firstlineno or 0)
+
+
+def get_transition(instance: models.Model, name: str) -> Transition | None:
+    """The transition `name` from the instance's current state, or None when none leaves it."""
+    method = getattr(type(instance), name, None)
+    meta = getattr(method, "_django_fsm", None)
+    if meta is None:
+        return None
+    return meta.get_transition(getattr(instance, state_field_name(type(instance))))
+
+
+def is_transition(model: type[models.Model], name: str) -> bool:
+    return not name.startswith("_") and hasattr(getattr(model, name, None), "_django_fsm")
+
+
+@dataclass(frozen=True)
+class AvailableTransition:
+    name: str
+    label: str
+    target: str
+    allowed: bool
+    reason: str = ""
+
+
+def transition_label(transition: Transition) -> str:
+    return str(transition.custom.get("label") or transition.name.replace("_", " ").capitalize())
+
+
+def available_transitions(instance: models.Model, user: Any) -> list[AvailableTransition]:
+    """Transitions that leave the current state and that this user may take.
+
+    `allowed` is False, with the policy's reason, when a condition blocks it.
+    """
+    result = []
+    for name in transition_names(type(instance)):
+        transition = get_transition(instance, name)
+        if transition is None or transition.custom.get("internal"):
+            continue
+        if not transition.has_perm(instance, user):
+            continue
+        failing = next((c for c in transition.conditions if not c(instance)), None)
+        result.append(
+            AvailableTransition(
+                name=name,
+                label=transition_label(transition),
+                target=str(transition.target),
+                allowed=failing is None,
+                reason=condition_reason(failing) if failing else "",
+            )
+        )
+    return result

@@ -1,0 +1,1 @@
+"""Settings profiles: base.py reads the environment; development, production and test overlay it."""

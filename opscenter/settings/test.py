@@ -1,0 +1,21 @@
+"""The test profile: fast hashing, mail kept in memory, services from the environment."""
+
+from opscenter.settings.base import *  # noqa: F403
+from opscenter.settings.base import VAR_DIR
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = VAR_DIR / "test-media"
+LANGUAGE_CODE = "en"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# A small ticket model that exercises the workflow kernel in its own tests.
+INSTALLED_APPS = [*INSTALLED_APPS, "opscenter.core.tests.workflow_app"]
+
+# Unit tests deliver after commit in-process; the worker integration tests switch this off.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True

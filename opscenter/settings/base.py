@@ -138,6 +138,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(setting("STATIC_ROOT", env.str, str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(setting("MEDIA_ROOT", env.str, str(VAR_DIR / "media")))
 STORAGES = {

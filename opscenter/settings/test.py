@@ -1,11 +1,11 @@
 """The test profile: fast hashing, mail kept in memory, services from the environment."""
 
 from opscenter.settings.base import *  # noqa: F403
-from opscenter.settings.base import VAR_DIR
+from opscenter.settings.base import VAR_DIR, env, setting
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EMAIL_BACKEND = setting("EMAIL_BACKEND", env.str, "django.core.mail.backends.locmem.EmailBackend")
 MEDIA_ROOT = VAR_DIR / "test-media"
 LANGUAGE_CODE = "en"
 STORAGES = {

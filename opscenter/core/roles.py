@@ -89,3 +89,14 @@ def grant_role_permissions(apps, permissions_by_role: dict[str, list[str]]) -> N
         for name in names:
             app_label, codename = name.split(".", 1)
             group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+def user_team_ids(user) -> set[int]:  # noqa: ANN001
+    """Primary keys of the teams a user belongs to, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_team_id_cache", None)
+    if cached is None:
+        cached = set(user.teams.values_list("pk", flat=True))
+        user._team_id_cache = cached
+    return cached

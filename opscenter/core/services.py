@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
@@ -194,8 +195,8 @@ def attachment_add(obj: models.Model, *, user: Any, upload: UploadedFile) -> Att
         raise InvalidInput({"file": [_("Files of type “%(ext)s” are not accepted. Allowed: %(allowed)s.") % {
             "ext": extension or "?", "allowed": ", ".join(settings.ATTACHMENT_EXTENSIONS)}]})
     if upload.size > settings.ATTACHMENT_MAX_BYTES:
-        raise InvalidInput({"file": [_("The file is larger than %(max)d MB.") % {
-            "max": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)}]})
+        raise InvalidInput({"file": [_("The file is larger than %(max)s.") % {
+            "max": filesizeformat(settings.ATTACHMENT_MAX_BYTES)}]})
     if upload.size == 0:
         raise InvalidInput({"file": [_("The file is empty.")]})
     return Attachment.objects.create(

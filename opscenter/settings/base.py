@@ -15,9 +15,14 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
 
+BOOLEAN_WORDS = {"true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n", ""}
+
+
 def setting(name: str, cast, default):
     """Read one setting; a malformed value stops start-up with a line naming the setting."""
     try:
+        if cast == env.bool and name in env.ENVIRON and env.ENVIRON[name].strip().lower() not in BOOLEAN_WORDS:
+            raise ValueError(f"{env.ENVIRON[name]!r} is not true or false")
         return cast(name, default=default)
     except (ValueError, TypeError, environ.ImproperlyConfigured) as exc:
         raise ImproperlyConfigured(f"{name} is malformed: {exc}") from None
@@ -90,8 +95,8 @@ try:
     DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
 except Exception as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
-if not DATABASES["default"].get("ENGINE"):
-    raise ImproperlyConfigured("DATABASE_URL is malformed: unknown scheme")
+if not DATABASES["default"].get("ENGINE") or DATABASE_URL.split(":", 1)[0] not in environ.Env.DB_SCHEMES:
+    raise ImproperlyConfigured("DATABASE_URL is malformed: unknown scheme (use postgres:// or sqlite:///)")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] not in ("", ":memory:"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -195,6 +200,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "opscenter.core.tasks.sweep_outbox", "schedule": crontab(minute="*")},
+    "sweep-incident-assignment": {
+        "task": "incidents.tasks.sweep_incident_assignment", "schedule": crontab(minute="*")},
 }
 
 # --- API

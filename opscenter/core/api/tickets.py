@@ -105,7 +105,7 @@ class TicketViewSetMixin:
 
     @extend_schema(parameters=[OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
                    responses={(200, "application/octet-stream"): bytes})
-    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>[0-9]+)")
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>[0-9]+)/download")
     def attachment_download(self, request: Request, pk: str | None = None, attachment_id: str = "") -> FileResponse:
         obj = self.get_object()
         attachment = get_object_or_404(ticket_attachments(obj), pk=attachment_id)

@@ -1,7 +1,5 @@
 """In Debian's Chromium: sign in, switch the language, sign out."""
 
-import os
-
 import pytest
 
 from conftest import CHROMIUM
@@ -14,9 +12,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 
 
 @pytest.fixture
-def page(live_server):  # noqa: ANN001, ANN201
+def page(live_server, monkeypatch):  # noqa: ANN001, ANN201
     # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,0 +1,126 @@
+"""Start-up configuration: a missing or malformed setting stops manage.py with one line naming it;
+a complete production configuration passes the deploy checks; SQLite runs in WAL with IMMEDIATE
+transactions."""
+
+import os
+import secrets
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.db.backends.sqlite3.base import DatabaseWrapper
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+PYTHON = BASE_DIR / ".venv" / "bin" / "python"
+
+
+def good_secret_key() -> str:
+    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
+    return "".join(secrets.choice(alphabet) for _ in range(60))
+
+
+# Variables these tests set or expect absent; whatever the calling shell (or CI) has for them is dropped.
+CONTROLLED = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "TIME_ZONE",
+              "OUTBOX_MAX_ATTEMPTS", "EMAIL_USE_TLS", "CELERY_BROKER_URL"}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run manage.py in a clean environment with the given variables."""
+    clean = {k: v for k, v in os.environ.items() if k not in CONTROLLED and not k.startswith("OPSCENTER_")}
+    clean.update(env)
+    python = PYTHON if PYTHON.exists() else Path(sys.executable)
+    return subprocess.run([str(python), "manage.py", *args], cwd=BASE_DIR, env=clean, capture_output=True,
+                          text=True, timeout=120)
+
+
+def assert_one_line_naming(result: subprocess.CompletedProcess, name: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert name in lines[0], lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:  # noqa: ANN001
+    return f"sqlite:///{tmp_path / 'db.sqlite3'}"
+
+
+def test_production_refuses_to_start_without_a_secret_key(sqlite_url) -> None:  # noqa: ANN001
+    result = manage("check", OPSCENTER_ENV="production", ALLOWED_HOSTS="ops.example.com", DATABASE_URL=sqlite_url)
+    assert_one_line_naming(result, "SECRET_KEY")
+
+
+@pytest.mark.parametrize("key", ["short", "django-insecure-" + "x" * 50, "ab" * 40])
+def test_production_refuses_a_weak_secret_key(sqlite_url, key) -> None:  # noqa: ANN001
+    result = manage("check", OPSCENTER_ENV="production", SECRET_KEY=key, ALLOWED_HOSTS="ops.example.com",
+                    DATABASE_URL=sqlite_url)
+    assert_one_line_naming(result, "SECRET_KEY")
+
+
+@pytest.mark.parametrize("hosts", [None, "*"])
+def test_production_refuses_to_start_without_allowed_hosts(sqlite_url, hosts) -> None:  # noqa: ANN001
+    env = {"OPSCENTER_ENV": "production", "SECRET_KEY": good_secret_key(), "DATABASE_URL": sqlite_url}
+    if hosts:
+        env["ALLOWED_HOSTS"] = hosts
+    assert_one_line_naming(manage("check", **env), "ALLOWED_HOSTS")
+
+
+def test_complete_production_configuration_passes_the_deploy_checks(sqlite_url) -> None:  # noqa: ANN001
+    result = manage("check", "--deploy", "--fail-level", "WARNING", OPSCENTER_ENV="production",
+                    SECRET_KEY=good_secret_key(), ALLOWED_HOSTS="ops.example.com", DATABASE_URL=sqlite_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_complete_production_configuration_passes_djangos_security_checks(sqlite_url) -> None:  # noqa: ANN001
+    result = manage("check", "--deploy", "--tag", "security", "--fail-level", "WARNING",
+                    OPSCENTER_ENV="production", SECRET_KEY=good_secret_key(), ALLOWED_HOSTS="ops.example.com",
+                    DATABASE_URL=sqlite_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"OPSCENTER_ENV": "bogus"}, "OPSCENTER_ENV"),
+        ({"OUTBOX_MAX_ATTEMPTS": "abc"}, "OUTBOX_MAX_ATTEMPTS"),
+        ({"TIME_ZONE": "Mars/Base"}, "TIME_ZONE"),
+        ({"EMAIL_USE_TLS": "ture"}, "EMAIL_USE_TLS"),
+        ({"CELERY_BROKER_URL": "carrier-pigeon://loft"}, "CELERY_BROKER_URL"),
+        ({"DATABASE_URL": "nonsense://x"}, "DATABASE_URL"),
+    ],
+    ids=["env", "outbox-attempts", "time-zone", "email-tls", "broker", "database-url"],
+)
+def test_malformed_setting_stops_start_up_with_one_line_naming_it(env, name) -> None:  # noqa: ANN001
+    assert_one_line_naming(manage("check", **env), name)
+
+
+def test_sqlite_takes_the_write_lock_at_begin() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("the test database is not SQLite")
+    assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_sqlite_file_database_runs_in_wal_mode(tmp_path, django_db_blocker) -> None:  # noqa: ANN001
+    if connection.vendor != "sqlite":
+        pytest.skip("the test database is not SQLite")
+    config = {**connection.settings_dict, "NAME": str(tmp_path / "wal.sqlite3")}
+    wrapper = DatabaseWrapper(config, alias="wal-check")
+    try:
+        with django_db_blocker.unblock(), wrapper.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+            cursor.execute("PRAGMA foreign_keys")
+            assert cursor.fetchone()[0] == 1
+            cursor.execute("PRAGMA busy_timeout")
+            assert cursor.fetchone()[0] == 20000
+        assert wrapper.transaction_mode == "IMMEDIATE"
+    finally:
+        wrapper.close()

@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "opscenter.core",
 ]
 # One Django app per process; each brings `urls.py` (pages) and `api/urls.py`.
-OPSCENTER_PROCESS_APPS: list[str] = []
+OPSCENTER_PROCESS_APPS: list[str] = ["incidents"]
 INSTALLED_APPS += OPSCENTER_PROCESS_APPS
 
 MIDDLEWARE = [
@@ -159,6 +159,16 @@ ATTACHMENT_EXTENSIONS = setting(
     ["txt", "log", "csv", "pdf", "png", "jpg", "jpeg", "gif", "docx", "xlsx", "pptx", "zip", "json"],
 )
 
+# --- Incidents: lower priorities must be assigned within these minutes of classification;
+# P1/P2 notify the team and the supervisors at once. Leadership is notified of major incidents.
+INCIDENT_ASSIGN_WITHIN_MINUTES = {
+    "P1": setting("INCIDENT_ASSIGN_P1_MINUTES", env.int, 5),
+    "P2": setting("INCIDENT_ASSIGN_P2_MINUTES", env.int, 15),
+    "P3": setting("INCIDENT_ASSIGN_P3_MINUTES", env.int, 60),
+    "P4": setting("INCIDENT_ASSIGN_P4_MINUTES", env.int, 240),
+}
+INCIDENT_LEADERSHIP_GROUP = setting("INCIDENT_LEADERSHIP_GROUP", env.str, "leadership")
+
 # --- Email and outbound webhooks.
 EMAIL_BACKEND = setting("EMAIL_BACKEND", env.str, "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = setting("EMAIL_HOST", env.str, "localhost")
@@ -231,6 +241,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"LevelEnum": "incidents.choices.Level"},
 }
 
 LOGGING = {

@@ -1,0 +1,372 @@
+"""Incident benchmark: 100,000 incidents with their timelines on PostgreSQL, served by gunicorn
+(2 workers, production settings, DEBUG off) on 127.0.0.1, loaded from this process over loopback.
+
+    .venv/bin/python bench/incidents.py                     # create/fill opscenter_bench, serve, measure
+    .venv/bin/python bench/incidents.py --duration 20 --concurrency 4 --json bench/results/incidents.json
+
+Prints requests/s and p50/p95 latency for: the incident list page, the list API (first page and a
+filtered page), the detail page, the detail API, create via the API, and a trivial signed-in view
+(GET /api/v1/me/, the framework floor), with each list's throughput as a share of the floor.
+It prints figures and asserts nothing. Needs PostgreSQL (BENCH_POSTGRES_URL, default
+postgres://postgres@127.0.0.1:5432) and Redis for the broker (BENCH_BROKER_URL, default
+redis://127.0.0.1:6379/15; the queue it fills there is purged at the end).
+"""
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+@dataclass
+class Scenario:
+    name: str
+    method: str
+    paths: list[str]
+    auth: str  # "token", "session", or "duty-token" (the duty officer, for reporting)
+    body: dict | None = None
+
+
+@dataclass
+class Result:
+    name: str
+    path: str
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list, repr=False)
+    status: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+    def summary(self) -> dict:
+        data = {k: v for k, v in asdict(self).items() if k != "latencies"}
+        return {**data, "rps": round(self.rps, 1), "p50_ms": round(self.percentile(50), 1),
+                "p95_ms": round(self.percentile(95), 1)}
+
+
+# --- the server side: database, data, gunicorn ------------------------------------------------------
+
+def server_env(args: argparse.Namespace) -> dict[str, str]:
+    """Production settings (DEBUG off, manifest static files) on plain HTTP over loopback."""
+    base = args.postgres_url.rstrip("/")
+    return {
+        **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)},
+        "OPSCENTER_ENV": args.profile,
+        "DEBUG": "false",
+        "DATABASE_URL": f"{base}/{args.database}",
+        "DATABASE_CONN_MAX_AGE": "600",
+        "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", secrets.token_urlsafe(48) + "Bench0"),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "CELERY_BROKER_URL": args.broker_url,
+        "STATIC_ROOT": str(ROOT / "var" / "bench" / "static"),
+        "MEDIA_ROOT": str(ROOT / "var" / "bench" / "media"),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def ensure_database(args: argparse.Namespace) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(f"{args.postgres_url.rstrip('/')}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        if args.reset:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.database])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{args.database}"')
+            print(f"created database {args.database}")
+    conn.close()
+
+
+def run(command: list[str], env: dict[str, str], what: str) -> str:
+    began = time.monotonic()
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{what} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    print(f"{what}: {time.monotonic() - began:.0f} s")
+    return done.stdout
+
+
+def prepare(args: argparse.Namespace, env: dict[str, str]) -> dict:
+    """Migrate, collect static files, generate the incidents, and make the bench users' credentials.
+
+    When the production profile's collectstatic fails (its manifest storage refuses a missing file),
+    the server runs the development profile with DEBUG off instead, and says so.
+    """
+    run([PYTHON, "manage.py", "migrate", "--no-input", "-v0"], env, "migrate")
+    if env["OPSCENTER_ENV"] == "production":
+        done = subprocess.run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            reason = next((line for line in reversed(done.stderr.splitlines()) if "Error" in line), "?")
+            print(f"production collectstatic failed ({reason.strip()[:200]});\n"
+                  "  serving with OPSCENTER_ENV=development and DEBUG=false instead")
+            env.update({"OPSCENTER_ENV": "development", "DEBUG": "false"})
+    print(run([PYTHON, "bench/generate.py", "--incidents", str(args.incidents)], env, "generate").strip())
+    out = run([PYTHON, __file__, "_credentials"], env, "credentials")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def credentials() -> None:
+    """(In a child process with Django) a supervisor's token and session, a duty officer's token,
+    and a sample of incident ids; printed as one JSON line."""
+    sys.path.insert(0, str(ROOT))
+    from opscenter.environment import configure
+
+    configure()
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from rest_framework.authtoken.models import Token
+
+    from incidents.models import Incident
+    from opscenter.core.models import User
+
+    supervisor, duty = User.objects.get(username="supervisor"), User.objects.get(username="duty")
+    session = SessionStore()
+    session[SESSION_KEY] = str(supervisor.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = supervisor.get_session_auth_hash()
+    session.create()
+    ids = list(Incident.objects.order_by("?").values_list("pk", flat=True)[:500])
+    print(json.dumps({
+        "token": Token.objects.get_or_create(user=supervisor)[0].key,
+        "duty_token": Token.objects.get_or_create(user=duty)[0].key,
+        "session": session.session_key, "ids": ids, "incidents": Incident.objects.count(),
+    }))
+
+
+def start_gunicorn(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "opscenter.wsgi", "--workers", str(args.workers), "--bind",
+         f"127.0.0.1:{args.port}", "--log-level", "warning", "--timeout", "60"],
+        cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=2)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return server
+        except OSError:
+            if server.poll() is not None:
+                sys.exit("gunicorn exited during start-up")
+            time.sleep(0.3)
+    stop(server)
+    sys.exit("gunicorn did not answer within 60 s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def purge_broker(url: str) -> None:
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=2)
+        client.delete("opscenter")  # the default queue: deliveries the bench's creates queued
+    except Exception as exc:  # noqa: BLE001
+        print(f"(could not purge the bench broker: {exc})")
+
+
+# --- the load side -------------------------------------------------------------------------------
+
+class Client:
+    """One connection's worth of requests; gunicorn's sync workers close after each response."""
+
+    def __init__(self, port: int, headers: dict[str, str]) -> None:
+        self.port, self.headers = port, headers
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def send(self, method: str, path: str, body: bytes | None) -> int:
+        try:
+            self.conn.request(method, path, body=body, headers=self.headers)
+            response = self.conn.getresponse()
+            response.read()
+            if response.getheader("Connection", "").lower() == "close":
+                self.conn.close()
+            return response.status
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            return 599
+
+
+def headers_for(scenario: Scenario, creds: dict) -> dict[str, str]:
+    headers = {"Accept": "application/json" if scenario.auth != "session" else "text/html",
+               "Accept-Language": "zh-hant", "Host": "127.0.0.1"}
+    if scenario.auth == "session":
+        headers["Cookie"] = f"sessionid={creds['session']}"
+    else:
+        headers["Authorization"] = f"Token {creds['duty_token' if scenario.auth == 'duty-token' else 'token']}"
+    if scenario.body is not None:
+        headers["Content-Type"] = "application/json"
+    return headers
+
+
+def measure(scenario: Scenario, creds: dict, args: argparse.Namespace) -> Result:
+    """Warm up, then run `concurrency` threads for `duration` seconds; every request is timed."""
+    body = json.dumps(scenario.body).encode() if scenario.body is not None else None
+    result = Result(scenario.name, scenario.paths[0])
+    lock = threading.Lock()
+    phase = {"record": False, "stop": False}
+
+    def worker(offset: int) -> None:
+        client = Client(args.port, headers_for(scenario, creds))
+        i = offset
+        while not phase["stop"]:
+            path = scenario.paths[i % len(scenario.paths)]
+            i += args.concurrency
+            began = time.perf_counter()
+            status = client.send(scenario.method, path, body)
+            elapsed = time.perf_counter() - began
+            if phase["record"] and not phase["stop"]:
+                with lock:
+                    result.requests += 1
+                    result.latencies.append(elapsed)
+                    result.status[status] = result.status.get(status, 0) + 1
+                    if status >= 400:
+                        result.errors += 1
+        client.conn.close()
+
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(args.concurrency)]
+    for t in threads:
+        t.start()
+    time.sleep(args.warmup)
+    phase["record"] = True
+    began = time.monotonic()
+    time.sleep(args.duration)
+    phase["stop"] = True
+    result.seconds = time.monotonic() - began
+    for t in threads:
+        t.join(35)
+    return result
+
+
+def probe(port: int, scenario: Scenario, creds: dict) -> int:
+    body = json.dumps(scenario.body).encode() if scenario.body is not None else None
+    client = Client(port, headers_for(scenario, creds))
+    status = client.send(scenario.method, scenario.paths[0], body)
+    client.conn.close()
+    return status
+
+
+def scenarios(creds: dict) -> list[Scenario]:
+    ids = creds["ids"]
+    report = {"title": "ERP 登入失敗（壓測）", "description": "壓測建立的事件", "impact_scope": "財務部",
+              "occurred_at": "2026-01-05T09:00:00+08:00", "channel": "phone", "caller_name": "財務部 陳小姐"}
+    return [
+        Scenario("floor: GET /api/v1/me/", "GET", ["/api/v1/me/"], "token"),
+        Scenario("list page", "GET", ["/incidents/"], "session"),
+        Scenario("list API, first page", "GET", ["/api/v1/incidents/"], "token"),
+        Scenario("list API, filtered", "GET", ["/api/v1/incidents/?state=handling&priority=P1"], "token"),
+        Scenario("detail page", "GET", [f"/incidents/{pk}/" for pk in ids], "session"),
+        Scenario("detail API", "GET", [f"/api/v1/incidents/{pk}/" for pk in ids], "token"),
+        Scenario("create via API", "POST", ["/api/v1/incidents/"], "duty-token", body=report),
+    ]
+
+
+def print_table(results: list[Result], skipped: dict[str, int], floor: Result | None) -> None:
+    print()
+    print(f"{'scenario':<28} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'requests':>9} {'errors':>7} {'of floor':>9}")
+    for r in results:
+        share = f"{r.rps / floor.rps:>8.0%}" if floor and floor.rps and r is not floor else ""
+        print(f"{r.name:<28} {r.rps:>8.1f} {r.percentile(50):>8.1f} {r.percentile(95):>8.1f} "
+              f"{r.requests:>9} {r.errors:>7} {share:>9}")
+    for name, status in skipped.items():
+        print(f"{name:<28} not measured: the endpoint answered {status}")
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["_credentials"]:
+        credentials()
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "opscenter_bench"))
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL",
+                                                                 "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--broker-url", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15"))
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--profile", choices=["production", "development"], default="production",
+                        help="settings profile of the server (DEBUG is off in both)")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--concurrency", type=int, default=4, help="client threads kept busy")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per scenario")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load first")
+    parser.add_argument("--only", action="append", help="measure only scenarios whose name contains this")
+    parser.add_argument("--reset", action="store_true", help="drop and recreate the bench database first")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    if urlsplit(args.postgres_url).scheme not in ("postgres", "postgresql"):
+        sys.exit("--postgres-url must be a postgres:// URL")
+
+    ensure_database(args)
+    env = server_env(args)
+    creds = prepare(args, env)
+    print(f"database {args.database}: {creds['incidents']} incidents; gunicorn {args.workers} workers "
+          f"({env['OPSCENTER_ENV']} settings, DEBUG off); "
+          f"{args.concurrency} client threads × {args.duration:.0f} s per scenario; CPUs: {os.cpu_count()}")
+    server = start_gunicorn(args, env)
+    results: list[Result] = []
+    skipped: dict[str, int] = {}
+    try:
+        for scenario in scenarios(creds):
+            if args.only and not any(word in scenario.name for word in args.only) and "floor" not in scenario.name:
+                continue
+            status = probe(args.port, scenario, creds)
+            if status >= 400 or status == 599 or (scenario.method == "GET" and status != 200):
+                skipped[scenario.name] = status
+                continue
+            results.append(measure(scenario, creds, args))
+            print(f"  measured {scenario.name}: {results[-1].rps:.1f} req/s")
+    finally:
+        stop(server)
+        purge_broker(args.broker_url)
+    floor = next((r for r in results if r.name.startswith("floor")), None)
+    print_table(results, skipped, floor)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({
+            "incidents": creds["incidents"], "workers": args.workers, "concurrency": args.concurrency,
+            "profile": env["OPSCENTER_ENV"],
+            "duration": args.duration, "cpus": os.cpu_count(),
+            "results": [r.summary() for r in results], "not_measured": skipped,
+        }, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

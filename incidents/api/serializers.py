@@ -1,0 +1,311 @@
+"""Serializers of the incident API: list rows and the detail, what reporting and editing accept,
+the data each transition requires, links, review meetings, categories and the priority matrix."""
+
+from typing import Any, ClassVar
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from incidents.choices import CancelReason, HoldReason, Level
+from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule
+from opscenter.core.api.serializers import TransitionInputSerializer, UserRefSerializer
+from opscenter.core.api.tickets import AvailableTransitionsField
+from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
+
+# Set only by classification (the priority matrix) and by transitions; a request naming them is refused
+# rather than silently ignored, so a client never believes it forced a priority.
+SET_BY_WORKFLOW = frozenset({"state", "priority", "impact", "urgency", "category", "is_major"})
+# Form plumbing of the browsable API, not data.
+IGNORED_KEYS = frozenset({"csrfmiddlewaretoken"})
+
+
+def visible_incidents(context: dict[str, Any]):  # noqa: ANN201
+    """The incidents the requesting user may see: the only ones a request may point at."""
+    from incidents.selectors import incident_list
+
+    request = context.get("request")
+    if request is None:
+        return Incident.objects.none()
+    return incident_list(user=request.user)
+
+
+class StrictInputMixin:
+    """Refuse keys the serializer does not accept (400 naming them) instead of dropping them."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        keys = set(data.keys()) if hasattr(data, "keys") else set()
+        writable = {name for name, field in self.fields.items() if not field.read_only}  # type: ignore[attr-defined]
+        errors: dict[str, Any] = {
+            key: [_("Set by classification and transitions only.") if key in SET_BY_WORKFLOW
+                  else _("This field is not accepted here.")]
+            for key in sorted(keys - writable - IGNORED_KEYS)
+        }
+        try:
+            value = super().to_internal_value(data)  # type: ignore[misc]
+        except serializers.ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **errors}) from exc
+            raise
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+# --- references to related records (read side) ---------------------------------------------------------
+
+
+class CategoryRefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name", "is_security"]
+
+
+class ServiceRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["id", "code", "name"]
+
+
+class ConfigurationItemRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConfigurationItem
+        fields = ["id", "name", "asset_tag"]
+
+
+class TeamRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "code", "name"]
+
+
+class DepartmentRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "code", "name"]
+
+
+# --- incidents (read side) -------------------------------------------------------------------------------
+
+
+@extend_schema_field(serializers.ListField(child=serializers.CharField()))
+class TransitionNamesField(AvailableTransitionsField):
+    """The kernel's `available_transitions`, described in the schema as a list of names."""
+
+
+
+class IncidentListSerializer(serializers.ModelSerializer):
+    """A row of the incident list: every related record comes from the selector's joins."""
+
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    priority_label = serializers.CharField(source="get_priority_display", read_only=True)
+    category = CategoryRefSerializer(read_only=True)
+    service = ServiceRefSerializer(read_only=True)
+    configuration_item = ConfigurationItemRefSerializer(read_only=True)
+    team = TeamRefSerializer(read_only=True)
+    assignee = UserRefSerializer(read_only=True)
+    department = DepartmentRefSerializer(read_only=True)
+    caller = UserRefSerializer(read_only=True)
+    created_by = UserRefSerializer(read_only=True)
+    available_transitions = TransitionNamesField()
+
+    class Meta:
+        model = Incident
+        fields = ["id", "number", "title", "state", "state_label", "priority", "priority_label", "category",
+                  "service", "configuration_item", "team", "assignee", "department", "caller", "caller_name",
+                  "channel", "created_by", "occurred_at", "created_at", "updated_at", "first_response_at",
+                  "resolved_at", "is_major", "parent", "available_transitions"]
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentListSerializer):
+    """One incident with everything recorded on it so far."""
+
+    class Meta(IncidentListSerializer.Meta):
+        fields = [*IncidentListSerializer.Meta.fields,
+                  "description", "impact_scope", "caller_contact", "impact", "urgency", "classified_at",
+                  "assign_due_at", "assigned_at", "diagnosis_cause", "diagnosis_scope", "measures",
+                  "test_function_note", "test_performance_note", "test_data_note", "resolution", "resolved_by",
+                  "held_from", "hold_reason", "cancel_reason", "duplicate_of", "report_cause", "report_process",
+                  "report_measures", "report_result", "report_submitted_at", "closed_at", "major_declared_at"]
+        read_only_fields = fields
+
+
+# --- incidents (write side) ------------------------------------------------------------------------------
+
+
+class IncidentReportSerializer(StrictInputMixin, serializers.ModelSerializer):
+    """A fault as it is reported: phenomenon, when, impact scope, channel, and who called.
+
+    A duty officer names the caller (a user, or a name); a department user reports for themselves.
+    """
+
+    caller = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False,
+                                                allow_null=True)
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.filter(is_active=True),
+                                                    required=False, allow_null=True)
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.filter(is_active=True), required=False,
+                                                 allow_null=True)
+
+    class Meta:
+        model = Incident
+        fields = ["title", "description", "occurred_at", "impact_scope", "channel", "caller", "caller_name",
+                  "caller_contact", "department", "service", "configuration_item"]
+
+
+class IncidentUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
+    """Fields that may be edited; which of them the current state allows is the service's rule."""
+
+    class Meta:
+        model = Incident
+        fields = ["title", "description", "occurred_at", "impact_scope", "service", "configuration_item",
+                  "caller_name", "caller_contact", "department", "resolution"]
+
+
+# --- transitions ----------------------------------------------------------------------------------------
+
+
+class IncidentTransitionSerializer(StrictInputMixin, TransitionInputSerializer):
+    """What every incident transition accepts: a comment (the reason, for reopen and return_report)."""
+
+
+class CategoryField(serializers.RelatedField):
+    """A category named by its code ("network") or its id."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "does_not_exist": _("There is no category “{value}”."),
+        "incorrect_type": _("Give a category code or id."),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", Category.objects.all())
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Category:
+        queryset = self.get_queryset()
+        if isinstance(data, bool) or not isinstance(data, (str, int)):
+            self.fail("incorrect_type")
+        text = str(data).strip()
+        found = queryset.filter(code=text).first() if isinstance(data, str) else None
+        if found is None and text.isdigit():
+            found = queryset.filter(pk=int(text)).first()
+        if found is None:
+            self.fail("does_not_exist", value=text)
+        return found
+
+    def to_representation(self, value: Category) -> str:
+        return value.code
+
+
+class ClassifySerializer(IncidentTransitionSerializer):
+    category = CategoryField()
+    impact = serializers.ChoiceField(choices=Level.choices, help_text=_("1 high, 2 medium, 3 low"))
+    urgency = serializers.ChoiceField(choices=Level.choices, help_text=_("1 high, 2 medium, 3 low"))
+
+
+class AssignSerializer(IncidentTransitionSerializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(is_active=True), required=False,
+                                              allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False,
+                                                  allow_null=True)
+
+
+class StartHandlingSerializer(IncidentTransitionSerializer):
+    cause = serializers.CharField(help_text=_("Diagnosis: the cause found."))
+    scope = serializers.CharField(help_text=_("Diagnosis: what is affected."))
+
+
+class RestoreSerializer(IncidentTransitionSerializer):
+    measures = serializers.CharField(help_text=_("The measures taken to restore the service."))
+
+
+class ConfirmRecoverySerializer(IncidentTransitionSerializer):
+    """The policy's three recovery tests, each with a note; any failed test sends it back to handling."""
+
+    function_ok = serializers.BooleanField()
+    function_note = serializers.CharField()
+    performance_ok = serializers.BooleanField()
+    performance_note = serializers.CharField()
+    data_ok = serializers.BooleanField()
+    data_note = serializers.CharField()
+    resolution = serializers.CharField(required=False, allow_blank=True, default="",
+                                       help_text=_("Required when every test passed."))
+    resolve_children = serializers.BooleanField(
+        default=False, help_text=_("Also resolve the open child incidents with this resolution."))
+
+
+class SubmitReportSerializer(IncidentTransitionSerializer):
+    cause = serializers.CharField()
+    process = serializers.CharField()
+    measures = serializers.CharField()
+    result = serializers.CharField()
+
+
+class HoldSerializer(IncidentTransitionSerializer):
+    reason = serializers.ChoiceField(choices=HoldReason.choices)
+
+
+class CancelSerializer(IncidentTransitionSerializer):
+    reason = serializers.ChoiceField(choices=CancelReason.choices)
+    duplicate_of = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.none(), required=False,
+                                                      allow_null=True,
+                                                      help_text=_("Required when the reason is duplicate."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["duplicate_of"].queryset = visible_incidents(self.context)
+
+
+TRANSITION_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
+    "classify": ClassifySerializer,
+    "assign": AssignSerializer,
+    "reassign": AssignSerializer,
+    "start_handling": StartHandlingSerializer,
+    "restore": RestoreSerializer,
+    "confirm_recovery": ConfirmRecoverySerializer,
+    "submit_report": SubmitReportSerializer,
+    "hold": HoldSerializer,
+    "cancel": CancelSerializer,
+}
+
+
+# --- links, reviews, reference data ---------------------------------------------------------------------
+
+
+class LinkSerializer(StrictInputMixin, serializers.Serializer):
+    parent = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.none(), allow_null=True,
+                                                help_text=_("The parent incident; null unlinks."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = visible_incidents(self.context)
+
+
+class MajorIncidentReviewSerializer(StrictInputMixin, serializers.ModelSerializer):
+    recorded_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = MajorIncidentReview
+        fields = ["id", "held_on", "attendees", "causes", "lessons", "preventive_measures", "owners",
+                  "recorded_by", "recorded_at"]
+        read_only_fields = ["id", "recorded_by", "recorded_at"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    default_team = TeamRefSerializer(read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name", "name_zh_hant", "is_security", "default_team", "ordering"]
+
+
+class PriorityRuleSerializer(serializers.ModelSerializer):
+    impact_label = serializers.CharField(source="get_impact_display", read_only=True)
+    urgency_label = serializers.CharField(source="get_urgency_display", read_only=True)
+    priority_label = serializers.CharField(source="get_priority_display", read_only=True)
+
+    class Meta:
+        model = PriorityRule
+        fields = ["id", "impact", "impact_label", "urgency", "urgency_label", "priority", "priority_label"]

@@ -1,0 +1,184 @@
+"""Incident API: list, detail, report, edit, transitions, links, review meetings, categories and the
+priority matrix. Thin: a selector, the filterset, a serializer, one service call."""
+
+from typing import Any, ClassVar
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from incidents import selectors
+from incidents.api.permissions import IncidentPermissions
+from incidents.api.serializers import (
+    TRANSITION_SERIALIZERS,
+    CategorySerializer,
+    IncidentDetailSerializer,
+    IncidentListSerializer,
+    IncidentReportSerializer,
+    IncidentTransitionSerializer,
+    IncidentUpdateSerializer,
+    LinkSerializer,
+    MajorIncidentReviewSerializer,
+    PriorityRuleSerializer,
+)
+from incidents.filters import IncidentFilterSet
+from incidents.models import Incident, MajorIncidentReview, PriorityRule
+from incidents.services import (
+    incident_link,
+    incident_record_review,
+    incident_report,
+    incident_transition,
+    incident_update,
+)
+from opscenter.core.api.tickets import TicketViewSetMixin
+from opscenter.core.exceptions import ReadOnlyRecord, UnknownTransition
+from opscenter.core.roles import user_roles, user_team_ids
+from opscenter.core.services import check_transition
+
+
+def is_internal_transition(name: str) -> bool:
+    """Transitions the system performs itself (resolving children with their parent) are not requested."""
+    meta = getattr(getattr(Incident, name, None), "_django_fsm", None)
+    return meta is not None and any(t.custom.get("internal") for t in meta.transitions.values())
+
+
+class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      viewsets.GenericViewSet):
+    """Incidents the caller may see; another department's incident is 404 everywhere."""
+
+    queryset = Incident.objects.none()  # the schema's model; get_queryset applies visibility
+    permission_classes = [IncidentPermissions]
+    filterset_class = IncidentFilterSet
+    search_fields = ["number", "title", "description", "caller_name"]
+    ordering_fields = ["created_at", "updated_at", "occurred_at", "priority", "state", "number"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = TRANSITION_SERIALIZERS
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # Load the caller's roles and teams once: available_transitions reads them for every row.
+        user_roles(request.user)
+        user_team_ids(request.user)
+
+    def get_queryset(self):  # noqa: ANN201
+        if getattr(self, "swagger_fake_view", False):
+            return Incident.objects.none()
+        # Visibility costs a query of its own; work out the rows' base once per request.
+        if not hasattr(self, "_visible"):
+            self._visible = selectors.incident_list_detailed(user=self.request.user)
+        return self._visible.all()
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        if self.action == "list":
+            return IncidentListSerializer
+        return IncidentDetailSerializer
+
+    def _detail(self, incident: Incident, status_code: int = status.HTTP_200_OK) -> Response:
+        """The incident as the caller now sees it. A change may hide it from them (classified as a
+        security incident by someone outside the security team): then only what they did is confirmed."""
+        fresh = self.get_queryset().filter(pk=incident.pk).first()
+        if fresh is None:
+            return Response({"id": incident.pk, "number": incident.number, "state": incident.state,
+                             "state_label": incident.get_state_display(), "visible": False}, status=status_code)
+        return Response(IncidentDetailSerializer(fresh, context=self.get_serializer_context()).data,
+                        status=status_code)
+
+    @extend_schema(request=IncidentReportSerializer, responses={201: IncidentDetailSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = IncidentReportSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        incident = incident_report(recorder=request.user, data=serializer.validated_data)
+        return self._detail(incident, status.HTTP_201_CREATED)
+
+    @extend_schema(request=IncidentUpdateSerializer, responses=IncidentDetailSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incident = self.get_object()
+        if incident.is_read_only:
+            raise ReadOnlyRecord()
+        serializer = IncidentUpdateSerializer(incident, data=request.data, partial=True,
+                                              context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        incident = incident_update(incident, user=request.user, changes=dict(serializer.validated_data))
+        return self._detail(incident)
+
+    @extend_schema(
+        request=IncidentTransitionSerializer,
+        responses=IncidentDetailSerializer,
+        parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
+        summary="Perform a transition",
+        description="classify, assign, reassign, start_diagnosis, start_handling, restore, confirm_recovery, "
+                    "submit_report, approve_report, return_report, hold, resume, cancel, reopen, declare_major.",
+    )
+    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<transition>[A-Za-z0-9_]+)")
+    def transition(self, request: Request, pk: str | None = None, transition: str = "") -> Response:
+        """Refuse what may not happen (400 unknown, 409 state, 403 role, 409 condition) before reading the
+        data it requires (400), then move the incident through the incident service."""
+        incident = self.get_object()
+        if is_internal_transition(transition):
+            raise UnknownTransition(_("“%(name)s” is performed by the system and cannot be requested.")
+                                    % {"name": transition})
+        check_transition(incident, transition, user=request.user)
+        data, comment = self.transition_input(transition, request)
+        incident = incident_transition(incident, transition, user=request.user, comment=comment, data=data)
+        return self._detail(incident)
+
+    def transition_input(self, name: str, request: Request) -> tuple[dict[str, Any], str]:
+        serializer_class = self.transition_serializers.get(name, IncidentTransitionSerializer)
+        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        return data, data.pop("comment", "")
+
+    @extend_schema(request=LinkSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def link(self, request: Request, pk: str | None = None) -> Response:
+        """Make another visible incident this one's parent (null unlinks)."""
+        incident = self.get_object()
+        serializer = LinkSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        incident = incident_link(incident, user=request.user, parent=serializer.validated_data["parent"])
+        return self._detail(incident)
+
+    @extend_schema(responses=IncidentListSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def children(self, request: Request, pk: str | None = None) -> Response:
+        """The child incidents the caller may see."""
+        incident = self.get_object()
+        rows = self.get_queryset().filter(parent=incident).order_by("created_at", "pk")
+        return Response(IncidentListSerializer(rows, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=MajorIncidentReviewSerializer, responses=MajorIncidentReviewSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def reviews(self, request: Request, pk: str | None = None) -> Response:
+        """The review meetings of a major incident; a supervisor records one (needed before closing)."""
+        incident = self.get_object()
+        if request.method == "POST":
+            serializer = MajorIncidentReviewSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            review = incident_record_review(incident, user=request.user, data=serializer.validated_data)
+            return Response(MajorIncidentReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+        reviews = MajorIncidentReview.objects.filter(incident=incident).select_related("recorded_by")
+        return Response(MajorIncidentReviewSerializer(reviews, many=True).data)
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Incident categories (edited in the admin)."""
+
+    queryset = selectors.categories()
+    serializer_class = CategorySerializer
+    permission_classes = [IsAuthenticated]
+    search_fields = ["code", "name", "name_zh_hant"]
+    filterset_fields = ["is_security"]
+
+
+class PriorityMatrixViewSet(viewsets.ReadOnlyModelViewSet):
+    """The impact × urgency → priority matrix in force (edited in the admin; applies to new classifications)."""
+
+    queryset = PriorityRule.objects.all()
+    serializer_class = PriorityRuleSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields = ["impact", "urgency", "priority"]

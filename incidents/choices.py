@@ -1,0 +1,61 @@
+"""Enumerations of incident management."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class State(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    CLASSIFIED = "classified", _("Classified")
+    ASSIGNED = "assigned", _("Assigned")
+    DIAGNOSING = "diagnosing", _("Diagnosing")
+    HANDLING = "handling", _("Handling")
+    RECOVERING = "recovering", _("Recovering")
+    RESOLVED = "resolved", _("Resolved")
+    UNDER_REVIEW = "under_review", _("Report under review")
+    CLOSED = "closed", _("Closed")
+    ON_HOLD = "on_hold", _("On hold")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_STATES = [State.REPORTED, State.CLASSIFIED, State.ASSIGNED, State.DIAGNOSING, State.HANDLING,
+               State.RECOVERING, State.ON_HOLD]
+WORKING_STATES = [State.CLASSIFIED, State.ASSIGNED, State.DIAGNOSING, State.HANDLING, State.RECOVERING]
+BEFORE_HANDLING = [State.REPORTED, State.CLASSIFIED, State.ASSIGNED, State.DIAGNOSING]
+FINISHED_STATES = [State.RESOLVED, State.UNDER_REVIEW, State.CLOSED, State.CANCELLED]
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    IM = "im", _("Instant message")
+    WEB = "web", _("Web")
+    MONITORING = "monitoring", _("Monitoring")
+
+
+class Level(models.IntegerChoices):
+    HIGH = 1, _("High")
+    MEDIUM = 2, _("Medium")
+    LOW = 3, _("Low")
+
+
+class Priority(models.TextChoices):
+    P1 = "P1", _("P1 – critical")
+    P2 = "P2", _("P2 – high")
+    P3 = "P3", _("P3 – medium")
+    P4 = "P4", _("P4 – low")
+
+
+URGENT_PRIORITIES = (Priority.P1, Priority.P2)
+
+
+class HoldReason(models.TextChoices):
+    CALLER = "caller", _("Awaiting caller")
+    VENDOR = "vendor", _("Awaiting vendor")
+    PARTS = "parts", _("Awaiting parts")
+    CHANGE = "change", _("Awaiting change")
+
+
+class CancelReason(models.TextChoices):
+    DUPLICATE = "duplicate", _("Duplicate")
+    FALSE_ALARM = "false_alarm", _("False alarm")

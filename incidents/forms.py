@@ -1,0 +1,555 @@
+"""Forms of the incident pages: the queue filters, report-a-fault, one form per transition, notes,
+files, the review meeting and the summary period. Forms only collect input; services decide."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from incidents.choices import CancelReason, Channel, HoldReason, Level, Priority, State
+from incidents.filters import IncidentFilterSet
+from incidents.models import Category, Incident, MajorIncidentReview
+from incidents.selectors import incident_assignable_users
+from opscenter.core import roles
+from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
+from opscenter.core.roles import has_role
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class StyledForm(forms.Form):
+    """Gives widgets Tabler's classes and marks fields with errors as invalid."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        style_widgets(self)
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        mark_invalid(self)
+
+
+def style_widgets(form: forms.BaseForm) -> None:
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+        if isinstance(widget, forms.Textarea):
+            widget.attrs.setdefault("rows", 3)
+
+
+def mark_invalid(form: forms.BaseForm) -> None:
+    for name in form.errors:
+        if name in form.fields and "is-invalid" not in form.fields[name].widget.attrs.get("class", ""):
+            form.fields[name].widget.attrs["class"] += " is-invalid"
+
+
+def apply_service_errors(form: forms.BaseForm, detail: Any) -> None:
+    """Put a service's InvalidInput detail on the form: on the field it names, else on the form."""
+    if not form.is_bound or not hasattr(form, "cleaned_data"):
+        form.is_valid()
+    if isinstance(detail, dict):
+        for key, messages in detail.items():
+            messages = messages if isinstance(messages, (list, tuple)) else [messages]
+            target = key if key in form.fields else None
+            for message in messages:
+                form.add_error(target, str(message))
+    else:
+        for message in detail if isinstance(detail, (list, tuple)) else [detail]:
+            form.add_error(None, str(message))
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format=DATETIME_LOCAL)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def textarea(rows: int = 3) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        extra = obj.department.name if getattr(obj, "department", None) else obj.username
+        return f"{obj} ({extra})"
+
+
+class EngineerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        teams = ", ".join(team.name for team in obj.teams.all())
+        return f"{obj} · {teams}" if teams else str(obj)
+
+
+# --- The queue ---------------------------------------------------------------------------------------------
+
+# Workflow order, so that sorting by state follows the process rather than the alphabet.
+STATE_ORDER = Case(*[When(state=value, then=Value(i)) for i, value in enumerate(State.values)],
+                   default=Value(len(State.values)), output_field=IntegerField())
+# Unclassified incidents sort after P4.
+PRIORITY_ORDER = Case(*[When(priority=value, then=Value(i)) for i, value in enumerate(Priority.values)],
+                      default=Value(len(Priority.values)), output_field=IntegerField())
+SORTS = {
+    "-created": ("-created_at", "-pk"),
+    "created": ("created_at", "pk"),
+    "priority": (PRIORITY_ORDER.asc(), "-created_at", "-pk"),
+    "-priority": (PRIORITY_ORDER.desc(), "-created_at", "-pk"),
+    "state": (STATE_ORDER.asc(), "-created_at", "-pk"),
+    "-state": (STATE_ORDER.desc(), "-created_at", "-pk"),
+}
+DEFAULT_SORT = "-created"
+
+
+class IncidentFilterForm(StyledForm):
+    """The filter bar and sort order of the incident queue (the filtering itself is incidents.filters')."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200,
+                        widget=forms.SearchInput(attrs={"placeholder": _("Number, title or phenomenon")}))
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("Any state")), *State.choices])
+    priority = forms.ChoiceField(label=_("Priority"), required=False,
+                                 choices=[("", _("Any priority")), *Priority.choices])
+    category = forms.ModelChoiceField(label=_("Category"), required=False, queryset=Category.objects.all(),
+                                      to_field_name="code", empty_label=_("Any category"))
+    service = forms.ModelChoiceField(label=_("Service"), required=False, queryset=Service.objects.all(),
+                                     empty_label=_("Any service"))
+    team = forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.filter(is_active=True),
+                                  empty_label=_("Any team"))
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
+        ("-created", _("Newest first")), ("created", _("Oldest first")),
+        ("priority", _("Priority, highest first")), ("-priority", _("Priority, lowest first")),
+        ("state", _("State, in process order")), ("-state", _("State, reverse order")),
+    ])
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not has_role(user, *roles.IT_STAFF, roles.AUDITOR):
+            del self.fields["team"]
+
+    def values(self) -> dict[str, Any]:
+        """The valid filter values (a bad value drops only its own filter)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+    def filter(self, qs: QuerySet[Incident]) -> QuerySet[Incident]:
+        """Narrow the queue with the FilterSet the API uses (same parameters); values that do not validate
+        are left out of its cleaned data, so a bad link shows the unfiltered queue rather than an error."""
+        if not self.is_bound:
+            return qs
+        return IncidentFilterSet(self.data, queryset=qs).qs
+
+    def sort_key(self) -> str:
+        return self.values().get("sort") or DEFAULT_SORT
+
+    def order(self, qs: QuerySet[Incident]) -> QuerySet[Incident]:
+        return qs.order_by(*SORTS[self.sort_key()])
+
+    @property
+    def active(self) -> bool:
+        return any(k != "sort" for k in self.values())
+
+
+# --- Report a fault ----------------------------------------------------------------------------------------
+
+STAFF_REPORT_FIELDS = ("caller", "caller_name", "caller_contact", "channel", "department", "title", "description",
+                       "occurred_at", "impact_scope", "service", "configuration_item")
+DEPARTMENT_REPORT_FIELDS = ("title", "description", "occurred_at", "impact_scope", "service")
+
+
+def may_report_for_others(user: Any) -> bool:
+    """Duty officers, engineers and the supervisor record faults for callers."""
+    return has_role(user, roles.DUTY_OFFICER, roles.SUPERVISOR, *roles.ENGINEERS)
+
+
+class IncidentReportForm(StyledForm):
+    """Report a fault: the full form for IT staff recording a call, a short one for department users."""
+
+    caller = UserChoiceField(label=_("Caller"), required=False, empty_label=_("— not a user of OpsCenter —"),
+                             queryset=User.objects.filter(is_active=True).select_related("department")
+                             .order_by("display_name", "username"),
+                             help_text=_("Choose the caller, or type their name and contact below."))
+    caller_name = forms.CharField(label=_("Caller name"), required=False, max_length=120)
+    caller_contact = forms.CharField(label=_("Caller contact"), required=False, max_length=120,
+                                     help_text=_("Phone, email or IM account"))
+    channel = forms.ChoiceField(label=_("Channel"), choices=[("", "---------"), *Channel.choices])
+    department = forms.ModelChoiceField(label=_("Department"), required=False,
+                                        queryset=Department.objects.filter(is_active=True),
+                                        help_text=_("Left empty, the caller's department is used."))
+    title = forms.CharField(label=_("Title"), max_length=200,
+                            widget=forms.TextInput(attrs={"placeholder": _("A short summary of the fault")}))
+    description = forms.CharField(label=_("Phenomenon"), widget=textarea(5),
+                                  help_text=_("What was seen: messages, symptoms, who noticed it."))
+    occurred_at = forms.DateTimeField(label=_("Time it happened"), widget=DateTimeLocalInput())
+    impact_scope = forms.CharField(label=_("Impact scope"), widget=textarea(3),
+                                   help_text=_("Who or what is affected: users, sites, business processes."))
+    service = forms.ModelChoiceField(label=_("Affected service"), required=False,
+                                     queryset=Service.objects.filter(is_active=True))
+    configuration_item = forms.ModelChoiceField(label=_("Configuration item"), required=False,
+                                                queryset=ConfigurationItem.objects.all())
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        kwargs["initial"] = dict(kwargs.get("initial") or {})
+        kwargs["initial"].setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+        super().__init__(*args, **kwargs)
+        self.for_others = may_report_for_others(user)
+        keep = STAFF_REPORT_FIELDS if self.for_others else DEPARTMENT_REPORT_FIELDS
+        for name in [n for n in self.fields if n not in keep]:
+            del self.fields[name]
+        self.order_fields(keep)
+        if "configuration_item" in self.fields:
+            self.fields["service"].widget.attrs.update({
+                "hx-get": reverse("incidents:configuration-item-options"), "hx-trigger": "change",
+                "hx-target": f"#{self['configuration_item'].auto_id}", "hx-swap": "innerHTML"})
+            service = self._service_id()
+            if service:
+                # Offer only the CIs of the chosen service (htmx refreshes them when it changes); any CI
+                # still validates, so that a mismatch gets clean()'s clear message.
+                field = self.fields["configuration_item"]
+                field.widget.choices = [("", field.empty_label), *[
+                    (ci.pk, str(ci)) for ci in ConfigurationItem.objects.filter(services=service)]]
+
+    def _service_id(self) -> int | None:
+        raw = (self.data if self.is_bound else self.initial).get("service")
+        try:
+            return int(getattr(raw, "pk", raw))
+        except (TypeError, ValueError):
+            return None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.for_others and not data.get("caller") and not (data.get("caller_name") or "").strip():
+            self.add_error("caller_name", _("Name the caller, or choose them from the users."))
+        service, item = data.get("service"), data.get("configuration_item")
+        if item and service and not item.services.filter(pk=service.pk).exists():
+            self.add_error("configuration_item", _("This configuration item does not support the service."))
+        return data
+
+    def report_data(self) -> dict[str, Any]:
+        """What incidents.services.incident_report takes."""
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+
+# --- One form per transition -------------------------------------------------------------------------------
+
+
+class TransitionForm(StyledForm):
+    """The input one transition needs; `transition_data()` is what the model's transition takes."""
+
+    #: Fields whose values become the transition's keyword arguments (the rest are the comment).
+    data_fields: tuple[str, ...] = ()
+    submit_label = _("Confirm")
+
+    def __init__(self, *args: Any, incident: Incident, user: Any, open_children: int = 0, **kwargs: Any) -> None:
+        self.incident, self.user, self.open_children = incident, user, open_children
+        super().__init__(*args, **kwargs)
+
+    def transition_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in self.data_fields}
+
+    def comment(self) -> str:
+        return (self.cleaned_data.get("comment") or "").strip()
+
+
+class ConfirmForm(TransitionForm):
+    """A transition that needs no data: a confirmation and an optional comment."""
+
+    confirm = forms.BooleanField(label=_("I confirm"), required=True)
+    comment = forms.CharField(label=_("Comment (optional)"), required=False, widget=textarea(2))
+
+
+class ClassifyForm(TransitionForm):
+    data_fields = ("category", "impact", "urgency")
+    submit_label = _("Classify")
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
+    impact = forms.TypedChoiceField(label=_("Impact"), coerce=int, choices=[("", "---------"), *Level.choices])
+    urgency = forms.TypedChoiceField(label=_("Urgency"), coerce=int, choices=[("", "---------"), *Level.choices],
+                                     help_text=_("The priority follows from impact × urgency in the priority matrix."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("category", self.incident.category_id)
+        self.initial.setdefault("impact", self.incident.impact)
+        self.initial.setdefault("urgency", self.incident.urgency)
+
+
+class AssignForm(TransitionForm):
+    data_fields = ("team", "assignee")
+    submit_label = _("Assign")
+    team = forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.filter(is_active=True))
+    assignee = EngineerChoiceField(label=_("Engineer"), required=False, queryset=incident_assignable_users(),
+                                   help_text=_("Choose a team, an engineer, or both."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = incident_assignable_users()
+        incident = self.incident
+        team_id = incident.team_id
+        if team_id is None and incident.category_id and incident.category:
+            team_id = incident.category.default_team_id
+        if team_id is None and incident.service_id and incident.service:
+            team_id = incident.service.support_team_id
+        self.initial.setdefault("team", team_id)
+        self.initial.setdefault("assignee", incident.assignee_id)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("team") and not data.get("assignee") and not self.errors:
+            self.add_error("team", _("Choose a team or an engineer."))
+        return data
+
+
+class StartHandlingForm(TransitionForm):
+    data_fields = ("cause", "scope")
+    submit_label = _("Record diagnosis and start handling")
+    cause = forms.CharField(label=_("Cause"), widget=textarea())
+    scope = forms.CharField(label=_("Scope"), widget=textarea(), help_text=_("What the fault affects."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("cause", self.incident.diagnosis_cause)
+        self.initial.setdefault("scope", self.incident.diagnosis_scope)
+
+
+class RestoreForm(TransitionForm):
+    data_fields = ("measures",)
+    submit_label = _("Service restored")
+    measures = forms.CharField(label=_("Measures taken"), widget=textarea(4))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("measures", self.incident.measures)
+
+
+class ConfirmRecoveryForm(TransitionForm):
+    data_fields = ("function_ok", "function_note", "performance_ok", "performance_note", "data_ok", "data_note",
+                   "resolution")
+    submit_label = _("Record the recovery tests")
+    function_ok = forms.BooleanField(label=_("Function test passed"), required=False)
+    function_note = forms.CharField(label=_("Function test note"), widget=textarea(2))
+    performance_ok = forms.BooleanField(label=_("Performance test passed"), required=False)
+    performance_note = forms.CharField(label=_("Performance test note"), widget=textarea(2))
+    data_ok = forms.BooleanField(label=_("Data integrity test passed"), required=False)
+    data_note = forms.CharField(label=_("Data integrity test note"), widget=textarea(2))
+    resolution = forms.CharField(label=_("Resolution"), required=False, widget=textarea(3),
+                                 help_text=_("Required when all three tests passed. A failed test sends the "
+                                             "incident back to handling."))
+    resolve_children = forms.BooleanField(label=_("Also resolve its open child incidents with this resolution"),
+                                          required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.open_children:
+            del self.fields["resolve_children"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        passed = data.get("function_ok") and data.get("performance_ok") and data.get("data_ok")
+        if passed and not (data.get("resolution") or "").strip():
+            self.add_error("resolution", _("Describe the resolution."))
+        return data
+
+    def transition_data(self) -> dict[str, Any]:
+        data = super().transition_data()
+        data["resolution"] = data.get("resolution") or ""
+        if self.cleaned_data.get("resolve_children"):
+            data["resolve_children"] = True
+        return data
+
+
+class SubmitReportForm(TransitionForm):
+    data_fields = ("cause", "process", "measures", "result")
+    submit_label = _("Submit the report")
+    cause = forms.CharField(label=_("Cause"), widget=textarea())
+    process = forms.CharField(label=_("Process"), widget=textarea(4),
+                              help_text=_("How the incident was handled, step by step."))
+    measures = forms.CharField(label=_("Measures"), widget=textarea())
+    result = forms.CharField(label=_("Result"), widget=textarea())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Start from what was recorded on the way (a returned report keeps its text).
+        incident = self.incident
+        self.initial.setdefault("cause", incident.report_cause or incident.diagnosis_cause)
+        self.initial.setdefault("process", incident.report_process)
+        self.initial.setdefault("measures", incident.report_measures or incident.measures)
+        self.initial.setdefault("result", incident.report_result or incident.resolution)
+
+
+class HoldForm(TransitionForm):
+    data_fields = ("reason",)
+    submit_label = _("Put on hold")
+    reason = forms.ChoiceField(label=_("Reason"), choices=[("", "---------"), *HoldReason.choices])
+
+
+class CancelForm(TransitionForm):
+    data_fields = ("reason", "duplicate_of")
+    submit_label = _("Cancel the incident")
+    reason = forms.ChoiceField(label=_("Reason"), choices=[("", "---------"), *CancelReason.choices])
+    duplicate_of = forms.CharField(label=_("Duplicate of"), required=False, max_length=24,
+                                   widget=forms.TextInput(attrs={"placeholder": "INC-2026-000123"}),
+                                   help_text=_("The number of the incident this one duplicates."))
+
+    def clean_duplicate_of(self) -> Incident | None:
+        number = (self.cleaned_data.get("duplicate_of") or "").strip()
+        if not number:
+            return None
+        found = Incident.objects.visible_to(self.user).filter(number__iexact=number).first()
+        if found is None:
+            raise forms.ValidationError(_("There is no incident %(number)s that you can see."),
+                                        params={"number": number})
+        if found.pk == self.incident.pk:
+            raise forms.ValidationError(_("An incident cannot duplicate itself."))
+        return found
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("reason") == CancelReason.DUPLICATE and not data.get("duplicate_of") \
+                and "duplicate_of" not in self.errors:
+            self.add_error("duplicate_of", _("Name the incident this one duplicates."))
+        return data
+
+
+class ReasonForm(TransitionForm):
+    """A transition whose reason is its (required) comment."""
+
+    comment = forms.CharField(label=_("Reason"), widget=textarea(3))
+
+
+class ReopenForm(ReasonForm):
+    submit_label = _("Reopen")
+    comment = forms.CharField(label=_("Reason for reopening"), widget=textarea(3))
+
+
+class ReturnReportForm(ReasonForm):
+    submit_label = _("Return the report")
+    comment = forms.CharField(label=_("What the report needs"), widget=textarea(3))
+
+
+class ApproveReportForm(ConfirmForm):
+    submit_label = _("Approve and close")
+    confirm = forms.BooleanField(label=_("I have read the report and approve it"), required=True)
+
+
+class StartDiagnosisForm(ConfirmForm):
+    submit_label = _("Start diagnosis")
+    confirm = forms.BooleanField(label=_("I am taking this incident up now"), required=True)
+
+
+class ResumeForm(ConfirmForm):
+    submit_label = _("Resume")
+
+
+class DeclareMajorForm(ConfirmForm):
+    submit_label = _("Declare major incident")
+    confirm = forms.BooleanField(label=_("Declare a major incident and notify leadership"), required=True)
+
+
+TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
+    "classify": ClassifyForm,
+    "assign": AssignForm,
+    "reassign": AssignForm,
+    "start_diagnosis": StartDiagnosisForm,
+    "start_handling": StartHandlingForm,
+    "restore": RestoreForm,
+    "confirm_recovery": ConfirmRecoveryForm,
+    "submit_report": SubmitReportForm,
+    "approve_report": ApproveReportForm,
+    "return_report": ReturnReportForm,
+    "hold": HoldForm,
+    "resume": ResumeForm,
+    "cancel": CancelForm,
+    "reopen": ReopenForm,
+    "declare_major": DeclareMajorForm,
+}
+# The next step of the process: its form is shown open; the others (hold, cancel, …) stay folded.
+FORWARD_TRANSITIONS = ("classify", "assign", "start_diagnosis", "start_handling", "restore", "confirm_recovery",
+                       "submit_report", "approve_report", "resume")
+
+
+# --- Notes, files, the review meeting ----------------------------------------------------------------------
+
+
+class CommentForm(StyledForm):
+    body = forms.CharField(label=_("Comment"), widget=textarea(3), max_length=10000)
+    is_internal = forms.BooleanField(label=_("Internal note (not shown to the department)"), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not has_role(user, *roles.IT_STAFF):
+            del self.fields["is_internal"]
+
+
+class AttachmentForm(StyledForm):
+    file = forms.FileField(label=_("File"))
+
+
+def _review_label(name: str) -> Any:  # noqa: ANN401
+    return MajorIncidentReview._meta.get_field(name).verbose_name
+
+
+class ReviewForm(StyledForm):
+    """The review meeting of a major incident (重大故障分析會議)."""
+
+    held_on = forms.DateField(label=capfirst(_review_label("held_on")), widget=DateInput())
+    attendees = forms.CharField(label=capfirst(_review_label("attendees")), widget=textarea(2))
+    causes = forms.CharField(label=capfirst(_review_label("causes")), widget=textarea())
+    lessons = forms.CharField(label=capfirst(_review_label("lessons")), widget=textarea())
+    preventive_measures = forms.CharField(label=capfirst(_review_label("preventive_measures")), widget=textarea())
+    owners = forms.CharField(label=capfirst(_review_label("owners")), widget=textarea(2))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("held_on", timezone.localdate())
+
+
+# --- The summary period ------------------------------------------------------------------------------------
+
+PRESET_DAYS = (7, 30, 90)
+
+
+class SummaryPeriodForm(StyledForm):
+    """The period of the summary, both days included; this month by default."""
+
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The end of the period is before its start."))
+        if start and end and (end - start).days > 3660:
+            self.add_error("start", _("Choose a period of at most ten years."))
+        return data
+
+    def period(self) -> tuple[date, date]:
+        today = timezone.localdate()
+        start, end = today.replace(day=1), today
+        if self.is_bound and self.is_valid():
+            end = self.cleaned_data.get("end") or end
+            start = self.cleaned_data.get("start") or min(start, end)
+        return start, end
+
+
+def preset_periods() -> list[tuple[int, date, date]]:
+    today = timezone.localdate()
+    return [(days, today - timedelta(days=days - 1), today) for days in PRESET_DAYS]

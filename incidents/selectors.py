@@ -1,0 +1,96 @@
+"""Read queries of incident management, with visibility applied, shared by pages, API and reports."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+
+from incidents.choices import OPEN_STATES, State
+from incidents.models import Category, Incident
+
+LIST_RELATED = ("category", "service", "team", "assignee", "department", "caller", "created_by")
+
+
+def incident_list(*, user: Any) -> QuerySet[Incident]:
+    """Incidents the user may see, with what a list row shows."""
+    return Incident.objects.visible_to(user).select_related(*LIST_RELATED)
+
+
+def incident_get(*, user: Any, pk: int) -> Incident:
+    """One incident the user may see (Incident.DoesNotExist otherwise → 404)."""
+    return incident_list(user=user).select_related("parent", "duplicate_of", "configuration_item").get(pk=pk)
+
+
+def incident_queue(*, user: Any, queue: str) -> QuerySet[Incident]:
+    """The named queue: mine, team, unassigned, open, all."""
+    qs = incident_list(user=user)
+    if queue == "mine":
+        return qs.filter(assignee=user, state__in=OPEN_STATES)
+    if queue == "team":
+        return qs.filter(team__in=user.teams.all(), state__in=OPEN_STATES)
+    if queue == "unassigned":
+        return qs.filter(state__in=[State.REPORTED, State.CLASSIFIED])
+    if queue == "open":
+        return qs.filter(state__in=OPEN_STATES)
+    return qs
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.select_related("default_team")
+
+
+def incident_summary(*, user: Any, start: datetime, end: datetime) -> dict[str, Any]:
+    """The periodic summary (事件總結) over incidents reported in [start, end), visibility applied:
+    counts by category, priority, service and state; MTTA and MTTR; the services and CIs with most incidents."""
+    qs = Incident.objects.visible_to(user).filter(created_at__gte=start, created_at__lt=end)
+
+    def counts(*fields: str) -> list[dict[str, Any]]:
+        return list(qs.values(*fields).annotate(count=Count("pk")).order_by("-count", *fields))
+
+    response = ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
+    resolution = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
+    times = qs.aggregate(
+        total=Count("pk"),
+        mtta=Avg(response),
+        mttr=Avg(resolution),
+    )
+    return {
+        "total": times["total"],
+        "mtta": times["mtta"],
+        "mttr": times["mttr"],
+        "by_category": counts("category__code", "category__name", "category__name_zh_hant"),
+        "by_priority": counts("priority"),
+        "by_service": counts("service__code", "service__name")[:10],
+        "by_state": counts("state"),
+        "top_cis": list(qs.exclude(configuration_item=None).values("configuration_item__name")
+                        .annotate(count=Count("pk")).order_by("-count", "configuration_item__name")[:10]),
+    }
+
+
+def incident_relations(*, user: Any, incident: Incident) -> dict[str, list[Incident]]:
+    """The children and the duplicates of an incident that the user may see (one query)."""
+    related = list(Incident.objects.visible_to(user).filter(Q(parent=incident) | Q(duplicate_of=incident))
+                   .order_by("created_at", "pk"))
+    return {
+        "children": [i for i in related if i.parent_id == incident.pk],
+        "duplicates": [i for i in related if i.duplicate_of_id == incident.pk],
+    }
+
+
+def incident_assignable_users() -> QuerySet[Any]:
+    """Active members of active teams, with their teams, for the assignment forms."""
+    from opscenter.core.models import User
+
+    return (User.objects.filter(is_active=True, teams__is_active=True).distinct()
+            .prefetch_related("teams").order_by("display_name", "username"))
+
+
+def incident_list_detailed(*, user: Any) -> QuerySet[Incident]:
+    """Incidents the user may see with everything an API row or detail shows, in a number of queries that
+    does not grow with the rows: the list's joins, the CI, and the review ids the close condition reads."""
+    from django.db.models import Prefetch
+
+    from incidents.models import MajorIncidentReview
+
+    return incident_list(user=user).select_related("configuration_item").prefetch_related(
+        Prefetch("reviews", queryset=MajorIncidentReview.objects.only("pk", "incident_id")))

@@ -1,0 +1,140 @@
+"""Operations on incidents: report, transitions (through the kernel's one service), edits, links, reviews."""
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from incidents.choices import OPEN_STATES, WORKING_STATES, Channel, State
+from incidents.models import Incident, MajorIncidentReview
+from opscenter.core import roles
+from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord, UnknownTransition
+from opscenter.core.models import TransitionLog
+from opscenter.core.roles import has_role
+from opscenter.core.services import perform_transition, ticket_update
+from opscenter.core.workflow import get_transition, is_transition
+
+# Transitions whose comment is the reason the policy asks for.
+COMMENT_REQUIRED = {
+    "return_report": gettext_lazy("Say what the report needs."),
+    "reopen": gettext_lazy("Give the reason for reopening."),
+}
+
+# Fields that may still be edited, by state (the rest change only through transitions).
+EDITABLE = {
+    State.REPORTED: {"title", "description", "occurred_at", "impact_scope", "service", "configuration_item",
+                     "caller_name", "caller_contact", "department"},
+    **{state: {"title", "impact_scope", "service", "configuration_item", "caller_name", "caller_contact"}
+       for state in (*WORKING_STATES, State.ON_HOLD)},
+    State.RESOLVED: {"resolution"},
+}
+
+
+def incident_report(*, recorder: Any, data: dict[str, Any]) -> Incident:
+    """Record a fault: reported by phone/email/IM for a caller by the duty officer, or on the web by
+    a department user for themselves. Both the caller and the recorder are kept."""
+    data = dict(data)
+    caller = data.get("caller")
+    if not has_role(recorder, roles.DUTY_OFFICER, roles.SUPERVISOR, *roles.ENGINEERS):
+        # A department user reports for themselves, on the web, for their own department.
+        data["caller"] = caller = recorder
+        data["channel"] = Channel.WEB
+        data["department"] = recorder.department
+    if caller is not None and not data.get("department"):
+        data["department"] = caller.department
+    if caller is not None:
+        data.setdefault("caller_name", str(caller))
+    if not data.get("caller_name") and caller is None:
+        raise InvalidInput({"caller_name": [_("Name the caller, or choose them from the users.")]})
+    incident = Incident(created_by=recorder, **data)
+    try:
+        incident.full_clean(exclude=["number", "state", "created_by"])
+    except Exception as exc:  # ValidationError → 400 with the fields named
+        from django.core.exceptions import ValidationError
+
+        if isinstance(exc, ValidationError):
+            raise InvalidInput(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
+        raise
+    with transaction.atomic():
+        incident.save()
+        TransitionLog.objects.create(
+            content_type=ContentType.objects.get_for_model(Incident), object_id=incident.pk,
+            transition="report", source_state="", target_state=incident.state, actor=recorder,
+            comment="", data={"channel": incident.channel},
+        )
+        from incidents.receivers import incident_reported
+
+        incident_reported(incident)
+    return incident
+
+
+def incident_transition(incident: Incident, name: str, *, user: Any, comment: str = "",
+                        data: dict[str, Any] | None = None) -> Incident:
+    """Perform one incident transition through the kernel's transition service.
+
+    Adds what the incident policy asks around it: a reason for returns and reopening, and,
+    when a parent is resolved with `resolve_children`, the same resolution for its open children.
+    """
+    transition = get_transition(incident, name) if is_transition(Incident, name) else None
+    if transition is not None and transition.custom.get("internal"):
+        raise UnknownTransition(_("“%(name)s” is performed by the system and cannot be requested.") % {"name": name})
+    data = dict(data or {})
+    resolve_children = bool(data.pop("resolve_children", False))
+    if name in COMMENT_REQUIRED and not comment.strip():
+        from opscenter.core.services import check_transition
+
+        check_transition(incident, name, user=user)  # 403/409 take precedence over the missing reason
+        raise InvalidInput({"comment": [COMMENT_REQUIRED[name]]})
+    with transaction.atomic():
+        incident = perform_transition(incident, name, user=user, comment=comment, data=data)
+        if name == "confirm_recovery" and incident.state == State.RESOLVED and resolve_children:
+            for child in incident.children.filter(state__in=[s for s in OPEN_STATES if s != State.ON_HOLD]):
+                perform_transition(child, "resolve_with_parent", user=user,
+                                   comment=_("Resolved with parent %(number)s") % {"number": incident.number},
+                                   data={"resolution": incident.resolution})
+    return incident
+
+
+def incident_update(incident: Incident, *, user: Any, changes: dict[str, Any]) -> Incident:
+    """Edit the fields the current state allows; each change goes on the timeline."""
+    if incident.is_read_only:
+        raise ReadOnlyRecord()
+    if "priority" in changes or "state" in changes:
+        raise InvalidInput({k: [_("Set by classification and transitions only.")]
+                            for k in ("priority", "state") if k in changes})
+    return ticket_update(incident, user=user, changes=changes, editable=EDITABLE.get(incident.state, set()))
+
+
+def incident_link(incident: Incident, *, user: Any, parent: Incident | None) -> Incident:
+    """Make `parent` the parent of this incident (None unlinks); cycles are refused."""
+    if incident.is_read_only:
+        raise ReadOnlyRecord()
+    node = parent
+    while node is not None:
+        if node.pk == incident.pk:
+            raise InvalidInput({"parent": [_("That would make the incident its own ancestor.")]})
+        node = node.parent
+    return ticket_update(incident, user=user, changes={"parent": parent}, editable={"parent"})
+
+
+def incident_record_review(incident: Incident, *, user: Any, data: dict[str, Any]) -> MajorIncidentReview:
+    """Record the review meeting of a major incident (required before it can be closed)."""
+    if not incident.is_major:
+        raise InvalidInput({"incident": [_("Only a major incident has a review meeting.")]})
+    if incident.state in (State.CLOSED, State.CANCELLED):
+        raise ReadOnlyRecord()
+    if not has_role(user, roles.SUPERVISOR):
+        from opscenter.core.exceptions import TransitionForbidden
+
+        raise TransitionForbidden(_("Only a supervisor records the review meeting."))
+    review = MajorIncidentReview(incident=incident, recorded_by=user, **data)
+    from django.core.exceptions import ValidationError
+
+    try:
+        review.full_clean(exclude=["incident", "recorded_by"])
+    except ValidationError as exc:
+        raise InvalidInput(exc.message_dict) from exc
+    review.save()
+    return review

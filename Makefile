@@ -44,6 +44,9 @@ messages: $(VENV)/.dev
 	$(BIN)/python manage.py makemessages -l zh_Hant -l en --ignore '.venv/*' --ignore 'var/*' --ignore 'bench/*'
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
+bench: $(VENV)/.runtime
+	$(BIN)/python bench/incidents.py
+
 vendor:
 	bash scripts/vendor_assets.sh
 

@@ -48,6 +48,7 @@ class Result:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list, repr=False)
     status: dict[int, int] = field(default_factory=dict)
+    load: float = 0.0  # the machine's 1-minute load average at the end: other work skews the figures
 
     @property
     def rps(self) -> float:
@@ -127,7 +128,10 @@ def prepare(args: argparse.Namespace, env: dict[str, str]) -> dict:
             print(f"production collectstatic failed ({reason.strip()[:200]});\n"
                   "  serving with OPSCENTER_ENV=development and DEBUG=false instead")
             env.update({"OPSCENTER_ENV": "development", "DEBUG": "false"})
-    print(run([PYTHON, "bench/generate.py", "--incidents", str(args.incidents)], env, "generate").strip())
+    began = time.monotonic()
+    if subprocess.run([PYTHON, "bench/generate.py", "--incidents", str(args.incidents)], cwd=ROOT, env=env).returncode:
+        sys.exit("generate failed")
+    print(f"generate: {time.monotonic() - began:.0f} s")
     out = run([PYTHON, __file__, "_credentials"], env, "credentials")
     return json.loads(out.strip().splitlines()[-1])
 
@@ -271,6 +275,7 @@ def measure(scenario: Scenario, creds: dict, args: argparse.Namespace) -> Result
     time.sleep(args.duration)
     phase["stop"] = True
     result.seconds = time.monotonic() - began
+    result.load = os.getloadavg()[0]
     for t in threads:
         t.join(35)
     return result
@@ -301,11 +306,12 @@ def scenarios(creds: dict) -> list[Scenario]:
 
 def print_table(results: list[Result], skipped: dict[str, int], floor: Result | None) -> None:
     print()
-    print(f"{'scenario':<28} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'requests':>9} {'errors':>7} {'of floor':>9}")
+    print(f"{'scenario':<28} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'requests':>9} {'errors':>7} "
+          f"{'of floor':>9} {'load':>5}")
     for r in results:
         share = f"{r.rps / floor.rps:>8.0%}" if floor and floor.rps and r is not floor else ""
         print(f"{r.name:<28} {r.rps:>8.1f} {r.percentile(50):>8.1f} {r.percentile(95):>8.1f} "
-              f"{r.requests:>9} {r.errors:>7} {share:>9}")
+              f"{r.requests:>9} {r.errors:>7} {share:>9} {r.load:>5.1f}")
     for name, status in skipped.items():
         print(f"{name:<28} not measured: the endpoint answered {status}")
 
@@ -338,7 +344,7 @@ def main() -> None:
     env = server_env(args)
     creds = prepare(args, env)
     print(f"database {args.database}: {creds['incidents']} incidents; gunicorn {args.workers} workers "
-          f"({env['OPSCENTER_ENV']} settings, DEBUG off); "
+          f"({env['OPSCENTER_ENV']} settings, DEBUG off); load average {os.getloadavg()[0]:.1f}; "
           f"{args.concurrency} client threads × {args.duration:.0f} s per scenario; CPUs: {os.cpu_count()}")
     server = start_gunicorn(args, env)
     results: list[Result] = []

@@ -203,6 +203,11 @@ class IncidentAdmin(ServiceErrorsAsMessages, FSMAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Incident | None = None) -> bool:
         return False  # an incident and its timeline are records of what happened
 
+    def has_change_permission(self, request: HttpRequest, obj: Incident | None = None) -> bool:
+        if obj is not None and obj.is_read_only:
+            return False  # closed and cancelled incidents are read-only everywhere
+        return super().has_change_permission(request, obj)
+
     def editable_fields(self, obj: Incident | None) -> set[str]:
         if obj is None or obj.is_read_only:
             return set()

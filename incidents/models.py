@@ -22,7 +22,7 @@ from incidents.choices import (
 )
 from opscenter.core import roles
 from opscenter.core.models import Ticket, TicketQuerySet
-from opscenter.core.roles import has_role, user_team_ids
+from opscenter.core.roles import has_role, user_team_ids, user_team_kinds
 from opscenter.core.workflow import condition, roles_allowed
 
 
@@ -89,7 +89,7 @@ class IncidentQuerySet(TicketQuerySet):
         if not has_role(user, *roles.IT_STAFF, roles.AUDITOR):
             department = Q(department_id=user.department_id) if user.department_id else Q(pk__in=[])
             qs = qs.filter(own | department)
-        if not user.teams.filter(kind="security").exists():
+        if "security" not in user_team_kinds(user):
             qs = qs.filter(own | Q(category__is_security=False) | Q(category__isnull=True))
         return qs
 
@@ -111,6 +111,13 @@ def may_reopen(incident: "Incident", user) -> bool:  # noqa: ANN001
     """The supervisor, the assignee, the duty officer, or whoever reported it."""
     return (assignee_or_supervisor(incident, user) or has_role(user, roles.DUTY_OFFICER)
             or user.pk in (incident.created_by_id, incident.caller_id))
+
+
+def may_edit(incident: "Incident", user) -> bool:  # noqa: ANN001
+    """IT staff edit incidents; a caller or reporter edits their own report. Auditors only read."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return has_role(user, *roles.IT_STAFF) or user.pk in (incident.created_by_id, incident.caller_id)
 
 
 def may_hold(incident: "Incident", user) -> bool:  # noqa: ANN001
@@ -264,10 +271,16 @@ class Incident(Ticket):
     def _set_assignment(self, team, assignee) -> None:  # noqa: ANN001
         if team is None and assignee is None:
             raise ValidationError({"team": _("Choose a team or an engineer.")})
-        if assignee is not None and team is not None and not team.members.filter(pk=assignee.pk).exists():
-            raise ValidationError({"assignee": _("The engineer is not a member of this team.")})
-        if assignee is not None and team is None:
-            team = assignee.teams.first()
+        if assignee is not None:
+            if not assignee.is_active or not has_role(assignee, *roles.ENGINEERS, roles.SUPERVISOR):
+                raise ValidationError({"assignee": _("Only an active engineer or supervisor can be assigned.")})
+            teams = list(assignee.teams.filter(is_active=True))
+            if team is None:
+                if len(teams) != 1:
+                    raise ValidationError({"team": _("Choose the team the engineer works this incident for.")})
+                team = teams[0]
+            elif team not in teams:
+                raise ValidationError({"assignee": _("The engineer is not a member of this team.")})
         self.team = team
         self.assignee = assignee
         self.assigned_at = timezone.now()
@@ -364,7 +377,7 @@ class Incident(Ticket):
             if duplicate_of.pk == self.pk:
                 raise ValidationError({"duplicate_of": _("An incident cannot duplicate itself.")})
         self.cancel_reason = reason
-        self.duplicate_of = duplicate_of
+        self.duplicate_of = duplicate_of if reason == CancelReason.DUPLICATE else None
 
     @transition(field=state, source=[State.RESOLVED, State.UNDER_REVIEW], target=State.HANDLING,
                 permission=may_reopen, custom={"label": _("Reopen")})

@@ -8,13 +8,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from incidents.choices import OPEN_STATES, WORKING_STATES, Channel, State
-from incidents.models import Incident, MajorIncidentReview
+from incidents.models import Incident, MajorIncidentReview, may_edit
 from opscenter.core import roles
-from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord, UnknownTransition
+from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord, TransitionForbidden
 from opscenter.core.models import TransitionLog
 from opscenter.core.roles import has_role
 from opscenter.core.services import perform_transition, ticket_update
-from opscenter.core.workflow import get_transition, is_transition
 
 # Transitions whose comment is the reason the policy asks for.
 COMMENT_REQUIRED = {
@@ -37,7 +36,7 @@ def incident_report(*, recorder: Any, data: dict[str, Any]) -> Incident:
     a department user for themselves. Both the caller and the recorder are kept."""
     data = dict(data)
     caller = data.get("caller")
-    if not has_role(recorder, roles.DUTY_OFFICER, roles.SUPERVISOR, *roles.ENGINEERS):
+    if not has_role(recorder, *roles.IT_STAFF):
         # A department user reports for themselves, on the web, for their own department.
         data["caller"] = caller = recorder
         data["channel"] = Channel.WEB
@@ -77,9 +76,6 @@ def incident_transition(incident: Incident, name: str, *, user: Any, comment: st
     Adds what the incident policy asks around it: a reason for returns and reopening, and,
     when a parent is resolved with `resolve_children`, the same resolution for its open children.
     """
-    transition = get_transition(incident, name) if is_transition(Incident, name) else None
-    if transition is not None and transition.custom.get("internal"):
-        raise UnknownTransition(_("“%(name)s” is performed by the system and cannot be requested.") % {"name": name})
     data = dict(data or {})
     resolve_children = bool(data.pop("resolve_children", False))
     if name in COMMENT_REQUIRED and not comment.strip():
@@ -93,7 +89,7 @@ def incident_transition(incident: Incident, name: str, *, user: Any, comment: st
             for child in incident.children.filter(state__in=[s for s in OPEN_STATES if s != State.ON_HOLD]):
                 perform_transition(child, "resolve_with_parent", user=user,
                                    comment=_("Resolved with parent %(number)s") % {"number": incident.number},
-                                   data={"resolution": incident.resolution})
+                                   data={"resolution": incident.resolution}, allow_internal=True)
     return incident
 
 
@@ -101,16 +97,23 @@ def incident_update(incident: Incident, *, user: Any, changes: dict[str, Any]) -
     """Edit the fields the current state allows; each change goes on the timeline."""
     if incident.is_read_only:
         raise ReadOnlyRecord()
+    if not may_edit(incident, user):
+        raise TransitionForbidden(_("You may not edit this incident."))
     if "priority" in changes or "state" in changes:
         raise InvalidInput({k: [_("Set by classification and transitions only.")]
                             for k in ("priority", "state") if k in changes})
-    return ticket_update(incident, user=user, changes=changes, editable=EDITABLE.get(incident.state, set()))
+    editable = set(EDITABLE.get(incident.state, set()))
+    if not has_role(user, *roles.IT_STAFF):
+        editable.discard("department")  # a reporter cannot move their report to another department's queue
+    return ticket_update(incident, user=user, changes=changes, editable=editable)
 
 
 def incident_link(incident: Incident, *, user: Any, parent: Incident | None) -> Incident:
-    """Make `parent` the parent of this incident (None unlinks); cycles are refused."""
+    """Make `parent` the parent of this incident (None unlinks); cycles are refused. IT staff only."""
     if incident.is_read_only:
         raise ReadOnlyRecord()
+    if not has_role(user, *roles.IT_STAFF):
+        raise TransitionForbidden(_("Only IT staff link incidents."))
     node = parent
     while node is not None:
         if node.pk == incident.pk:

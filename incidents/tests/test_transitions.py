@@ -599,10 +599,6 @@ def test_a_row_written_in_a_state_matches_an_incident_walked_there(crew: Crew, s
 # --- Gaps in the services, pinned until they are fixed ------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "incidents/services.py incident_update (and incident_link) check the state but not the user: an auditor "
-    "(read-only role) or a colleague of the caller can edit through any caller of the service; the API guards "
-    "it in incidents/api/permissions.py only"))
 def test_an_auditor_cannot_edit_an_incident_through_the_service(crew: Crew) -> None:
     incident = report(crew)
     with pytest.raises(OpsCenterError) as refused:
@@ -610,9 +606,6 @@ def test_an_auditor_cannot_edit_an_incident_through_the_service(crew: Crew) -> N
     assert refused.value.status_code == 403
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "incidents/models.py Incident._set_assignment accepts any user as assignee: a department user with no team "
-    "is assigned with team=None (and for an engineer in several teams, team is whichever teams.first() returns)"))
 def test_only_an_engineer_in_a_team_can_be_assigned(crew: Crew) -> None:
     incident = incident_in_state(State.CLASSIFIED, crew=crew)
     with pytest.raises(InvalidInput):

@@ -91,12 +91,21 @@ def grant_role_permissions(apps, permissions_by_role: dict[str, list[str]]) -> N
             group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
+def _teams(user) -> list[tuple[int, str]]:  # noqa: ANN001
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_team_cache", None)
+    if cached is None:
+        cached = list(user.teams.values_list("pk", "kind"))
+        user._team_cache = cached
+    return cached
+
+
 def user_team_ids(user) -> set[int]:  # noqa: ANN001
     """Primary keys of the teams a user belongs to, cached on the user object for the request."""
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    cached = getattr(user, "_team_id_cache", None)
-    if cached is None:
-        cached = set(user.teams.values_list("pk", flat=True))
-        user._team_id_cache = cached
-    return cached
+    return {pk for pk, _kind in _teams(user)}
+
+
+def user_team_kinds(user) -> set[str]:  # noqa: ANN001
+    """Kinds of the teams a user belongs to (system, network, desktop, security …), cached likewise."""
+    return {kind for _pk, kind in _teams(user)}

@@ -18,10 +18,12 @@ from opscenter.core.exceptions import (
     ConditionFailed,
     InvalidInput,
     InvalidState,
+    ReadOnlyRecord,
     TransitionForbidden,
     UnknownTransition,
 )
 from opscenter.core.models import Attachment, Comment, FieldChange, TransitionLog
+from opscenter.core.roles import AUDITOR, DEPARTMENT_USER, IT_STAFF, has_role
 from opscenter.core.signals import transition_performed
 from opscenter.core.workflow import condition_reason, get_transition, is_transition, state_field_name
 
@@ -39,6 +41,7 @@ def perform_transition(
     user: Any,
     comment: str = "",
     data: dict[str, Any] | None = None,
+    allow_internal: bool = False,
 ) -> models.Model:
     """Move a ticket by one transition: the only way any caller changes a ticket's state.
 
@@ -51,14 +54,17 @@ def perform_transition(
     if not is_transition(model, name):
         check_transition(obj, name, user=user)  # raises UnknownTransition
     data = dict(data or {})
+    _check_arguments(getattr(model, name), data)
     try:
         with transaction.atomic():
             locked = model._default_manager.select_for_update().get(pk=obj.pk)
             source = getattr(locked, state_field_name(model))
-            check_transition(locked, name, user=user)
+            check_transition(locked, name, user=user, allow_internal=allow_internal)
+            before = _field_values(locked)
             try:
                 getattr(locked, name)(by=user, **data)
-                locked.clean_fields(exclude=_unchecked_fields(locked))
+                changed = {f for f, v in _field_values(locked).items() if v != before[f]}
+                locked.clean_fields(exclude=[f for f in before if f not in changed] + _unchecked_fields(locked))
                 locked.clean()
                 locked.save()
             except ValidationError as exc:
@@ -83,12 +89,13 @@ def perform_transition(
     return locked
 
 
-def check_transition(obj: models.Model, name: str, *, user: Any) -> None:
-    """Refuse a transition that does not exist (400), does not leave the current state (409),
-    is not this user's to take (403), or is blocked by a policy condition (409, with its reason).
+def check_transition(obj: models.Model, name: str, *, user: Any, allow_internal: bool = False) -> None:
+    """Refuse a transition that does not exist or is the system's own (400), does not leave the
+    current state (409), is not this user's to take (403), or is blocked by a policy condition
+    (409, with its reason).
     """
     model = type(obj)
-    if not is_transition(model, name):
+    if not is_transition(model, name) or (_is_internal(model, name) and not allow_internal):
         raise UnknownTransition(_("“%(name)s” is not a transition of %(model)s.") % {
             "name": name, "model": model._meta.verbose_name})
     transition = get_transition(obj, name)
@@ -102,6 +109,31 @@ def check_transition(obj: models.Model, name: str, *, user: Any) -> None:
     for predicate in transition.conditions:
         if not predicate(obj):
             raise ConditionFailed(condition_reason(predicate))
+
+
+def _is_internal(model: type[models.Model], name: str) -> bool:
+    meta = getattr(getattr(model, name), "_django_fsm", None)
+    return any(t.custom.get("internal") for t in meta.transitions.values()) if meta else False
+
+
+def _check_arguments(method: Any, data: dict[str, Any]) -> None:
+    """The data must match what the transition asks for: missing or unexpected fields are a 400."""
+    import inspect
+
+    try:
+        inspect.signature(method).bind(None, by=None, **data)
+    except TypeError:
+        parameters = inspect.signature(method).parameters
+        wanted = {n for n, p in parameters.items() if p.kind == p.KEYWORD_ONLY and n != "by"}
+        required = {n for n in wanted if parameters[n].default is inspect.Parameter.empty}
+        errors = {n: [_("This field is required.")] for n in sorted(required - set(data))}
+        errors.update({n: [_("This field is not accepted here.")] for n in sorted(set(data) - wanted)})
+        raise InvalidInput(errors or _("The data does not fit this transition.")) from None
+
+
+def _field_values(instance: models.Model) -> dict[str, Any]:
+    """Field name → raw value (foreign keys by id), to see which fields a transition changed."""
+    return {f.name: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
 
 
 def _state_label(instance: models.Model) -> str:
@@ -164,7 +196,7 @@ def ticket_update(
         if not records:
             return locked
         try:
-            locked.clean_fields(exclude=_unchecked_fields(locked))
+            locked.clean_fields(exclude=[f.name for f in locked._meta.concrete_fields if f.name not in changes])
             locked.clean()
         except ValidationError as exc:
             raise InvalidInput(_validation_detail(exc)) from exc
@@ -176,8 +208,17 @@ def ticket_update(
     return locked
 
 
+def check_may_contribute(obj: models.Model, *, user: Any) -> None:
+    """Comments and files go on open tickets, from anyone but a read-only auditor."""
+    if getattr(obj, "is_read_only", False):
+        raise ReadOnlyRecord()
+    if has_role(user, AUDITOR) and not has_role(user, *IT_STAFF, DEPARTMENT_USER):
+        raise TransitionForbidden(_("Auditors have read-only access."))
+
+
 def comment_add(obj: models.Model, *, user: Any, body: str, is_internal: bool = False) -> Comment:
-    """Add a note to a ticket's timeline."""
+    """Add a note to the timeline of a ticket that is still open."""
+    check_may_contribute(obj, user=user)
     body = (body or "").strip()
     if not body:
         raise InvalidInput({"body": [_("Write a comment.")]})
@@ -188,7 +229,8 @@ def comment_add(obj: models.Model, *, user: Any, body: str, is_internal: bool = 
 
 
 def attachment_add(obj: models.Model, *, user: Any, upload: UploadedFile) -> Attachment:
-    """Attach a file to a ticket, refusing files that are too large or of a type not allowed."""
+    """Attach a file to an open ticket, refusing files that are too large or of a type not allowed."""
+    check_may_contribute(obj, user=user)
     name = PurePath(upload.name or "").name[:200]
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in settings.ATTACHMENT_EXTENSIONS:

@@ -78,6 +78,16 @@ def transition_label(transition: Transition) -> str:
     return str(transition.custom.get("label") or transition.name.replace("_", " ").capitalize())
 
 
+def transition_target(instance: models.Model, transition: Transition) -> str:
+    """The state a transition leads to: the current one when it keeps it, "" when the transition decides
+    at run time (RETURN_VALUE)."""
+    if transition.target is None:
+        return str(getattr(instance, state_field_name(type(instance))))
+    if isinstance(transition.target, str):
+        return transition.target
+    return ""
+
+
 def available_transitions(instance: models.Model, user: Any) -> list[AvailableTransition]:
     """Transitions that leave the current state and that this user may take.
 
@@ -95,7 +105,7 @@ def available_transitions(instance: models.Model, user: Any) -> list[AvailableTr
             AvailableTransition(
                 name=name,
                 label=transition_label(transition),
-                target=str(transition.target),
+                target=transition_target(instance, transition),
                 allowed=failing is None,
                 reason=condition_reason(failing) if failing else "",
             )

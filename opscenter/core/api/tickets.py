@@ -4,7 +4,7 @@ from typing import Any, ClassVar
 
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -22,6 +22,7 @@ from opscenter.core.services import attachment_add, check_transition, comment_ad
 from opscenter.core.workflow import available_transitions
 
 
+@extend_schema_field(serializers.ListField(child=serializers.CharField()))
 class AvailableTransitionsField(serializers.SerializerMethodField):
     """`available_transitions`: names of the transitions the requesting user may take now."""
 

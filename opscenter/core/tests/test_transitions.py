@@ -163,3 +163,23 @@ def test_transition_log_is_append_only(order, owner) -> None:  # noqa: ANN001
         TransitionLog.objects.filter(pk=log.pk).update(comment="x")
     with pytest.raises(AppendOnlyError):
         TransitionLog.objects.filter(pk=log.pk).delete()
+
+
+def test_comments_and_files_only_on_open_tickets_and_not_from_auditors(order, owner, make_user) -> None:  # noqa: ANN001
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from opscenter.core.exceptions import ReadOnlyRecord
+    from opscenter.core.models import Comment
+    from opscenter.core.services import attachment_add, comment_add
+
+    comment_add(order, user=owner, body="first")
+    auditor = make_user(roles.AUDITOR)
+    with pytest.raises(TransitionForbidden):
+        comment_add(order, user=auditor, body="audit note")
+    perform_transition(order, "cancel", user=owner)
+    order.refresh_from_db()
+    with pytest.raises(ReadOnlyRecord):
+        comment_add(order, user=owner, body="too late")
+    with pytest.raises(ReadOnlyRecord):
+        attachment_add(order, user=owner, upload=SimpleUploadedFile("a.txt", b"x"))
+    assert [c.body for c in Comment.objects.all()] == ["first"]

@@ -35,6 +35,10 @@ class WorkOrder(Ticket):
 
     objects = WorkOrderQuerySet.as_manager()
 
+    @property
+    def is_read_only(self) -> bool:
+        return self.state in ("done", "cancelled")
+
     @transition(field=state, source="draft", target="submitted", permission=is_owner, custom={"label": "Submit"})
     def submit(self, *, by) -> None:  # noqa: ANN001
         """The owner submits the draft."""

@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -75,7 +75,7 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
         **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)},
         "OPSCENTER_ENV": args.profile,
         "DEBUG": "false",
-        "DATABASE_URL": f"{base}/{args.database}",
+        "DATABASE_URL": f"{base}/{args.database}" + (f"?options={quote(args.pg_options)}" if args.pg_options else ""),
         "DATABASE_CONN_MAX_AGE": "600",
         "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", secrets.token_urlsafe(48) + "Bench0"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -188,12 +188,14 @@ def start_gunicorn(args: argparse.Namespace, env: dict[str, str]) -> subprocess.
 
 
 def stop(server: subprocess.Popen) -> None:
+    """Ask the gunicorn master to shut down (it stops its workers); kill its process group if it hangs."""
     if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
+        server.send_signal(signal.SIGTERM)
         try:
-            server.wait(20)
+            server.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
+            server.wait(10)
 
 
 def purge_broker(url: str) -> None:
@@ -335,6 +337,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load first")
     parser.add_argument("--only", action="append", help="measure only scenarios whose name contains this")
     parser.add_argument("--reset", action="store_true", help="drop and recreate the bench database first")
+    parser.add_argument("--pg-options", default="", help='server options for the connections, to try a '
+                        'setting: e.g. "-c join_collapse_limit=4"')
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if urlsplit(args.postgres_url).scheme not in ("postgres", "postgresql"):

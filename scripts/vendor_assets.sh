@@ -181,6 +181,15 @@ done
 grep -q 'stripped remote import' "$NOTES" || \
   note "tabler CSS: no @import and no remote url()/web fonts found (font stack is system-ui etc.); nothing stripped."
 
+# --- source maps are not vendored: drop their references, or collectstatic's manifest fails -----
+for f in "$VENDOR"/tabler/css/*.css "$VENDOR"/tabler/js/*.js "$VENDOR"/htmx/*.js "$VENDOR"/echarts/*.js; do
+  [ -f "$f" ] || continue
+  if grep -q 'sourceMappingURL=' "$f"; then
+    sed -i '/sourceMappingURL=/d' "$f"
+    note "removed the sourceMappingURL reference from static/vendor/${f#"$VENDOR"/} (maps are not vendored)"
+  fi
+done
+
 # --- VERSIONS.txt --------------------------------------------------------------
 {
   echo "Vendored front-end assets for OpsCenter (served locally, no CDN)."

@@ -34,6 +34,20 @@ def _chromium_missing() -> None:
 
 
 @pytest.fixture
+def policy_defaults(db) -> None:  # noqa: ANN001
+    """The rows the data migrations write (roles, incident categories, the priority matrix), written
+    again: a transactional test runs after another one's flush, which empties every table."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in ("opscenter.core.migrations.0002_roles", "incidents.migrations.0002_defaults"):
+        migration = importlib.import_module(module)
+        function = getattr(migration, "create_roles", None) or migration.create_defaults
+        function(apps, None)
+
+
+@pytest.fixture
 def make_user(db):  # noqa: ANN001, ANN201
     """make_user(role, …, **fields): a user holding the given roles."""
     from opscenter.core.tests.factories import UserFactory

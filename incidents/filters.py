@@ -24,8 +24,10 @@ def _day_start(day: date) -> datetime:
 class IncidentFilterSet(django_filters.FilterSet):
     """What a list of incidents can be narrowed by; visibility is applied before, by the selector."""
 
-    state = django_filters.MultipleChoiceFilter(choices=State.choices, label=_("state"))
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("priority"))
+    # distinct=False: these filter the incident's own columns, and a SELECT DISTINCT over every column of
+    # the row (the filter's default) made the filtered list cost ~50 ms on 100,000 incidents.
+    state = django_filters.MultipleChoiceFilter(choices=State.choices, label=_("state"), distinct=False)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("priority"), distinct=False)
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), to_field_name="code",
                                                 label=_("category"))
     service = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), label=_("service"))

@@ -60,8 +60,10 @@ def celery_worker(mail_dir: Path) -> Iterator[subprocess.Popen]:
 
 
 @pytest.mark.celery
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_p1_classification_is_delivered_by_a_real_worker(make_user: Any, tmp_path: Path) -> None:
+@pytest.mark.django_db(transaction=True)
+def test_a_p1_classification_is_delivered_by_a_real_worker(
+    policy_defaults: None, make_user: Any, tmp_path: Path
+) -> None:
     require_postgres()
     require_service(redis_reachable(), "Redis (set CELERY_BROKER_URL=redis://…)")
     cast = make_cast(make_user)

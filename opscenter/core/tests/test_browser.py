@@ -12,7 +12,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 
 
 @pytest.fixture
-def page(live_server, monkeypatch):  # noqa: ANN001, ANN201
+def page(live_server, monkeypatch, policy_defaults):  # noqa: ANN001, ANN201
     # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are safe.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright

@@ -43,7 +43,7 @@ def redis_reachable() -> bool:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_transitions_exactly_one_wins_and_logs_once(make_user) -> None:  # noqa: ANN001
+def test_concurrent_transitions_exactly_one_wins_and_logs_once(policy_defaults, make_user) -> None:  # noqa: ANN001
     require_postgres()
     owner = make_user(roles.DEPARTMENT_USER)
     order = WorkOrder.objects.create(title="race", created_by=owner)
@@ -96,7 +96,7 @@ def _wait_for(predicate, timeout: float = 60) -> bool:  # noqa: ANN001
 
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
-def test_real_worker_delivers_the_outbox_end_to_end(make_user, tmp_path: Path) -> None:  # noqa: ANN001
+def test_real_worker_delivers_the_outbox_end_to_end(policy_defaults, make_user, tmp_path: Path) -> None:  # noqa: ANN001
     require_postgres()
     require_service(redis_reachable(), "Redis (set CELERY_BROKER_URL=redis://…)")
     from opscenter.celery import app

@@ -3,60 +3,17 @@ on Redis, with PostgreSQL. Skips on a machine without them; fails when CI is set
 
 import email
 import email.policy
-import os
-import subprocess
-import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import override_settings
 
-from conftest import require_service
 from incidents.services import incident_report, incident_transition
 from incidents.tests.scenarios import make_cast
 from opscenter.core import outbox
 from opscenter.core.choices import Channel, DeliveryStatus
 from opscenter.core.models import Notification
-from opscenter.core.tests.test_integration import _drain, _queue_exists, _wait_for, redis_reachable, require_postgres
-
-
-@contextmanager
-def celery_worker(mail_dir: Path) -> Iterator[subprocess.Popen]:
-    """A worker process on the test database and broker, writing mail to files; eager mode off."""
-    from opscenter.celery import app
-
-    db = settings.DATABASES["default"]
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "opscenter.settings.test",
-        "DATABASE_URL": (f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}"
-                         f":{db['PORT'] or 5432}/{db['NAME']}"),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-    })
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    with app.connection_for_write() as conn:
-        if _queue_exists(conn, queue):
-            conn.default_channel.queue_purge(queue)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "opscenter", "worker", "--pool=solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"inc-{uuid.uuid4().hex[:8]}@%h",
-         "--loglevel=INFO"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    eager_off = override_settings(CELERY_TASK_ALWAYS_EAGER=False)
-    eager_off.enable()
-    try:
-        yield worker
-    finally:
-        eager_off.disable()
-        worker.terminate()
-        worker.wait(20)
+from opscenter.core.tests.real_services import celery_worker, drain, require_postgres_and_redis, wait_for
 
 
 @pytest.mark.celery
@@ -64,8 +21,7 @@ def celery_worker(mail_dir: Path) -> Iterator[subprocess.Popen]:
 def test_a_p1_classification_is_delivered_by_a_real_worker(
     policy_defaults: None, make_user: Any, tmp_path: Path
 ) -> None:
-    require_postgres()
-    require_service(redis_reachable(), "Redis (set CELERY_BROKER_URL=redis://…)")
+    require_postgres_and_redis()
     cast = make_cast(make_user)
 
     with celery_worker(tmp_path) as worker:
@@ -80,8 +36,8 @@ def test_a_p1_classification_is_delivered_by_a_real_worker(
         assert {(n.recipient_id, n.channel) for n in urgent} == {
             (user.pk, channel) for user in (cast.engineer, cast.supervisor) for channel in (Channel.IN_APP,
                                                                                             Channel.EMAIL)}
-        delivered = _wait_for(lambda: not urgent.exclude(status=DeliveryStatus.SENT).exists())
-        assert delivered, "the worker did not deliver: " + _drain(worker)
+        delivered = wait_for(lambda: not urgent.exclude(status=DeliveryStatus.SENT).exists())
+        assert delivered, "the worker did not deliver: " + drain(worker)
 
     assert all(n.attempts == 1 and n.sent_at for n in urgent.all())  # each delivered once
     assert outbox.unread_count(cast.engineer) == 1 and outbox.unread_count(cast.supervisor) == 1

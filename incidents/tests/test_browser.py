@@ -1,0 +1,113 @@
+"""In Debian's Chromium: a phone report worked end to end, signed off, and read by the department."""
+
+import pytest
+
+from conftest import CHROMIUM
+from incidents.models import Category, Incident
+from opscenter.core.models import Team, User
+from opscenter.core.tests.test_browser import CHROMIUM_ARGS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PASSWORD = "demo-pass-2"
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch, policy_defaults):  # noqa: ANN001, ANN201
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    from opscenter.core.demo import seed_organisation
+
+    seed_organisation(PASSWORD)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(locale="en-US")
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.base_url = live_server.url
+        yield page
+        context.close()
+        browser.close()
+
+
+def sign_in(page, username: str) -> None:  # noqa: ANN001
+    page.context.clear_cookies()
+    page.goto(page.base_url + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(page.base_url + "/")
+
+
+def act(page, name: str, fields: dict[str, str] | None = None, checks: tuple[str, ...] = ()) -> None:  # noqa: ANN001
+    """Open the transition's form on the detail page, fill it in and submit it."""
+    form = page.locator(f"#transition-{name}")
+    form.evaluate("el => el.open = true")
+    for field, value in (fields or {}).items():
+        control = form.locator(f'[name="{name}-{field}"]')
+        if control.evaluate("el => el.tagName") == "SELECT":
+            control.select_option(value)
+        else:
+            control.fill(value)
+    for field in checks:
+        form.locator(f'[name="{name}-{field}"]').check()
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert page.locator(".alert-danger").count() == 0, page.locator(".alert-danger").all_inner_texts()
+
+
+def state_of(incident: Incident) -> str:
+    return Incident.objects.values_list("state", flat=True).get(pk=incident.pk)
+
+
+def test_phone_report_worked_to_resolution_approved_and_seen_closed_by_the_department(browser_page) -> None:  # noqa: ANN001
+    page = browser_page
+    finance, engineer = User.objects.get(username="finance"), User.objects.get(username="sysadmin")
+    system_team = Team.objects.get(code="system")
+
+    # The duty officer records a phone call from the finance department.
+    sign_in(page, "duty")
+    page.goto(page.base_url + "/incidents/report/")
+    page.select_option('[name="caller"]', str(finance.pk))
+    page.select_option('[name="channel"]', "phone")
+    page.fill('[name="title"]', "ERP login fails for the finance department")
+    page.fill('[name="description"]', "Every login ends with 'session expired'.")
+    page.fill('[name="impact_scope"]', "All 30 users of the finance department")
+    with page.expect_navigation():
+        page.click("#report-form button[type=submit]")
+    incident = Incident.objects.get(title="ERP login fails for the finance department")
+    assert (incident.caller, incident.created_by.username, incident.channel) == (finance, "duty", "phone")
+    assert incident.number in page.content()
+
+    software = Category.objects.get(code="software")
+    act(page, "classify", {"category": str(software.pk), "impact": "2", "urgency": "2"})
+    act(page, "assign", {"team": str(system_team.pk), "assignee": str(engineer.pk)})
+    assert state_of(incident) == "assigned"
+
+    # The engineer works it through every step.
+    sign_in(page, "sysadmin")
+    page.goto(page.base_url + f"/incidents/{incident.pk}/")
+    act(page, "start_diagnosis", checks=("confirm",))
+    act(page, "start_handling", {"cause": "Expired SSO certificate", "scope": "ERP sign-in only"})
+    act(page, "restore", {"measures": "Renewed the certificate and restarted the SSO service"})
+    act(page, "confirm_recovery", {"function_note": "Logins work", "performance_note": "Normal response",
+                                   "data_note": "No data lost", "resolution": "Certificate renewed"},
+        checks=("function_ok", "performance_ok", "data_ok"))
+    assert state_of(incident) == "resolved"
+    act(page, "submit_report", {"cause": "Certificate expiry not monitored", "process": "Diagnosed, renewed",
+                                "measures": "Expiry monitoring added", "result": "Service restored in 40 min"})
+    assert state_of(incident) == "under_review"
+
+    # The supervisor approves the report.
+    sign_in(page, "supervisor")
+    page.goto(page.base_url + f"/incidents/{incident.pk}/")
+    act(page, "approve_report", checks=("confirm",))
+    assert state_of(incident) == "closed"
+
+    # The finance department sees it closed.
+    sign_in(page, "finance")
+    page.goto(page.base_url + "/incidents/?queue=all")
+    assert incident.number in page.content()
+    page.goto(page.base_url + f"/incidents/{incident.pk}/")
+    assert "Closed" in page.locator("body").inner_text()
+    assert page.locator("details.transition-action").count() == 0

@@ -793,16 +793,17 @@ def upload(client: APIClient, incident: Incident, name: str, content: bytes):  #
 def test_attachments_upload_list_download_and_visibility(api_as, crew: Crew, hr_caller) -> None:  # noqa: ANN001
     incident = report(crew)
     client = api_as(crew.caller)
-    created = upload(client, incident, "screenshot.png", b"\x89PNG fake")
+    created = upload(client, incident, "screenshot.png", b"\x89PNG\r\n\x1a\n fake")
     assert created.status_code == 201, created.content
     listing = client.get(url(incident, "attachments/")).json()
-    assert [(a["name"], a["size"]) for a in listing] == [("screenshot.png", 9)]
+    assert [(a["name"], a["size"]) for a in listing] == [("screenshot.png", 13)]
     download = api_as(crew.engineer).get(url(incident, f"attachments/{created.json()['id']}/download/"))
     assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment")
-    assert b"".join(download.streaming_content) == b"\x89PNG fake"
+    assert b"".join(download.streaming_content) == b"\x89PNG\r\n\x1a\n fake"
 
     assert_error(api_as(hr_caller).get(url(incident, f"attachments/{created.json()['id']}/download/")), 404)
     assert_error(upload(client, incident, "tool.exe", b"MZ"), 400, "invalid")
+    assert_error(upload(client, incident, "screenshot.png", b"MZ disguised"), 400, "invalid")
     assert Attachment.objects.count() == 1
 
 

@@ -228,6 +228,31 @@ def comment_add(obj: models.Model, *, user: Any, body: str, is_internal: bool = 
     )
 
 
+# What the first bytes of an accepted file type must look like; text types must not be binary.
+SIGNATURES = {
+    "png": (b"\x89PNG\r\n\x1a\n",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"), "pdf": (b"%PDF-",),
+    "zip": (b"PK\x03\x04", b"PK\x05\x06"), "docx": (b"PK\x03\x04",), "xlsx": (b"PK\x03\x04",),
+    "pptx": (b"PK\x03\x04",),
+}
+TEXT_TYPES = {"txt", "log", "csv", "json"}
+EXECUTABLE_SIGNATURES = (b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
+
+
+def _content_matches(upload: UploadedFile, extension: str) -> bool:
+    """Type-check by content, not only by name: executables never pass, whatever they are called."""
+    upload.seek(0)
+    head = upload.read(4096)
+    upload.seek(0)
+    if head.startswith(EXECUTABLE_SIGNATURES):
+        return False
+    if extension in SIGNATURES:
+        return head.startswith(SIGNATURES[extension])
+    if extension in TEXT_TYPES:
+        return b"\x00" not in head
+    return True
+
+
 def attachment_add(obj: models.Model, *, user: Any, upload: UploadedFile) -> Attachment:
     """Attach a file to an open ticket, refusing files that are too large or of a type not allowed."""
     check_may_contribute(obj, user=user)
@@ -241,6 +266,8 @@ def attachment_add(obj: models.Model, *, user: Any, upload: UploadedFile) -> Att
             "max": filesizeformat(settings.ATTACHMENT_MAX_BYTES)}]})
     if upload.size == 0:
         raise InvalidInput({"file": [_("The file is empty.")]})
+    if not _content_matches(upload, extension):
+        raise InvalidInput({"file": [_("The content of the file is not a “%(ext)s” file.") % {"ext": extension}]})
     return Attachment.objects.create(
         content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk,
         file=upload, original_name=name, size=upload.size,

@@ -183,3 +183,29 @@ def test_comments_and_files_only_on_open_tickets_and_not_from_auditors(order, ow
     with pytest.raises(ReadOnlyRecord):
         attachment_add(order, user=owner, upload=SimpleUploadedFile("a.txt", b"x"))
     assert [c.body for c in Comment.objects.all()] == ["first"]
+
+
+@pytest.mark.parametrize(("name", "content", "accepted"), [
+    ("notes.txt", "磁碟已滿 disk full\n".encode(), True),
+    ("shot.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, True),
+    ("shot.png", b"GIF89a not a png", False),
+    ("report.pdf", b"%PDF-1.7\n...", True),
+    ("report.pdf", b"MZ\x90\x00 an executable", False),
+    ("notes.txt", b"MZ\x90\x00 an executable", False),
+    ("run.log", b"#!/bin/sh\nrm -rf /\n", False),
+    ("data.csv", b"a,b\x00\x01\x02", False),
+    ("sheet.xlsx", b"PK\x03\x04rest", True),
+])
+def test_attachments_are_type_checked_by_content(order, owner, name, content, accepted) -> None:  # noqa: ANN001
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from opscenter.core.models import Attachment
+    from opscenter.core.services import attachment_add
+
+    upload = SimpleUploadedFile(name, content)
+    if accepted:
+        assert attachment_add(order, user=owner, upload=upload).original_name == name
+    else:
+        with pytest.raises(InvalidInput):
+            attachment_add(order, user=owner, upload=upload)
+        assert not Attachment.objects.exists()

@@ -8,23 +8,28 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from incidents.choices import OPEN_STATES, State
 from incidents.models import Category, Incident
 
-# What a list row shows, each fetched by one `IN (the page's ids)` query instead of a join. Joins cost
-# PostgreSQL more to plan than to run: with these 7 joined, it spent 60–85 ms choosing a join order for a
-# query that ran in 1 ms over 100,000 incidents (docs/performance.md). Each extra query here is < 1 ms.
+# PostgreSQL spends longer choosing the order of a query's joins than running it once there are more than
+# a few: with the 7 relations a row used to join, 60–85 ms of planning for 1 ms of execution over 100,000
+# incidents; with 4, about 1 ms (docs/performance.md). So a row joins the four a list row shows, and
+# anything more comes with one `IN (the rows' ids)` query per relation (< 1 ms each, whatever the rows).
 LIST_RELATED = ("category", "service", "team", "assignee")
-# What the API's rows add, and what the detail adds to those.
-API_RELATED = (*LIST_RELATED, "department", "caller", "created_by", "configuration_item")
-DETAIL_RELATED = (*API_RELATED, "parent", "duplicate_of", "resolved_by")
+# What an API row adds.
+API_PREFETCHED = ("department", "caller", "created_by", "configuration_item")
 
 
 def incident_list(*, user: Any) -> QuerySet[Incident]:
     """Incidents the user may see, with what a list row shows."""
-    return Incident.objects.visible_to(user).prefetch_related(*LIST_RELATED)
+    return Incident.objects.visible_to(user).select_related(*LIST_RELATED)
 
 
 def incident_get(*, user: Any, pk: int) -> Incident:
-    """One incident the user may see (Incident.DoesNotExist otherwise → 404), with what the detail shows."""
-    return Incident.objects.visible_to(user).prefetch_related(*DETAIL_RELATED).get(pk=pk)
+    """One incident the user may see (Incident.DoesNotExist otherwise → 404), with the list's joins.
+
+    The further relations the detail shows (department, caller, reporter, CI, parent, duplicate, resolver)
+    load when first read, one query each for those set: the queries prefetch_related would send for one
+    row, without its machinery (≈ 5 ms a request).
+    """
+    return incident_list(user=user).get(pk=pk)
 
 
 def incident_queue(*, user: Any, queue: str) -> QuerySet[Incident]:
@@ -93,11 +98,11 @@ def incident_assignable_users() -> QuerySet[Any]:
 
 def incident_list_detailed(*, user: Any) -> QuerySet[Incident]:
     """Incidents the user may see with everything an API row or detail shows, in a number of queries that
-    does not grow with the rows: the row, one query per related table, and the review ids the close
-    condition reads."""
+    does not grow with the rows: the rows with the list's joins, one query per further relation, and the
+    review ids the close condition reads."""
     from django.db.models import Prefetch
 
     from incidents.models import MajorIncidentReview
 
-    return Incident.objects.visible_to(user).prefetch_related(
-        *API_RELATED, Prefetch("reviews", queryset=MajorIncidentReview.objects.only("pk", "incident_id")))
+    return incident_list(user=user).prefetch_related(
+        *API_PREFETCHED, Prefetch("reviews", queryset=MajorIncidentReview.objects.only("pk", "incident_id")))

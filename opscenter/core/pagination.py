@@ -42,7 +42,8 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         rows = self.object_list
-        if not hasattr(rows, "query"):  # a list, not a queryset
+        if not hasattr(rows, "query"):  # a list, not a queryset: its length is known
+            self.reach = None
             return len(rows)
         rows = rows.order_by().values("pk")  # any index will do for counting
         if self.reach is None:
@@ -52,7 +53,8 @@ class CappedCountPaginator(Paginator):
 
     @property
     def count_is_exact(self) -> bool:
-        return self.reach is None or self.count <= self.reach
+        count = self.count  # first: counting may settle the reach
+        return self.reach is None or count <= self.reach
 
     @property
     def count_shown(self) -> int:

@@ -1,0 +1,62 @@
+"""The capped count: exact up to the cap, a lower bound past it, and every page still reachable."""
+
+import pytest
+from django.core.paginator import EmptyPage
+
+from opscenter.core.models import Department
+from opscenter.core.pagination import CappedCountPaginator
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rows():  # noqa: ANN201
+    Department.objects.bulk_create([Department(code=f"p-{n:02d}", name=f"P {n:02d}") for n in range(23)])
+    return Department.objects.filter(code__startswith="p-").order_by("code")
+
+
+def codes(page) -> list[str]:  # noqa: ANN001
+    return [row.code for row in page]
+
+
+def test_counts_exactly_up_to_the_cap(rows) -> None:  # noqa: ANN001
+    paginator = CappedCountPaginator(rows, 5, cap=30)
+    page = paginator.page(1)
+    assert paginator.count_is_exact and paginator.count == paginator.count_shown == 23
+    assert paginator.num_pages == paginator.pages_shown == 5 and page.has_next()
+
+
+def test_past_the_cap_the_count_is_a_lower_bound(rows) -> None:  # noqa: ANN001
+    paginator = CappedCountPaginator(rows, 5, cap=10)
+    page = paginator.page(1)
+    assert not paginator.count_is_exact
+    assert (paginator.count_shown, paginator.pages_shown) == (10, 2)
+    assert page.has_next() and codes(page) == [f"p-{n:02d}" for n in range(5)]
+
+
+def test_a_page_past_the_cap_is_counted_as_far_as_it_needs(rows) -> None:  # noqa: ANN001
+    paginator = CappedCountPaginator(rows, 5, cap=10)
+    page = paginator.page(3)
+    assert not paginator.count_is_exact and page.has_next() and page.has_previous()
+    assert codes(page) == [f"p-{n:02d}" for n in range(10, 15)]
+    last = CappedCountPaginator(rows, 5, cap=10).page(5)
+    assert last.paginator.count_is_exact and last.paginator.count == 23
+    assert not last.has_next() and codes(last) == ["p-20", "p-21", "p-22"]
+    with pytest.raises(EmptyPage):
+        CappedCountPaginator(rows, 5, cap=10).page(6)
+
+
+def test_get_page_beyond_the_end_shows_the_last_page(rows) -> None:  # noqa: ANN001
+    page = CappedCountPaginator(rows, 5, cap=10).get_page("999")
+    assert page.number == 5 and page.paginator.count_is_exact
+
+
+def test_count_everything(rows) -> None:  # noqa: ANN001
+    paginator = CappedCountPaginator(rows, 5, cap=10)
+    paginator.count_everything()
+    assert paginator.count_is_exact and paginator.count == 23 and paginator.num_pages == 5
+
+
+def test_a_list_is_counted_by_its_length() -> None:
+    paginator = CappedCountPaginator(list(range(23)), 5, cap=10)
+    assert paginator.count_is_exact and paginator.count == 23

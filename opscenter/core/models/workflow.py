@@ -5,8 +5,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
-from django.db.models import F
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin
@@ -58,12 +57,18 @@ class TicketSequence(models.Model):
 
     @classmethod
     def next_number(cls, prefix: str, year: int) -> str:
-        """Hand out the next human number; the row update serialises concurrent callers."""
-        with transaction.atomic():
-            seq, _created = cls.objects.get_or_create(prefix=prefix, year=year)
-            cls.objects.filter(pk=seq.pk).update(last=F("last") + 1)
-            value = cls.objects.values_list("last", flat=True).get(pk=seq.pk)
-        return f"{prefix}-{year}-{value:06d}"
+        """Hand out the next human number in one statement; the row update serialises concurrent callers
+        (the first number of a prefix and year creates the row)."""
+        sql = f"UPDATE {cls._meta.db_table} SET last = last + 1 WHERE prefix = %s AND year = %s RETURNING last"
+        for _attempt in range(2):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [prefix, year])
+                row = cursor.fetchone()
+            if row is not None:
+                return f"{prefix}-{year}-{row[0]:06d}"
+            with transaction.atomic():
+                cls.objects.get_or_create(prefix=prefix, year=year)
+        raise RuntimeError(f"no ticket sequence for {prefix}-{year}")
 
 
 class TicketQuerySet(models.QuerySet):

@@ -56,6 +56,31 @@ def test_concurrent_transitions_exactly_one_wins_and_logs_once(policy_defaults, 
         content_type=ContentType.objects.get_for_model(WorkOrder), object_id=order.pk).count() == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_tickets_get_distinct_consecutive_numbers(policy_defaults, make_user) -> None:  # noqa: ANN001
+    require_postgres()
+    owner = make_user(roles.DEPARTMENT_USER)
+    WorkOrder.objects.create(title="first", created_by=owner)  # the year's sequence row exists from here
+    barrier = threading.Barrier(8)
+    numbers: list[str] = []
+
+    def create() -> None:
+        barrier.wait()
+        try:
+            numbers.append(WorkOrder.objects.create(title="race", created_by=owner).number)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    sequence = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+    assert sequence == list(range(sequence[0], sequence[0] + 8)) and sequence[0] == 2
+
+
 class _Hook(http.server.BaseHTTPRequestHandler):
     received: list[dict] = []
 

@@ -17,12 +17,12 @@ from django.utils import timezone
 from incidents.choices import CancelReason, Channel, HoldReason, State
 from incidents.models import Category, Incident
 from incidents.services import (
+    incident_announce_assignment_overdue,
     incident_link,
     incident_record_review,
     incident_report,
     incident_transition,
 )
-from incidents.tasks import notify_assignment_overdue
 from opscenter.core.choices import Channel as NotificationChannel
 from opscenter.core.choices import DeliveryStatus
 from opscenter.core.models import ConfigurationItem, Department, Notification, Service, Team, User
@@ -429,7 +429,7 @@ def seed(*, stdout: TextIO) -> None:
             for index in range(count):
                 director.play(director.story(target, days, index))
         clock.set(now)
-        notify_assignment_overdue(now=now)  # what the sweep would already have announced
+        incident_announce_assignment_overdue(now=now)  # what the sweep would already have announced
     seeded = Notification.objects.filter(pk__gt=last_notification)
     seeded.update(status=DeliveryStatus.SENT, sent_at=F("created_at"), attempts=1)
     seeded.filter(channel=NotificationChannel.IN_APP, created_at__lt=now - dt.timedelta(days=2)).update(

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from incidents.choices import State
 from incidents.models import Incident
-from incidents.services import incident_transition
-from incidents.tasks import notify_assignment_overdue, sweep_incident_assignment
+from incidents.services import incident_announce_assignment_overdue, incident_transition
+from incidents.tasks import sweep_incident_assignment
 from incidents.tests.scenarios import Cast, make_cast, make_incident, step_data
 from opscenter.core.choices import Channel
 from opscenter.core.models import Notification
@@ -51,14 +51,14 @@ def test_two_sweeps_announce_an_overdue_incident_once(cast: Cast) -> None:
 def test_a_late_sweep_after_downtime_announces_each_once(cast: Cast) -> None:
     """Beat was down for hours: the first sweep back announces everything missed, once each."""
     incidents = [overdue(cast, by=timedelta(hours=hours), title=f"VPN 連線中斷 #{hours}") for hours in (1, 5, 9)]
-    assert notify_assignment_overdue(now=timezone.now() + timedelta(hours=3)) == 3
+    assert incident_announce_assignment_overdue(now=timezone.now() + timedelta(hours=3)) == 3
     for _tick in range(3):  # the missed minutes catch up
         assert sweep_incident_assignment() == 0
     assert all(len(announced(incident)) == 4 for incident in incidents)
 
 
 def test_a_sweep_larger_than_a_batch_takes_every_incident_once(cast: Cast, monkeypatch: Any) -> None:
-    monkeypatch.setattr("incidents.tasks.SWEEP_BATCH", 2)
+    monkeypatch.setattr("incidents.services.SWEEP_BATCH", 2)
     for n in range(5):
         overdue(cast, by=timedelta(minutes=n + 1), title=f"郵件收發延遲 #{n}")
     assert sweep_incident_assignment() == 5

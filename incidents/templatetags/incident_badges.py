@@ -1,0 +1,33 @@
+"""Priority and state badges of incidents, as tags: a list row renders two of them per incident."""
+
+from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from incidents.choices import Priority, State
+
+register = template.Library()
+
+PRIORITY_CLASSES = {"P1": "bg-red text-red-fg", "P2": "bg-orange text-orange-fg", "P3": "bg-yellow-lt"}
+STATE_CLASSES = {
+    State.REPORTED: "bg-azure-lt", State.CLASSIFIED: "bg-blue-lt", State.ASSIGNED: "bg-indigo-lt",
+    State.DIAGNOSING: "bg-orange-lt", State.HANDLING: "bg-orange-lt", State.RECOVERING: "bg-yellow-lt",
+    State.RESOLVED: "bg-green-lt", State.UNDER_REVIEW: "bg-teal-lt", State.CLOSED: "bg-secondary text-secondary-fg",
+}
+
+
+@register.simple_tag
+def priority_badge(priority: str) -> str:
+    if not priority:
+        return format_html('<span class="badge bg-transparent text-secondary border" title="{}">–</span>',
+                           _("Not classified yet"))
+    label = Priority(priority).label if priority in Priority.values else priority
+    return format_html('<span class="badge priority-badge priority-{} {}" title="{}">{}</span>', priority.lower(),
+                       PRIORITY_CLASSES.get(priority, "bg-secondary-lt"), label, priority)
+
+
+@register.simple_tag
+def state_badge(state: str) -> str:
+    label = State(state).label if state in State.values else state
+    return format_html('<span class="badge state-badge state-{} {}">{}</span>', state,
+                       STATE_CLASSES.get(state, "bg-secondary-lt"), label)

@@ -18,6 +18,7 @@ from incidents.selectors import incident_assignable_users
 from opscenter.core import roles
 from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
 from opscenter.core.roles import has_role
+from opscenter.core.widgets import FastSelect
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -41,6 +42,8 @@ def style_widgets(form: forms.BaseForm) -> None:
             css = "form-check-input"
         elif isinstance(widget, forms.Select):
             css = "form-select"
+            if type(widget) is forms.Select:
+                widget.__class__ = FastSelect  # same widget, rendered without a template per option
         else:
             css = "form-control"
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()

@@ -8,21 +8,10 @@ from django.utils import timezone
 from incidents.choices import State
 from incidents.models import Category, Incident
 from incidents.services import incident_report, incident_transition
+from incidents.tests.factories import MAIN_ROAD, transition_data
 from opscenter.core import roles
 from opscenter.core.models import Team, User
 from opscenter.core.tests.factories import TeamFactory
-
-# The main road from classification to closure, in order.
-MAIN_ROAD = [
-    (State.CLASSIFIED, "classify"),
-    (State.ASSIGNED, "assign"),
-    (State.DIAGNOSING, "start_diagnosis"),
-    (State.HANDLING, "start_handling"),
-    (State.RECOVERING, "restore"),
-    (State.RESOLVED, "confirm_recovery"),
-    (State.UNDER_REVIEW, "submit_report"),
-    (State.CLOSED, "approve_report"),
-]
 
 
 @dataclass
@@ -54,21 +43,12 @@ def make_cast(make_user: Any, *, supervisor: User | None = None) -> Cast:
 
 
 def step_data(cast: Cast, name: str, *, impact: int = 2, urgency: int = 2) -> tuple[User, dict[str, Any]]:
-    """Who takes the transition on the main road, and the data it requires."""
-    return {
-        "classify": (cast.duty, {"category": cast.category, "impact": impact, "urgency": urgency}),
-        "assign": (cast.duty, {"team": cast.team, "assignee": cast.engineer}),
-        "start_diagnosis": (cast.engineer, {}),
-        "start_handling": (cast.engineer, {"cause": "磁碟陣列控制器故障", "scope": "ERP 全部用戶"}),
-        "restore": (cast.engineer, {"measures": "更換控制器並重建陣列"}),
-        "confirm_recovery": (cast.engineer, {
-            "function_ok": True, "function_note": "登入與下單正常",
-            "performance_ok": True, "performance_note": "響應時間 < 1 秒",
-            "data_ok": True, "data_note": "抽查 20 筆單據一致", "resolution": "控制器已更換"}),
-        "submit_report": (cast.engineer, {"cause": "控制器老化", "process": "更換", "measures": "巡檢加項",
-                                          "result": "恢復"}),
-        "approve_report": (cast.supervisor, {}),
-    }[name]
+    """Who takes the transition on the main road, and the data it requires (the cast's own category)."""
+    actor = {"classify": cast.duty, "assign": cast.duty, "approve_report": cast.supervisor}.get(name, cast.engineer)
+    if name == "classify":
+        return actor, {"category": cast.category, "impact": impact, "urgency": urgency}
+    data, _comment = transition_data(cast, name)
+    return actor, data
 
 
 def make_incident(cast: Cast, *, state: str = State.REPORTED, impact: int = 2, urgency: int = 2,

@@ -48,7 +48,13 @@ from opscenter.core.models import ConfigurationItem
 from opscenter.core.pagination import CappedCountPaginator
 from opscenter.core.roles import has_role, user_team_ids
 from opscenter.core.selectors import ticket_timeline
-from opscenter.core.services import attachment_add, check_transition, comment_add
+from opscenter.core.services import (
+    attachment_add,
+    check_may_contribute,
+    check_transition,
+    comment_add,
+    is_read_only_user,
+)
 from opscenter.core.workflow import AvailableTransition, available_transitions, get_transition
 
 PAGE_SIZE = 25
@@ -138,7 +144,7 @@ def _get_incident(user: Any, pk: int) -> Incident:
 
 def _may_contribute(user: Any) -> bool:
     """Everyone who may see an incident may comment and attach files, except the read-only auditor."""
-    return not has_role(user, roles.AUDITOR) or has_role(user, *roles.IT_STAFF, roles.DEPARTMENT_USER)
+    return not is_read_only_user(user)
 
 
 def _transition_labels() -> dict[str, str]:
@@ -301,8 +307,10 @@ def incident_transition(request: HttpRequest, pk: int, name: str) -> HttpRespons
 def incident_comment(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     incident = _get_incident(user, pk)
-    if incident.is_read_only or not _may_contribute(user):
-        return _refused(request, pk, ReadOnlyRecord() if incident.is_read_only else _forbidden())
+    try:
+        check_may_contribute(incident, user=user)
+    except OpsCenterError as exc:
+        return _refused(request, pk, exc)
     form = CommentForm(request.POST, user=user)
     try:
         if not form.is_valid():
@@ -321,8 +329,10 @@ def incident_comment(request: HttpRequest, pk: int) -> HttpResponse:
 def incident_attachment(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     incident = _get_incident(user, pk)
-    if incident.is_read_only or not _may_contribute(user):
-        return _refused(request, pk, ReadOnlyRecord() if incident.is_read_only else _forbidden())
+    try:
+        check_may_contribute(incident, user=user)
+    except OpsCenterError as exc:
+        return _refused(request, pk, exc)
     form = AttachmentForm(request.POST, request.FILES)
     try:
         if not form.is_valid():

@@ -208,11 +208,16 @@ def ticket_update(
     return locked
 
 
+def is_read_only_user(user: Any) -> bool:
+    """An auditor with no other role reads everything and writes nothing."""
+    return has_role(user, AUDITOR) and not has_role(user, *IT_STAFF, DEPARTMENT_USER)
+
+
 def check_may_contribute(obj: models.Model, *, user: Any) -> None:
     """Comments and files go on open tickets, from anyone but a read-only auditor."""
     if getattr(obj, "is_read_only", False):
         raise ReadOnlyRecord()
-    if has_role(user, AUDITOR) and not has_role(user, *IT_STAFF, DEPARTMENT_USER):
+    if is_read_only_user(user):
         raise TransitionForbidden(_("Auditors have read-only access."))
 
 

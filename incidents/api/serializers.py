@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.choices import CancelReason, HoldReason, Level
+from incidents.choices import CancelReason, HoldReason, Level, Priority
 from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule
 from opscenter.core.api.serializers import TransitionInputSerializer, UserRefSerializer
 from opscenter.core.api.tickets import AvailableTransitionsField
@@ -89,7 +89,8 @@ class DepartmentRefSerializer(serializers.ModelSerializer):
 
 
 class RefField(serializers.Field):
-    """A related record as `serializer_class` shows it (and as the schema describes it), read straight
+    """A related record as `serializer_class` shows it (and as the schema describes it, null when
+    `allow_null`: a missing record is null, never passed to `to_representation`), read straight
     from its attributes. A list row holds up to eight of these: DRF's nested serializers, which look up
     every field and inspect the signature of every callable source, cost more than the rest of the row."""
 
@@ -141,14 +142,17 @@ class IncidentListSerializer(serializers.ModelSerializer):
     """A row of the incident list: every related record comes from the selector's joins and prefetches."""
 
     state_label = ChoiceLabelField("state")
+    # Blank until classification: declared so that the schema's enum holds "" (a read-only model field
+    # loses allow_blank).
+    priority = serializers.ChoiceField(choices=Priority.choices, allow_blank=True, read_only=True)
     priority_label = ChoiceLabelField("priority")
-    category = RefField(CategoryRefSerializer)
-    service = RefField(ServiceRefSerializer)
-    configuration_item = RefField(ConfigurationItemRefSerializer)
-    team = RefField(TeamRefSerializer)
-    assignee = RefField(UserRefSerializer)
-    department = RefField(DepartmentRefSerializer)
-    caller = RefField(UserRefSerializer)
+    category = RefField(CategoryRefSerializer, allow_null=True)
+    service = RefField(ServiceRefSerializer, allow_null=True)
+    configuration_item = RefField(ConfigurationItemRefSerializer, allow_null=True)
+    team = RefField(TeamRefSerializer, allow_null=True)
+    assignee = RefField(UserRefSerializer, allow_null=True)
+    department = RefField(DepartmentRefSerializer, allow_null=True)
+    caller = RefField(UserRefSerializer, allow_null=True)
     created_by = RefField(UserRefSerializer)
     available_transitions = TransitionNamesField()
 
@@ -163,6 +167,9 @@ class IncidentListSerializer(serializers.ModelSerializer):
 
 class IncidentDetailSerializer(IncidentListSerializer):
     """One incident with everything recorded on it so far."""
+
+    hold_reason = serializers.ChoiceField(choices=HoldReason.choices, allow_blank=True, read_only=True)
+    cancel_reason = serializers.ChoiceField(choices=CancelReason.choices, allow_blank=True, read_only=True)
 
     class Meta(IncidentListSerializer.Meta):
         fields = [*IncidentListSerializer.Meta.fields,
@@ -335,7 +342,7 @@ class MajorIncidentReviewSerializer(StrictInputMixin, serializers.ModelSerialize
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    default_team = TeamRefSerializer(read_only=True)
+    default_team = TeamRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Category

@@ -153,16 +153,18 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         incident = incident_link(incident, user=request.user, parent=serializer.validated_data["parent"])
         return self._detail(incident)
 
-    @extend_schema(responses=IncidentListSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=IncidentListSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None)
     def children(self, request: Request, pk: str | None = None) -> Response:
         """The child incidents the caller may see."""
         incident = self.get_object()
         rows = self.get_queryset().filter(parent=incident).order_by("created_at", "pk")
         return Response(IncidentListSerializer(rows, many=True, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=MajorIncidentReviewSerializer, responses=MajorIncidentReviewSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], responses=MajorIncidentReviewSerializer(many=True), filters=False)
+    @extend_schema(methods=["POST"], request=MajorIncidentReviewSerializer,
+                   responses={201: MajorIncidentReviewSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def reviews(self, request: Request, pk: str | None = None) -> Response:
         """The review meetings of a major incident; a supervisor records one (needed before closing)."""
         incident = self.get_object()

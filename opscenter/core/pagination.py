@@ -18,6 +18,9 @@ class CappedCountPaginator(Paginator):
     """
 
     cap = 1000
+    # The deepest reach counted: LIMIT is a 64-bit integer, and a page number from a URL is not bounded
+    # (page=18446744073709551615 made the count query fail). No page lies that deep.
+    max_reach = 2**62
 
     def __init__(self, object_list: Any, per_page: int, *args: Any, cap: int | None = None, **kwargs: Any) -> None:
         super().__init__(object_list, per_page, *args, **kwargs)
@@ -36,7 +39,7 @@ class CappedCountPaginator(Paginator):
             except (TypeError, ValueError):
                 pass
             else:
-                self.reach = max(self.cap, wanted * self.per_page + self.orphans)
+                self.reach = min(max(self.cap, wanted * self.per_page + self.orphans), self.max_reach)
         return super().validate_number(number)
 
     @cached_property

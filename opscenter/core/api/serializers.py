@@ -1,8 +1,10 @@
 """Serializers of the kernel's resources and of the ticket timeline."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from opscenter.core.filters import ID_MAX
 from opscenter.core.models import ConfigurationItem, Department, Notification, Service, Team, User
 from opscenter.core.roles import user_roles
 from opscenter.core.selectors import TimelineEntry
@@ -16,11 +18,12 @@ class UserRefSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "name"]
 
 
+@extend_schema_serializer(many=False)  # `me` is a list route answering one object
 class MeSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
     roles = serializers.SerializerMethodField()
     teams = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
-    department = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    department = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
 
     class Meta:
         model = User
@@ -64,6 +67,11 @@ class ConfigurationItemSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "ci_type", "asset_tag", "serial_number", "location", "owner_team", "owner",
                   "status", "services", "description"]
 
+    def validate_asset_tag(self, value: str | None) -> str | None:
+        # A blank tag is no tag (NULL, as the admin's form saves it): tags are unique, and a blank
+        # skips the uniqueness check, so a second blank one failed in the database instead (a 500).
+        return value or None
+
 
 class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
@@ -72,7 +80,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False,
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=ID_MAX), required=False,
                                 help_text=_("Notifications to mark read; all when omitted."))
 
 
@@ -95,8 +103,32 @@ class CommentInputSerializer(serializers.Serializer):
     is_internal = serializers.BooleanField(default=False)
 
 
+class CommentCreatedSerializer(serializers.Serializer):
+    """The comment just added (described for the schema)."""
+
+    id = serializers.IntegerField()
+    body = serializers.CharField()
+    internal = serializers.BooleanField()
+
+
 class AttachmentInputSerializer(serializers.Serializer):
     file = serializers.FileField()
+
+
+class AttachmentCreatedSerializer(serializers.Serializer):
+    """The file just attached (described for the schema)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class AttachmentEntrySerializer(AttachmentCreatedSerializer):
+    """A file of the ticket's list of attachments (described for the schema)."""
+
+    type = serializers.CharField()
+    uploaded_by = serializers.CharField()
+    at = serializers.DateTimeField()
 
 
 class TimelineEntrySerializer(serializers.Serializer):

@@ -11,8 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opscenter.core.api.serializers import (
+    AttachmentCreatedSerializer,
+    AttachmentEntrySerializer,
     AttachmentInputSerializer,
     AvailableTransitionSerializer,
+    CommentCreatedSerializer,
     CommentInputSerializer,
     TimelineEntrySerializer,
     TransitionInputSerializer,
@@ -66,19 +69,20 @@ class TicketViewSetMixin:
         obj = self.get_queryset().get(pk=obj.pk)
         return Response(self.get_serializer(obj).data)
 
-    @extend_schema(responses=AvailableTransitionSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="available-transitions")
+    # Lists of one ticket's records come whole: neither paginated nor filtered (nor described so).
+    @extend_schema(responses=AvailableTransitionSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], url_path="available-transitions", pagination_class=None)
     def available_transitions(self, request: Request, pk: str | None = None) -> Response:
         obj = self.get_object()
         return Response(AvailableTransitionSerializer(available_transitions(obj, request.user), many=True).data)
 
-    @extend_schema(responses=TimelineEntrySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=TimelineEntrySerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request: Request, pk: str | None = None) -> Response:
         obj = self.get_object()
         return Response(TimelineEntrySerializer(ticket_timeline(obj, user=request.user), many=True).data)
 
-    @extend_schema(request=CommentInputSerializer, responses=TimelineEntrySerializer)
+    @extend_schema(request=CommentInputSerializer, responses={201: CommentCreatedSerializer})
     @action(detail=True, methods=["post"])
     def comments(self, request: Request, pk: str | None = None) -> Response:
         obj = self.get_object()
@@ -90,8 +94,10 @@ class TicketViewSetMixin:
         return Response({"id": comment.pk, "body": comment.body, "internal": comment.is_internal},
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(request={"multipart/form-data": AttachmentInputSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["GET"], responses=AttachmentEntrySerializer(many=True), filters=False)
+    @extend_schema(methods=["POST"], request={"multipart/form-data": AttachmentInputSerializer},
+                   responses={201: AttachmentCreatedSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def attachments(self, request: Request, pk: str | None = None) -> Response:
         obj = self.get_object()
         if request.method == "POST":

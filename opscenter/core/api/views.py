@@ -19,6 +19,7 @@ from opscenter.core.api.serializers import (
     TeamSerializer,
     UserSerializer,
 )
+from opscenter.core.filters import ConfigurationItemFilterSet
 from opscenter.core.models import Department, Notification, Team, User
 from opscenter.core.selectors import configuration_item_list, service_list
 
@@ -69,7 +70,7 @@ class ConfigurationItemViewSet(viewsets.ModelViewSet):
     serializer_class = ConfigurationItemSerializer
     permission_classes = [RoleModelPermissions]
     search_fields = ["name", "asset_tag", "serial_number", "location"]
-    filterset_fields = ["ci_type", "status", "owner_team", "services"]
+    filterset_class = ConfigurationItemFilterSet
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -534,3 +534,44 @@ def test_docs_are_served_without_a_cdn(api) -> None:  # noqa: ANN001
         assert asset.startswith("/static/drf_spectacular_sidecar/"), asset
         assert finders.find(asset.removeprefix("/static/")), f"{asset} is not a local static file"
     assert not re.search(r"https?://", html)
+
+
+# --- Inputs found by fuzzing the schema (schemathesis): 400/404 JSON, never a 500 -------------------------
+
+
+@pytest.mark.parametrize("page", ["18446744073709551615", "227248368828119765166850048"])
+def test_page_number_too_deep_for_the_database_is_404_json(api_as, supervisor, page: str) -> None:  # noqa: ANN001
+    DepartmentFactory()
+    assert_error(api_as(supervisor).get("/api/v1/departments/", {"page": page}), 404)
+
+
+def test_service_id_too_large_for_a_primary_key_is_400_json(api_as, supervisor) -> None:  # noqa: ANN001
+    erp = ServiceFactory()
+    ConfigurationItemFactory().services.add(erp)
+    client = api_as(supervisor)
+    body = assert_error(client.get(CIS, {"services": ["248737594967235303351976460288", erp.pk]}), 400, "invalid")
+    assert "services" in body["detail"]
+    assert client.get(CIS, {"services": [erp.pk]}).json()["count"] == 1
+
+
+@pytest.mark.parametrize("ids", [[-72289812537059131361032950251520], [2**63], [0]])
+def test_marking_read_an_id_no_notification_can_have_is_400_json(api_as, make_user, ids: list[int]) -> None:  # noqa: ANN001
+    body = assert_error(api_as(make_user(roles.SYSTEM_ENGINEER)).post(f"{NOTIFICATIONS}read/", {"ids": ids},
+                                                                       format="json"), 400, "invalid")
+    assert "ids" in body["detail"]
+
+
+def test_blank_asset_tags_are_no_tag_and_never_collide(api_as, supervisor) -> None:  # noqa: ANN001
+    first, second = ConfigurationItemFactory(asset_tag="A-1"), ConfigurationItemFactory(asset_tag="A-2")
+    client = api_as(supervisor)
+    for ci in (first, second):
+        response = client.patch(f"{CIS}{ci.pk}/", {"asset_tag": ""}, format="json")
+        assert response.status_code == 200, response.content
+        assert response.json()["asset_tag"] is None
+    created = client.post(CIS, {"name": "spare", "ci_type": CIType.SERVER, "asset_tag": " "}, format="json")
+    assert created.status_code == 201, created.content
+    assert ConfigurationItem.objects.filter(pk__in=[first.pk, second.pk, created.json()["id"]],
+                                            asset_tag__isnull=True).count() == 3
+    # A tag in use is still refused with a 400.
+    ConfigurationItemFactory(asset_tag="A-3")
+    assert_error(client.patch(f"{CIS}{first.pk}/", {"asset_tag": "A-3"}, format="json"), 400, "invalid")

@@ -1,0 +1,43 @@
+"""Filters of the kernel's resources, and the bound on the ids a request may name."""
+
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django_filters.fields import ModelMultipleChoiceField
+
+from opscenter.core.models import ConfigurationItem, Service
+
+# Primary keys are BigAutoFields, signed 64-bit integers. A larger number from a request names no row;
+# SQLite cannot even bind it (OverflowError, a 500), so it is refused as an invalid value first.
+ID_MAX = 2**63 - 1
+
+
+class IdMultipleChoiceField(ModelMultipleChoiceField):
+    """Several records by id; an id no primary key can hold is an invalid choice (400), like one that
+    matches no record, instead of a query that fails."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            try:
+                number = int(str(pk))
+            except ValueError:
+                continue  # not a number: the parent refuses it
+            if not 1 <= number <= ID_MAX:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                      params={"value": pk})
+        return super()._check_values(value)
+
+
+class IdMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = IdMultipleChoiceField
+
+
+class ConfigurationItemFilterSet(django_filters.FilterSet):
+    """Configuration items by type, status, owner team, and the services they carry."""
+
+    services = IdMultipleChoiceFilter(queryset=Service.objects.all())
+
+    class Meta:
+        model = ConfigurationItem
+        fields = ["ci_type", "status", "owner_team", "services"]

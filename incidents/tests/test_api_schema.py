@@ -23,6 +23,20 @@ FUZZ = settings(max_examples=6, deadline=None, derandomize=True, database=None,
                                        HealthCheck.filter_too_much, HealthCheck.data_too_large])
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Any:
+    """The WSGI app closes database connections at the end of each request (request_finished); in a test
+    that would close the test's own transaction on PostgreSQL. Django's test client disconnects it too."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def world() -> dict[str, Any]:
     """A supervisor's token and the ids the generated requests point at: an assigned incident, its

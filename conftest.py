@@ -10,6 +10,9 @@ from rest_framework.test import APIClient
 from opscenter.core import roles
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
 
 
 def require_service(available: bool, what: str) -> None:
@@ -80,3 +83,33 @@ def api_as(db):  # noqa: ANN001, ANN201
         return client
 
     return client_for
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:  # noqa: ANN001
+    """The response has the status and the JSON error shape {"code": …, "detail": …}."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"code", "detail"}, body
+    assert body["detail"], body
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch, policy_defaults):  # noqa: ANN001, ANN201
+    """A page of Debian's Chromium (headless, English) on the live server; `page.base_url` is its URL."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(locale="en-US")
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.base_url = live_server.url
+        yield page
+        context.close()
+        browser.close()

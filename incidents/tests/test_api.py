@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from conftest import assert_error
 from incidents.choices import CancelReason, Channel, HoldReason, Priority, State
 from incidents.models import Incident, MajorIncidentReview
 from incidents.services import incident_transition
@@ -48,18 +49,6 @@ MATRIX = "/api/v1/priority-matrix/"
 
 def url(incident: Incident, suffix: str = "") -> str:
     return f"{INCIDENTS}{incident.pk}/{suffix}"
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:  # noqa: ANN001
-    """The response has the status and the JSON error shape {"code": …, "detail": …}."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"code", "detail"}, body
-    assert body["detail"], body
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def numbers(response) -> list[str]:  # noqa: ANN001

@@ -2,32 +2,19 @@
 
 import pytest
 
-from conftest import CHROMIUM
 from incidents.models import Category, Incident
 from opscenter.core.models import Team, User
-from opscenter.core.tests.test_browser import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "demo-pass-2"
 
 
 @pytest.fixture
-def browser_page(live_server, monkeypatch, policy_defaults):  # noqa: ANN001, ANN201
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
+def browser_page(browser_page):  # noqa: ANN001, ANN201
     from opscenter.core.demo import seed_organisation
 
     seed_organisation(PASSWORD)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(locale="en-US")
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.base_url = live_server.url
-        yield page
-        context.close()
-        browser.close()
+    return browser_page
 
 
 def sign_in(page, username: str) -> None:  # noqa: ANN001

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from conftest import assert_error
 from opscenter.core import outbox, roles
 from opscenter.core.choices import Channel, CIStatus, CIType, Criticality
 from opscenter.core.models import Attachment, Comment, ConfigurationItem, Notification, Service
@@ -31,18 +32,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("opscenter.core.tests.work
 SERVICES = "/api/v1/services/"
 CIS = "/api/v1/configuration-items/"
 NOTIFICATIONS = "/api/v1/notifications/"
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:  # noqa: ANN001
-    """The response has the status and the JSON error shape {"code": …, "detail": …}."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"code", "detail"}, body
-    assert body["detail"], body
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 # --- Tokens -----------------------------------------------------------------------------------------------

@@ -2,35 +2,13 @@
 
 import pytest
 
-from conftest import CHROMIUM
+from opscenter.core.demo import seed_organisation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 
-
-@pytest.fixture
-def page(live_server, monkeypatch, policy_defaults):  # noqa: ANN001, ANN201
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(locale="en-US")
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.base_url = live_server.url
-        yield page
-        context.close()
-        browser.close()
-
-
-def test_sign_in_switch_language_sign_out(page) -> None:  # noqa: ANN001
-    from opscenter.core.demo import seed_organisation
-
+def test_sign_in_switch_language_sign_out(browser_page) -> None:  # noqa: ANN001
+    page = browser_page
     seed_organisation("demo-pass-1")
     page.goto(page.base_url + "/")
     assert "/accounts/login/" in page.url

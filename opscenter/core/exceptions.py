@@ -10,10 +10,12 @@ class OpsCenterError(Exception):
     code = "invalid"
     default_detail = _("The request is not valid.")
 
-    def __init__(self, detail: object = None, *, code: str | None = None) -> None:
+    def __init__(self, detail: object = None, *, code: str | None = None, extra: dict | None = None) -> None:
         self.detail = detail if detail is not None else self.default_detail
         if code:
             self.code = code
+        # More keys for the JSON body beside code and detail (e.g. the conflicts to acknowledge).
+        self.extra = extra or {}
         super().__init__(str(self.detail))
 
 

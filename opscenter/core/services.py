@@ -105,7 +105,9 @@ def check_transition(obj: models.Model, name: str, *, user: Any, allow_internal:
             % {"name": name, "model": model._meta.verbose_name, "state": _state_label(obj)}
         )
     if not transition.has_perm(obj, user):
-        raise TransitionForbidden()
+        # A permission may explain its refusal (segregation of duties, a vote already cast …).
+        refusal = getattr(transition.permission, "refusal", None)
+        raise (refusal(obj, user) if refusal else None) or TransitionForbidden()
     for predicate in transition.conditions:
         if not predicate(obj):
             raise ConditionFailed(condition_reason(predicate))

@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "opscenter.core",
 ]
 # One Django app per process; each brings `urls.py` (pages) and `api/urls.py`.
-OPSCENTER_PROCESS_APPS: list[str] = ["incidents"]
+OPSCENTER_PROCESS_APPS: list[str] = ["incidents", "changes"]
 INSTALLED_APPS += OPSCENTER_PROCESS_APPS
 
 MIDDLEWARE = [
@@ -168,6 +168,9 @@ INCIDENT_ASSIGN_WITHIN_MINUTES = {
     "P4": setting("INCIDENT_ASSIGN_P4_MINUTES", env.int, 240),
 }
 INCIDENT_LEADERSHIP_GROUP = setting("INCIDENT_LEADERSHIP_GROUP", env.str, "leadership")
+
+# --- Changes: a normal change planned with less lead time than this is one risk level higher.
+CHANGE_MIN_LEAD_HOURS = setting("CHANGE_MIN_LEAD_HOURS", env.int, 72)
 
 # --- Email and outbound webhooks.
 EMAIL_BACKEND = setting("EMAIL_BACKEND", env.str, "django.core.mail.backends.console.EmailBackend")

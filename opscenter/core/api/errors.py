@@ -16,13 +16,13 @@ from opscenter.core.exceptions import OpsCenterError
 logger = logging.getLogger(__name__)
 
 
-def error_response(code: str, detail: Any, status_code: int) -> Response:
-    return Response({"code": code, "detail": detail}, status=status_code)
+def error_response(code: str, detail: Any, status_code: int, extra: dict | None = None) -> Response:
+    return Response({"code": code, "detail": detail, **(extra or {})}, status=status_code)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, OpsCenterError):
-        return error_response(exc.code, exc.detail, exc.status_code)
+        return error_response(exc.code, exc.detail, exc.status_code, exc.extra)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return error_response("invalid", detail, status.HTTP_400_BAD_REQUEST)

@@ -1,6 +1,7 @@
 """Kernel models: organisation, service catalogue and CMDB, workflow records, notifications."""
 
 from opscenter.core.models.catalog import ConfigurationItem, Service
+from opscenter.core.models.feeds import FeedToken
 from opscenter.core.models.notifications import Notification, WebhookEndpoint
 from opscenter.core.models.organisation import Department, Team, User
 from opscenter.core.models.workflow import (
@@ -20,6 +21,7 @@ __all__ = [
     "Comment",
     "ConfigurationItem",
     "Department",
+    "FeedToken",
     "FieldChange",
     "Notification",
     "Service",

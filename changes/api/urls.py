@@ -1,0 +1,3 @@
+"""Change management API routes."""
+
+urlpatterns: list = []

@@ -9,4 +9,6 @@ class ChangesConfig(AppConfig):
     verbose_name = _("Change management")
 
     def ready(self) -> None:
-        from changes import receivers  # noqa: F401
+        from changes import panels, receivers  # noqa: F401
+
+        panels.register()

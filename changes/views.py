@@ -1,7 +1,684 @@
-"""Change management pages."""
+"""Change pages: the queues, request a change (or one from a template), edit, the detail page with its
+transition forms, opinions, steps and review, the CAB agenda, the change calendar and its iCal feed.
 
+Views are thin: a selector, a form, one service call; refusals from the services (OpsCenterError) are
+shown on the page with their HTTP status and change nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from changes import selectors
+from changes import services as change_services
+from changes.choices import CALENDAR_STATES, ChangeType, State
+from changes.forms import (
+    DANGER_TRANSITIONS,
+    FORWARD_TRANSITIONS,
+    TRANSITION_FORMS,
+    ChangeFilterForm,
+    ChangeRequestForm,
+    FromTemplateForm,
+    InviteOpinionsForm,
+    OpinionForm,
+    ReviewForm,
+    StepForm,
+    TransitionForm,
+    apply_service_errors,
+)
+from changes.models import Change, may_implement
+from changes.risk import RULE_LABELS
+from changes.rules import CONFLICT_LABELS, schedule_check
+from changes.services import EDITABLE, may_edit, may_request
+from incidents.forms import AttachmentForm, CommentForm
+from incidents.views import _detail_text
+from opscenter.core import roles
+from opscenter.core.exceptions import InvalidInput, OpsCenterError, UnknownTransition
+from opscenter.core.models import FeedToken, Service
+from opscenter.core.pagination import CappedCountPaginator
+from opscenter.core.roles import has_role
+from opscenter.core.selectors import ticket_timeline
+from opscenter.core.services import (
+    attachment_add,
+    check_may_contribute,
+    check_transition,
+    comment_add,
+    is_read_only_user,
+)
+from opscenter.core.workflow import AvailableTransition, available_transitions
+
+PAGE_SIZE = 25
+
+QUEUES = {
+    "requested": gettext_lazy("My requests"),
+    "implementing": gettext_lazy("My implementations"),
+    "approval": gettext_lazy("Awaiting my approval / vote"),
+    "open": gettext_lazy("Open"),
+    "all": gettext_lazy("All"),
+}
 
 
+def queues_for(user: Any) -> list[str]:
+    """Engineers implement, approvers and CAB members decide; everyone follows what they requested."""
+    names = ["requested"]
+    if has_role(user, *roles.ENGINEERS, roles.SUPERVISOR):
+        names.append("implementing")
+    if has_role(user, roles.CHANGE_APPROVER, roles.CAB_MEMBER):
+        names.append("approval")
+    return [*names, "open", "all"]
+
+
+def default_queue(user: Any) -> str:
+    if has_role(user, roles.CHANGE_APPROVER, roles.CAB_MEMBER):
+        return "approval"
+    if has_role(user, roles.SUPERVISOR, roles.AUDITOR):
+        return "open"
+    if has_role(user, *roles.ENGINEERS):
+        return "implementing"
+    return "requested"
+
+
+def _may_see_agenda(user: Any) -> bool:
+    return has_role(user, *roles.IT_STAFF, roles.AUDITOR)
+
+
+@login_required
+@require_GET
+def change_list(request: HttpRequest) -> HttpResponse:
+    """The queues: tabs, filters, sort and pagination; a constant number of queries whatever the rows."""
+    user = request.user
+    queues = queues_for(user)
+    queue = request.GET.get("queue")
+    if queue not in queues:
+        queue = default_queue(user)
+    form = ChangeFilterForm(request.GET if request.GET else None)
+    qs = form.order(form.filter(selectors.change_queue(user=user, queue=queue)))
+    page = CappedCountPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["queue"] = queue
+    return render(request, "changes/change_list.html", {
+        "page": page,
+        "query": query.urlencode(),
+        "form": form,
+        "queue": queue,
+        "queues": [(name, QUEUES[name]) for name in queues],
+        "sort": form.sort_key(),
+        "may_request": may_request(user),
+    })
+
+
+# --- Request, from a template, edit ------------------------------------------------------------------------
+
+
+def _check_may_request(user: Any) -> None:
+    if not may_request(user):
+        raise PermissionDenied(_("You may not request changes."))
+
+
+def _create(request: HttpRequest, form: ChangeRequestForm | FromTemplateForm) -> HttpResponse | None:
+    """Create the change from a valid form through change_create; None when the form shows errors."""
+    if not form.is_valid():
+        return None
+    data, steps = form.request_data()
+    try:
+        change = change_services.change_create(requester=request.user, data=data, steps=steps)
+    except InvalidInput as exc:
+        apply_service_errors(form, exc.detail)
+        return None
+    messages.success(request, _("%(number)s was saved as a draft. Submit it when it is complete.") % {
+        "number": change.number})
+    return redirect("changes:change-detail", pk=change.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_request(request: HttpRequest) -> HttpResponse:
+    """Request a change (變更申請表): saved as a draft, submitted from its page."""
+    _check_may_request(request.user)
+    form = ChangeRequestForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        done = _create(request, form)
+        if done:
+            return done
+    return render(request, "changes/change_form.html", {"form": form, "mode": "new"},
+                  status=400 if form.is_bound else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_from_template(request: HttpRequest) -> HttpResponse:
+    """A standard change from an approved template: approved on submission, no further approval."""
+    _check_may_request(request.user)
+    initial = {"template": request.GET["template"]} if request.GET.get("template", "").isdigit() else None
+    form = FromTemplateForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST":
+        done = _create(request, form)
+        if done:
+            return done
+    return render(request, "changes/change_from_template.html", {
+        "form": form, "templates": list(form.fields["template"].queryset)}, status=400 if form.is_bound else 200)
+
+
+def _get_change(user: Any, pk: int) -> Change:
+    try:
+        return selectors.change_get(user=user, pk=pk)
+    except Change.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit what the state allows; editing approved content sends the change back for approval."""
+    user = request.user
+    change = _get_change(user, pk)
+    if not may_edit(change, user) or change.is_read_only or change.state not in EDITABLE:
+        raise PermissionDenied(_("You may not edit this change now."))
+    form = ChangeRequestForm(request.POST or None, user=user, change=change)
+    if request.method == "POST" and form.is_valid():
+        values, steps = form.changed_values()
+        try:
+            updated = change_services.change_update(change, user=user, changes=values, steps=steps)
+        except InvalidInput as exc:
+            apply_service_errors(form, exc.detail)
+        except OpsCenterError as exc:
+            messages.error(request, _detail_text(exc.detail))
+            return redirect("changes:change-detail", pk=change.pk)
+        else:
+            if updated.state != change.state:
+                messages.warning(request, _("Approved content was edited: the change is awaiting approval again."))
+            else:
+                messages.success(request, _("The change was saved."))
+            return redirect("changes:change-detail", pk=change.pk)
+    return render(request, "changes/change_form.html", {
+        "form": form, "mode": "edit", "change": change, "frozen": change.state in (State.APPROVED, State.SCHEDULED),
+    }, status=400 if form.is_bound else 200)
+
+
+# --- The detail page ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Action:
+    """One transition on the detail page: its form, or the reason it is blocked."""
+
+    transition: AvailableTransition
+    form: TransitionForm | None
+    open: bool = False
+
+    @property
+    def target_label(self) -> str:
+        target = self.transition.target
+        return str(State(target).label) if target in State.values else ""
+
+    @property
+    def style(self) -> str:
+        name = self.transition.name
+        if name in DANGER_TRANSITIONS:
+            return "btn-outline-danger"
+        return "btn-primary" if name in FORWARD_TRANSITIONS else "btn-outline-primary"
+
+
+def _transition_labels() -> dict[str, str]:
+    field = Change._meta.get_field("state")
+    labels = {t.name: str(t.custom.get("label") or t.name) for t in field.get_all_transitions(Change)}
+    labels["create"] = _("Requested")
+    return labels
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Change._meta.get_field(name).verbose_name)
+    except Exception:  # steps and fields since removed
+        return name
+
+
+def _timeline(change: Change, user: Any) -> list[dict[str, Any]]:
+    labels, states = _transition_labels(), dict(State.choices)
+    rows = []
+    for entry in ticket_timeline(change, user=user):
+        row: dict[str, Any] = {"entry": entry, "kind": entry.kind, "at": entry.at, "actor": entry.actor}
+        record = entry.record
+        if entry.kind == "transition":
+            row["label"] = labels.get(record.transition, record.transition)
+            if record.source_state and record.source_state != record.target_state:
+                row["source"] = states.get(record.source_state, record.source_state)
+                row["target"] = states.get(record.target_state, record.target_state)
+        elif entry.kind == "change":
+            row["label"] = _field_label(record.field)
+        rows.append(row)
+    return rows
+
+
+def _actions(change: Change, user: Any, *, schedule: Any, bound: dict[str, Any]) -> list[Action]:
+    if change.is_read_only:
+        return []
+    actions = []
+    for transition in available_transitions(change, user):
+        form_class = TRANSITION_FORMS.get(transition.name)
+        if form_class is None:
+            continue
+        if not transition.allowed:
+            actions.append(Action(transition, None))
+            continue
+        form = bound.get(f"transition:{transition.name}") or form_class(
+            prefix=transition.name, change=change, user=user, schedule=schedule)
+        actions.append(Action(transition, form, open=form.is_bound))
+    if not any(a.open for a in actions):
+        first = next((a for a in actions if a.form and a.transition.name in FORWARD_TRANSITIONS), None)
+        if first:
+            first.open = True
+    return actions
+
+
+# The schedule check is shown while the window may still move: it costs a few queries.
+CHECKED_STATES = (State.ASSESSING, State.AWAITING_APPROVAL, State.APPROVED, State.SCHEDULED)
+
+
+def _schedule(change: Change) -> Any:
+    return schedule_check(change) if change.state in CHECKED_STATES else None
+
+
+def _acknowledged(change: Change) -> list[dict[str, Any]]:
+    return [{**c, "labels": [str(CONFLICT_LABELS.get(r, r)) for r in c.get("reasons", [])]}
+            for c in change.conflicts_acknowledged or []]
+
+
+def _panel_forms(change: Change, user: Any, bound: dict[str, Any]) -> dict[str, Any]:
+    """The forms beside the transitions: invite and give opinions, record steps, the review."""
+    supervisor = has_role(user, roles.SUPERVISOR)
+    assessing = change.state in (State.SUBMITTED, State.ASSESSING)
+    opinions = list(change.opinions.select_related("reviewer", "requested_by"))
+    invited = next((o for o in opinions if o.reviewer_id == user.pk and not o.given_at), None)
+    review_open = (supervisor and change.needs_review and not change.reviews.exists()
+                   and change.state in (State.VERIFYING, State.COMPLETED, State.FAILED, State.ROLLED_BACK))
+    return {
+        "opinions": opinions,
+        "invite_form": (bound.get("invite") or InviteOpinionsForm(change=change)) if supervisor and assessing else None,
+        "opinion_form": (bound.get("opinion") or OpinionForm(prefix="opinion")) if invited and assessing else None,
+        "step_forms": change.state == State.IMPLEMENTING and may_implement(change, user),
+        "step_form": bound.get("step"),
+        "review_form": (bound.get("review") or ReviewForm(prefix="review")) if review_open else None,
+    }
+
+
+def _render_detail(request: HttpRequest, change: Change, *, bound: dict[str, Any] | None = None,
+                   status: int = 200) -> HttpResponse:
+    user = request.user
+    bound = bound or {}
+    schedule = _schedule(change)
+    contribute = not is_read_only_user(user) and not change.is_read_only
+    rounds = selectors.approval_rounds(change)
+    cab_members = sorted(change.cab_members.all(), key=str)
+    current = {v.voter_id: v for v in rounds[0]["votes"]}
+    context = {
+        "change": change,
+        "services": list(change.services.all()),
+        "configuration_items": list(change.configuration_items.all()),
+        "member_votes": [(m, current.get(m.pk)) for m in cab_members],
+        "steps": list(change.steps.select_related("done_by")),
+        "rounds": rounds,
+        "risk_reasons": [str(RULE_LABELS.get(r, r)) for r in change.risk_reasons or []],
+        "schedule": schedule,
+        "acknowledged": _acknowledged(change) if schedule is None else [],
+        "reviews": list(change.reviews.select_related("recorded_by")),
+        "timeline": _timeline(change, user),
+        "actions": _actions(change, user, schedule=schedule, bound=bound),
+        "may_edit": may_edit(change, user) and change.state in EDITABLE and not change.is_read_only,
+        "comment_form": (bound.get("comment") or CommentForm(user=user)) if contribute else None,
+        "attachment_form": (bound.get("attachment") or AttachmentForm()) if contribute else None,
+        "progress": _progress(change),
+        **_panel_forms(change, user, bound),
+    }
+    return render(request, "changes/change_detail.html", context, status=status)
+
+
+MAIN_PATH = [State.DRAFT, State.SUBMITTED, State.ASSESSING, State.AWAITING_APPROVAL, State.APPROVED,
+             State.SCHEDULED, State.IMPLEMENTING, State.VERIFYING, State.COMPLETED, State.CLOSED]
+
+
+def _progress(change: Change) -> list[dict[str, Any]]:
+    """The main path with the step the change is at; a standard change skips assessment and approval."""
+    if change.state not in MAIN_PATH:
+        return []
+    path = MAIN_PATH
+    if change.change_type == ChangeType.STANDARD:
+        path = [s for s in MAIN_PATH if s not in (State.SUBMITTED, State.ASSESSING, State.AWAITING_APPROVAL)]
+    return [{"label": state.label, "active": state == change.state} for state in path]
+
+
+@login_required
+@require_GET
 def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    raise Http404
+    return _render_detail(request, _get_change(request.user, pk))
+
+
+def _refused(request: HttpRequest, pk: int, exc: OpsCenterError) -> HttpResponse:
+    """Show a refusal (403/409/400) on the page, with the change as it is now."""
+    messages.error(request, _detail_text(exc.detail))
+    return _render_detail(request, _get_change(request.user, pk), status=exc.status_code)
+
+
+def _invalid(request: HttpRequest, change: Change, key: str, form: Any, exc: InvalidInput) -> HttpResponse:
+    apply_service_errors(form, exc.detail)
+    messages.error(request, _("Please correct the fields marked below."))
+    return _render_detail(request, change, bound={key: form}, status=exc.status_code)
+
+
+@login_required
+@require_POST
+def change_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """Perform one transition from its form, through changes.services.change_transition."""
+    user = request.user
+    change = _get_change(user, pk)
+    form_class = TRANSITION_FORMS.get(name)
+    if form_class is None:
+        return _refused(request, pk, UnknownTransition())
+    form = form_class(request.POST, prefix=name, change=change, user=user, schedule=_schedule(change))
+    try:
+        check_transition(change, name, user=user)  # 403/409 before the form's own complaints
+        if not form.is_valid():
+            raise InvalidInput({})
+        change = change_services.change_transition(change, name, user=user, comment=form.comment(),
+                                                   data=form.transition_data())
+    except InvalidInput as exc:
+        return _invalid(request, change, f"transition:{name}", form, exc)
+    except OpsCenterError as exc:
+        return _refused(request, pk, exc)
+    messages.success(request, _("%(action)s: done. The change is now “%(state)s”.") % {
+        "action": _transition_labels().get(name, name), "state": change.get_state_display()})
+    return redirect("changes:change-detail", pk=change.pk)
+
+
+def _detail_anchor(change: Change, anchor: str) -> HttpResponse:
+    return redirect(reverse("changes:change-detail", args=[change.pk]) + anchor)
+
+
+@login_required
+@require_POST
+def change_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    change = _get_change(user, pk)
+    form = CommentForm(request.POST, user=user)
+    try:
+        check_may_contribute(change, user=user)
+        if not form.is_valid():
+            raise InvalidInput({})
+        comment_add(change, user=user, body=form.cleaned_data["body"],
+                    is_internal=bool(form.cleaned_data.get("is_internal")))
+    except InvalidInput as exc:
+        return _invalid(request, change, "comment", form, exc)
+    except OpsCenterError as exc:
+        return _refused(request, pk, exc)
+    messages.success(request, _("Your comment was added."))
+    return _detail_anchor(change, "#timeline")
+
+
+@login_required
+@require_POST
+def change_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    change = _get_change(user, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    try:
+        check_may_contribute(change, user=user)
+        if not form.is_valid():
+            raise InvalidInput({})
+        attachment_add(change, user=user, upload=form.cleaned_data["file"])
+    except InvalidInput as exc:
+        return _invalid(request, change, "attachment", form, exc)
+    except OpsCenterError as exc:
+        return _refused(request, pk, exc)
+    messages.success(request, _("The file was attached."))
+    return _detail_anchor(change, "#timeline")
+
+
+@login_required
+@require_POST
+def change_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """The supervisor invites engineers and security staff to give their opinion."""
+    user = request.user
+    change = _get_change(user, pk)
+    form = InviteOpinionsForm(request.POST, change=change)
+    try:
+        reviewers = list(form.cleaned_data["reviewers"]) if form.is_valid() else []
+        change_services.change_invite_opinions(change, user=user, reviewers=reviewers)
+    except InvalidInput as exc:
+        return _invalid(request, change, "invite", form, exc)
+    except OpsCenterError as exc:
+        return _refused(request, pk, exc)
+    messages.success(request, _("The opinions were asked for."))
+    return _detail_anchor(change, "#opinions")
+
+
+@login_required
+@require_POST
+def change_opinion(request: HttpRequest, pk: int) -> HttpResponse:
+    """An invited reviewer gives their opinion once."""
+    user = request.user
+    change = _get_change(user, pk)
+    form = OpinionForm(request.POST, prefix="opinion")
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    try:
+        change_services.change_give_opinion(change, user=user, recommendation=data.get("recommendation", ""),
+                                            opinion=data.get("opinion", ""))
+    except InvalidInput as exc:
+        return _invalid(request, change, "opinion", form, exc)
+    except OpsCenterError as exc:
+        return _refused(request, pk, exc)
+    messages.success(request, _("Your opinion was recorded."))
+    return _detail_anchor(change, "#opinions")
+
+
+@login_required
+@require_POST
+def change_step(request: HttpRequest, pk: int) -> HttpResponse:
+    """The implementer records a step done, or skipped with the reason."""
+    user = request.user
+    change = _get_change(user, pk)
+    form = StepForm(request.POST)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    try:
+        change_services.change_record_step(change, user=user, position=data.get("position") or 0,
+                                           status=data.get("status", ""), note=data.get("note", ""))
+    except InvalidInput as exc:
+        return _invalid(request, change, "step", form, exc)
+    except OpsCenterError as exc:
+        return _refused(request, pk, exc)
+    messages.success(request, _("Step %(position)s was recorded.") % {"position": data.get("position")})
+    return _detail_anchor(change, "#plan")
+
+
+@login_required
+@require_POST
+def change_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """The supervisor records the post-implementation review."""
+    user = request.user
+    change = _get_change(user, pk)
+    form = ReviewForm(request.POST, prefix="review")
+    try:
+        if not has_role(user, roles.SUPERVISOR):
+            change_services.change_record_review(change, user=user, data={})  # raises the refusal
+        if not form.is_valid():
+            raise InvalidInput({})
+        change_services.change_record_review(change, user=user, data=form.cleaned_data)
+    except InvalidInput as exc:
+        return _invalid(request, change, "review", form, exc)
+    except OpsCenterError as exc:
+        return _refused(request, pk, exc)
+    messages.success(request, _("The post-implementation review was recorded."))
+    return _detail_anchor(change, "#reviews")
+
+
+# --- The CAB agenda ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def cab_agenda(request: HttpRequest) -> HttpResponse:
+    """Changes awaiting joint review, with their members, votes so far and whether the viewer still votes."""
+    if not _may_see_agenda(request.user):
+        raise PermissionDenied
+    return render(request, "changes/cab_agenda.html", {"items": selectors.cab_agenda(user=request.user)})
+
+
+# --- The change calendar -----------------------------------------------------------------------------------
+
+
+def _day(value: str | None) -> date:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return timezone.localdate()
+
+
+def _period(view: str, day: date) -> tuple[date, date]:
+    """The days shown: whole weeks (Monday first) around the month, or the week of the day."""
+    if view == "week":
+        first = day - timedelta(days=day.weekday())
+        return first, first + timedelta(days=7)
+    month_start = day.replace(day=1)
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    first = month_start - timedelta(days=month_start.weekday())
+    last = next_month + timedelta(days=(7 - next_month.weekday()) % 7)
+    return first, last
+
+
+def _aware(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _overlaps(item: Any, start: datetime, end: datetime, *, starts: str, ends: str) -> bool:
+    return getattr(item, starts) < end and start < getattr(item, ends)
+
+
+def _weeks(first: date, last: date, rows: list, freezes: list, month: int | None) -> list[list[dict[str, Any]]]:
+    days = []
+    day = first
+    while day < last:
+        start, end = _aware(day), _aware(day + timedelta(days=1))
+        days.append({
+            "date": day, "today": day == timezone.localdate(), "other_month": month is not None and day.month != month,
+            "changes": [r for r in rows if _overlaps(r.change, start, end, starts="planned_start", ends="planned_end")],
+            "freezes": [f for f in freezes if _overlaps(f, start, end, starts="starts_at", ends="ends_at")],
+        })
+        day += timedelta(days=1)
+    return [days[i:i + 7] for i in range(0, len(days), 7)]
+
+
+def _service_id(value: str | None) -> int | None:
+    return int(value) if (value or "").isdigit() else None
+
+
+def _feed_url(request: HttpRequest, key: str, service_id: int | None) -> str:
+    url = request.build_absolute_uri(reverse("changes:calendar-feed", args=[key]))
+    return f"{url}?service={service_id}" if service_id else url
+
+
+@login_required
+@require_GET
+def change_calendar(request: HttpRequest) -> HttpResponse:
+    """Month and week views of approved, scheduled and in-progress changes and freeze windows, by service."""
+    view = "week" if request.GET.get("view") == "week" else "month"
+    day = _day(request.GET.get("date"))
+    service_id = _service_id(request.GET.get("service"))
+    first, last = _period(view, day)
+    start, end = _aware(first), _aware(last)
+    rows = selectors.calendar_changes(user=request.user, start=start, end=end, service_id=service_id)
+    freezes = selectors.calendar_freeze_list(start=start, end=end, service_id=service_id)
+    step = timedelta(days=7) if view == "week" else timedelta(days=31)
+    previous = (day - step) if view == "week" else (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+    following = (day + step) if view == "week" else (day.replace(day=1) + step).replace(day=1)
+    token = FeedToken.for_user(request.user)
+    return render(request, "changes/change_calendar.html", {
+        "view": view, "day": day, "first": first, "last": last - timedelta(days=1),
+        "weeks": _weeks(first, last, rows, freezes, day.month if view == "month" else None),
+        "rows": rows, "freezes": freezes, "conflicted": sum(1 for r in rows if r.conflicts),
+        "previous": previous, "following": following,
+        "services": Service.objects.filter(is_active=True).order_by("name"), "service_id": service_id,
+        "feed_url": _feed_url(request, token.key, service_id),
+        "calendar_states": [State(s).label for s in CALENDAR_STATES],
+    })
+
+
+@login_required
+@require_POST
+def feed_regenerate(request: HttpRequest) -> HttpResponse:
+    """A new feed address; the old one stops working at once."""
+    FeedToken.regenerate(request.user)
+    messages.success(request, _("Your calendar feed has a new address; the old one no longer works."))
+    return redirect(reverse("changes:calendar") + "#feed")
+
+
+FEED_PAST, FEED_AHEAD = timedelta(days=90), timedelta(days=400)
+
+
+def change_calendar_ics(rows: list, freezes: list, *, base_url: str) -> bytes:
+    """One event per change window (conflicts named in its description) and per freeze window."""
+    import icalendar
+
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//OpsCenter//Change calendar//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", _("Change calendar"))
+    host = base_url.split("//", 1)[-1].strip("/") or "opscenter"
+    for row in rows:
+        change = row.change
+        event = icalendar.Event()
+        event.add("uid", f"change-{change.pk}@{host}")
+        event.add("summary", f"{change.number} {change.title}")
+        event.add("dtstart", change.planned_start)
+        event.add("dtend", change.planned_end)
+        event.add("dtstamp", change.updated_at)
+        event.add("status", "CONFIRMED" if change.state != State.APPROVED else "TENTATIVE")
+        event.add("url", base_url.rstrip("/") + reverse("changes:change-detail", args=[change.pk]))
+        lines = [f"{_('State')}: {change.get_state_display()}",
+                 f"{_('Risk')}: {change.get_risk_level_display() or '—'}",
+                 f"{_('Services')}: {', '.join(str(s) for s in change.services.all()) or '—'}"]
+        lines += [f"{_('Conflicts with')} {other.number}: "
+                  f"{', '.join(str(CONFLICT_LABELS[r]) for r in reasons)}" for other, reasons in row.conflicts]
+        event.add("description", "\n".join(lines))
+        event.add("categories", [_("Change")])
+        calendar.add_component(event)
+    for freeze in freezes:
+        event = icalendar.Event()
+        event.add("uid", f"freeze-{freeze.pk}@{host}")
+        event.add("summary", f"{_('Freeze')}: {freeze.name}")
+        event.add("dtstart", freeze.starts_at)
+        event.add("dtend", freeze.ends_at)
+        event.add("dtstamp", freeze.starts_at)
+        event.add("description", freeze.reason or "")
+        event.add("categories", [_("Freeze window")])
+        event.add("transp", "TRANSPARENT")
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, key: str) -> HttpResponse:
+    """The change calendar as iCalendar, read by a calendar client with the user's secret key."""
+    user = FeedToken.user_for_key(key)
+    if user is None:
+        raise Http404
+    now = timezone.now()
+    service_id = _service_id(request.GET.get("service"))
+    rows = selectors.calendar_changes(user=user, start=now - FEED_PAST, end=now + FEED_AHEAD, service_id=service_id)
+    freezes = selectors.calendar_freeze_list(start=now - FEED_PAST, end=now + FEED_AHEAD, service_id=service_id)
+    body = change_calendar_ics(rows, freezes, base_url=request.build_absolute_uri("/"))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="changes.ics"'
+    return response

@@ -350,6 +350,9 @@ def window_has_opened(change: "Change") -> bool:
 
 @condition(_("Every implementation step must be done or skipped before verification."))
 def steps_finished(change: "Change") -> bool:
+    steps = change.prefetched("steps")
+    if steps is not None:
+        return all(s.status != StepStatus.PENDING for s in steps)
     return not change.steps.filter(status=StepStatus.PENDING).exists()
 
 
@@ -483,20 +486,31 @@ class Change(Ticket):
         """A post-implementation review is required for emergency and failed changes."""
         return self.change_type == ChangeType.EMERGENCY or self.failed_at is not None
 
-    def cab_member_ids(self) -> set[int]:
+    def prefetched(self, name: str) -> list | None:
+        """The related rows prefetched under `name` (lists and pages ask every row), None when not."""
         cache = getattr(self, "_prefetched_objects_cache", {})
-        if "cab_members" in cache:
-            return {u.pk for u in cache["cab_members"]}
+        return list(cache[name]) if name in cache else None
+
+    def cab_member_ids(self) -> set[int]:
+        members = self.prefetched("cab_members")
+        if members is not None:
+            return {u.pk for u in members}
         return set(self.cab_members.values_list("pk", flat=True))
 
     def current_votes(self) -> models.QuerySet:
         return self.votes.filter(round=self.approval_round)
 
     def has_voted(self, user) -> bool:  # noqa: ANN001
+        votes = self.prefetched("votes")
+        if votes is not None:
+            return any(v.round == self.approval_round and v.voter_id == user.pk for v in votes)
         return self.current_votes().filter(voter_id=user.pk).exists()
 
     def has_approved(self, user) -> bool:  # noqa: ANN001
         """Approved this change in any round (segregation of duties with implementing it)."""
+        votes = self.prefetched("votes")
+        if votes is not None:
+            return any(v.voter_id == user.pk and v.decision == Decision.APPROVE for v in votes)
         return self.votes.filter(voter_id=user.pk, decision=Decision.APPROVE).exists()
 
     def window_overlaps(self, start: datetime, end: datetime) -> bool:

@@ -22,7 +22,8 @@ TEAMS = [
     ("security", "信息安全組", TeamKind.SECURITY),
 ]
 
-# username, display name, roles, team, department, staff
+# username, display name, roles, team, department, staff. Change approvers and CAB members are staff:
+# they approve and vote in the admin as well as on the pages.
 USERS = [
     ("supervisor", "陳主管", [roles.SUPERVISOR], None, None, True),
     ("sysadmin", "林系統", [roles.SYSTEM_ENGINEER], "system", None, False),
@@ -31,8 +32,10 @@ USERS = [
     ("security", "黃安全", [roles.SYSTEM_ENGINEER], "security", None, False),
     ("duty", "李值班", [roles.DUTY_OFFICER], "system", None, False),
     ("problem", "吳問題", [roles.PROBLEM_MANAGER], "system", None, False),
-    ("approver", "周審批", [roles.CHANGE_APPROVER], None, None, False),
-    ("cab", "鄭評審", [roles.CAB_MEMBER], "network", None, False),
+    ("approver", "周審批", [roles.CHANGE_APPROVER], None, None, True),
+    ("cab", "鄭評審", [roles.CAB_MEMBER], "network", None, True),
+    ("cab2", "馮評審", [roles.CAB_MEMBER], "system", None, True),
+    ("cab3", "孫評審", [roles.CAB_MEMBER], "security", None, True),
     ("release", "許發布", [roles.RELEASE_MANAGER], "system", None, False),
     ("finance", "蔡財務", [roles.DEPARTMENT_USER], None, "finance", False),
     ("auditor", "何稽核", [roles.AUDITOR], None, None, False),
@@ -98,6 +101,8 @@ def seed_organisation(password: str) -> list[tuple[str, str, str]]:
         if created:
             user.set_password(password)
             user.save()
+        elif staff and not user.is_staff:  # a role that works in the admin gained it since the last run
+            User.objects.filter(pk=user.pk).update(is_staff=True)
         user.groups.set(Group.objects.filter(name__in=role_names))
         if team:
             teams[team].members.add(user)

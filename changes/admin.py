@@ -1,0 +1,703 @@
+"""Admin of change management: changes with transition buttons and forms that go through the transition
+service, approval and CAB votes from the change list, templates, windows, the risk questionnaire, approval
+rules and post-implementation reviews."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_fsm.admin import FSMAdminMixin, FSMTransitionContext
+
+from changes.choices import ApprovalMode, RiskLevel, State
+from changes.models import (
+    ApprovalRule,
+    Change,
+    ChangeOpinion,
+    ChangeReview,
+    ChangeStep,
+    ChangeTemplate,
+    ChangeVote,
+    FreezeWindow,
+    MaintenanceWindow,
+    RiskOption,
+    RiskQuestion,
+)
+from changes.rules import CONFLICT_LABELS, schedule_check
+from changes.services import (
+    EDITABLE,
+    M2M_FIELDS,
+    change_record_review,
+    change_transition,
+    change_update,
+    configuration_items_visible_to,
+    may_edit,
+    template_propose,
+)
+from incidents.admin import IncidentAdmin, ReasonForm, ServiceErrorsAsMessages, TransitionForm, error_text
+from opscenter.core import roles
+from opscenter.core.exceptions import OpsCenterError
+from opscenter.core.models import FieldChange, TransitionLog, User
+from opscenter.core.services import check_transition, perform_transition
+from opscenter.core.workflow import is_transition, transition_label
+
+
+def _users_with(*role_names: str) -> QuerySet:
+    return User.objects.filter(is_active=True, groups__name__in=role_names).distinct().order_by("username")
+
+
+# --- The forms of the transitions (each gets the change it is for) ---
+
+class ChangeTransitionForm(TransitionForm):
+    """A transition form that may show what it knows of the change (conflicts, the computed risk)."""
+
+    def __init__(self, *args: Any, change: Change | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.change = change
+
+
+class ChangeReasonForm(ReasonForm, ChangeTransitionForm):
+    """Reject, send back, cancel: the comment is the reason the policy asks for."""
+
+
+class AssessForm(ChangeTransitionForm):
+    necessity = forms.CharField(label=_("necessity"), widget=forms.Textarea(attrs={"rows": 3}))
+    feasibility = forms.CharField(label=_("feasibility"), widget=forms.Textarea(attrs={"rows": 3}))
+    assessment = forms.CharField(label=_("assessment opinion"), widget=forms.Textarea(attrs={"rows": 3}))
+    risk_level = forms.ChoiceField(label=_("risk level"), choices=[("", _("as computed")), *RiskLevel.choices],
+                                   required=False)
+    override_reason = forms.CharField(label=_("risk override justification"), required=False,
+                                      widget=forms.Textarea(attrs={"rows": 2}),
+                                      help_text=_("Required for a risk level other than the computed one."))
+    cab_members = forms.ModelMultipleChoiceField(
+        label=_("CAB members"), queryset=User.objects.none(), required=False,
+        help_text=_("Joint review (high and major risk): the members who vote; the rule's default members "
+                    "when none are chosen."))
+    implementer = forms.ModelChoiceField(label=_("implementer"), queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cab_members"].queryset = _users_with(roles.CAB_MEMBER)
+        self.fields["implementer"].queryset = _users_with(*roles.ENGINEERS, roles.SUPERVISOR)
+        if self.change is not None and self.change.computed_risk_level:
+            self.fields["risk_level"].help_text = gettext("Computed: %(level)s (score %(score)d).") % {
+                "level": self.change.get_computed_risk_level_display(), "score": self.change.risk_score}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["cab_members"] = list(data.get("cab_members") or []) or None
+        return data
+
+
+class ScheduleForm(ChangeTransitionForm):
+    acknowledge_conflicts = forms.BooleanField(label=_("I have seen the conflicts and proceed"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.change is not None:
+            self.fields["acknowledge_conflicts"].help_text = schedule_summary(self.change)
+
+
+def schedule_summary(change: Change) -> str:
+    """What the scheduler must see before fixing the window: freezes, maintenance warnings, conflicts."""
+    check = schedule_check(change)
+    parts = []
+    if check.freezes:
+        parts.append(format_html("<p><strong>{}</strong> {}</p>", gettext("Freeze windows:"),
+                                 ", ".join(str(f) for f in check.freezes)))
+    if check.maintenance_warnings:
+        parts.append(format_html("<p>{} {}</p>", gettext("Outside the maintenance windows of:"),
+                                 ", ".join(str(s) for s in check.maintenance_warnings)))
+    if check.conflicts:
+        rows = format_html_join("", "<li>{} {} ({} – {}): {}</li>", (
+            (c.change.number, c.change.title, _local(c.change.planned_start), _local(c.change.planned_end),
+             ", ".join(c.reason_labels)) for c in check.conflicts))
+        parts.append(format_html("<p><strong>{}</strong></p><ul id=\"conflicts\">{}</ul>",
+                                 gettext("Conflicts with other changes:"), rows))
+    else:
+        parts.append(format_html("<p>{}</p>", gettext("No conflicts with other changes.")))
+    return format_html_join("", "{}", ((p,) for p in parts))
+
+
+class FailForm(ChangeTransitionForm):
+    what_happened = forms.CharField(label=_("what happened"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class RollBackForm(ChangeTransitionForm):
+    rollback_log = forms.CharField(label=_("rollback log"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class VerifyForm(ChangeTransitionForm):
+    function = forms.CharField(label=_("function test"), widget=forms.Textarea(attrs={"rows": 2}))
+    performance = forms.CharField(label=_("performance test"), widget=forms.Textarea(attrs={"rows": 2}))
+    data_integrity = forms.CharField(label=_("data integrity test"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CompleteForm(ChangeTransitionForm):
+    report = forms.CharField(label=_("implementation report"), widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class CloseForm(ChangeTransitionForm):
+    review = forms.CharField(label=_("supervisor's review"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+TRANSITION_FORMS: dict[str, type[forms.Form]] = {
+    "send_back": ChangeReasonForm,
+    "assess": AssessForm,
+    "approve": ChangeTransitionForm,
+    "reject": ChangeReasonForm,
+    "schedule": ScheduleForm,
+    "fail": FailForm,
+    "roll_back": RollBackForm,
+    "verify": VerifyForm,
+    "complete": CompleteForm,
+    "close": CloseForm,
+    "cancel": ChangeReasonForm,
+}
+
+
+def _local(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+# --- Transition buttons through the kernel (changes and templates) ---
+
+class TransitionButtonsMixin(FSMAdminMixin):
+    """django-fsm-2's buttons and forms, but the buttons are the kernel's list of what the signed-in user
+    may do, a refusal says the policy's reason, and every transition goes through `perform`."""
+
+    fsm_fields = ["state"]
+    # The buttons, their labels and help are the incident admin's: the kernel's list of what the signed-in
+    # user may do from the current state, a blocked one marked with the policy's reason.
+    get_fsm_label = IncidentAdmin.get_fsm_label
+    get_help_text = IncidentAdmin.get_help_text
+    _get_fsm_extra_context = IncidentAdmin._get_fsm_extra_context
+
+    def perform(self, obj: Any, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Any:
+        return perform_transition(obj, name, user=user, comment=comment, data=data)
+
+    def change_url(self, obj: Any) -> str:
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        name = request.POST.get(self.fsm_post_param)
+        if name and not is_transition(self.model, name):
+            self.message_user(request, gettext("“%(name)s” is not a transition of %(model)s.") % {
+                "name": name, "model": self.model._meta.verbose_name}, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def fsm_transition_view(self, request: HttpRequest, object_id: str, transition_name: str,
+                            **kwargs: Any) -> HttpResponse:
+        """The form of one transition. Whoever may not take it now is told why (segregation of duties, a
+        vote already cast, the wrong state) and sent back to the change form; nothing changes."""
+        if not is_transition(self.model, transition_name):
+            raise Http404(transition_name)
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404(object_id)
+        try:
+            if not self.has_change_permission(request, obj):
+                raise OpsCenterError(gettext("You are not allowed to perform this transition."))
+            check_transition(obj, transition_name, user=request.user)
+        except OpsCenterError as exc:
+            self.message_user(request, error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(self.change_url(obj))
+        form_class = self.fsm_forms.get(transition_name)
+        if form_class is None:
+            return HttpResponseRedirect(self.change_url(obj))
+        form = form_class(request.POST if request.method == "POST" else None, change=obj)
+        if form.is_valid() and self._apply_fsm_transition(obj=obj, transition_name=transition_name,
+                                                          request=request, kwargs=form.cleaned_data):
+            return HttpResponseRedirect(self.change_url(obj))
+        transition = self._get_fsm_transition_by_name(obj=obj, transition_name=transition_name)
+        return render(request, self.fsm_transition_form_template, {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": obj,
+            "transition": FSMTransitionContext(name=transition_name, label=self.get_fsm_label(transition),
+                                               help_text=self.get_help_text(transition)),
+            "transition_form": form})
+
+    def _apply_fsm_transition(self, *, obj: Any, transition_name: str, request: HttpRequest,
+                              kwargs: dict[str, Any] | None = None) -> bool:
+        """Perform the transition as the signed-in user; a refusal becomes an error message."""
+        data = dict(kwargs or {})
+        comment = data.pop("comment", "") or ""
+        try:
+            done = self.perform(obj, transition_name, user=request.user, comment=comment, data=data)
+        except OpsCenterError as exc:
+            self.message_user(request, error_text(exc), messages.ERROR)
+            return False
+        self.message_user(request, gettext("%(transition)s: %(object)s is now %(state)s.") % {
+            "transition": transition_label(self._get_fsm_transition_by_name(obj=obj, transition_name=transition_name)),
+            "object": getattr(done, "number", done), "state": done.get_state_display()}, messages.SUCCESS)
+        return True
+
+
+# --- Read-only records of a change: votes, opinions, steps, reviews ---
+
+class RecordInline(admin.TabularInline):
+    """Records written by their own services: shown, never edited here."""
+
+    extra = 0
+    can_delete = False
+    select_related: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related(*self.select_related)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class VoteInline(RecordInline):
+    model = ChangeVote
+    fields = ["round", "voter", "decision", "comment", "is_joint_review", "created_at"]
+    select_related = ("voter",)
+
+
+class OpinionInline(RecordInline):
+    model = ChangeOpinion
+    fields = ["reviewer", "requested_by", "requested_at", "recommendation", "opinion", "given_at"]
+    select_related = ("reviewer", "requested_by")
+
+
+class StepInline(RecordInline):
+    model = ChangeStep
+    fields = ["position", "description", "status", "note", "done_by", "done_at"]
+    select_related = ("done_by",)
+
+
+class ReviewInline(RecordInline):
+    model = ChangeReview
+    fields = ["held_on", "participants", "summary", "lessons", "actions", "recorded_by"]
+    select_related = ("recorded_by",)
+
+
+# --- Changes ---
+
+CHANGE_FIELDSETS = [
+    (None, ["number", "title", "state", "change_type", "category", "template", "risk_level", "outcome"]),
+    (_("Request"), ["description", "purpose", "impact_scope", "services", "configuration_items",
+                    "related_incidents", "planned_start", "planned_end", "risk_assessment", "risk_mitigation",
+                    "rollback_tested", "risk_answers", "created_by", "created_at", "submitted_at"]),
+    (_("Risk"), ["risk_score", "computed_risk_level", "risk_reasons", "risk_override_reason"]),
+    (_("Assessment"), ["necessity", "feasibility", "assessment", "assessed_by", "assessed_at"]),
+    (_("Approval"), ["approval_mode", "approvals_required", "approval_round", "cab_members", "approved_at"]),
+    (_("Plan and schedule"), ["implementer", "rollback_plan", "contingency_plan", "scheduled_at",
+                              "freeze_exception", "outside_maintenance", "conflicts"]),
+    (_("Implementation and verification"), ["started_at", "failure_description", "failed_at", "rollback_log",
+                                            "rolled_back_at", "verify_function", "verify_performance",
+                                            "verify_data", "verified_at"]),
+    (_("Report and close"), ["implementation_report", "completed_at", "close_review", "closed_at"]),
+    (_("Timeline"), ["timeline"]),
+]
+CHANGE_FIELDS = [name for _title, names in CHANGE_FIELDSETS for name in names]
+
+
+class DecisionForm(forms.Form):
+    """The comment of approvals and rejections decided from the change list."""
+
+    comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, reason_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if reason_required:
+            self.fields["comment"].required = True
+            self.fields["comment"].label = _("reason")
+
+
+class AwaitingMyDecisionFilter(admin.SimpleListFilter):
+    """What awaits the signed-in user's approval or vote (a CAB agenda in the admin)."""
+
+    title = _("my decision")
+    parameter_name = "awaiting"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("me", _("Awaits my approval or vote"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() != "me":
+            return queryset
+        user = request.user
+        mine = Q(pk__in=Change.cab_members.through.objects.filter(user=user).values("change_id"))
+        if roles.has_role(user, roles.CHANGE_APPROVER):
+            mine |= Q(approval_mode=ApprovalMode.APPROVER)
+        voted = ChangeVote.objects.filter(voter=user, change=OuterRef("pk"), round=OuterRef("approval_round"))
+        return (queryset.filter(mine, state=State.AWAITING_APPROVAL).exclude(created_by=user)
+                .exclude(implementer=user).exclude(Exists(voted)))
+
+
+@admin.register(Change)
+class ChangeAdmin(ServiceErrorsAsMessages, TransitionButtonsMixin, admin.ModelAdmin):
+    """Changes: transition buttons and the fields the state allows; every edit goes through
+    changes.services so that it is checked, logged, and approved content stays frozen."""
+
+    fsm_forms = TRANSITION_FORMS
+    list_display = ["number", "title", "change_type", "state", "risk_level", "window", "created_by", "implementer"]
+    list_select_related = ["created_by", "implementer"]
+    list_filter = [AwaitingMyDecisionFilter, "state", "change_type", "risk_level", "category", "approval_mode"]
+    search_fields = ["number", "title"]
+    date_hierarchy = "planned_start"
+    show_full_result_count = False
+    list_per_page = 50
+    fieldsets = [(title, {"fields": names}) for title, names in CHANGE_FIELDSETS]
+    inlines = [VoteInline, OpinionInline, StepInline, ReviewInline]
+    actions = ["approve_selected", "reject_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # changes are requested on the request page or the API (change_create)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Change | None = None) -> bool:
+        return False  # a change and its timeline are records of what happened
+
+    def has_change_permission(self, request: HttpRequest, obj: Change | None = None) -> bool:
+        if obj is not None and obj.is_read_only:
+            return False  # closed, rejected and cancelled changes are read-only everywhere
+        return super().has_change_permission(request, obj)
+
+    def editable_fields(self, request: HttpRequest, obj: Change | None) -> set[str]:
+        """What the state allows, for those who may edit the change (requester, implementer, supervisor)."""
+        if obj is None or obj.is_read_only or not may_edit(obj, request.user):
+            return set()
+        return set(EDITABLE.get(obj.state, set())) & set(CHANGE_FIELDS)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Change | None = None) -> tuple[str, ...]:
+        editable = self.editable_fields(request, obj)
+        fixed = [name for name in CHANGE_FIELDS if name not in editable]
+        return tuple(dict.fromkeys([*super().get_readonly_fields(request, obj), *fixed]))
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "configuration_items":
+            kwargs["queryset"] = configuration_items_visible_to(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "implementer":
+            kwargs["queryset"] = _users_with(*roles.ENGINEERS, roles.SUPERVISOR)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_formsets_with_inlines(self, request: HttpRequest, obj: Change | None = None) -> Any:
+        if request.method == "POST":
+            return  # the inlines are records shown read-only: nothing of them is posted back
+        yield from super().get_formsets_with_inlines(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Change, form: forms.ModelForm, change: bool) -> None:
+        """Field edits go through change_update, which checks and logs each one; an edit of approved
+        content sends the change back for approval, and the admin says so."""
+        editable = self.editable_fields(request, obj)
+        changes = {name: list(form.cleaned_data[name]) if name in M2M_FIELDS else form.cleaned_data[name]
+                   for name in form.changed_data if name in editable}
+        if not changes:
+            return
+        before = obj.state
+        saved = change_update(obj, user=request.user, changes=changes)
+        if before != saved.state and saved.state == State.AWAITING_APPROVAL:
+            self.message_user(request, gettext(
+                "Approved content was edited: %(number)s is awaiting approval again.") % {"number": saved.number},
+                messages.WARNING)
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        """Related records change only through their services (save_model); nothing is saved directly."""
+
+    def perform(self, obj: Change, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Change:
+        return change_transition(obj, name, user=user, comment=comment, data=data)
+
+    # --- what the list and the form show ---
+
+    @admin.display(description=_("window"), ordering="planned_start")
+    def window(self, obj: Change) -> str:
+        if not obj.planned_start:
+            return "—"
+        return f"{_local(obj.planned_start)} – {_local(obj.planned_end)}"
+
+    @admin.display(description=_("conflicts acknowledged"))
+    def conflicts(self, obj: Change) -> str:
+        if not obj.conflicts_acknowledged:
+            return "—"
+        return format_html_join("", "<div>{} {} ({} – {}): {}</div>", (
+            (c.get("number"), c.get("title"), c.get("planned_start"), c.get("planned_end"),
+             ", ".join(str(CONFLICT_LABELS.get(r, r)) for r in c.get("reasons", [])))
+            for c in obj.conflicts_acknowledged))
+
+    @admin.display(description=_("timeline"))
+    def timeline(self, obj: Change) -> str:
+        """Transitions and field edits (the diff of approved content among them), oldest first."""
+        where = {"content_type": ContentType.objects.get_for_model(Change), "object_id": obj.pk}
+        rows = [(log.created_at, log.transition, f"{log.source_state or '—'} → {log.target_state}", log.actor,
+                 log.comment) for log in TransitionLog.objects.filter(**where).select_related("actor")]
+        rows += [(edit.created_at, edit.field, f"{edit.old_value or '—'} → {edit.new_value or '—'}", edit.actor, "")
+                 for edit in FieldChange.objects.filter(**where).select_related("actor")]
+        rows.sort(key=lambda row: row[0])
+        return format_html(
+            '<table id="change-timeline"><tbody>{}</tbody></table>',
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+                (_local(at), what, change, actor or "—", comment) for at, what, change, actor, comment in rows)))
+
+    # --- approval from the change list ---
+
+    @admin.action(description=_("Approve selected changes"), permissions=["change"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.decide(request, queryset, "approve")
+
+    @admin.action(description=_("Reject selected changes"), permissions=["change"])
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.decide(request, queryset, "reject")
+
+    def decide(self, request: HttpRequest, queryset: QuerySet, name: str) -> HttpResponse | None:
+        """Approve or reject each selected change through change_transition, after a confirmation page
+        that asks the comment (the reason, to reject); then one message per change says what happened."""
+        changes = list(queryset.order_by("planned_start", "pk"))
+        form = DecisionForm(request.POST if request.POST.get("confirm") else None, reason_required=name == "reject")
+        if not form.is_valid():
+            return self.decision_page(request, changes, name, form)
+        for change in changes:
+            self.decide_one(request, change, name, form.cleaned_data["comment"])
+        return None
+
+    def decide_one(self, request: HttpRequest, change: Change, name: str, comment: str) -> None:
+        try:
+            done = change_transition(change, name, user=request.user, comment=comment)
+        except OpsCenterError as exc:
+            self.message_user(request, gettext("%(number)s: refused: %(reason)s") % {
+                "number": change.number, "reason": error_text(exc)}, messages.ERROR)
+            return
+        if done.state == State.AWAITING_APPROVAL:
+            approvals = done.current_votes().filter(decision="approve").count()
+            text = gettext("%(number)s: your vote is recorded (%(count)d approval(s) so far); "
+                           "it still awaits approval.") % {"number": done.number, "count": approvals}
+        else:
+            text = gettext("%(number)s: %(state)s.") % {"number": done.number, "state": done.get_state_display()}
+        self.message_user(request, text, messages.SUCCESS)
+
+    def decision_page(self, request: HttpRequest, changes: list[Change], name: str,
+                      form: DecisionForm) -> HttpResponse:
+        rows = []
+        for change in changes:
+            try:
+                check_transition(change, name, user=request.user)
+                refusal = ""
+            except OpsCenterError as exc:
+                refusal = error_text(exc)
+            rows.append((change, refusal))
+        title = gettext("Approve selected changes") if name == "approve" else gettext("Reject selected changes")
+        return render(request, "admin/changes/change/decide_selected.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "rows": rows,
+            "form": form, "action": f"{name}_selected", "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0")})
+
+
+# --- Templates of standard changes ---
+
+class TemplateForm(forms.ModelForm):
+    """A proposal: the steps one per line."""
+
+    steps_text = forms.CharField(label=_("implementation steps"), widget=forms.Textarea(attrs={"rows": 5}),
+                                 help_text=_("One step per line, in order."))
+
+    class Meta:
+        model = ChangeTemplate
+        fields = ["name", "category", "description", "purpose", "impact_scope", "risk_assessment",
+                  "risk_mitigation", "rollback_plan", "contingency_plan", "services"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["steps"] = [line.strip() for line in (data.get("steps_text") or "").splitlines() if line.strip()]
+        return data
+
+
+@admin.register(ChangeTemplate)
+class ChangeTemplateAdmin(ServiceErrorsAsMessages, TransitionButtonsMixin, admin.ModelAdmin):
+    """IT staff propose templates here (template_propose); a supervisor other than the proposer approves
+    or retires them with the buttons."""
+
+    list_display = ["name", "category", "state", "proposed_by", "approved_by", "approved_at"]
+    list_select_related = ["proposed_by", "approved_by"]
+    list_filter = ["state", "category"]
+    search_fields = ["name"]
+    filter_horizontal = ["services"]
+
+    def get_form(self, request: HttpRequest, obj: ChangeTemplate | None = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = TemplateForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: ChangeTemplate | None = None) -> list[str]:
+        if obj is None:
+            return [*TemplateForm.Meta.fields[:7], "steps_text", *TemplateForm.Meta.fields[7:]]
+        return ["name", "state", "category", "description", "purpose", "impact_scope", "risk_assessment",
+                "risk_mitigation", "step_list", "rollback_plan", "contingency_plan", "services", "proposed_by",
+                "approved_by", "approved_at", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ChangeTemplate | None = None) -> Any:
+        if obj is None:
+            return ()
+        return self.get_fields(request, obj)  # an approved standard change is not rewritten
+
+    def has_delete_permission(self, request: HttpRequest, obj: ChangeTemplate | None = None) -> bool:
+        return False  # changes keep their template; retire it instead
+
+    def has_change_permission(self, request: HttpRequest, obj: ChangeTemplate | None = None) -> bool:
+        if obj is not None and obj.is_read_only:
+            return False
+        return super().has_change_permission(request, obj)
+
+    @admin.display(description=_("implementation steps"))
+    def step_list(self, obj: ChangeTemplate) -> str:
+        return format_html("<ol>{}</ol>", format_html_join("", "<li>{}</li>", ((s,) for s in obj.steps)))
+
+    def save_model(self, request: HttpRequest, obj: ChangeTemplate, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            return  # nothing is edited on an existing template
+        data = {name: form.cleaned_data[name] for name in TemplateForm.Meta.fields}
+        data["services"] = list(data["services"])
+        data["steps"] = form.cleaned_data["steps"]
+        template = template_propose(user=request.user, data=data)
+        obj.pk, obj.proposed_by = template.pk, template.proposed_by
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        """template_propose has set the services."""
+
+
+# --- Windows, the questionnaire, approval rules ---
+
+@admin.register(FreezeWindow)
+class FreezeWindowAdmin(admin.ModelAdmin):
+    """Blackout periods: global when no service is named."""
+
+    list_display = ["name", "starts_at", "ends_at", "scope", "created_by"]
+    list_select_related = ["created_by"]
+    search_fields = ["name", "reason"]
+    date_hierarchy = "starts_at"
+    fields = ["name", "starts_at", "ends_at", "reason", "services"]
+    filter_horizontal = ["services"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("services")
+
+    @admin.display(description=_("services"))
+    def scope(self, obj: FreezeWindow) -> str:
+        names = [str(s) for s in obj.services.all()]
+        return ", ".join(names) if names else gettext("every service")
+
+    def save_model(self, request: HttpRequest, obj: FreezeWindow, form: forms.ModelForm, change: bool) -> None:
+        if obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ["service", "name", "recurrence", "start_time", "duration_minutes", "is_active"]
+    list_select_related = ["service"]
+    list_filter = ["is_active", "service"]
+    search_fields = ["name", "service__name"]
+
+
+class RiskOptionInline(admin.TabularInline):
+    model = RiskOption
+    extra = 0
+    fields = ["label", "label_zh_hant", "weight", "ordering"]
+
+
+@admin.register(RiskQuestion)
+class RiskQuestionAdmin(admin.ModelAdmin):
+    """The risk questionnaire: new submissions are scored with it; changes already scored keep their score."""
+
+    list_display = ["text", "text_zh_hant", "ordering", "is_active"]
+    list_editable = ["ordering", "is_active"]
+    inlines = [RiskOptionInline]
+
+
+class ApprovalRuleForm(forms.ModelForm):
+    class Meta:
+        model = ApprovalRule
+        fields = ["risk_level", "min_score", "mode", "approvals_required", "default_cab_members"]
+
+    def clean_default_cab_members(self) -> Any:
+        members = self.cleaned_data["default_cab_members"]
+        refused = [str(u) for u in members if not roles.has_role(u, roles.CAB_MEMBER)]
+        if refused:
+            raise forms.ValidationError(gettext("Not CAB members: %(names)s") % {"names": ", ".join(refused)})
+        return members
+
+
+@admin.register(ApprovalRule)
+class ApprovalRuleAdmin(admin.ModelAdmin):
+    """Who approves at each risk level (更高級別的審批人, 聯合評審)."""
+
+    form = ApprovalRuleForm
+    list_display = ["risk_level", "min_score", "mode", "approvals_required", "members"]
+    filter_horizontal = ["default_cab_members"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("default_cab_members")
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "default_cab_members":
+            kwargs["queryset"] = _users_with(roles.CAB_MEMBER)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description=_("default CAB members"))
+    def members(self, obj: ApprovalRule) -> str:
+        return ", ".join(str(u) for u in obj.default_cab_members.all()) or "—"
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApprovalRule | None = None) -> bool:
+        return False  # every risk level keeps a rule
+
+
+# --- Post-implementation reviews ---
+
+class ReviewForm(forms.ModelForm):
+    class Meta:
+        model = ChangeReview
+        fields = ["change", "held_on", "participants", "summary", "lessons", "actions"]
+
+
+@admin.register(ChangeReview)
+class ChangeReviewAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    """Post-implementation reviews, recorded through change_record_review; then read-only."""
+
+    form = ReviewForm
+    list_display = ["change", "held_on", "recorded_by", "recorded_at"]
+    list_select_related = ["change", "recorded_by"]
+    search_fields = ["change__number", "change__title"]
+    date_hierarchy = "held_on"
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "change":
+            kwargs["queryset"] = Change.objects.filter(
+                state__in=[State.VERIFYING, State.COMPLETED, State.FAILED, State.ROLLED_BACK])
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: ChangeReview | None = None) -> bool:
+        return False  # the record of a review is not rewritten
+
+    def has_delete_permission(self, request: HttpRequest, obj: ChangeReview | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ChangeReview, form: forms.ModelForm, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields if name != "change"}
+        review = change_record_review(form.cleaned_data["change"], user=request.user, data=data)
+        obj.pk, obj.recorded_by, obj.recorded_at = review.pk, review.recorded_by, review.recorded_at

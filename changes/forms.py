@@ -101,7 +101,7 @@ class ChangeFilterForm(StyledForm):
 
 # --- The request -------------------------------------------------------------------------------------------
 
-RISK_PREFIX = "risk_"
+RISK_PREFIX = "risk_q_"
 
 
 def steps_from_text(text: str) -> list[str]:
@@ -174,8 +174,9 @@ class ChangeRequestForm(StyledForm):
                 self.initial.setdefault(name, change.implementer_id)
             else:
                 value = getattr(change, name)
-                self.initial.setdefault(name, timezone.localtime(value) if name.startswith("planned_") and value
-                                        else value)
+                if name.startswith("planned_") and value:  # as the minute-precise input shows it
+                    value = timezone.localtime(value).replace(second=0, microsecond=0)
+                self.initial.setdefault(name, value)
 
     @property
     def risk_fields(self) -> list[forms.BoundField]:
@@ -227,6 +228,10 @@ class FromTemplateForm(StyledForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     planned_start = forms.DateTimeField(label=_("Planned start"), widget=DateTimeLocalInput())
     planned_end = forms.DateTimeField(label=_("Planned end"), widget=DateTimeLocalInput())
+    services = forms.ModelMultipleChoiceField(label=_("Affected services"), required=False,
+                                              queryset=Service.objects.filter(is_active=True),
+                                              widget=forms.SelectMultiple(attrs={"size": 5}),
+                                              help_text=_("Left empty, the template's services."))
     configuration_items = forms.ModelMultipleChoiceField(label=_("Affected configuration items"), required=False,
                                                          queryset=Service.objects.none(),
                                                          widget=forms.SelectMultiple(attrs={"size": 5}))
@@ -248,7 +253,10 @@ class FromTemplateForm(StyledForm):
 
     def request_data(self) -> tuple[dict[str, Any], None]:
         data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
-        data["configuration_items"] = list(self.cleaned_data.get("configuration_items") or [])
+        for name in ("services", "configuration_items"):  # no services chosen: the template's
+            data.pop(name, None)
+            if self.cleaned_data.get(name):
+                data[name] = list(self.cleaned_data[name])
         return data, None
 
 

@@ -27,7 +27,7 @@ def change_get(*, user: Any, pk: int) -> Change:
     """One change the user may see (Change.DoesNotExist otherwise → 404), with what its page reads."""
     return (Change.objects.visible_to(user)
             .select_related("created_by", "implementer", "template", "assessed_by")
-            .prefetch_related("services", "configuration_items", "cab_members", "related_incidents")
+            .prefetch_related("services", "configuration_items", "cab_members")
             .get(pk=pk))
 
 

@@ -34,7 +34,7 @@ def change_state_badge(state: str) -> str:
 @register.simple_tag
 def risk_badge(level: str) -> str:
     if not level:
-        return format_html('<span class="badge bg-transparent text-secondary border">–</span>')
+        return format_html('<span class="badge bg-transparent text-secondary border">{}</span>', "–")
     return _badge("risk", level, RiskLevel, RISK_CLASSES)
 
 

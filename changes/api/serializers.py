@@ -202,7 +202,7 @@ class ChangeDetailSerializer(ChangeListSerializer):
 
     template = RefField(TemplateRefSerializer, allow_null=True)
     configuration_items = RefListField(ConfigurationItemRefSerializer)
-    related_incidents = RefListField(IncidentLinkSerializer)
+    related_incidents = serializers.SerializerMethodField()
     risk = RiskSerializer(source="*", read_only=True)
     approval = ApprovalSerializer(source="*", read_only=True)
     assessed_by = RefField(UserRefSerializer, allow_null=True)
@@ -223,6 +223,10 @@ class ChangeDetailSerializer(ChangeListSerializer):
                   "verified_at", "implementation_report", "completed_at", "close_review", "outcome",
                   "outcome_label", "needs_review", "closed_at"]
         read_only_fields = fields
+
+    @extend_schema_field(IncidentLinkSerializer(many=True))
+    def get_related_incidents(self, change: Change) -> list[dict[str, Any]]:
+        return IncidentLinkSerializer(change.related_incidents.all(), many=True).data
 
 
 # --- changes (write side) -------------------------------------------------------------------------------

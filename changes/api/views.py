@@ -64,6 +64,7 @@ from opscenter.core.api.tickets import TicketViewSetMixin
 from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord
 from opscenter.core.roles import user_roles
 from opscenter.core.services import check_transition, perform_transition
+from opscenter.core.workflow import transition_names
 
 # A step's position is a small positive integer: anything larger names no step (and is not sent to the database).
 MAX_STEP_POSITION = 32767
@@ -74,7 +75,7 @@ def list_rows(qs: QuerySet[Change]) -> QuerySet[Change]:
     duties, steps for verification, reviews for closing), in a number of queries that does not grow with rows."""
     return qs.select_related("created_by", "implementer", "template").prefetch_related(
         "services", "cab_members", "votes", Prefetch("steps", queryset=ChangeStep.objects.only(
-            "pk", "change_id", "position", "status")),
+            "pk", "change_id", "position", "status").order_by("position")),
         Prefetch("reviews", queryset=ChangeReview.objects.only("pk", "change_id")))
 
 
@@ -84,7 +85,7 @@ def detail_rows(qs: QuerySet[Change], user: Any) -> QuerySet[Change]:
         "services", "configuration_items", "cab_members",
         Prefetch("related_incidents", queryset=Incident.objects.visible_to(user).order_by("pk")),
         Prefetch("votes", queryset=ChangeVote.objects.select_related("voter")),
-        Prefetch("steps", queryset=ChangeStep.objects.select_related("done_by")),
+        Prefetch("steps", queryset=ChangeStep.objects.select_related("done_by").order_by("position")),
         Prefetch("opinions", queryset=ChangeOpinion.objects.select_related("reviewer", "requested_by")),
         Prefetch("reviews", queryset=ChangeReview.objects.only("pk", "change_id")))
 
@@ -100,7 +101,9 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     search_fields = ["number", "title", "description"]
     ordering_fields = ["created_at", "updated_at", "planned_start", "number", "state", "risk_level"]
     http_method_names = ["get", "post", "patch", "head", "options"]
-    transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = TRANSITION_SERIALIZERS
+    # Every transition reads its input strictly (unknown keys are a 400), whether or not it needs data.
+    transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {
+        name: TRANSITION_SERIALIZERS.get(name, ChangeTransitionSerializer) for name in transition_names(Change)}
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

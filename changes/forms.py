@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from changes.choices import Category, ChangeType, Decision, Recommendation, RiskLevel, State, StepStatus, TemplateState
@@ -104,6 +105,12 @@ class ChangeFilterForm(StyledForm):
 RISK_PREFIX = "risk_q_"
 
 
+def _option_label(option: Any) -> str:
+    """An answer as the requester reads it, in their language (its weight stays with the supervisor)."""
+    chinese = (get_language() or "").startswith("zh")
+    return (chinese and option.label_zh_hant) or option.label
+
+
 def steps_from_text(text: str) -> list[str]:
     """One step per line; blank lines are dropped."""
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
@@ -150,7 +157,7 @@ class ChangeRequestForm(StyledForm):
         for question in self.questions:
             self.fields[f"{RISK_PREFIX}{question.pk}"] = forms.TypedChoiceField(
                 label=str(question), coerce=int, widget=forms.RadioSelect, required=False,
-                choices=[(o.pk, str(o)) for o in question.options.all()])
+                choices=[(o.pk, _option_label(o)) for o in question.options.all()])
         if change is not None:
             self._edit_only(change)
 

@@ -40,10 +40,7 @@ def _this_week(request: HttpRequest) -> dict[str, Any]:
 
 def register() -> None:
     register_nav(NavItem(_("Changes"), "changes:change-list", order=20))
-    register_nav(NavItem(_("Change calendar"), "changes:calendar", roles=(*roles.IT_STAFF, roles.AUDITOR),
-                         order=21))
-    register_nav(NavItem(_("CAB agenda"), "changes:cab-agenda",
-                         roles=(roles.CAB_MEMBER, roles.CHANGE_APPROVER, roles.SUPERVISOR), order=22))
+    # The calendar and the CAB agenda are reached from the change list and the home panels: the bar stays short.
     template = "changes/panels/change_rows.html"
     register_panel(HomePanel("changes-awaiting", _("Changes awaiting my approval / vote"), template, _awaiting,
                              roles=(roles.CHANGE_APPROVER, roles.CAB_MEMBER), order=20))

@@ -116,6 +116,7 @@ def change_list(request: HttpRequest) -> HttpResponse:
         "queues": [(name, QUEUES[name]) for name in queues],
         "sort": form.sort_key(),
         "may_request": may_request(user),
+        "may_see_agenda": _may_see_agenda(user),
     })
 
 

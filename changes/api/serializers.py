@@ -38,6 +38,7 @@ from incidents.api.serializers import (
 from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.api.serializers import TransitionInputSerializer, UserRefSerializer
+from opscenter.core.filters import ID_MAX
 from opscenter.core.models import ConfigurationItem, Service, User
 
 # --- references and small read-side pieces ----------------------------------------------------------------
@@ -241,13 +242,19 @@ class RiskAnswersField(serializers.DictField):
     """The questionnaire: {question id: chosen answer id}."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=serializers.IntegerField(min_value=1), **kwargs)
+        super().__init__(child=serializers.IntegerField(min_value=1, max_value=ID_MAX), **kwargs)
 
     def to_internal_value(self, data: Any) -> dict[str, int]:
         answers = super().to_internal_value(data)
-        if any(not str(key).isdigit() for key in answers):
+        if any(not str(key).isdigit() or int(key) > ID_MAX for key in answers):
             raise serializers.ValidationError(_("Answers map question ids to answer ids."))
-        return {str(int(key)): value for key, value in answers.items()}
+        answers = {str(int(key)): value for key, value in answers.items()}
+        # A draft may leave questions open (submit asks for all); what it answers must fit the questionnaire.
+        fitting = set(RiskOption.objects.filter(pk__in=answers.values(), question__is_active=True)
+                      .values_list("question_id", "pk"))
+        if any((int(question), option) not in fitting for question, option in answers.items()):
+            raise serializers.ValidationError(_("An answer does not belong to its question."))
+        return answers
 
 
 class ChangeRequestSerializer(StrictInputMixin, serializers.ModelSerializer):

@@ -490,3 +490,19 @@ def test_a_review_added_in_the_admin_goes_through_its_service(crew: ChangeCrew) 
     change.refresh_from_db()
     assert change.state == State.CLOSED
     assert ChangeVote.objects.filter(change=change).count() == 1
+
+
+def test_a_cab_members_change_form_costs_the_same_as_votes_come_in(crew: ChangeCrew,
+                                                                    django_assert_num_queries: Any) -> None:
+    change = joint_review(crew)
+    client = client_for(crew.cab[2])
+    client.get(change_url(change))
+    with django_assert_num_queries(VOTE_FORM_QUERIES):
+        assert buttons(client.get(change_url(change))) == {"approve", "reject"}
+    for member in crew.cab[:2]:
+        decide(client_for(member), change, "approve")
+    with django_assert_num_queries(VOTE_FORM_QUERIES):
+        assert buttons(client.get(change_url(change))) == {"approve", "reject"}
+
+
+VOTE_FORM_QUERIES = 24

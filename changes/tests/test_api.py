@@ -338,6 +338,32 @@ def test_bad_requests_are_refused_and_create_nothing(  # noqa: ANN001
     assert not Change.objects.exists()
 
 
+def test_risk_answers_must_fit_the_questionnaire(api_as, crew: ChangeCrew) -> None:  # noqa: ANN001
+    first, second = RiskQuestion.objects.filter(is_active=True)[:2]
+    wrong = {str(first.pk): second.options.first().pk}
+    body = assert_error(api_as(crew.requester).post(CHANGES, {**payload(crew), "risk_answers": wrong},
+                                                    format="json"), 400, "invalid")
+    assert "risk_answers" in body["detail"] and not Change.objects.exists()
+    partial = {str(first.pk): first.options.first().pk}
+    response = api_as(crew.requester).post(CHANGES, {**payload(crew), "risk_answers": partial}, format="json")
+    assert response.status_code == 201  # a draft may leave questions open; submitting asks for every answer
+    change = Change.objects.get()
+    body = assert_error(api_as(crew.requester).post(move(change, "submit"), {}, format="json"), 400)
+    assert "risk_answers" in body["detail"] and reload(change).state == State.DRAFT
+
+
+def test_a_window_moved_into_the_past_is_refused(api_as, crew: ChangeCrew) -> None:  # noqa: ANN001
+    change = change_in_state(State.APPROVED, crew)
+    before = record_of(change)
+    past = timezone.now() - timedelta(days=1)
+    body = assert_error(api_as(crew.requester).patch(url(change), {"planned_start": past.isoformat()},
+                                                     format="json"), 400, "invalid")
+    assert "planned_start" in body["detail"] and record_of(change) == before
+    late = change.planned_start - timedelta(hours=1)
+    assert_error(api_as(crew.requester).patch(url(change), {"planned_end": late.isoformat()}, format="json"), 400)
+    assert record_of(change) == before
+
+
 def test_a_department_user_cannot_choose_another_departments_ci(  # noqa: ANN001
     api_as, crew: ChangeCrew, finance, finance_user
 ) -> None:
@@ -931,3 +957,77 @@ def test_detail_query_count(api_as, crew: ChangeCrew, django_assert_num_queries,
     with django_assert_num_queries(DETAIL_QUERIES):
         response = client.get(url(change))
     assert response.status_code == 200 and response.json()["state"] == state
+
+
+def queries(client: Any, path: str, params: dict | None = None) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path, params or {})
+    assert response.status_code == 200, response.content
+    return len(ctx.captured_queries)
+
+
+def add_reference_rows(crew: ChangeCrew, n: int) -> None:
+    """Templates, freeze and maintenance windows, and votes (approved changes)."""
+    for _ in range(n):
+        tag = ChangeTemplate.objects.count()
+        template = approved_template(crew, name=f"Template {tag}")
+        template.services.set([crew.service, ServiceFactory()])
+        start = timezone.now() + timedelta(days=60 + tag)
+        FreezeWindow.objects.create(name=f"Freeze {tag}", starts_at=start,
+                                    ends_at=start + timedelta(days=1)).services.set([crew.service])
+        MaintenanceWindow.objects.create(service=ServiceFactory(), name=f"Window {tag}", start_time="22:00",
+                                         duration_minutes=60)
+        change_in_state(State.APPROVED, crew, start_in=timedelta(days=7 + tag))
+
+
+# Token, permissions (2) and the page's count and rows, plus: templates' services and the caller's roles (for
+# their transitions); freeze windows' creators (joined) and services; maintenance windows' services (joined);
+# votes' voters and changes (joined), the caller's roles for the visibility of their changes (a subquery).
+# The questionnaire: token, its questions, their options.
+REFERENCE_QUERIES = {TEMPLATES: 7, FREEZES: 6, MAINTENANCE: 5, VOTES: 6, QUESTIONS: 3}
+
+
+@pytest.mark.parametrize("path", list(REFERENCE_QUERIES))
+def test_reference_lists_query_counts(api_as, crew: ChangeCrew, django_assert_num_queries, path: str) -> None:  # noqa: ANN001
+    client = api_as(crew.supervisor)
+    add_reference_rows(crew, 1)
+    few = queries(client, path)
+    add_reference_rows(crew, 3)
+    assert queries(client, path) == few
+    with django_assert_num_queries(REFERENCE_QUERIES[path]):
+        client.get(path)
+
+
+# Token, permissions (2), roles, the change, and then: the votes with voters; the opinions with reviewers; the
+# schedule check (changes.rules): the affected services (twice), freezes with their services, maintenance
+# windows, and the other changes in the window with their services and CIs.
+PER_CHANGE_QUERIES = {"votes/": 6, "opinions/": 6, "schedule-check/": 17}
+
+
+@pytest.mark.parametrize("suffix", list(PER_CHANGE_QUERIES))
+def test_per_change_lists_query_counts(api_as, crew: ChangeCrew, django_assert_num_queries, suffix: str) -> None:  # noqa: ANN001
+    change = change_in_state(State.AWAITING_APPROVAL, crew, risk=RiskLevel.HIGH)
+    frozen = ServiceFactory()  # the freezes are on a second service of the change: the others are scheduled
+    change.services.add(frozen)
+    client = api_as(crew.supervisor)
+
+    def grow(n: int) -> None:
+        """n more conflicting changes, opinions, freezes and maintenance windows."""
+        for i in range(n):
+            start = change.planned_start + timedelta(minutes=10 * (ChangeOpinion.objects.count() + i))
+            change_in_state(State.SCHEDULED, crew, start_in=start - timezone.now())
+            ChangeOpinion.objects.create(change=change, reviewer=UserFactory(roles=[roles.SYSTEM_ENGINEER]))
+            FreezeWindow.objects.create(name="Freeze", starts_at=change.planned_start,
+                                        ends_at=change.planned_end).services.set([frozen])
+            MaintenanceWindow.objects.create(service=frozen, name="Night", start_time="03:00", duration_minutes=30)
+
+    grow(1)
+    if suffix == "votes/":
+        change_transition(change, "approve", user=crew.cab[0], comment="Yes.")
+    few = queries(client, url(change, suffix))
+    grow(2)
+    if suffix == "votes/":
+        change_transition(change, "approve", user=crew.cab[1], comment="Yes.")
+    assert queries(client, url(change, suffix)) == few
+    with django_assert_num_queries(PER_CHANGE_QUERIES[suffix]):
+        client.get(url(change, suffix))

@@ -530,10 +530,10 @@ class Change(Ticket):
         self.check_request_complete()
         if self.planned_start < timezone.now():
             raise ValidationError({"planned_start": _("The planned window cannot start in the past.")})
+        self.submitted_at = timezone.now()  # the lead time counts from this submission, not an earlier one
         result = assess_risk(self)
         self.risk_score, self.risk_reasons = result.score, result.reasons
         self.computed_risk_level = self.risk_level = result.level
-        self.submitted_at = timezone.now()
         if self.change_type == ChangeType.STANDARD:
             self.approval_mode = ""
             self._mark_approved()

@@ -232,9 +232,12 @@ def _approved_content_changed(change: Change) -> bool:
     for field in FROZEN_FIELDS:
         if field in approved and approved[field] != now[field]:
             return True
-    if change.state == State.SCHEDULED:  # the plan the change was scheduled with is part of it
-        return any(approved.get(f) != now[f] for f in PLAN_FIELDS) or _plan_changed_since_schedule(change)
-    return any(approved.get(f) not in (None, "", []) and approved.get(f) != now[f] for f in PLAN_FIELDS)
+    # A plan first written after approval is not approved content; once scheduled, editing it is.
+    approved_plan_edited = any(approved.get(f) not in (None, "", []) and approved.get(f) != now[f]
+                               for f in PLAN_FIELDS)
+    if change.state == State.SCHEDULED:
+        return approved_plan_edited or _plan_changed_since_schedule(change)
+    return approved_plan_edited
 
 
 def _plan_changed_since_schedule(change: Change) -> bool:
@@ -312,7 +315,8 @@ def change_record_step(change: Change, *, user: Any, position: int, status: str,
     if change.state != State.IMPLEMENTING:
         raise InvalidState(_("Steps are recorded while the change is being implemented."))
     if not may_implement(change, user):
-        raise TransitionForbidden(_("Only the implementer records the steps."))
+        # Whoever approved the change is told why (segregation of duties), as on the transitions.
+        raise may_implement.refusal(change, user) or TransitionForbidden(_("Only the implementer records the steps."))
     if status not in (StepStatus.DONE, StepStatus.SKIPPED):
         raise InvalidInput({"status": [_("A step is recorded done or skipped.")]})
     if status == StepStatus.SKIPPED and not (note or "").strip():

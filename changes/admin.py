@@ -271,13 +271,13 @@ class RecordInline(admin.TabularInline):
 class VoteInline(RecordInline):
     model = ChangeVote
     fields = ["round", "voter", "decision", "comment", "is_joint_review", "created_at"]
-    select_related = ("voter",)
+    select_related = ("change", "voter")
 
 
 class OpinionInline(RecordInline):
     model = ChangeOpinion
     fields = ["reviewer", "requested_by", "requested_at", "recommendation", "opinion", "given_at"]
-    select_related = ("reviewer", "requested_by")
+    select_related = ("change", "reviewer", "requested_by")
 
 
 class StepInline(RecordInline):
@@ -289,7 +289,7 @@ class StepInline(RecordInline):
 class ReviewInline(RecordInline):
     model = ChangeReview
     fields = ["held_on", "participants", "summary", "lessons", "actions", "recorded_by"]
-    select_related = ("recorded_by",)
+    select_related = ("change", "recorded_by")
 
 
 # --- Changes ---

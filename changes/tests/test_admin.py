@@ -166,7 +166,7 @@ def test_change_list_queries_do_not_grow_with_rows(crew: ChangeCrew, django_asse
 
 
 LIST_QUERIES = 9
-FORM_QUERIES = 23
+FORM_QUERIES = 20
 
 
 def test_change_form_queries_do_not_grow_with_votes_steps_and_timeline(crew: ChangeCrew,

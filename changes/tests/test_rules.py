@@ -791,3 +791,35 @@ def test_an_emergency_change_notifies_the_approvers_when_submitted(crew: ChangeC
     change_in_state(State.AWAITING_APPROVAL, crew, change_type=EMERGENCY)
     assert recipients("change.awaiting_approval") == {crew.approver, crew.approver2}
     assert recipients("change.submitted") == set()
+
+
+# --- Bad input ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("start_in", "hours", "field"), [
+    (timedelta(days=8), -1, "planned_end"), (timedelta(days=8), 0, "planned_end"),
+    (timedelta(days=-1), 2, "planned_start")])
+def test_a_window_that_ends_before_it_starts_or_lies_in_the_past_is_refused(crew: ChangeCrew, start_in: timedelta,
+                                                                             hours: int, field: str) -> None:
+    error = refused(lambda: draft_change(crew, start_in=start_in, hours=hours), 400, "invalid")
+    assert field in error.detail and not Change.objects.exists()
+    change = draft_change(crew)
+    start = timezone.now() + start_in
+    error = refused(lambda: change_update(change, user=crew.requester, changes={
+        "planned_start": start, "planned_end": start + timedelta(hours=hours)}), 400, "invalid")
+    assert field in error.detail
+    assert Change.objects.values_list("planned_start", flat=True).get(pk=change.pk) == change.planned_start
+
+
+def test_cis_the_requester_cannot_see_are_refused(crew: ChangeCrew) -> None:
+    from opscenter.core.tests.factories import DepartmentFactory
+
+    department = DepartmentFactory()
+    requester = UserFactory(roles=[roles.DEPARTMENT_USER], department=department)
+    own = ci_of(ServiceFactory(owner_department=department))
+    foreign = ci_of(ServiceFactory())
+    error = refused(lambda: draft_change(crew, requester=requester, implementer=None,
+                                         configuration_items=[own, foreign]), 400, "invalid")
+    assert "configuration_items" in error.detail and not Change.objects.exists()
+    change = draft_change(crew, requester=requester, implementer=None, configuration_items=[own])
+    assert list(change.configuration_items.all()) == [own]

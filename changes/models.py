@@ -681,10 +681,10 @@ class Change(Ticket):
             errors["steps"] = [_("The implementation plan needs its steps.")]
         if errors:
             raise ValidationError(errors)
+        if self.implementer_id is None:  # whoever schedules takes the change: their bookings count below
+            self._set_implementer(by)
         check = schedule_check(self)
         check.enforce(acknowledge_conflicts=acknowledge_conflicts)
-        if self.implementer_id is None:
-            self._set_implementer(by)
         self.freeze_exception = bool(check.freezes)
         self.outside_maintenance = bool(check.maintenance_warnings)
         self.conflicts_acknowledged = [c.as_dict() for c in check.conflicts]

@@ -144,7 +144,8 @@ def advance(change: Change, crew: ChangeCrew) -> Change:
         for step in change.steps.all():
             change_record_step(change, user=crew.implementer, position=step.position, status="done")
         return change_transition(change, "verify", user=crew.implementer, data={
-            "function": "Logins work.", "performance": "Response times as before.", "data_integrity": "Checksums match."})
+            "function": "Logins work.", "performance": "Response times as before.",
+            "data_integrity": "Checksums match."})
     if state == State.VERIFYING:
         return change_transition(change, "complete", user=crew.implementer, data={"report": "Done as planned."})
     if state in (State.COMPLETED, State.ROLLED_BACK):

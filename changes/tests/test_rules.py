@@ -488,6 +488,16 @@ def test_a_conflict_must_be_acknowledged_to_schedule(crew: ChangeCrew, reason: s
     assert [(c["id"], c["reasons"]) for c in scheduled.conflicts_acknowledged] == [(held.pk, [reason])]
 
 
+def test_whoever_takes_an_unassigned_change_is_checked_for_double_booking(crew: ChangeCrew) -> None:
+    """The scheduler becomes the implementer: their other changes in the window are conflicts too."""
+    held = other(crew, services=[ServiceFactory(criticality=Criticality.LOW)], implementer=crew.implementer)
+    change = mine(crew, implementer=None)
+    error = refused(lambda: schedule(change, crew, acknowledge=False), 409, "conflicts_not_acknowledged")
+    assert [(c["id"], c["reasons"]) for c in error.extra["conflicts"]] == [(held.pk, ["same_implementer"])]
+    assert reload(change).implementer is None
+    assert schedule(change, crew).implementer == crew.implementer
+
+
 @pytest.mark.parametrize("state", [State.APPROVED, State.SCHEDULED, State.IMPLEMENTING])
 def test_approved_scheduled_and_implementing_changes_conflict(crew: ChangeCrew, state: str) -> None:
     held = other(crew, state)

@@ -36,7 +36,6 @@ from incidents.api.serializers import (
     TransitionNamesField,
 )
 from incidents.models import Incident
-from opscenter.core import roles
 from opscenter.core.api.serializers import TransitionInputSerializer, UserRefSerializer
 from opscenter.core.filters import ID_MAX
 from opscenter.core.models import ConfigurationItem, Service, User
@@ -319,9 +318,10 @@ class AssessSerializer(ChangeTransitionSerializer):
                                          help_text=_("Only to override the computed level (justify it)."))
     override_reason = serializers.CharField(required=False, allow_blank=True)
     cab_members = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True, groups__name=roles.CAB_MEMBER), many=True, required=False,
+        queryset=User.objects.all(), many=True, required=False,
         help_text=_("Joint review: the CAB members who vote (the approval rule's default members otherwise)."))
-    implementer = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
+    # Who may sit on the review or implement is the assessment's rule, which names the people refused.
+    implementer = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
 
 
 class ScheduleSerializer(ChangeTransitionSerializer):

@@ -2,7 +2,7 @@
 questionnaire, approval rules by risk level, CAB votes, assessment opinions, implementation steps,
 post-implementation reviews, and freeze and maintenance windows."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,6 +30,13 @@ from opscenter.core.exceptions import ConditionFailed, TransitionForbidden
 from opscenter.core.models import AppendOnlyModel, Ticket, TicketQuerySet
 from opscenter.core.roles import has_role
 from opscenter.core.workflow import condition, roles_allowed
+
+
+def frozen_text(value: object) -> str:
+    """A field as approval records it: an instant reads the same whatever time zone it was given in."""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = value.astimezone(UTC)
+    return str(value or "")
 
 
 def _localized(obj: models.Model, field: str) -> str:
@@ -640,7 +647,7 @@ class Change(Ticket):
 
     def content_snapshot(self) -> dict:
         """What approval covers, as text: compared on every later edit (approved content is frozen)."""
-        snapshot = {f: str(getattr(self, f) or "") for f in FROZEN_FIELDS
+        snapshot = {f: frozen_text(getattr(self, f)) for f in FROZEN_FIELDS
                     if f not in ("services", "configuration_items")}
         snapshot["services"] = sorted(self.services.values_list("pk", flat=True))
         snapshot["configuration_items"] = sorted(self.configuration_items.values_list("pk", flat=True))

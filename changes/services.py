@@ -1,6 +1,7 @@
 """Operations on changes: request, edit (approved content is frozen), transitions through the kernel's one
 service, opinions, implementation steps, post-implementation reviews and templates."""
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -19,6 +20,7 @@ from changes.models import (
     ChangeReview,
     ChangeStep,
     ChangeTemplate,
+    frozen_text,
 )
 from opscenter.core import roles
 from opscenter.core.exceptions import ConditionFailed, InvalidInput, InvalidState, ReadOnlyRecord, TransitionForbidden
@@ -156,7 +158,7 @@ def _display(value: Any) -> str:
         return ""
     if isinstance(value, (list, tuple, set)):
         return ", ".join(sorted(str(v) for v in value))
-    return str(value)
+    return frozen_text(value) if isinstance(value, datetime) else str(value)
 
 
 def change_update(change: Change, *, user: Any, changes: dict[str, Any], steps: list[str] | None = None) -> Change:

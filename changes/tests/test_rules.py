@@ -554,6 +554,18 @@ def test_editing_approved_content_sends_the_change_back_for_approval(crew: Chang
     assert again.state == State.APPROVED and again.votes.count() == 2
 
 
+def test_the_same_window_given_in_another_time_zone_is_no_edit(crew: ChangeCrew) -> None:
+    """Forms and the API give times in local time; the instant approved is what counts."""
+    from zoneinfo import ZoneInfo
+
+    change = change_in_state(State.APPROVED, crew)
+    taipei = ZoneInfo("Asia/Taipei")
+    kept = change_update(change, user=crew.requester, changes={
+        "planned_start": change.planned_start.astimezone(taipei), "planned_end": change.planned_end.astimezone(taipei),
+        "title": change.title})
+    assert (kept.state, kept.approval_round, field_changes(change)) == (State.APPROVED, 1, [])
+
+
 def test_the_diff_is_on_the_timeline(crew: ChangeCrew) -> None:
     change = change_in_state(State.APPROVED, crew)
     change_update(change, user=crew.requester, changes={"title": "New title"})

@@ -269,9 +269,11 @@ def change_invite_opinions(change: Change, *, user: Any, reviewers: list[Any]) -
         raise InvalidState(_("Opinions are invited while the change is being assessed."))
     if not reviewers:
         raise InvalidInput({"reviewers": [_("Choose whom to ask.")]})
-    wrong = [str(r) for r in reviewers if not r.is_active or not has_role(r, *roles.IT_STAFF)]
+    wrong = [str(r) for r in reviewers
+             if not r.is_active or not has_role(r, *roles.IT_STAFF) or r.pk == change.created_by_id]
     if wrong:
-        raise InvalidInput({"reviewers": [_("Only active IT staff give assessment opinions: %(names)s") % {
+        raise InvalidInput({"reviewers": [_("Only active IT staff other than the requester give assessment "
+                                            "opinions: %(names)s") % {
             "names": ", ".join(wrong)}]})
     from changes.receivers import opinion_invited
 

@@ -397,6 +397,14 @@ def test_a_freeze_on_an_unrelated_service_or_another_time_does_not_refuse(crew: 
     assert (scheduled.state, scheduled.freeze_exception) == (State.SCHEDULED, False)
 
 
+def test_a_window_that_has_passed_is_not_scheduled(crew: ChangeCrew) -> None:
+    change = approved(crew)
+    past = timezone.now() - timedelta(days=1)
+    Change.objects.filter(pk=change.pk).update(planned_start=past, planned_end=past + timedelta(hours=2))
+    error = refused(lambda: schedule(reload(change), crew), 400, "window_passed")
+    assert "planned_start" in error.detail and reload(change).state == State.APPROVED
+
+
 # --- Maintenance windows ------------------------------------------------------------------------------------
 
 
@@ -740,6 +748,13 @@ def test_opinions_are_invited_by_the_supervisor_and_given_once_while_assessing(c
     refused(lambda: change_invite_opinions(assessed, user=crew.supervisor, reviewers=[crew.engineer]), 409,
             "invalid_state")
     assert change.opinions.exclude(given_at=None).count() == 1
+
+
+def test_the_requester_is_not_asked_for_an_opinion_on_their_own_change(crew: ChangeCrew) -> None:
+    change = to_assessing(crew)
+    error = refused(lambda: change_invite_opinions(change, user=crew.supervisor, reviewers=[crew.requester]),
+                    400, "invalid")
+    assert "reviewers" in error.detail and not change.opinions.exists()
 
 
 # --- Templates ----------------------------------------------------------------------------------------------

@@ -206,8 +206,10 @@ def test_an_unknown_risk_level_is_refused(crew: ChangeCrew) -> None:
 # --- Approval by risk level, joint review -------------------------------------------------------------------
 
 
-def test_low_risk_is_approved_by_one_change_approver(crew: ChangeCrew) -> None:
-    change = assess(to_assessing(crew), crew)
+@pytest.mark.parametrize("level", [RiskLevel.LOW, RiskLevel.MEDIUM])
+def test_low_and_medium_risk_are_approved_by_one_change_approver(crew: ChangeCrew, level: str) -> None:
+    change = assess(to_assessing(crew), crew, risk_level=level, override_reason="Judged so.")
+    assert change.risk_level == level
     assert (change.approval_mode, change.approvals_required) == (ApprovalMode.APPROVER, 1)
     approved = take(change, "approve", crew.approver)
     assert approved.state == State.APPROVED and approved.approved_at

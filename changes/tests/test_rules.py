@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -33,10 +32,11 @@ from changes.tests.factories import (
     open_window,
     record_review,
 )
+from changes.tests.scenarios import field_changes, logs, reload
 from opscenter.core import roles
 from opscenter.core.choices import Channel, Criticality
 from opscenter.core.exceptions import OpsCenterError
-from opscenter.core.models import FieldChange, Notification, TransitionLog
+from opscenter.core.models import Notification
 from opscenter.core.services import perform_transition
 from opscenter.core.tests.factories import ConfigurationItemFactory, ServiceFactory, UserFactory
 
@@ -48,20 +48,6 @@ NORMAL, EMERGENCY, STANDARD = ChangeType.NORMAL, ChangeType.EMERGENCY, ChangeTyp
 @pytest.fixture
 def crew() -> ChangeCrew:
     return make_crew()
-
-
-def reload(change: Change) -> Change:
-    return Change.objects.get(pk=change.pk)
-
-
-def logs(change: Change) -> list[TransitionLog]:
-    return list(TransitionLog.objects.filter(content_type=ContentType.objects.get_for_model(Change),
-                                             object_id=change.pk).order_by("pk"))
-
-
-def field_changes(change: Change) -> list[FieldChange]:
-    return list(FieldChange.objects.filter(content_type=ContentType.objects.get_for_model(Change),
-                                           object_id=change.pk).order_by("pk"))
 
 
 def refused(call: Any, status: int, code: str) -> OpsCenterError:

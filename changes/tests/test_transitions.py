@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 
 from changes.choices import ChangeType, Outcome, RiskLevel, State, StepStatus
@@ -24,6 +23,7 @@ from changes.tests.factories import (
     record_review,
     request_data,
 )
+from changes.tests.scenarios import logs, reload
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, ReadOnlyRecord
 from opscenter.core.models import FieldChange, TransitionLog
@@ -34,20 +34,10 @@ from opscenter.core.workflow import transition_names
 pytestmark = pytest.mark.django_db
 
 
-def logs(change: Change) -> list[TransitionLog]:
-    return list(TransitionLog.objects.filter(content_type=ContentType.objects.get_for_model(Change),
-                                             object_id=change.pk).order_by("pk"))
-
-
-def reload(change: Change) -> Change:
-    return Change.objects.get(pk=change.pk)
-
-
 # --- The matrix, written from the policy (DESIGN §4 "Change"), not read from the model -------------------
 
 # Who a role is, in the policy's words. A CAB member is "named" only on a joint review.
 REQUESTER, SUPERVISOR, APPROVER, NAMED_CAB, IMPLEMENTER = "requester", "supervisor", "approver", "named", "impl"
-SAME = "same state"
 BY_TYPE = "by change type"
 BY_VOTES = "by votes"
 

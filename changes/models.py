@@ -49,6 +49,22 @@ def _localized(obj: models.Model, field: str) -> str:
 # --- Standard-change templates -------------------------------------------------------------------------
 
 
+def _template_approval_refusal(template: "ChangeTemplate", user) -> Exception | None:  # noqa: ANN001
+    if not (user and getattr(user, "is_authenticated", False) and user.is_active and has_role(user, roles.SUPERVISOR)):
+        return TransitionForbidden()
+    if user.pk == template.proposed_by_id:
+        return TransitionForbidden(_("Whoever proposed a template cannot approve it (segregation of duties)."),
+                                   code="segregation_of_duties")
+    return None
+
+
+def may_approve_template(template: "ChangeTemplate", user) -> bool:  # noqa: ANN001
+    return _template_approval_refusal(template, user) is None
+
+
+may_approve_template.refusal = _template_approval_refusal  # type: ignore[attr-defined]
+
+
 class ChangeTemplate(models.Model):
     """A standard change approved once by a supervisor; changes made from it go straight to approved."""
 
@@ -91,11 +107,10 @@ class ChangeTemplate(models.Model):
             raise ValidationError({"steps": _("Give the steps as a list of texts.")})
 
     @transition(field=state, source=TemplateState.PROPOSED, target=TemplateState.APPROVED,
-                permission=roles_allowed(roles.SUPERVISOR), custom={"label": _("Approve template")})
+                permission=may_approve_template,
+                custom={"label": _("Approve template")})
     def approve(self, *, by) -> None:  # noqa: ANN001
-        """A supervisor approves the template once; its changes need no further approval."""
-        if by.pk == self.proposed_by_id:
-            raise ValidationError({"state": _("Whoever proposed a template cannot approve it.")})
+        """A supervisor other than its proposer approves the template once; its changes need no further approval."""
         if not self.steps:
             raise ValidationError({"steps": _("A standard change template needs its implementation steps.")})
         self.approved_by = by
@@ -319,8 +334,8 @@ may_approve.refusal = _approver_refusal  # type: ignore[attr-defined]
 
 
 def is_implementer(change: "Change", user) -> bool:  # noqa: ANN001
-    """The named implementer; while none is named, an engineer who neither requested (for a normal
-    change) nor approved it takes the change by scheduling it."""
+    """The named implementer; while none is named, an engineer who did not approve it takes the change by
+    scheduling it (a requester may implement their own change)."""
     if not _authenticated(user):
         return False
     if change.implementer_id:

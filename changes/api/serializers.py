@@ -121,9 +121,8 @@ class RiskSerializer(serializers.Serializer):
     """The questionnaire's score, the level the rules computed, the level in force and why."""
 
     score = serializers.IntegerField(source="risk_score")
-    # Codes of the risk levels (the enum is the change's `risk_level`).
-    computed_level = serializers.CharField(source="computed_risk_level")
-    level = serializers.CharField(source="risk_level")
+    computed_level = serializers.ChoiceField(source="computed_risk_level", choices=RiskLevel.choices, allow_blank=True)
+    level = serializers.ChoiceField(source="risk_level", choices=RiskLevel.choices, allow_blank=True)
     level_label = ChoiceLabelField("risk_level")
     reasons = serializers.SerializerMethodField()
     override_reason = serializers.CharField(source="risk_override_reason")
@@ -170,10 +169,9 @@ class ConflictSerializer(serializers.Serializer):
 # --- changes (read side) --------------------------------------------------------------------------------
 
 
-def state_field(choices: type[models.TextChoices]) -> serializers.CharField:
-    """A state as its code. Described as text listing the codes, not as an enum: every process has a
-    `state` of its own choices, and one enum name per field name is what the schema's enum naming allows."""
-    return serializers.CharField(read_only=True, help_text=", ".join(choices.values))
+def state_field(choices: type[models.TextChoices]) -> serializers.ChoiceField:
+    """A state as its code, described as an enum (named per process in SPECTACULAR_SETTINGS)."""
+    return serializers.ChoiceField(choices=choices.choices, read_only=True)
 
 
 class ChangeListSerializer(serializers.ModelSerializer):

@@ -759,8 +759,9 @@ def test_a_template_is_approved_by_a_supervisor_other_than_its_proposer(crew: Ch
     template = template_propose(user=crew.supervisor, data=dict(TEMPLATE))
     assert template.state == TemplateState.PROPOSED
     refused(lambda: perform_transition(template, "approve", user=crew.engineer), 403, "permission_denied")
-    error = refused(lambda: perform_transition(template, "approve", user=crew.supervisor), 400, "invalid")
-    assert "state" in error.detail
+    error = refused(lambda: perform_transition(template, "approve", user=crew.supervisor), 403,
+                    "segregation_of_duties")
+    assert "proposed" in str(error.detail)
     other_supervisor = UserFactory(roles=[roles.SUPERVISOR])
     approved_one = perform_transition(template, "approve", user=other_supervisor)
     assert (approved_one.state, approved_one.approved_by) == (TemplateState.APPROVED, other_supervisor)

@@ -244,7 +244,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "incidents.choices.Level"},
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "incidents.choices.Level",
+        "IncidentStateEnum": "incidents.choices.State",
+        "ChangeStateEnum": "changes.choices.State",
+        "ChangeTemplateStateEnum": "changes.choices.TemplateState",
+        "RiskLevelEnum": "changes.choices.RiskLevel",
+    },
 }
 
 LOGGING = {

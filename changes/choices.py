@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class State(models.TextChoices):
@@ -77,7 +78,7 @@ class Recommendation(models.TextChoices):
 
 
 class StepStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("implementation step", "Pending")
     DONE = "done", _("Done")
     SKIPPED = "skipped", _("Skipped")
 

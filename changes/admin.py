@@ -32,7 +32,9 @@ from changes.models import (
     RiskOption,
     RiskQuestion,
 )
+from changes.risk import RULE_LABELS
 from changes.rules import CONFLICT_LABELS, schedule_check
+from changes.selectors import questionnaire_answers
 from changes.services import (
     EDITABLE,
     M2M_FIELDS,
@@ -298,8 +300,8 @@ CHANGE_FIELDSETS = [
     (None, ["number", "title", "state", "change_type", "category", "template", "risk_level", "outcome"]),
     (_("Request"), ["description", "purpose", "impact_scope", "services", "configuration_items",
                     "related_incidents", "planned_start", "planned_end", "risk_assessment", "risk_mitigation",
-                    "rollback_tested", "risk_answers", "created_by", "created_at", "submitted_at"]),
-    (_("Risk"), ["risk_score", "computed_risk_level", "risk_reasons", "risk_override_reason"]),
+                    "rollback_tested", "created_by", "created_at", "submitted_at"]),
+    (_("Risk"), ["questionnaire", "risk_score", "computed_risk_level", "risk_rules", "risk_override_reason"]),
     (_("Assessment"), ["necessity", "feasibility", "assessment", "assessed_by", "assessed_at"]),
     (_("Approval"), ["approval_mode", "approvals_required", "approval_round", "cab_members", "approved_at"]),
     (_("Plan and schedule"), ["implementer", "rollback_plan", "contingency_plan", "scheduled_at",
@@ -431,6 +433,17 @@ class ChangeAdmin(ServiceErrorsAsMessages, TransitionButtonsMixin, admin.ModelAd
         if not obj.planned_start:
             return "—"
         return f"{_local(obj.planned_start)} – {_local(obj.planned_end)}"
+
+    @admin.display(description=_("risk questionnaire answers"))
+    def questionnaire(self, obj: Change) -> str:
+        answers = questionnaire_answers(obj)
+        if not answers:
+            return "—"
+        return format_html_join("", "<div>{}: <strong>{}</strong> ({})</div>", answers)
+
+    @admin.display(description=_("risk rules applied"))
+    def risk_rules(self, obj: Change) -> str:
+        return format_html_join("", "<div>{}</div>", ((RULE_LABELS.get(r, r),) for r in obj.risk_reasons)) or "—"
 
     @admin.display(description=_("conflicts acknowledged"))
     def conflicts(self, obj: Change) -> str:

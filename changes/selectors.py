@@ -161,3 +161,20 @@ def calendar_changes(*, user: Any, start: datetime, end: datetime,
 
 def calendar_freeze_list(*, start: datetime, end: datetime, service_id: int | None = None) -> list:
     return list(calendar_freezes(start, end, service_id))
+
+
+def questionnaire_answers(change: Change) -> list[tuple[str, str, int]]:
+    """The questionnaire as the requester answered it: (question, answer, weight), in the questionnaire's order."""
+    from changes.models import RiskOption
+
+    chosen = {str(k): v for k, v in (change.risk_answers or {}).items()}
+    options = RiskOption.objects.filter(pk__in=[v for v in chosen.values() if str(v).isdigit()]).select_related(
+        "question").order_by("question__ordering", "question__pk")
+    return [(str(o.question), o.label_zh_hant if _zh() and o.label_zh_hant else o.label, o.weight)
+            for o in options if chosen.get(str(o.question_id)) in (o.pk, str(o.pk))]
+
+
+def _zh() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "").startswith("zh")

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from changes.choices import ChangeType, Decision, RiskLevel, State, TemplateState
-from changes.models import ApprovalRule, Change, ChangeReview, ChangeTemplate, ChangeVote, FreezeWindow
+from changes.models import ApprovalRule, Change, ChangeReview, ChangeTemplate, ChangeVote, FreezeWindow, RiskQuestion
 from changes.tests.factories import (
     STEPS,
     ChangeCrew,
@@ -166,7 +166,7 @@ def test_change_list_queries_do_not_grow_with_rows(crew: ChangeCrew, django_asse
 
 
 LIST_QUERIES = 9
-FORM_QUERIES = 20
+FORM_QUERIES = 21
 
 
 def test_change_form_queries_do_not_grow_with_votes_steps_and_timeline(crew: ChangeCrew,
@@ -179,6 +179,16 @@ def test_change_form_queries_do_not_grow_with_votes_steps_and_timeline(crew: Cha
     for change in (small, large):
         with django_assert_num_queries(FORM_QUERIES):
             assert client.get(change_url(change)).status_code == 200
+
+
+def test_change_form_reads_the_questionnaire_and_the_risk_rules_in_words(crew: ChangeCrew) -> None:
+    change = change_in_state(State.SUBMITTED, crew, risk=RiskLevel.MAJOR)
+    page = client_for(crew.supervisor).get(change_url(change)).content.decode()
+    question = RiskQuestion.objects.order_by("ordering").first()
+    heaviest = question.options.order_by("-weight").first()
+    assert f"{question.text}: <strong>{heaviest.label}</strong> ({heaviest.weight})" in page
+    assert "The rollback has not been tested: at least medium." in page
+    assert '{"' not in page.split("risk questionnaire answers", 1)[-1][:400]
 
 
 # --- Joint review: votes cast in the admin ---
@@ -505,4 +515,4 @@ def test_a_cab_members_change_form_costs_the_same_as_votes_come_in(crew: ChangeC
         assert buttons(client.get(change_url(change))) == {"approve", "reject"}
 
 
-VOTE_FORM_QUERIES = 24
+VOTE_FORM_QUERIES = 25

@@ -20,6 +20,7 @@ from opscenter.core.models import TransitionLog, User
 from opscenter.core.outbox import notify
 from opscenter.core.roles import has_role
 from opscenter.core.services import perform_transition, ticket_update
+from opscenter.core.signals import ticket_created
 
 # Transitions whose comment is the reason the policy asks for.
 COMMENT_REQUIRED = {
@@ -70,6 +71,7 @@ def incident_report(*, recorder: Any, data: dict[str, Any]) -> Incident:
             comment="", data={"channel": incident.channel},
         )
         incident_reported(incident)
+        ticket_created.send(sender=Incident, instance=incident, actor=recorder)
     return incident
 
 

@@ -24,7 +24,7 @@ from opscenter.core.exceptions import (
 )
 from opscenter.core.models import Attachment, Comment, FieldChange, TransitionLog
 from opscenter.core.roles import AUDITOR, DEPARTMENT_USER, IT_STAFF, has_role
-from opscenter.core.signals import transition_performed
+from opscenter.core.signals import ticket_updated, transition_performed
 from opscenter.core.workflow import condition_reason, get_transition, is_transition, state_field_name
 
 logger = logging.getLogger(__name__)
@@ -207,6 +207,7 @@ def ticket_update(
         except ConcurrentTransition as exc:
             raise ConcurrentChange() from exc
         FieldChange.objects.bulk_create(records)
+        ticket_updated.send(sender=model, instance=locked, fields={r.field for r in records}, actor=user)
     return locked
 
 

@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "opscenter.core",
 ]
 # One Django app per process; each brings `urls.py` (pages) and `api/urls.py`.
-OPSCENTER_PROCESS_APPS: list[str] = ["incidents", "changes"]
+OPSCENTER_PROCESS_APPS: list[str] = ["incidents", "changes", "sla"]
 INSTALLED_APPS += OPSCENTER_PROCESS_APPS
 
 MIDDLEWARE = [
@@ -215,6 +215,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "opscenter.core.tasks.sweep_outbox", "schedule": crontab(minute="*")},
     "sweep-incident-assignment": {
         "task": "incidents.tasks.sweep_incident_assignment", "schedule": crontab(minute="*")},
+    "sweep-sla-thresholds": {"task": "sla.tasks.sweep_sla", "schedule": crontab(minute="*")},
 }
 
 # --- API

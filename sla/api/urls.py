@@ -1,0 +1,3 @@
+"""Service level and satisfaction API routes."""
+
+urlpatterns: list = []

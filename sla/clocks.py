@@ -1,0 +1,337 @@
+"""Clocks on incidents: started at report, paused while on hold, stopped at first response and at
+resolution, re-targeted when the priority or the department changes, with one event per change; and the
+sweep that announces warnings and breaches once each, from deadlines stored in the database."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.models import Incident
+from opscenter.core import roles
+from opscenter.core.models import User
+from opscenter.core.outbox import notify
+from sla.businesstime import Schedule
+from sla.choices import ClockEventKind, ClockKind, ClockState
+from sla.models import (
+    Agreement,
+    Breach,
+    BusinessCalendar,
+    Clock,
+    ClockEvent,
+    ClockThreshold,
+    PriorityTarget,
+    TeamTarget,
+    Threshold,
+)
+
+ROUND_THE_CLOCK = "7×24"
+
+
+def default_calendar() -> BusinessCalendar:
+    """The 7×24 calendar clocks count in while no agreement applies (created by the data migration)."""
+    calendar = BusinessCalendar.objects.filter(is_24x7=True).order_by("pk").first()
+    return calendar or BusinessCalendar.objects.create(name=ROUND_THE_CLOCK, is_24x7=True)
+
+
+def agreement_for(department_id: int | None, on: datetime) -> Agreement | None:
+    """The department's active agreement valid on that day."""
+    if not department_id:
+        return None
+    day = timezone.localdate(on)
+    return (Agreement.objects.filter(department_id=department_id, is_active=True, valid_from__lte=day)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+            .select_related("calendar").order_by("-valid_from", "-pk").first())
+
+
+def _terms(clock: Clock, incident: Incident) -> dict[str, Any]:
+    """Agreement, calendar and target a clock counts against now."""
+    if clock.kind == ClockKind.OLA:
+        target = TeamTarget.objects.filter(team_id=clock.team_id, priority=incident.priority).select_related(
+            "calendar").first() if incident.priority else None
+        return {"agreement": None, "department_id": incident.department_id, "priority": incident.priority,
+                "calendar": target.calendar if target else default_calendar(),
+                "target_seconds": target.resolution_minutes * 60 if target else None}
+    agreement = agreement_for(incident.department_id, incident.created_at)
+    target = (PriorityTarget.objects.filter(agreement=agreement, priority=incident.priority)
+              .select_related("calendar").first() if agreement and incident.priority else None)
+    minutes = None
+    if target:
+        minutes = target.response_minutes if clock.kind == ClockKind.RESPONSE else target.resolution_minutes
+    calendar = (target.calendar if target and target.calendar_id else None) or (
+        agreement.calendar if agreement else default_calendar())
+    return {"agreement": agreement, "department_id": incident.department_id, "priority": incident.priority,
+            "calendar": calendar, "target_seconds": minutes * 60 if minutes else None}
+
+
+def _apply_terms(clock: Clock, terms: dict[str, Any]) -> None:
+    clock.agreement = terms["agreement"]
+    clock.department_id = terms["department_id"]
+    clock.priority = terms["priority"] or ""
+    clock.calendar = terms["calendar"]
+    clock.calendar_version = terms["calendar"].version
+    clock.target_seconds = terms["target_seconds"]
+
+
+def _event(clock: Clock, kind: str, at: datetime, actor: Any, reason: str, segment: int = 0) -> None:
+    ClockEvent.objects.create(clock=clock, kind=kind, at=at, actor=actor if getattr(actor, "pk", None) else None,
+                              reason=reason[:255], segment_seconds=segment, target_seconds=clock.target_seconds)
+
+
+def _close_segment(clock: Clock, at: datetime) -> int:
+    """Count the open segment into the elapsed time; returns its business seconds."""
+    if clock.state != ClockState.RUNNING or clock.segment_started_at is None:
+        return 0
+    seconds = Schedule.of(clock.calendar).seconds_between(clock.segment_started_at, at)
+    clock.elapsed_seconds += seconds
+    clock.segment_started_at = at
+    return seconds
+
+
+def elapsed_now(clock: Clock, now: datetime | None = None) -> int:
+    """Business seconds elapsed, the open segment included."""
+    if clock.state != ClockState.RUNNING or clock.segment_started_at is None:
+        return clock.elapsed_seconds
+    return clock.elapsed_seconds + Schedule.of(clock.calendar).seconds_between(
+        clock.segment_started_at, now or timezone.now())
+
+
+def remaining_now(clock: Clock, now: datetime | None = None) -> int | None:
+    """Business seconds left before the target (negative once missed); None without a target."""
+    if clock.target_seconds is None:
+        return None
+    return clock.target_seconds - elapsed_now(clock, now)
+
+
+def _threshold_percents(clock: Clock) -> list[int]:
+    percents = set()
+    if clock.agreement_id:
+        percents |= set(Threshold.objects.filter(agreement_id=clock.agreement_id).values_list("percent", flat=True))
+    if clock.target_seconds:
+        percents.add(100)
+    return sorted(percents)
+
+
+def _schedule_deadlines(clock: Clock, at: datetime) -> None:
+    """Store when the running clock reaches its target and each threshold (cleared while not running)."""
+    running = clock.state == ClockState.RUNNING and clock.target_seconds
+    schedule = Schedule.of(clock.calendar) if running else None
+    clock.due_at = schedule.add(at, clock.target_seconds - clock.elapsed_seconds) if running else None
+    wanted = _threshold_percents(clock)
+    existing = {t.percent: t for t in clock.thresholds.all()}
+    for percent, row in existing.items():
+        if percent not in wanted and row.fired_at is None:
+            row.delete()
+    for percent in wanted:
+        row = existing.get(percent) or ClockThreshold(clock=clock, percent=percent)
+        if row.fired_at is not None:
+            continue
+        row.due_at = (schedule.add(at, max(0, clock.target_seconds * percent // 100 - clock.elapsed_seconds))
+                      if running else None)
+        row.save()
+
+
+def start_clocks(incident: Incident, *, actor: Any = None) -> list[Clock]:
+    """Response and resolution clocks start when the incident is reported."""
+    at = incident.created_at
+    clocks = []
+    for kind in (ClockKind.RESPONSE, ClockKind.RESOLUTION):
+        clock = Clock(incident=incident, kind=kind, started_at=at, segment_started_at=at, state=ClockState.RUNNING)
+        _apply_terms(clock, _terms(clock, incident))
+        clock.save()
+        _event(clock, ClockEventKind.START, at, actor, _("Reported"))
+        _schedule_deadlines(clock, at)
+        clock.save()
+        clocks.append(clock)
+    return clocks
+
+
+def _open_clocks(incident: Incident, *kinds: str) -> list[Clock]:
+    qs = Clock.objects.select_for_update().filter(incident=incident).exclude(state=ClockState.STOPPED)
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return list(qs.select_related("calendar").order_by("pk"))
+
+
+def pause(incident: Incident, *, actor: Any, reason: str, at: datetime | None = None) -> None:
+    at = at or timezone.now()
+    for clock in _open_clocks(incident):
+        if clock.state != ClockState.RUNNING:
+            continue
+        segment = _close_segment(clock, at)
+        clock.state, clock.segment_started_at = ClockState.PAUSED, None
+        _schedule_deadlines(clock, at)
+        clock.save()
+        _event(clock, ClockEventKind.PAUSE, at, actor, reason, segment)
+
+
+def resume(incident: Incident, *, actor: Any, reason: str, kinds: tuple[str, ...] = (),
+           at: datetime | None = None) -> None:
+    at = at or timezone.now()
+    for clock in Clock.objects.select_for_update().filter(incident=incident).exclude(
+            state=ClockState.RUNNING).filter(**({"kind__in": kinds} if kinds else {})).select_related("calendar"):
+        if clock.state == ClockState.STOPPED and clock.kind == ClockKind.RESPONSE:
+            continue  # a first response is given once
+        if clock.kind == ClockKind.OLA and clock.team_id != incident.team_id:
+            continue
+        clock.state, clock.segment_started_at, clock.stopped_at = ClockState.RUNNING, at, None
+        _schedule_deadlines(clock, at)
+        clock.save()
+        _event(clock, ClockEventKind.RESUME, at, actor, reason)
+
+
+def stop(incident: Incident, *kinds: str, actor: Any, reason: str, at: datetime | None = None) -> None:
+    at = at or timezone.now()
+    for clock in _open_clocks(incident, *kinds):
+        segment = _close_segment(clock, at)
+        clock.state, clock.segment_started_at, clock.stopped_at = ClockState.STOPPED, None, at
+        if clock.target_seconds and clock.elapsed_seconds > clock.target_seconds:
+            _record_breach(clock, at=at, now=at)
+        _schedule_deadlines(clock, at)
+        clock.save()
+        _event(clock, ClockEventKind.STOP, at, actor, reason, segment)
+
+
+def retarget(incident: Incident, *, actor: Any, reason: str, at: datetime | None = None) -> None:
+    """The priority or the department changed: later time counts against the new terms; time already
+    counted (and paused) is kept."""
+    at = at or timezone.now()
+    for clock in Clock.objects.select_for_update().filter(incident=incident).exclude(
+            state=ClockState.STOPPED).select_related("calendar"):
+        terms = _terms(clock, incident)
+        if all(getattr(clock, k if k != "department_id" else "department_id") == v
+               for k, v in terms.items() if k != "calendar") and clock.calendar_id == terms["calendar"].pk:
+            continue
+        segment = _close_segment(clock, at)
+        _apply_terms(clock, terms)
+        _schedule_deadlines(clock, at)
+        clock.save()
+        _event(clock, ClockEventKind.RETARGET, at, actor, reason, segment)
+
+
+def switch_team(incident: Incident, *, actor: Any, at: datetime | None = None) -> None:
+    """Assignment to a team stops the previous team's OLA clock and starts (or resumes) the new one's."""
+    at = at or timezone.now()
+    for clock in _open_clocks(incident, ClockKind.OLA):
+        if clock.team_id != incident.team_id:
+            segment = _close_segment(clock, at)
+            clock.state, clock.segment_started_at, clock.stopped_at = ClockState.STOPPED, None, at
+            if clock.target_seconds and clock.elapsed_seconds > clock.target_seconds:
+                _record_breach(clock, at=at, now=at)
+            _schedule_deadlines(clock, at)
+            clock.save()
+            _event(clock, ClockEventKind.STOP, at, actor, _("Reassigned to another team"), segment)
+    if not incident.team_id:
+        return
+    clock = Clock.objects.select_for_update().filter(incident=incident, kind=ClockKind.OLA,
+                                                     team_id=incident.team_id).first()
+    if clock is None:
+        clock = Clock(incident=incident, kind=ClockKind.OLA, team_id=incident.team_id, started_at=at,
+                      segment_started_at=at, state=ClockState.RUNNING)
+        _apply_terms(clock, _terms(clock, incident))
+        clock.save()
+        _event(clock, ClockEventKind.START, at, actor, _("Assigned to the team"))
+        _schedule_deadlines(clock, at)
+        clock.save()
+    elif clock.state == ClockState.STOPPED:
+        clock.state, clock.segment_started_at, clock.stopped_at = ClockState.RUNNING, at, None
+        _schedule_deadlines(clock, at)
+        clock.save()
+        _event(clock, ClockEventKind.RESUME, at, actor, _("Assigned back to the team"))
+
+
+def recompute_calendar(calendar: BusinessCalendar) -> int:
+    """A calendar was edited: open clocks on it get new deadlines; stopped clocks keep their figures."""
+    now = timezone.now()
+    count = 0
+    with transaction.atomic():
+        for clock in Clock.objects.select_for_update().filter(calendar=calendar).exclude(
+                state=ClockState.STOPPED).select_related("calendar"):
+            clock.calendar = calendar
+            clock.calendar_version = calendar.version
+            _schedule_deadlines(clock, now)
+            clock.save()
+            count += 1
+    return count
+
+
+# --- Warnings and breaches -----------------------------------------------------------------------------
+
+SWEEP_BATCH = 500
+
+
+def _record_breach(clock: Clock, *, at: datetime, now: datetime) -> Breach:
+    clock.breached = True
+    breach, _created = Breach.objects.get_or_create(clock=clock, defaults={
+        "incident_id": clock.incident_id, "department_id": clock.department_id, "kind": clock.kind,
+        "breached_at": at})
+    # The breach threshold is announced with the breach, never again by the sweep.
+    ClockThreshold.objects.filter(clock=clock, percent=100, fired_at__isnull=True).update(fired_at=now)
+    return breach
+
+
+def _recipients(clock: Clock, incident: Incident, rule: Threshold | None) -> list[User]:
+    people: dict[int, User] = {}
+    wants = rule or Threshold(notify_assignee=True, notify_team=True, notify_supervisors=True)
+    if wants.notify_assignee and incident.assignee_id:
+        people[incident.assignee_id] = incident.assignee
+    if wants.notify_team and incident.team_id:
+        people.update({u.pk: u for u in incident.team.members.filter(is_active=True)})
+    if wants.notify_supervisors:
+        people.update({u.pk: u for u in User.objects.filter(groups__name=roles.SUPERVISOR, is_active=True)})
+    if wants.notify_department and incident.department_id:
+        people.update({u.pk: u for u in User.objects.filter(
+            department_id=incident.department_id, groups__name=roles.DEPARTMENT_USER, is_active=True,
+            email__iexact=incident.department.contact_email)})
+    if rule is not None and rule.pk:
+        people.update({u.pk: u for u in rule.users.filter(is_active=True)})
+    return list(people.values())
+
+
+def _announce(row: ClockThreshold, now: datetime) -> None:
+    clock = row.clock
+    incident = clock.incident
+    rule = Threshold.objects.filter(agreement_id=clock.agreement_id, percent=row.percent).first() \
+        if clock.agreement_id else None
+    if row.percent >= 100:
+        _record_breach(clock, at=row.due_at, now=now)
+        clock.save(update_fields=["breached"])
+        event, subject = "sla.breach", _("%(number)s breached its %(kind)s target") % {
+            "number": incident.number, "kind": clock.get_kind_display()}
+    else:
+        event, subject = "sla.warning", _("%(number)s: %(percent)d%% of its %(kind)s target used") % {
+            "number": incident.number, "percent": row.percent, "kind": clock.get_kind_display()}
+    notify(event=event, recipients=_recipients(clock, incident, rule), subject=subject, body=incident.title,
+           link=reverse("incidents:incident-detail", args=[incident.pk]),
+           payload={"incident": incident.number, "id": incident.pk, "clock": clock.kind, "percent": row.percent,
+                    "due_at": row.due_at.isoformat()})
+
+
+def sweep(*, now: datetime | None = None) -> int:
+    """Announce every threshold that has come due on a running clock, once: each batch is claimed with a
+    conditional UPDATE on rows locked in the transaction that writes the breaches and the outbox rows, so a
+    sweep that runs twice, late, or beside another announces each threshold exactly once."""
+    now = now or timezone.now()
+    announced = 0
+    while True:
+        with transaction.atomic():
+            ids = list(ClockThreshold.objects.filter(fired_at__isnull=True, due_at__lte=now,
+                                                     clock__state=ClockState.RUNNING)
+                       .select_for_update(skip_locked=True, of=("self",))
+                       .order_by("due_at", "pk").values_list("pk", flat=True)[:SWEEP_BATCH])
+            if not ids:
+                return announced
+            claimed = ClockThreshold.objects.filter(pk__in=ids, fired_at__isnull=True).update(fired_at=now)
+            if claimed != len(ids):
+                transaction.set_rollback(True)
+                continue
+            rows = (ClockThreshold.objects.filter(pk__in=ids)
+                    .select_related("clock__incident__assignee", "clock__incident__team",
+                                    "clock__incident__department").order_by("due_at", "pk"))
+            for row in rows:
+                _announce(row, now)
+            announced += len(ids)

@@ -1,0 +1,5 @@
+"""Service level and satisfaction pages."""
+
+app_name = "sla"
+
+urlpatterns: list = []

@@ -1,0 +1,164 @@
+"""The monthly evaluation of a department (定期評估): a draft refreshed from the metrics, breaches explained
+with a corrective action, owner and due date (未達到SLA要求…及時採取改進措施，並向相關部門說明原因), and the
+publication that freezes the figures and tells the department."""
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from opscenter.core import roles
+from opscenter.core.exceptions import (
+    ConditionFailed,
+    InvalidInput,
+    InvalidState,
+    ReadOnlyRecord,
+    TransitionForbidden,
+)
+from opscenter.core.models import Department, User
+from opscenter.core.outbox import notify
+from sla import metrics
+from sla.choices import EvaluationState
+from sla.models import Breach, Evaluation
+
+
+def may_manage_evaluations(user: Any) -> bool:
+    """Supervisors prepare and publish evaluations (運維主管)."""
+    return bool(user and user.is_authenticated and user.is_active and roles.has_role(user, roles.SUPERVISOR))
+
+
+def may_explain_breaches(user: Any) -> bool:
+    """Supervisors and IT staff explain breaches and name the corrective action."""
+    return bool(user and user.is_authenticated and user.is_active and roles.has_role(user, *roles.IT_STAFF))
+
+
+def month_breaches(department_id: int, month: date):  # noqa: ANN201
+    """Breaches of a department recorded in a month, oldest first, with their incident and owner."""
+    start, end = metrics.month_bounds(month)
+    return (Breach.objects.filter(department_id=department_id, breached_at__gte=start, breached_at__lt=end)
+            .select_related("incident", "action_owner", "explained_by").order_by("breached_at", "pk"))
+
+
+def unexplained(breaches) -> list[Breach]:  # noqa: ANN001
+    return [b for b in breaches if not b.is_explained]
+
+
+def breach_record(breach: Breach) -> dict[str, Any]:
+    """A breach as the published evaluation keeps it."""
+    return {
+        "id": breach.pk, "incident": breach.incident.number, "incident_id": breach.incident_id,
+        "title": breach.incident.title, "kind": breach.kind, "breached_at": breach.breached_at.isoformat(),
+        "explanation": breach.explanation, "corrective_action": breach.corrective_action,
+        "action_owner": str(breach.action_owner) if breach.action_owner else "",
+        "action_due": breach.action_due.isoformat() if breach.action_due else None,
+    }
+
+
+def _check_month(month: date) -> date:
+    if not isinstance(month, date):
+        raise InvalidInput(_("Give the month as YYYY-MM."), code="invalid_month")
+    month = metrics.month_start(month)
+    if month > metrics.current_month():
+        raise InvalidInput(_("A month in the future cannot be evaluated."), code="invalid_month")
+    return month
+
+
+@transaction.atomic
+def evaluation_prepare(*, department: Department, month: date, user: Any) -> Evaluation:
+    """Create or refresh the draft evaluation of a department and month from the current figures; a
+    published evaluation is never recomputed (409)."""
+    if not may_manage_evaluations(user):
+        raise TransitionForbidden(_("Only a supervisor prepares monthly evaluations."))
+    month = _check_month(month)
+    evaluation, _created = Evaluation.objects.select_for_update().get_or_create(department=department, month=month)
+    if evaluation.state == EvaluationState.PUBLISHED:
+        raise ReadOnlyRecord(_("This evaluation is published; its figures no longer change."))
+    evaluation.figures = metrics.department_month(department.pk, month)
+    evaluation.save(update_fields=["figures"])
+    return evaluation
+
+
+@transaction.atomic
+def breach_explain(*, breach: Breach, user: Any, explanation: str, corrective_action: str,
+                   action_owner: User | None, action_due: date | None) -> Breach:
+    """Record why a target was missed and the corrective action with its owner and due date; refused once the
+    month's evaluation is published (its explanations are part of what the department read)."""
+    if not may_explain_breaches(user):
+        raise TransitionForbidden(_("Only supervisors and IT staff explain breaches."))
+    breach = Breach.objects.select_for_update().get(pk=breach.pk)
+    month = metrics.month_start(timezone.localdate(breach.breached_at))
+    if breach.department_id and Evaluation.objects.filter(
+            department_id=breach.department_id, month=month, state=EvaluationState.PUBLISHED).exists():
+        raise ReadOnlyRecord(_("The evaluation of this month is published; its breaches can no longer change."))
+    errors = {}
+    if not (explanation or "").strip():
+        errors["explanation"] = [_("Say why the target was missed.")]
+    if not (corrective_action or "").strip():
+        errors["corrective_action"] = [_("Name the corrective action.")]
+    if action_owner is None:
+        errors["action_owner"] = [_("Name who owns the corrective action.")]
+    elif not action_owner.is_active or not roles.has_role(action_owner, *roles.IT_STAFF):
+        errors["action_owner"] = [_("The owner must be an active member of the IT staff.")]
+    if action_due is None:
+        errors["action_due"] = [_("Give the date the action is due.")]
+    elif action_due < timezone.localdate(breach.breached_at):
+        errors["action_due"] = [_("The action cannot be due before the breach happened.")]
+    if errors:
+        raise InvalidInput(errors)
+    breach.explanation, breach.corrective_action = explanation.strip(), corrective_action.strip()
+    breach.action_owner, breach.action_due = action_owner, action_due
+    breach.explained_by, breach.explained_at = user, timezone.now()
+    breach.save(update_fields=["explanation", "corrective_action", "action_owner", "action_due",
+                               "explained_by", "explained_at"])
+    return breach
+
+
+def _recipients(department_id: int) -> list[User]:
+    return list(User.objects.filter(department_id=department_id, is_active=True,
+                                    groups__name=roles.DEPARTMENT_USER).distinct())
+
+
+@transaction.atomic
+def evaluation_publish(*, evaluation: Evaluation, user: Any, summary: str | None = None) -> Evaluation:
+    """Freeze the month's figures and breach explanations and publish them to the department. Refused (409)
+    while any breach of the department and month is unexplained, before the month is over, or when already
+    published."""
+    if not may_manage_evaluations(user):
+        raise TransitionForbidden(_("Only a supervisor publishes monthly evaluations."))
+    evaluation = Evaluation.objects.select_for_update().select_related("department").get(pk=evaluation.pk)
+    if evaluation.state == EvaluationState.PUBLISHED:
+        raise InvalidState(_("This evaluation is already published."))
+    if evaluation.month >= metrics.current_month():
+        raise ConditionFailed(_("A month is published once it is over."), code="month_not_over")
+    breaches = list(month_breaches(evaluation.department_id, evaluation.month))
+    missing = unexplained(breaches)
+    if missing:
+        raise ConditionFailed(
+            _("Every breach needs an explanation and a corrective action with owner and due date before the "
+              "evaluation is published (%(count)d left).") % {"count": len(missing)},
+            code="unexplained_breaches",
+            extra={"breaches": [{"id": b.pk, "incident": b.incident.number, "kind": b.kind} for b in missing]})
+    figures = metrics.department_month(evaluation.department_id, evaluation.month)
+    figures["breach_list"] = [breach_record(b) for b in breaches]
+    figures["published_at"] = timezone.now().isoformat()
+    evaluation.figures = figures
+    if summary is not None:
+        evaluation.summary = summary.strip()
+    evaluation.state, evaluation.published_at, evaluation.published_by = (
+        EvaluationState.PUBLISHED, timezone.now(), user)
+    evaluation.save(update_fields=["figures", "summary", "state", "published_at", "published_by"])
+    _announce(evaluation)
+    return evaluation
+
+
+def _announce(evaluation: Evaluation) -> None:
+    """Tell the department's users through the outbox that their month is published."""
+    month = f"{evaluation.month:%Y-%m}"
+    notify(event="sla.evaluation_published", recipients=_recipients(evaluation.department_id),
+           subject=_("Service level evaluation of %(month)s published") % {"month": month},
+           body=evaluation.summary,
+           link=reverse("sla:evaluation-detail", args=[evaluation.department_id, month]),
+           payload={"department": evaluation.department_id, "month": month, "evaluation": evaluation.pk})

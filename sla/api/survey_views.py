@@ -1,0 +1,187 @@
+"""Satisfaction API under /api/v1/surveys/: surveys (a department user reads their own department's),
+scores, follow-ups, campaigns with their results, and the answer endpoints of the signed links, which need
+no sign-in (the link is the key: 404 forged, 409 answered, 410 expired or closed)."""
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sla import surveys
+from sla.api.survey_serializers import (
+    CampaignAnswerSerializer,
+    CampaignResultsSerializer,
+    CampaignSerializer,
+    FollowUpCloseSerializer,
+    FollowUpSerializer,
+    PublicCampaignSerializer,
+    PublicSurveySerializer,
+    ScoresPeriodSerializer,
+    SurveyAnswerSerializer,
+    SurveyScoresSerializer,
+    SurveySerializer,
+)
+from sla.models import Campaign, FollowUp, Survey, SurveyPolicy
+
+
+class ReadsSurveys(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated and surveys.may_read_surveys(request.user))
+
+
+class HoldsViewPermission(BasePermission):
+    """Reading needs the model's view permission (supervisors, auditors); writes are checked by the services."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm(f"sla.view_{view.model_name}"))
+
+
+class SurveyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Incident satisfaction surveys; another department's are 404 to a department user."""
+
+    queryset = Survey.objects.none()
+    serializer_class = SurveySerializer
+    permission_classes = [ReadsSurveys]
+    filterset_fields = ["state", "department", "team", "service", "score"]
+    ordering_fields = ["send_after", "answered_at", "score"]
+
+    def get_queryset(self):  # noqa: ANN201
+        if getattr(self, "swagger_fake_view", False):
+            return Survey.objects.none()
+        return surveys.survey_list(user=self.request.user)
+
+    @extend_schema(parameters=[ScoresPeriodSerializer], responses=SurveyScoresSerializer)
+    @action(detail=False, methods=["get"], filter_backends=[])
+    def scores(self, request: Request) -> Response:
+        """Average score and count over [start, end), overall and per department, team and service; a
+        department user gets their own department's whatever they ask."""
+        period = ScoresPeriodSerializer(data=request.query_params)
+        period.is_valid(raise_exception=True)
+        department = period.validated_data.get("department")
+        if not request.user.has_perm("sla.view_survey"):
+            department = request.user.department_id
+        data = surveys.survey_scores(start=period.validated_data["start"], end=period.validated_data["end"],
+                                     department=department)
+        return Response(SurveyScoresSerializer(data).data)
+
+
+class FollowUpViewSet(viewsets.ReadOnlyModelViewSet):
+    """Follow-ups of low scores; a supervisor closes one with a note."""
+
+    queryset = FollowUp.objects.none()
+    serializer_class = FollowUpSerializer
+    permission_classes = [HoldsViewPermission]
+    model_name = "followup"
+    filterset_fields = ["state"]
+
+    def get_queryset(self):  # noqa: ANN201
+        if getattr(self, "swagger_fake_view", False):
+            return FollowUp.objects.none()
+        return surveys.follow_up_list(user=self.request.user)
+
+    @extend_schema(request=FollowUpCloseSerializer, responses=FollowUpSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        follow_up = self.get_object()
+        data = FollowUpCloseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        surveys.follow_up_close(follow_up, user=request.user, note=data.validated_data["note"])
+        return Response(FollowUpSerializer(self.get_queryset().get(pk=follow_up.pk)).data)
+
+
+class CampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Questionnaire campaigns: drafted with their questions, opened (invitations sent), closed, and their
+    results per question, department, team and service."""
+
+    queryset = Campaign.objects.none()
+    serializer_class = CampaignSerializer
+    permission_classes = [HoldsViewPermission]
+    model_name = "campaign"
+    filterset_fields = ["state"]
+
+    def get_queryset(self):  # noqa: ANN201
+        if getattr(self, "swagger_fake_view", False):
+            return Campaign.objects.none()
+        return surveys.campaign_list(user=self.request.user).prefetch_related("departments", "questions")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = CampaignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        campaign = surveys.campaign_create(user=request.user, **data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=campaign.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    def _act(self, service: Any) -> Response:
+        campaign = self.get_object()
+        service(campaign, user=self.request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=campaign.pk)).data)
+
+    @extend_schema(request=None, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def open(self, request: Request, pk: str | None = None) -> Response:
+        """Invite each chosen department's contacts and send their links (draft → open)."""
+        return self._act(surveys.campaign_open)
+
+    @extend_schema(request=None, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        """Stop accepting answers (open → closed)."""
+        return self._act(surveys.campaign_close)
+
+    @extend_schema(responses=CampaignResultsSerializer)
+    @action(detail=True, methods=["get"])
+    def results(self, request: Request, pk: str | None = None) -> Response:
+        return Response(CampaignResultsSerializer(surveys.campaign_results(self.get_object())).data)
+
+
+class PublicLinkView(APIView):
+    """No sign-in: the signed token in the URL is the only key."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class SurveyAnswerView(PublicLinkView):
+    @extend_schema(responses=PublicSurveySerializer)
+    def get(self, request: Request, token: str) -> Response:
+        """What the survey is about, while it can be answered."""
+        survey = surveys.survey_from_token(token)
+        surveys.check_survey_open(survey)
+        survey.low_score = SurveyPolicy.current().low_score
+        return Response(PublicSurveySerializer(survey).data)
+
+    @extend_schema(request=SurveyAnswerSerializer, responses={204: None})
+    def post(self, request: Request, token: str) -> Response:
+        """Answer once: score 1–5, a comment at or below the policy's low score."""
+        surveys.check_survey_open(surveys.survey_from_token(token))
+        data = SurveyAnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        surveys.survey_answer(token=token, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CampaignAnswerView(PublicLinkView):
+    @extend_schema(responses=PublicCampaignSerializer)
+    def get(self, request: Request, token: str) -> Response:
+        """The questionnaire's questions, while it is open."""
+        invitation = surveys.invitation_from_token(token)
+        surveys.check_invitation_open(invitation)
+        return Response(PublicCampaignSerializer(invitation).data)
+
+    @extend_schema(request=CampaignAnswerSerializer, responses={204: None})
+    def post(self, request: Request, token: str) -> Response:
+        """Answer once, while the campaign is open; answers keyed by question id."""
+        surveys.check_invitation_open(surveys.invitation_from_token(token), now=timezone.now())
+        data = CampaignAnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        surveys.campaign_answer(token=token, answers=data.validated_data["answers"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+

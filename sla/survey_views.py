@@ -1,0 +1,220 @@
+"""Satisfaction pages: the public answer pages of a survey and of a questionnaire (no sign-in: the signed
+link is the key), the supervisors' follow-ups, the surveys a department reads, and campaigns with their
+results. Views are thin: a selector, a form, one service call; refusals are shown on the page with their
+HTTP status (404 forged link, 409 answered, 410 expired or closed), never as an error page."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from incidents.forms import apply_service_errors
+from opscenter.core import roles
+from opscenter.core.exceptions import InvalidInput, OpsCenterError
+from opscenter.core.pagination import CappedCountPaginator
+from opscenter.core.roles import has_role
+from sla import surveys
+from sla.choices import FollowUpState
+from sla.models import Campaign, SurveyPolicy
+from sla.survey_forms import (
+    CampaignAnswerForm,
+    CampaignForm,
+    FollowUpCloseForm,
+    QuestionFormSet,
+    SurveyAnswerForm,
+    question_data,
+)
+
+PAGE_SIZE = 25
+SCORE_PERIOD_DAYS = 90
+
+
+def link_refused(request: HttpRequest, exc: OpsCenterError) -> HttpResponse:
+    """A clear page for a link that cannot be answered, with the status a machine reads."""
+    return render(request, "sla/surveys/link_status.html", {"error": exc, "detail": exc.detail},
+                  status=exc.status_code)
+
+
+# --- Public answer pages --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """Answer a satisfaction survey through its signed link, once, before it expires."""
+    try:
+        survey = surveys.survey_from_token(token)
+        surveys.check_survey_open(survey)
+    except OpsCenterError as exc:
+        return link_refused(request, exc)
+    policy = SurveyPolicy.current()
+    status = 200
+    form = SurveyAnswerForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            surveys.survey_answer(token=token, score=request.POST.get("score"),
+                                  comment=request.POST.get("comment", ""))
+        except InvalidInput as exc:
+            apply_service_errors(form, exc.detail)
+            status = 400
+        except OpsCenterError as exc:
+            return link_refused(request, exc)
+        else:
+            return redirect("sla:survey-thanks")
+    return render(request, "sla/surveys/survey_answer.html",
+                  {"survey": survey, "form": form, "low_score": policy.low_score}, status=status)
+
+
+@require_GET
+def survey_thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "sla/surveys/thanks.html")
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """Answer a questionnaire through its signed link, once, while the campaign is open."""
+    try:
+        invitation = surveys.invitation_from_token(token)
+        surveys.check_invitation_open(invitation)
+    except OpsCenterError as exc:
+        return link_refused(request, exc)
+    questions = list(invitation.campaign.questions.select_related("team", "service"))
+    form = CampaignAnswerForm(request.POST or None, questions=questions)
+    status = 200
+    if request.method == "POST":
+        try:
+            surveys.campaign_answer(token=token, answers={q.pk: request.POST.get(f"q_{q.pk}", "")
+                                                          for q in questions})
+        except InvalidInput as exc:
+            form.is_valid()
+            form.apply_errors(exc.detail)
+            status = 400
+        except OpsCenterError as exc:
+            return link_refused(request, exc)
+        else:
+            return redirect("sla:survey-thanks")
+    return render(request, "sla/surveys/campaign_answer.html",
+                  {"invitation": invitation, "campaign": invitation.campaign, "form": form}, status=status)
+
+
+# --- Signed-in pages ---------------------------------------------------------------------------------------
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def survey_list(request: HttpRequest) -> HttpResponse:
+    """Surveys and their scores over the last 90 days: every department for supervisors and auditors, one's
+    own department for its users."""
+    user = request.user
+    _require(surveys.may_read_surveys(user))
+    page = CappedCountPaginator(surveys.survey_list(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    end = timezone.now()
+    own = None if user.has_perm("sla.view_survey") else user.department_id
+    scores = surveys.survey_scores(start=end - timedelta(days=SCORE_PERIOD_DAYS), end=end, department=own)
+    return render(request, "sla/surveys/survey_list.html",
+                  {"page": page, "scores": scores, "period_days": SCORE_PERIOD_DAYS})
+
+
+@login_required
+@require_GET
+def follow_up_list(request: HttpRequest) -> HttpResponse:
+    """Low scores to follow up with the respondent, open first; supervisors close them with a note."""
+    _require(request.user.has_perm("sla.view_followup"))
+    page = CappedCountPaginator(surveys.follow_up_list(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return render(request, "sla/surveys/follow_up_list.html", {
+        "page": page, "form": FollowUpCloseForm(), "may_close": has_role(request.user, roles.SUPERVISOR),
+        "open_state": FollowUpState.OPEN})
+
+
+@login_required
+@require_POST
+def follow_up_close(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = get_object_or_404(surveys.follow_up_list(user=request.user), pk=pk)
+    form = FollowUpCloseForm(request.POST)
+    try:
+        surveys.follow_up_close(follow_up, user=request.user, note=request.POST.get("note", ""))
+    except OpsCenterError as exc:
+        apply_service_errors(form, exc.detail)
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("sla:follow-up-list")
+    messages.success(request, _("The follow-up was closed."))
+    return redirect("sla:follow-up-list")
+
+
+@login_required
+@require_GET
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    _require(request.user.has_perm("sla.view_campaign"))
+    page = CappedCountPaginator(surveys.campaign_list(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return render(request, "sla/surveys/campaign_list.html",
+                  {"page": page, "may_manage": has_role(request.user, roles.SUPERVISOR)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    """A supervisor drafts a campaign and its questions; it is opened from its page."""
+    _require(has_role(request.user, roles.SUPERVISOR))
+    form = CampaignForm(request.POST or None)
+    formset = QuestionFormSet(request.POST or None, prefix="questions")
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid() and formset.is_valid():
+            try:
+                campaign = surveys.campaign_create(user=request.user, questions=question_data(formset),
+                                                   **form.cleaned_data)
+            except InvalidInput as exc:
+                apply_service_errors(form, exc.detail)
+            else:
+                messages.success(request, _("The campaign was drafted. Open it to send the invitations."))
+                return redirect("sla:campaign-detail", pk=campaign.pk)
+    return render(request, "sla/surveys/campaign_form.html", {"form": form, "formset": formset}, status=status)
+
+
+def _campaign(request: HttpRequest, pk: int) -> Campaign:
+    _require(request.user.has_perm("sla.view_campaign"))
+    return get_object_or_404(surveys.campaign_list(user=request.user), pk=pk)
+
+
+@login_required
+@require_GET
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A campaign, its questions and its results so far, per department, team and service."""
+    campaign = _campaign(request, pk)
+    return render(request, "sla/surveys/campaign_detail.html", {
+        "campaign": campaign, "results": surveys.campaign_results(campaign),
+        "departments": campaign.departments.all(), "may_manage": has_role(request.user, roles.SUPERVISOR)})
+
+
+@login_required
+@require_POST
+def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Open (invite the contacts) or close a campaign."""
+    campaign = _campaign(request, pk)
+    service = {"open": surveys.campaign_open, "close": surveys.campaign_close}.get(action)
+    if service is None:
+        raise PermissionDenied
+    try:
+        service(campaign, user=request.user)
+    except OpsCenterError as exc:
+        detail: Any = exc.detail
+        text = " ".join(str(m) for msgs in detail.values() for m in msgs) if isinstance(detail, dict) else str(detail)
+        messages.error(request, text)
+    else:
+        messages.success(request, _("The campaign was opened and its invitations sent.") if action == "open"
+                         else _("The campaign was closed."))
+    return redirect("sla:campaign-detail", pk=pk)

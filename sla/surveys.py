@@ -1,0 +1,525 @@
+"""Satisfaction (用戶滿意度調查): surveys on resolved incidents — scheduled by the survey policy, sent by the
+beat sweep with a signed one-time link, answered without signing in, low scores followed up by supervisors —
+and periodic questionnaire campaigns to department contacts, with the selectors dashboards read."""
+
+import hashlib
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core import signing
+from django.db import transaction
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from incidents.choices import State
+from incidents.models import Incident
+from opscenter.core import roles
+from opscenter.core.choices import Channel
+from opscenter.core.exceptions import InvalidInput, InvalidState, OpsCenterError, TransitionForbidden
+from opscenter.core.models import Department, User
+from opscenter.core.outbox import notify
+from opscenter.core.roles import has_role
+from sla.choices import CampaignState, FollowUpState, QuestionKind, SurveyState
+from sla.models import (
+    Campaign,
+    CampaignAnswer,
+    CampaignInvitation,
+    CampaignQuestion,
+    FollowUp,
+    Survey,
+    SurveyPolicy,
+)
+
+SURVEY_SALT = "sla.survey.answer"
+CAMPAIGN_SALT = "sla.campaign.answer"
+SEND_BATCH = 200
+# A survey goes out only while its incident stays resolved: one reopened meanwhile waits for its next resolution.
+SETTLED_STATES = (State.RESOLVED, State.UNDER_REVIEW, State.CLOSED)
+SCORES = range(1, 6)
+
+
+# --- Refusals of the public links --------------------------------------------------------------------
+
+
+class LinkNotFound(OpsCenterError):
+    status_code = 404
+    code = "not_found"
+    default_detail = gettext_lazy("This link is not valid. Check that it was copied in full.")
+
+
+class LinkExpired(OpsCenterError):
+    status_code = 410
+    code = "expired"
+    default_detail = gettext_lazy("This link has expired.")
+
+
+class AlreadyAnswered(OpsCenterError):
+    status_code = 409
+    code = "already_answered"
+    default_detail = gettext_lazy("This has already been answered. Thank you.")
+
+
+# --- Signed links -------------------------------------------------------------------------------------
+
+
+def sign(pk: int, *, salt: str) -> str:
+    """A token carrying the row's id, signed with the secret key under a salt of its own (so a survey token
+    never opens a campaign, nor the reverse)."""
+    return signing.dumps(pk, salt=salt)
+
+
+def unsign(token: str, *, salt: str) -> int:
+    """The id a token carries; a forged, tampered or truncated token is 404."""
+    try:
+        value = signing.loads(token, salt=salt)
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise LinkNotFound() from exc
+    if not isinstance(value, int):
+        raise LinkNotFound()
+    return value
+
+
+def survey_link(survey: Survey) -> str:
+    return reverse("sla:survey-answer", args=[sign(survey.pk, salt=SURVEY_SALT)])
+
+
+def invitation_link(invitation: CampaignInvitation) -> str:
+    return reverse("sla:campaign-answer", args=[sign(invitation.pk, salt=CAMPAIGN_SALT)])
+
+
+# --- Scheduling a survey when an incident is resolved ------------------------------------------------
+
+
+def survey_respondent(incident: Incident) -> User | None:
+    """Who is asked: the caller; else whoever recorded the incident when they are a department user."""
+    if incident.caller_id:
+        return incident.caller
+    recorder = incident.created_by
+    return recorder if has_role(recorder, roles.DEPARTMENT_USER) else None
+
+
+def sample_bucket(incident: Incident) -> int:
+    """A number 0–99 fixed by the incident's number: the same incident is always in or out of the sample,
+    whoever resolves it and however often."""
+    return int.from_bytes(hashlib.sha256(incident.number.encode()).digest()[:4], "big") % 100
+
+
+def in_sample(incident: Incident, percent: int, bucket: Callable[[Incident], int] = sample_bucket) -> bool:
+    """The sampling rate of the policy: `percent` in 100 incidents are surveyed."""
+    return bucket(incident) < percent
+
+
+def survey_schedule(incident: Incident, *, at: datetime | None = None,
+                    bucket: Callable[[Incident], int] = sample_bucket) -> Survey | None:
+    """Schedule the satisfaction survey of a resolved incident for its reporter, per the survey policy:
+    after the delay, within the sampling rate, outside the person's quiet period; none when the reporter
+    resolved it themselves, none twice for one incident."""
+    if Survey.objects.filter(incident=incident).exists():
+        return None
+    respondent = survey_respondent(incident)
+    if respondent is None or not respondent.is_active or respondent.pk == incident.resolved_by_id:
+        return None
+    policy = SurveyPolicy.current()
+    if not in_sample(incident, policy.sampling_percent, bucket):
+        return None
+    send_after = (at or incident.resolved_at or timezone.now()) + timedelta(minutes=policy.delay_minutes)
+    quiet_since = send_after - timedelta(days=policy.quiet_days)
+    if policy.quiet_days and Survey.objects.filter(respondent=respondent, send_after__gt=quiet_since).exists():
+        return None
+    return Survey.objects.create(incident=incident, respondent=respondent, department_id=incident.department_id,
+                                 team_id=incident.team_id, service_id=incident.service_id, send_after=send_after)
+
+
+# --- Sending (beat) -----------------------------------------------------------------------------------
+
+
+def _announce_survey(survey: Survey) -> None:
+    # The link is a credential of the respondent: it goes to them alone, never to outbound webhooks.
+    notify(event="survey.sent", recipients=[survey.respondent],
+           subject=_("How did we do on %(number)s?") % {"number": survey.incident.number},
+           body=_("Your fault “%(title)s” was resolved. Please tell us how satisfied you are (one minute, "
+                  "no sign-in needed). The link works once and expires on %(date)s.") % {
+               "title": survey.incident.title, "date": timezone.localdate(survey.expires_at)},
+           link=survey_link(survey), payload={"survey": survey.pk, "incident": survey.incident.number},
+           channels=(Channel.IN_APP, Channel.EMAIL), webhooks=False)
+
+
+def expire_surveys(*, now: datetime) -> int:
+    """Surveys sent and not answered before their link expired are marked expired, in one UPDATE."""
+    return Survey.objects.filter(state=SurveyState.SENT, expires_at__lte=now).update(state=SurveyState.EXPIRED)
+
+
+def send_due_surveys(*, now: datetime | None = None) -> int:
+    """Send every survey whose delay has passed, once: each batch is claimed with a conditional UPDATE on
+    rows locked in the transaction that writes the outbox rows, so a sweep that runs twice, late, or beside
+    another sends each survey exactly once. Unanswered links past their validity are then marked expired."""
+    now = now or timezone.now()
+    valid_days = SurveyPolicy.current().valid_days
+    sent = 0
+    while True:
+        with transaction.atomic():
+            ids = list(Survey.objects.filter(state=SurveyState.PENDING, send_after__lte=now,
+                                             incident__state__in=SETTLED_STATES)
+                       .select_for_update(skip_locked=True, of=("self",))
+                       .order_by("send_after", "pk").values_list("pk", flat=True)[:SEND_BATCH])
+            if not ids:
+                break
+            claimed = Survey.objects.filter(pk__in=ids, state=SurveyState.PENDING).update(
+                state=SurveyState.SENT, sent_at=now, expires_at=now + timedelta(days=valid_days))
+            if claimed != len(ids):
+                transaction.set_rollback(True)
+                continue
+            for survey in Survey.objects.filter(pk__in=ids).select_related("incident", "respondent"):
+                _announce_survey(survey)
+            sent += len(ids)
+    expire_surveys(now=now)
+    return sent
+
+
+# --- Answering ------------------------------------------------------------------------------------------
+
+
+def survey_from_token(token: str) -> Survey:
+    """The survey a link opens, with its incident (404 for a forged link or one never sent)."""
+    survey = (Survey.objects.select_related("incident", "department").filter(pk=unsign(token, salt=SURVEY_SALT))
+              .exclude(state=SurveyState.PENDING).first())
+    if survey is None:
+        raise LinkNotFound()
+    return survey
+
+
+def check_survey_open(survey: Survey, *, now: datetime | None = None) -> None:
+    """A link answers once (409 after) and only until it expires (410)."""
+    if survey.state == SurveyState.ANSWERED:
+        raise AlreadyAnswered()
+    if survey.state == SurveyState.EXPIRED or (survey.expires_at and survey.expires_at <= (now or timezone.now())):
+        raise LinkExpired()
+
+
+def _score(value: Any) -> int:
+    try:
+        score = int(value)
+    except (TypeError, ValueError):
+        score = 0
+    if score not in SCORES or str(value).strip() not in {str(s) for s in SCORES}:
+        raise InvalidInput({"score": [_("Choose a score from 1 to 5.")]})
+    return score
+
+
+def supervisors() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, groups__name=roles.SUPERVISOR).distinct()
+
+
+def survey_answer(*, token: str, score: Any, comment: str = "", now: datetime | None = None) -> Survey:
+    """Record the answer of a survey link, once: score 1–5, with a comment at or below the policy's low
+    score; a low score opens a follow-up for the supervisors and tells them."""
+    now = now or timezone.now()
+    pk = survey_from_token(token).pk
+    score = _score(score)
+    comment = (comment or "").strip()
+    policy = SurveyPolicy.current()
+    if score <= policy.low_score and not comment:
+        raise InvalidInput({"comment": [_("Tell us what went wrong: a comment is required for a score of "
+                                          "%(score)d or lower.") % {"score": policy.low_score}]})
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().select_related("incident").get(pk=pk)
+        check_survey_open(survey, now=now)
+        survey.state, survey.score, survey.comment, survey.answered_at = SurveyState.ANSWERED, score, comment, now
+        survey.save(update_fields=["state", "score", "comment", "answered_at"])
+        if score <= policy.low_score:
+            _open_follow_up(survey, now=now)
+    return survey
+
+
+def _open_follow_up(survey: Survey, *, now: datetime) -> FollowUp:
+    follow_up = FollowUp.objects.create(survey=survey, created_at=now)
+    notify(event="survey.low_score", recipients=supervisors(),
+           subject=_("Low satisfaction score %(score)d on %(number)s") % {
+               "score": survey.score, "number": survey.incident.number},
+           body=survey.comment, link=reverse("sla:follow-up-list"),
+           payload={"survey": survey.pk, "follow_up": follow_up.pk, "incident": survey.incident.number,
+                    "score": survey.score})
+    return follow_up
+
+
+def follow_up_close(follow_up: FollowUp, *, user: User, note: str) -> FollowUp:
+    """A supervisor closes a follow-up saying what was done with the respondent."""
+    if not has_role(user, roles.SUPERVISOR):
+        raise TransitionForbidden(_("Only a supervisor closes satisfaction follow-ups."))
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput({"note": [_("Say what was done with the respondent.")]})
+    with transaction.atomic():
+        locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+        if locked.state == FollowUpState.DONE:
+            raise InvalidState(_("This follow-up is already closed."))
+        locked.state, locked.note, locked.closed_by, locked.closed_at = FollowUpState.DONE, note, user, timezone.now()
+        locked.save(update_fields=["state", "note", "closed_by", "closed_at"])
+    return locked
+
+
+# --- Campaigns ------------------------------------------------------------------------------------------
+
+
+def _check_supervisor(user: User) -> None:
+    if not has_role(user, roles.SUPERVISOR):
+        raise TransitionForbidden(_("Only a supervisor manages questionnaire campaigns."))
+
+
+def _clean_question(data: dict[str, Any]) -> dict[str, Any]:
+    text = (data.get("text") or "").strip()
+    kind = data.get("kind") or QuestionKind.SCORE
+    if not text:
+        raise InvalidInput({"questions": [_("Every question needs its text.")]})
+    if kind not in QuestionKind.values:
+        raise InvalidInput({"questions": [_("A question is a score (1–5) or free text.")]})
+    return {"text": text[:255], "kind": kind, "team": data.get("team"), "service": data.get("service"),
+            "required": data.get("required", True)}
+
+
+def campaign_create(*, user: User, name: str, closes_at: datetime, departments: Iterable[Department],
+                    questions: Iterable[dict[str, Any]], description: str = "") -> Campaign:
+    """A supervisor drafts a campaign: its departments, its closing time and its questions (score or text,
+    optionally about a team or a service)."""
+    _check_supervisor(user)
+    errors: dict[str, list[str]] = {}
+    if not (name or "").strip():
+        errors["name"] = [_("Give the campaign a name.")]
+    if closes_at is None or closes_at <= timezone.now():
+        errors["closes_at"] = [_("The campaign must close in the future.")]
+    if errors:
+        raise InvalidInput(errors)
+    cleaned = [_clean_question(q) for q in questions]
+    with transaction.atomic():
+        campaign = Campaign.objects.create(name=name.strip(), description=description, closes_at=closes_at,
+                                           created_by=user)
+        campaign.departments.set(list(departments))
+        CampaignQuestion.objects.bulk_create(
+            CampaignQuestion(campaign=campaign, ordering=index, **q) for index, q in enumerate(cleaned, 1))
+    return campaign
+
+
+def department_contacts(departments: Iterable[Department]) -> list[tuple[User, Department]]:
+    """The contacts a campaign invites in each department: its active users holding the department_user role,
+    and, when the department has a contact email, the active user(s) with that address (compared without
+    case) whatever their department. A person is invited once, for the first department that names them."""
+    departments = list(departments)
+    by_email = {d.contact_email.lower(): d for d in departments if d.contact_email}
+    by_id = {d.pk: d for d in departments}
+    holds_role = Exists(User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=roles.DEPARTMENT_USER))
+    users = (User.objects.filter(is_active=True).annotate(email_lower=Lower("email"), department_user=holds_role)
+             .filter(Q(department__in=by_id, department_user=True) | Q(email_lower__in=by_email)).order_by("pk"))
+    contacts: list[tuple[User, Department]] = []
+    for user in users:
+        own = by_id.get(user.department_id) if user.department_user else None
+        contacts.append((user, own or by_email[user.email_lower]))
+    return contacts
+
+
+def campaign_open(campaign: Campaign, *, user: User, now: datetime | None = None) -> Campaign:
+    """Open a draft campaign: invite each chosen department's contacts and send each their signed link."""
+    _check_supervisor(user)
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.state != CampaignState.DRAFT:
+            raise InvalidState(_("Only a draft campaign can be opened."))
+        if locked.closes_at <= now:
+            raise InvalidInput({"closes_at": [_("The campaign must close in the future.")]})
+        if not locked.questions.exists():
+            raise InvalidInput({"questions": [_("Add at least one question before opening the campaign.")]})
+        contacts = department_contacts(locked.departments.all())
+        if not contacts:
+            raise InvalidInput({"departments": [_("The chosen departments have no contacts to invite.")]})
+        locked.state, locked.opens_at = CampaignState.OPEN, now
+        locked.save(update_fields=["state", "opens_at"])
+        invitations = CampaignInvitation.objects.bulk_create(
+            CampaignInvitation(campaign=locked, respondent=person, department=department, sent_at=now)
+            for person, department in contacts)
+        for invitation in invitations:
+            _announce_invitation(locked, invitation)
+    return locked
+
+
+def _announce_invitation(campaign: Campaign, invitation: CampaignInvitation) -> None:
+    notify(event="campaign.invited", recipients=[invitation.respondent],
+           subject=_("Questionnaire: %(name)s") % {"name": campaign.name},
+           body=_("%(intro)s\n\nPlease answer before %(date)s (no sign-in needed; the link works once).") % {
+               "intro": campaign.description, "date": timezone.localtime(campaign.closes_at).strftime(
+                   "%Y-%m-%d %H:%M")},
+           link=invitation_link(invitation), payload={"campaign": campaign.pk},
+           channels=(Channel.IN_APP, Channel.EMAIL), webhooks=False)
+
+
+def campaign_close(campaign: Campaign, *, user: User) -> Campaign:
+    """Close an open campaign: its links stop working (410) and its results are final."""
+    _check_supervisor(user)
+    closed = Campaign.objects.filter(pk=campaign.pk, state=CampaignState.OPEN).update(state=CampaignState.CLOSED)
+    if not closed:
+        raise InvalidState(_("Only an open campaign can be closed."))
+    campaign.refresh_from_db()
+    return campaign
+
+
+def close_due_campaigns(*, now: datetime | None = None) -> int:
+    """Open campaigns past their closing time are closed, in one UPDATE."""
+    return Campaign.objects.filter(state=CampaignState.OPEN, closes_at__lte=now or timezone.now()).update(
+        state=CampaignState.CLOSED)
+
+
+def invitation_from_token(token: str) -> CampaignInvitation:
+    """The invitation a link opens, with its campaign and questions (404 for a forged link)."""
+    invitation = (CampaignInvitation.objects.select_related("campaign", "department")
+                  .filter(pk=unsign(token, salt=CAMPAIGN_SALT)).first())
+    if invitation is None:
+        raise LinkNotFound()
+    return invitation
+
+
+def check_invitation_open(invitation: CampaignInvitation, *, now: datetime | None = None) -> None:
+    """An invitation answers once (409 after), only while its campaign is open (410 once closed or past)."""
+    if invitation.answered_at:
+        raise AlreadyAnswered()
+    campaign = invitation.campaign
+    if campaign.state != CampaignState.OPEN or campaign.closes_at <= (now or timezone.now()):
+        raise LinkExpired(_("This questionnaire is closed."))
+
+
+def _campaign_answers(questions: list[CampaignQuestion], values: dict[Any, Any]) -> list[CampaignAnswer]:
+    answers, errors = [], {}
+    for question in questions:
+        raw = values.get(question.pk, values.get(str(question.pk)))
+        raw = "" if raw is None else str(raw).strip()
+        if not raw:
+            if question.required:
+                errors[str(question.pk)] = [_("Please answer this question.")]
+            continue
+        if question.kind == QuestionKind.SCORE:
+            if raw not in {str(s) for s in SCORES}:
+                errors[str(question.pk)] = [_("Choose a score from 1 to 5.")]
+                continue
+            answers.append(CampaignAnswer(question=question, score=int(raw)))
+        else:
+            answers.append(CampaignAnswer(question=question, text=raw))
+    if errors:
+        raise InvalidInput(errors)
+    return answers
+
+
+def campaign_answer(*, token: str, answers: dict[Any, Any], now: datetime | None = None) -> CampaignInvitation:
+    """Record a contact's answers to a campaign, once, while it is open; required questions must be answered
+    and scores be 1–5."""
+    now = now or timezone.now()
+    invitation = invitation_from_token(token)
+    check_invitation_open(invitation, now=now)
+    rows = _campaign_answers(list(invitation.campaign.questions.all()), answers)
+    with transaction.atomic():
+        claimed = CampaignInvitation.objects.filter(pk=invitation.pk, answered_at__isnull=True).update(
+            answered_at=now)
+        if not claimed:
+            raise AlreadyAnswered()
+        for row in rows:
+            row.invitation = invitation
+        CampaignAnswer.objects.bulk_create(rows)
+    invitation.answered_at = now
+    return invitation
+
+
+# --- Selectors --------------------------------------------------------------------------------------------
+
+
+def may_read_surveys(user: User) -> bool:
+    """Supervisors and auditors read every survey; a department user reads their own department's."""
+    return user.has_perm("sla.view_survey") or (has_role(user, roles.DEPARTMENT_USER) and bool(user.department_id))
+
+
+def survey_list(*, user: User) -> QuerySet[Survey]:
+    """Surveys the user may read, with what a row shows; another department's appear nowhere."""
+    qs = Survey.objects.select_related("incident", "respondent", "department", "team", "service", "follow_up")
+    if user.has_perm("sla.view_survey"):
+        return qs
+    if has_role(user, roles.DEPARTMENT_USER) and user.department_id:
+        return qs.filter(department_id=user.department_id)
+    return qs.none()
+
+
+def follow_up_list(*, user: User) -> QuerySet[FollowUp]:
+    """Follow-ups of low scores, open first (supervisors and auditors)."""
+    qs = FollowUp.objects.select_related("survey__incident", "survey__respondent", "survey__department",
+                                         "closed_by")
+    return qs if user.has_perm("sla.view_followup") else qs.none()
+
+
+def campaign_list(*, user: User) -> QuerySet[Campaign]:
+    """Campaigns with their invitation and answer counts (supervisors and auditors)."""
+    qs = Campaign.objects.select_related("created_by").annotate(
+        invited=Count("invitations", distinct=True),
+        answered=Count("invitations", filter=Q(invitations__answered_at__isnull=False), distinct=True))
+    return qs if user.has_perm("sla.view_campaign") else qs.none()
+
+
+def _group(rows: QuerySet, key: str, label: str) -> list[dict[str, Any]]:
+    return [{"id": r[key], "name": r[label], "average": _round(r["average"]), "count": r["count"]}
+            for r in rows.exclude(**{key: None}).values(key, label).annotate(
+                average=Avg("score"), count=Count("pk")).order_by(label)]
+
+
+def survey_scores(*, start: datetime, end: datetime, department: Department | int | None = None
+                  ) -> dict[str, Any]:
+    """Average score and count of the incident surveys answered in [start, end), overall and per department,
+    team and service; `department` narrows every figure to that department (what its own users read)."""
+    qs = Survey.objects.filter(state=SurveyState.ANSWERED, answered_at__gte=start, answered_at__lt=end)
+    if department is not None:
+        qs = qs.filter(department_id=getattr(department, "pk", department))
+    total = qs.aggregate(average=Avg("score"), count=Count("pk"))
+    return {"average": _round(total["average"]),
+            "count": total["count"],
+            "by_department": _group(qs, "department_id", "department__name"),
+            "by_team": _group(qs, "team_id", "team__name"),
+            "by_service": _group(qs, "service_id", "service__name")}
+
+
+def campaign_results(campaign: Campaign, *, department: Department | int | None = None) -> dict[str, Any]:
+    """A campaign's results: per question (average score, count, the text answers), and the score answers
+    averaged per department, per team and per service the questions are about; `department` narrows them."""
+    answers = CampaignAnswer.objects.filter(invitation__campaign=campaign)
+    invitations = CampaignInvitation.objects.filter(campaign=campaign)
+    if department is not None:
+        department_id = getattr(department, "pk", department)
+        answers, invitations = answers.filter(invitation__department_id=department_id), invitations.filter(
+            department_id=department_id)
+    scores = answers.filter(question__kind=QuestionKind.SCORE)
+    per_question = {r["question_id"]: r for r in scores.values("question_id").annotate(
+        average=Avg("score"), count=Count("pk"))}
+    texts: dict[int, list[str]] = {}
+    for question_id, text in answers.filter(question__kind=QuestionKind.TEXT).order_by("pk").values_list(
+            "question_id", "text"):
+        texts.setdefault(question_id, []).append(text)
+    questions = [{"id": q.pk, "text": q.text, "kind": q.kind, "team": q.team.name if q.team else None,
+                  "service": q.service.name if q.service else None,
+                  "average": _round(per_question.get(q.pk, {}).get("average")),
+                  "count": per_question.get(q.pk, {}).get("count", 0) if q.kind == QuestionKind.SCORE
+                  else len(texts.get(q.pk, [])),
+                  "answers": texts.get(q.pk, [])}
+                 for q in campaign.questions.select_related("team", "service")]
+    counts = invitations.aggregate(invited=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
+    return {"campaign": campaign.pk, "invited": counts["invited"], "answered": counts["answered"],
+            "questions": questions,
+            "by_department": _group(scores.annotate(department_id=F("invitation__department_id"),
+                                                    department_name=F("invitation__department__name")),
+                                    "department_id", "department_name"),
+            "by_team": _group(scores, "question__team_id", "question__team__name"),
+            "by_service": _group(scores, "question__service_id", "question__service__name")}
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 2) if value is not None else None
+
+
+# Receivers of incident transitions (sla.apps imports sla.survey_receivers too; importing twice is harmless).
+from sla import survey_receivers  # noqa: E402, F401

@@ -189,8 +189,7 @@ def stop(incident: Incident, *kinds: str, actor: Any, reason: str, at: datetime 
     for clock in _open_clocks(incident, *kinds):
         segment = _close_segment(clock, at)
         clock.state, clock.segment_started_at, clock.stopped_at = ClockState.STOPPED, None, at
-        if clock.target_seconds and clock.elapsed_seconds > clock.target_seconds:
-            _record_breach(clock, at=at, now=at)
+        _breach_at_stop(clock, at)
         _schedule_deadlines(clock, at)
         clock.save()
         _event(clock, ClockEventKind.STOP, at, actor, reason, segment)
@@ -220,8 +219,7 @@ def switch_team(incident: Incident, *, actor: Any, at: datetime | None = None) -
         if clock.team_id != incident.team_id:
             segment = _close_segment(clock, at)
             clock.state, clock.segment_started_at, clock.stopped_at = ClockState.STOPPED, None, at
-            if clock.target_seconds and clock.elapsed_seconds > clock.target_seconds:
-                _record_breach(clock, at=at, now=at)
+            _breach_at_stop(clock, at)
             _schedule_deadlines(clock, at)
             clock.save()
             _event(clock, ClockEventKind.STOP, at, actor, _("Reassigned to another team"), segment)
@@ -253,7 +251,8 @@ def recompute_calendar(calendar: BusinessCalendar) -> int:
                 state=ClockState.STOPPED).select_related("calendar"):
             clock.calendar = calendar
             clock.calendar_version = calendar.version
-            _schedule_deadlines(clock, now)
+            # The open segment is counted in the edited calendar, from where it began.
+            _schedule_deadlines(clock, clock.segment_started_at or now)
             clock.save()
             count += 1
     return count
@@ -264,14 +263,26 @@ def recompute_calendar(calendar: BusinessCalendar) -> int:
 SWEEP_BATCH = 500
 
 
-def _record_breach(clock: Clock, *, at: datetime, now: datetime) -> Breach:
+def _record_breach(clock: Clock, *, at: datetime, now: datetime) -> bool:
+    """Record the clock's breach (once: one row per clock); True when this call claimed its announcement,
+    i.e. the sweep had not announced it yet."""
     clock.breached = True
-    breach, _created = Breach.objects.get_or_create(clock=clock, defaults={
+    Breach.objects.get_or_create(clock=clock, defaults={
         "incident_id": clock.incident_id, "department_id": clock.department_id, "kind": clock.kind,
         "breached_at": at})
     # The breach threshold is announced with the breach, never again by the sweep.
-    ClockThreshold.objects.filter(clock=clock, percent=100, fired_at__isnull=True).update(fired_at=now)
-    return breach
+    return bool(ClockThreshold.objects.filter(clock=clock, percent=100, fired_at__isnull=True).update(fired_at=now))
+
+
+def _breach_at_stop(clock: Clock, at: datetime) -> None:
+    """A clock stopped past its target is breached; announced now unless the sweep already did (it ran late,
+    or not since the target was reached)."""
+    if not (clock.target_seconds and clock.elapsed_seconds > clock.target_seconds):
+        return
+    reached = clock.due_at if clock.due_at and clock.due_at <= at else at
+    if _record_breach(clock, at=reached, now=at):
+        incident = Incident.objects.select_related("assignee", "team", "department").get(pk=clock.incident_id)
+        _notify(clock, incident, 100, reached)
 
 
 def _recipients(clock: Clock, incident: Incident, rule: Threshold | None) -> list[User]:
@@ -292,23 +303,28 @@ def _recipients(clock: Clock, incident: Incident, rule: Threshold | None) -> lis
     return list(people.values())
 
 
-def _announce(row: ClockThreshold, now: datetime) -> None:
-    clock = row.clock
-    incident = clock.incident
-    rule = Threshold.objects.filter(agreement_id=clock.agreement_id, percent=row.percent).first() \
+def _notify(clock: Clock, incident: Incident, percent: int, due_at: datetime) -> None:
+    """Tell who the agreement's threshold names that the clock used `percent` of its target (100: breached)."""
+    rule = Threshold.objects.filter(agreement_id=clock.agreement_id, percent=percent).first() \
         if clock.agreement_id else None
-    if row.percent >= 100:
-        _record_breach(clock, at=row.due_at, now=now)
-        clock.save(update_fields=["breached"])
+    if percent >= 100:
         event, subject = "sla.breach", _("%(number)s breached its %(kind)s target") % {
             "number": incident.number, "kind": clock.get_kind_display()}
     else:
         event, subject = "sla.warning", _("%(number)s: %(percent)d%% of its %(kind)s target used") % {
-            "number": incident.number, "percent": row.percent, "kind": clock.get_kind_display()}
+            "number": incident.number, "percent": percent, "kind": clock.get_kind_display()}
     notify(event=event, recipients=_recipients(clock, incident, rule), subject=subject, body=incident.title,
            link=reverse("incidents:incident-detail", args=[incident.pk]),
-           payload={"incident": incident.number, "id": incident.pk, "clock": clock.kind, "percent": row.percent,
-                    "due_at": row.due_at.isoformat()})
+           payload={"incident": incident.number, "id": incident.pk, "clock": clock.kind, "percent": percent,
+                    "due_at": due_at.isoformat()})
+
+
+def _announce(row: ClockThreshold, now: datetime) -> None:
+    clock = row.clock
+    if row.percent >= 100:
+        _record_breach(clock, at=row.due_at, now=now)
+        clock.save(update_fields=["breached"])
+    _notify(clock, clock.incident, row.percent, row.due_at)
 
 
 def sweep(*, now: datetime | None = None) -> int:

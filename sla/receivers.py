@@ -1,16 +1,19 @@
 """Clocks follow the incident: every transition and edit that matters to a service level moves them, in the
-same transaction as the incident."""
+same transaction as the incident; and they follow their calendar: an edited calendar recomputes its open clocks."""
 
 from typing import Any
 
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from incidents.choices import State
 from incidents.models import Incident
 from opscenter.core.signals import ticket_created, ticket_updated, transition_performed
-from sla import clocks
+from sla import businesstime, clocks
 from sla.choices import ClockKind
+from sla.models import BusinessCalendar, CalendarException, WorkingInterval
 
 
 @receiver(ticket_created, sender=Incident)
@@ -48,3 +51,59 @@ def on_incident_transition(sender: Any, instance: Incident, transition: str, sou
 def on_incident_edited(sender: Any, instance: Incident, fields: set[str], actor: Any, **kwargs: Any) -> None:
     if "department" in fields:
         clocks.retarget(instance, actor=actor, reason=_("Department changed"))
+
+
+# --- Calendar edits -------------------------------------------------------------------------------------------
+
+
+def _calendar_edited(calendar: BusinessCalendar | None) -> None:
+    """A calendar's hours, exceptions or settings changed: raise its version (so every process loads it
+    afresh) and recompute the deadlines of the open clocks on it; stopped clocks keep their figures."""
+    if calendar is None or calendar.pk is None:
+        return
+    businesstime.clear_cache()
+    if not BusinessCalendar.objects.filter(pk=calendar.pk).update(version=F("version") + 1):
+        return  # being deleted
+    calendar.refresh_from_db(fields=["version"])
+    clocks.recompute_calendar(calendar)
+
+
+def _calendar_of(instance: WorkingInterval | CalendarException) -> BusinessCalendar | None:
+    try:
+        return instance.calendar
+    except BusinessCalendar.DoesNotExist:  # deleted with its calendar
+        return None
+
+
+@receiver(pre_save, sender=BusinessCalendar)
+def on_calendar_saving(sender: Any, instance: BusinessCalendar, raw: bool = False, **kwargs: Any) -> None:
+    """The version is the database's: a copy loaded before another edit must not write an older one back."""
+    if instance.pk and not raw:
+        current = BusinessCalendar.objects.filter(pk=instance.pk).values_list("version", flat=True).first()
+        if current is not None:
+            instance.version = current
+
+
+@receiver(post_save, sender=BusinessCalendar)
+def on_calendar_saved(sender: Any, instance: BusinessCalendar, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        _calendar_edited(instance)
+
+
+@receiver(post_delete, sender=BusinessCalendar)
+def on_calendar_deleted(sender: Any, instance: BusinessCalendar, **kwargs: Any) -> None:
+    businesstime.clear_cache()  # its primary key may come back (SQLite reuses them after a rollback)
+
+
+@receiver(post_save, sender=WorkingInterval)
+@receiver(post_save, sender=CalendarException)
+def on_calendar_part_saved(sender: Any, instance: WorkingInterval | CalendarException, raw: bool = False,
+                           **kwargs: Any) -> None:
+    if not raw:
+        _calendar_edited(_calendar_of(instance))
+
+
+@receiver(post_delete, sender=WorkingInterval)
+@receiver(post_delete, sender=CalendarException)
+def on_calendar_part_deleted(sender: Any, instance: WorkingInterval | CalendarException, **kwargs: Any) -> None:
+    _calendar_edited(_calendar_of(instance))

@@ -1,0 +1,400 @@
+"""Clocks on real incidents, moved through incidents.services at controlled times: they start at report, the
+response clock stops at the first response, on hold pauses and resume resumes, resolved stops and reopen
+resumes the resolution, cancel stops all, re-targeting keeps the time counted; team (OLA) clocks follow the
+assignment; the sweep announces each warning and breach once, late or twice; calendar edits recompute open
+clocks only. Then what people see of them: the incident page, the incident API and the clocks endpoint."""
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db.models import Sum
+
+from incidents.choices import HoldReason
+from incidents.models import Incident
+from incidents.services import incident_report, incident_transition, incident_update
+from incidents.tests.factories import Crew, transition_data
+from opscenter.core import roles
+from opscenter.core.choices import Channel, TeamKind
+from opscenter.core.models import Notification
+from opscenter.core.tests.factories import DepartmentFactory, TeamFactory, UserFactory
+from sla import clocks
+from sla.choices import ClockEventKind, ClockKind, ClockState, ExceptionKind
+from sla.models import Breach, BusinessCalendar, CalendarException, Clock, ClockThreshold, TeamTarget, WorkingInterval
+from sla.tests.factories import agreement, at, make_crew, office_calendar
+
+pytestmark = pytest.mark.django_db
+
+HOUR, MINUTE = 3600, 60
+# P3 (impact 2 × urgency 2): respond within 1 business hour, resolve within 10.
+TARGETS = {"P3": (60, 600), "P2": (30, 240)}
+
+
+class _AnyDatetime(type):
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, datetime)
+
+
+class Wall:
+    """The time the application reads. `django.utils.timezone.now` reads the module's `datetime`, and model
+    fields hold that function as their default (created_at of incidents and transition logs): patching the
+    `datetime` it reads moves both."""
+
+    def __init__(self) -> None:
+        self.now = at("2026-11-30 09:00")
+
+    def set(self, text: str) -> datetime:
+        self.now = at(text)
+        return self.now
+
+    def patch(self) -> Any:
+        wall = self
+
+        class WallDatetime(datetime, metaclass=_AnyDatetime):
+            @classmethod
+            def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+                return wall.now.astimezone(tz) if tz else wall.now.replace(tzinfo=None)
+
+        return mock.patch("django.utils.timezone.datetime", WallDatetime)
+
+
+@pytest.fixture
+def wall() -> Iterator[Wall]:
+    wall = Wall()
+    with wall.patch():
+        yield wall
+
+
+@pytest.fixture
+def crew() -> Crew:
+    crew = make_crew()
+    agreement(crew.department, office_calendar(), targets=TARGETS)
+    return crew
+
+
+def report(crew: Crew, wall: Wall, when: str, **fields: Any) -> Incident:
+    wall.set(when)
+    return incident_report(recorder=crew.duty, data={
+        "title": "ERP login fails", "description": "Timeout on the login page", "impact_scope": "Finance",
+        "occurred_at": wall.now - timedelta(minutes=10), "channel": "phone", "caller": crew.caller, **fields})
+
+
+def step(incident: Incident, crew: Crew, wall: Wall, when: str, name: str, *, user: Any = None,
+         **data: Any) -> Incident:
+    """Take one transition at a given time, with the data the road gives it (or the data passed)."""
+    wall.set(when)
+    road, comment = transition_data(crew, name)
+    return incident_transition(incident, name, user=user or crew.actor(name), comment=comment,
+                               data=data or road)
+
+
+def walk(incident: Incident, crew: Crew, wall: Wall, when: str, *names: str) -> Incident:
+    for name in names:
+        incident = step(incident, crew, wall, when, name)
+    return incident
+
+
+def clock(incident: Incident, kind: str = ClockKind.RESPONSE, team: Any = None) -> Clock:
+    return Clock.objects.get(incident=incident, kind=kind, **({"team": team} if team else {}))
+
+
+def events(clock: Clock) -> list[tuple[str, int]]:
+    return list(clock.events.order_by("at", "pk").values_list("kind", "segment_seconds"))
+
+
+def assert_timelines_add_up(incident: Incident) -> None:
+    """Each clock's elapsed time is the sum of its timeline, and every event says who and why."""
+    for row in Clock.objects.filter(incident=incident):
+        assert row.elapsed_seconds == row.events.aggregate(total=Sum("segment_seconds"))["total"], row
+        for event in row.events.all():
+            assert event.actor_id and event.reason, (row, event)
+
+
+# --- Start, response, resolution -----------------------------------------------------------------------------
+
+
+def test_the_policy_example_friday_1630_is_due_monday_0830(crew: Crew, wall: Wall) -> None:
+    incident = report(crew, wall, "2026-11-27 16:30")
+    incident = step(incident, crew, wall, "2026-11-27 16:30", "classify")
+    response = clock(incident)
+    assert response.target_seconds == HOUR and response.due_at == at("2026-11-30 08:30")
+    assert clocks.remaining_now(response, at("2026-11-27 16:45")) == 45 * MINUTE
+    assert clocks.remaining_now(response, at("2026-11-29 23:00")) == 30 * MINUTE  # the weekend does not count
+
+
+def test_clocks_start_at_report_and_the_response_stops_at_the_first_response(crew: Crew, wall: Wall) -> None:
+    incident = report(crew, wall, "2026-11-30 09:00")
+    started = {c.kind: c for c in Clock.objects.filter(incident=incident)}
+    assert set(started) == {ClockKind.RESPONSE, ClockKind.RESOLUTION}
+    assert all(c.started_at == at("2026-11-30 09:00") and c.state == ClockState.RUNNING for c in started.values())
+    assert all(c.target_seconds is None for c in started.values())  # no priority, no target yet
+    incident = walk(incident, crew, wall, "2026-11-30 09:05", "classify", "assign")
+    incident = step(incident, crew, wall, "2026-11-30 09:40", "start_diagnosis")
+    response, resolution = clock(incident), clock(incident, ClockKind.RESOLUTION)
+    assert response.state == ClockState.STOPPED and response.stopped_at == at("2026-11-30 09:40")
+    assert response.elapsed_seconds == 40 * MINUTE and not response.breached and response.due_at is None
+    assert events(response) == [("start", 0), ("retarget", 5 * MINUTE), ("stop", 35 * MINUTE)]
+    assert resolution.state == ClockState.RUNNING and resolution.due_at == at("2026-12-01 10:00")
+    assert_timelines_add_up(incident)
+
+
+def test_on_hold_for_two_business_hours_pushes_the_resolution_by_two_business_hours(crew: Crew, wall: Wall) -> None:
+    incident = report(crew, wall, "2026-11-30 09:00")
+    incident = walk(incident, crew, wall, "2026-11-30 09:00", "classify", "assign", "start_diagnosis",
+                    "start_handling")
+    resolution = clock(incident, ClockKind.RESOLUTION)
+    assert resolution.due_at == at("2026-12-01 10:00")  # 10 business hours: 8 on Monday, 2 on Tuesday
+    incident = step(incident, crew, wall, "2026-11-30 16:00", "hold")
+    paused = clock(incident, ClockKind.RESOLUTION)
+    assert paused.state == ClockState.PAUSED and paused.due_at is None and paused.elapsed_seconds == 7 * HOUR
+    assert clocks.remaining_now(paused, at("2026-12-01 08:30")) == 3 * HOUR  # frozen while on hold
+    # Resumed the next morning at 09:00: 17:00–17:00 and 08:00–09:00, two business hours, were on hold.
+    incident = step(incident, crew, wall, "2026-12-01 09:00", "resume")
+    resumed = clock(incident, ClockKind.RESOLUTION)
+    assert resumed.state == ClockState.RUNNING and resumed.due_at == at("2026-12-01 12:00")
+    assert events(resumed)[-2:] == [("pause", 7 * HOUR), ("resume", 0)]
+    assert resumed.events.get(kind=ClockEventKind.PAUSE).reason == str(HoldReason.VENDOR.label)
+    assert_timelines_add_up(incident)
+
+
+def test_resolved_stops_and_reopen_resumes_the_resolution_only(crew: Crew, wall: Wall) -> None:
+    incident = report(crew, wall, "2026-11-30 09:00")
+    incident = walk(incident, crew, wall, "2026-11-30 09:00", "classify", "assign")
+    incident = walk(incident, crew, wall, "2026-11-30 09:30", "start_diagnosis", "start_handling", "restore")
+    incident = step(incident, crew, wall, "2026-11-30 11:00", "confirm_recovery")
+    resolution = clock(incident, ClockKind.RESOLUTION)
+    assert resolution.state == ClockState.STOPPED and resolution.elapsed_seconds == 2 * HOUR
+    assert resolution.stopped_at == at("2026-11-30 11:00")
+    # Stopped clocks do not count on: the next morning the figures are the same.
+    assert clocks.elapsed_now(resolution, at("2026-12-01 10:00")) == 2 * HOUR
+    incident = step(incident, crew, wall, "2026-11-30 14:00", "reopen")
+    response, resolution = clock(incident), clock(incident, ClockKind.RESOLUTION)
+    assert response.state == ClockState.STOPPED and response.elapsed_seconds == 30 * MINUTE
+    assert resolution.state == ClockState.RUNNING and resolution.due_at == at("2026-12-01 13:00")
+    assert resolution.events.last().reason == "The fault is back"
+    incident = walk(incident, crew, wall, "2026-11-30 15:00", "restore", "confirm_recovery")
+    resolution = clock(incident, ClockKind.RESOLUTION)
+    assert resolution.elapsed_seconds == 3 * HOUR and resolution.state == ClockState.STOPPED
+    assert [kind for kind, _s in events(resolution)] == ["start", "retarget", "stop", "resume", "stop"]
+    assert_timelines_add_up(incident)
+
+
+def test_cancel_stops_every_clock(crew: Crew, wall: Wall) -> None:
+    incident = report(crew, wall, "2026-11-30 09:00")
+    incident = walk(incident, crew, wall, "2026-11-30 09:10", "classify", "assign")
+    incident = step(incident, crew, wall, "2026-11-30 09:20", "cancel")
+    assert set(Clock.objects.filter(incident=incident).values_list("state", flat=True)) == {ClockState.STOPPED}
+    assert Clock.objects.filter(incident=incident, kind=ClockKind.OLA).exists()
+    assert clock(incident).events.last().reason == "Cancelled"
+    assert not ClockThreshold.objects.filter(clock__incident=incident, due_at__isnull=False).exists()
+    assert_timelines_add_up(incident)
+
+
+def test_classification_retargets_and_keeps_the_time_already_counted(crew: Crew, wall: Wall) -> None:
+    incident = report(crew, wall, "2026-11-30 09:00")
+    incident = step(incident, crew, wall, "2026-11-30 09:20", "classify")
+    response = clock(incident)
+    retarget = response.events.get(kind=ClockEventKind.RETARGET)
+    assert (retarget.segment_seconds, retarget.target_seconds, retarget.reason) == (20 * MINUTE, HOUR, "Classified P3")
+    assert response.elapsed_seconds == 20 * MINUTE and response.due_at == at("2026-11-30 10:00")
+    assert response.priority == "P3" and response.agreement.department == crew.department
+
+
+def test_a_department_change_retargets_to_the_other_agreement_and_keeps_the_time(crew: Crew, wall: Wall) -> None:
+    """Reported at 16:00 for a department on office hours, moved at 16:30 to one on 7×24: the half hour
+    counted stays, later time counts round the clock."""
+    round_the_clock = BusinessCalendar.objects.create(name="Hospital 7×24", is_24x7=True)
+    hospital = DepartmentFactory()
+    agreement(hospital, round_the_clock, targets=TARGETS)
+    incident = report(crew, wall, "2026-11-27 16:00")
+    wall.set("2026-11-27 16:30")
+    incident = incident_update(incident, user=crew.duty, changes={"department": hospital})
+    response = clock(incident)
+    assert response.department == hospital and response.calendar == round_the_clock
+    assert response.events.last().kind == ClockEventKind.RETARGET
+    assert response.events.last().segment_seconds == 30 * MINUTE
+    incident = step(incident, crew, wall, "2026-11-27 16:40", "classify")
+    response = clock(incident)
+    assert response.elapsed_seconds == 40 * MINUTE and response.due_at == at("2026-11-27 17:00")
+    assert_timelines_add_up(incident)
+
+
+# --- Team clocks (OLA) ------------------------------------------------------------------------------------------
+
+
+def other_team() -> tuple[Any, Any]:
+    team = TeamFactory(kind=TeamKind.NETWORK)
+    engineer = UserFactory(roles=[roles.NETWORK_ENGINEER])
+    team.members.add(engineer)
+    return team, engineer
+
+
+def test_team_clocks_follow_the_assignment(crew: Crew, wall: Wall) -> None:
+    TeamTarget.objects.create(team=crew.team, priority="P3", resolution_minutes=120, calendar=office_calendar("Sys"))
+    network, network_engineer = other_team()
+    incident = report(crew, wall, "2026-11-30 09:00")
+    incident = walk(incident, crew, wall, "2026-11-30 09:00", "classify", "assign")
+    system = clock(incident, ClockKind.OLA, crew.team)
+    assert system.target_seconds == 2 * HOUR and system.due_at == at("2026-11-30 11:00")
+    incident = step(incident, crew, wall, "2026-11-30 10:00", "reassign", team=network, assignee=network_engineer)
+    system, net = clock(incident, ClockKind.OLA, crew.team), clock(incident, ClockKind.OLA, network)
+    assert system.state == ClockState.STOPPED and system.elapsed_seconds == HOUR
+    assert net.state == ClockState.RUNNING and net.target_seconds is None  # the network team has no target
+    incident = step(incident, crew, wall, "2026-11-30 10:30", "reassign", team=crew.team, assignee=crew.engineer)
+    system, net = clock(incident, ClockKind.OLA, crew.team), clock(incident, ClockKind.OLA, network)
+    assert net.state == ClockState.STOPPED and net.elapsed_seconds == 30 * MINUTE
+    assert system.state == ClockState.RUNNING and system.due_at == at("2026-11-30 11:30")
+    assert [kind for kind, _s in events(system)] == ["start", "stop", "resume"]
+    # On hold pauses the team's clock too, and resolving stops it.
+    incident = step(incident, crew, wall, "2026-11-30 11:00", "hold", user=crew.supervisor, reason="vendor")
+    assert clock(incident, ClockKind.OLA, crew.team).state == ClockState.PAUSED
+    incident = step(incident, crew, wall, "2026-11-30 13:00", "resume", user=crew.supervisor)
+    incident = walk(incident, crew, wall, "2026-11-30 13:30", "start_diagnosis", "start_handling", "restore",
+                    "confirm_recovery")
+    system = clock(incident, ClockKind.OLA, crew.team)
+    assert system.state == ClockState.STOPPED and system.elapsed_seconds == 2 * HOUR
+    assert Clock.objects.filter(incident=incident, kind=ClockKind.OLA).count() == 2
+    assert_timelines_add_up(incident)
+
+
+# --- The sweep ----------------------------------------------------------------------------------------------------
+
+
+def inbox(event: str, incident: Incident, percent: int | None = None) -> int:
+    rows = Notification.objects.filter(event=event, channel=Channel.IN_APP, payload__id=incident.pk)
+    return rows.filter(payload__percent=percent).count() if percent is not None else rows.count()
+
+
+def assigned_at_nine(crew: Crew, wall: Wall) -> Incident:
+    """P3 reported, classified and assigned Monday 09:00: response due 10:00, warnings at 09:30, 09:45, 09:54."""
+    incident = report(crew, wall, "2026-11-30 09:00")
+    return walk(incident, crew, wall, "2026-11-30 09:00", "classify", "assign")
+
+
+def test_each_warning_is_announced_once_when_the_sweep_runs_twice(crew: Crew, wall: Wall) -> None:
+    incident = assigned_at_nine(crew, wall)
+    assert clocks.sweep(now=at("2026-11-30 09:29")) == 0
+    assert clocks.sweep(now=at("2026-11-30 09:31")) == 1
+    assert clocks.sweep(now=at("2026-11-30 09:31")) == 0
+    assert clocks.sweep(now=at("2026-11-30 09:32")) == 0
+    assert inbox("sla.warning", incident, 50) == 1  # to the assignee
+    notice = Notification.objects.get(event="sla.warning", channel=Channel.IN_APP)
+    assert notice.recipient == crew.engineer and incident.number in notice.subject
+    assert clocks.sweep(now=at("2026-11-30 09:46")) == 1
+    assert inbox("sla.warning", incident) == 2
+
+
+def test_a_late_sweep_announces_every_threshold_once_and_records_one_breach(crew: Crew, wall: Wall) -> None:
+    """Beat or the worker was down all morning: the first sweep after noon catches up, once."""
+    incident = assigned_at_nine(crew, wall)
+    assert clocks.sweep(now=at("2026-11-30 12:00")) == 4  # the response's 50, 75, 90 and 100 %
+    assert clocks.sweep(now=at("2026-11-30 12:00")) == 0
+    assert clocks.sweep(now=at("2026-11-30 12:05")) == 0
+    for percent in (50, 75, 90):
+        assert inbox("sla.warning", incident, percent) == 1
+    breach = Breach.objects.get(incident=incident)
+    assert breach.kind == ClockKind.RESPONSE and breach.breached_at == at("2026-11-30 10:00")
+    assert clock(incident).breached
+    # The breach goes to the assignee and the supervisors, once each.
+    assert inbox("sla.breach", incident) == 2
+    assert set(Notification.objects.filter(event="sla.breach", channel=Channel.IN_APP)
+               .values_list("recipient", flat=True)) == {crew.engineer.pk, crew.supervisor.pk}
+    # The response comes late: the breach stays one, and nobody is told again.
+    incident = step(incident, crew, wall, "2026-11-30 12:10", "start_diagnosis")
+    assert Breach.objects.filter(incident=incident).count() == 1 and inbox("sla.breach", incident) == 2
+    assert clocks.sweep(now=at("2026-11-30 12:15")) == 0
+
+
+def test_a_clock_stopped_after_its_target_records_the_breach_and_the_sweep_does_not_repeat_it(
+        crew: Crew, wall: Wall) -> None:
+    incident = assigned_at_nine(crew, wall)
+    incident = step(incident, crew, wall, "2026-11-30 10:30", "start_diagnosis")  # no sweep since 09:00
+    response = clock(incident)
+    assert response.breached and response.elapsed_seconds == 90 * MINUTE
+    breach = Breach.objects.get(clock=response)
+    assert breach.breached_at == at("2026-11-30 10:00")
+    assert inbox("sla.breach", incident) == 2  # announced when it stopped
+    assert clocks.sweep(now=at("2026-11-30 10:31")) == 0
+    assert clocks.sweep(now=at("2026-11-30 10:32")) == 0
+    assert inbox("sla.breach", incident) == 2 and Breach.objects.count() == 1
+    assert inbox("sla.warning", incident) == 0  # warnings of a stopped clock are moot
+
+
+def test_a_breach_the_sweep_announced_is_not_announced_again_when_the_clock_stops(crew: Crew, wall: Wall) -> None:
+    incident = assigned_at_nine(crew, wall)
+    assert clocks.sweep(now=at("2026-11-30 10:05")) == 4
+    step(incident, crew, wall, "2026-11-30 10:30", "start_diagnosis")
+    assert inbox("sla.breach", incident) == 2 and Breach.objects.count() == 1
+
+
+def test_paused_clocks_are_not_swept(crew: Crew, wall: Wall) -> None:
+    incident = assigned_at_nine(crew, wall)
+    incident = step(incident, crew, wall, "2026-11-30 09:10", "hold", user=crew.supervisor, reason="vendor")
+    assert clocks.sweep(now=at("2026-12-04 12:00")) == 0
+    assert not Notification.objects.filter(event__startswith="sla.").exists()
+    # Resumed on Tuesday at 08:00 with 50 minutes of the hour left: due 08:50, 50 % reached at 08:20.
+    step(incident, crew, wall, "2026-12-01 08:00", "resume", user=crew.supervisor)
+    assert clock(incident).due_at == at("2026-12-01 08:50")
+    assert clocks.sweep(now=at("2026-12-01 08:19")) == 0
+    assert clocks.sweep(now=at("2026-12-01 08:21")) == 1
+
+
+def test_the_beat_task_sweeps(crew: Crew, wall: Wall) -> None:
+    from sla.tasks import sweep_sla
+
+    incident = assigned_at_nine(crew, wall)
+    wall.set("2026-11-30 09:50")
+    assert sweep_sla.apply().get() == 2
+    assert sweep_sla.apply().get() == 0
+    assert inbox("sla.warning", incident) == 2
+
+
+# --- Calendar edits ----------------------------------------------------------------------------------------------
+
+
+def test_calendar_edits_raise_the_version_and_recompute_open_clocks_only(crew: Crew, wall: Wall) -> None:
+    early = assigned_at_nine(crew, wall)
+    early = step(early, crew, wall, "2026-11-30 09:20", "start_diagnosis")  # response stopped: 20 minutes
+    late = report(crew, wall, "2026-11-30 16:30")
+    late = step(late, crew, wall, "2026-11-30 16:30", "classify")
+    calendar = clock(late).calendar
+    version = calendar.version
+    assert clock(late).due_at == at("2026-12-01 08:30")
+    stopped_before = Clock.objects.filter(pk=clock(early).pk).values().get()
+
+    wall.set("2026-11-30 16:40")
+    evening = WorkingInterval.objects.create(calendar=calendar, weekday=0, start=at("2026-11-30 17:00").time(),
+                                             end=at("2026-11-30 20:00").time())
+    calendar.refresh_from_db()
+    assert calendar.version == version + 1
+    open_clock = clock(late)
+    assert open_clock.due_at == at("2026-11-30 17:30") and open_clock.calendar_version == calendar.version
+    assert clocks.remaining_now(open_clock, at("2026-11-30 17:00")) == 30 * MINUTE
+    assert Clock.objects.filter(pk=clock(early).pk).values().get() == stopped_before
+
+    evening.delete()
+    calendar.refresh_from_db()
+    assert calendar.version == version + 2 and clock(late).due_at == at("2026-12-01 08:30")
+    day_off = CalendarException.objects.create(calendar=calendar, date=at("2026-12-01 00:00").date(),
+                                               kind=ExceptionKind.DAY_OFF)
+    assert clock(late).due_at == at("2026-12-02 08:30")
+    day_off.delete()
+    assert clock(late).due_at == at("2026-12-01 08:30")
+    calendar.is_24x7 = True
+    calendar.save()
+    calendar.refresh_from_db()
+    assert calendar.version == version + 5
+    assert clock(late).due_at == at("2026-11-30 17:30")  # 10 minutes counted, 50 left, round the clock now
+    assert Clock.objects.filter(pk=clock(early).pk).values().get() == stopped_before
+
+
+def test_a_stale_copy_of_a_calendar_does_not_lower_its_version(crew: Crew) -> None:
+    calendar = office_calendar("Branch")
+    stale = BusinessCalendar.objects.get(pk=calendar.pk)
+    calendar.intervals.first().delete()
+    current = BusinessCalendar.objects.get(pk=calendar.pk).version
+    stale.name = "Branch office"
+    stale.save()
+    assert BusinessCalendar.objects.get(pk=calendar.pk).version == current + 1

@@ -459,7 +459,8 @@ def campaign_list(*, user: User) -> QuerySet[Campaign]:
     """Campaigns with their invitation and answer counts (supervisors and auditors)."""
     qs = Campaign.objects.select_related("created_by").annotate(
         invited=Count("invitations", distinct=True),
-        answered=Count("invitations", filter=Q(invitations__answered_at__isnull=False), distinct=True))
+        answered=Count("invitations", filter=Q(invitations__answered_at__isnull=False), distinct=True)
+    ).order_by("-created_at", "-pk")  # a grouped query drops Meta.ordering
     return qs if user.has_perm("sla.view_campaign") else qs.none()
 
 

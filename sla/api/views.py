@@ -152,7 +152,7 @@ class AvailabilityView(APIView):
     permission_classes = [SignedIn]
 
     @extend_schema(parameters=[MONTH_PARAMETER, OpenApiParameter("department", OpenApiTypes.INT)],
-                   responses=OpenApiTypes.OBJECT)
+                   responses=OpenApiTypes.OBJECT, operation_id="sla_availability_list")
     def get(self, request: Request) -> Response:
         month = requested_month(request)
         figures = metrics.departments_side_by_side(month, department_ids=_department_ids(request))
@@ -207,17 +207,19 @@ class DashboardViewSet(viewsets.ViewSet):
     one department's month and its twelve-month trend (another department is 404 for a department user)."""
 
     permission_classes = [SignedIn]
+    lookup_value_regex = r"[0-9]+"
 
-    @extend_schema(parameters=[MONTH_PARAMETER], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[MONTH_PARAMETER], responses=OpenApiTypes.OBJECT, operation_id="sla_dashboard_list")
     def list(self, request: Request) -> Response:
         month = requested_month(request)
         figures = metrics.departments_side_by_side(month, department_ids=selectors.visible_department_ids(
             request.user))
         return Response({"month": f"{month:%Y-%m}", "results": list(figures.values())})
 
-    @extend_schema(parameters=[MONTH_PARAMETER], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[MONTH_PARAMETER, OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+                   responses=OpenApiTypes.OBJECT)
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        if not (pk or "").isdigit() or int(pk) > 2**63 - 1:
+        if int(pk or 0) > 2**63 - 1:
             raise Http404
         department = selectors.department_get(user=request.user, pk=int(pk))
         month = requested_month(request)

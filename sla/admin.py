@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -15,7 +15,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from sla import clocks
 from sla.choices import EvaluationState
 from sla.models import (
     Agreement,
@@ -103,8 +102,8 @@ class CalendarExceptionInline(admin.TabularInline):
 
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(admin.ModelAdmin):
-    """Calendars: an edit raises the version and recomputes the deadlines of the open clocks on it; stopped
-    clocks and published months keep their figures."""
+    """Calendars: an edit (of the calendar, its hours or its exceptions) raises the version and recomputes the
+    deadlines of the open clocks on it (sla.receivers); stopped clocks and published months keep their figures."""
 
     list_display = ["name", "time_zone", "is_24x7", "holiday_country", "holiday_subdivision", "version"]
     list_filter = ["is_24x7", "holiday_country"]
@@ -117,16 +116,6 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
         if obj is not None and (obj.agreements.exists() or obj.clocks.exists()):
             return False  # agreements and clocks count in it
         return super().has_delete_permission(request, obj)
-
-    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
-            BusinessCalendar.objects.filter(pk=form.instance.pk).update(version=F("version") + 1)
-            calendar = BusinessCalendar.objects.get(pk=form.instance.pk)
-            count = clocks.recompute_calendar(calendar)
-            if count:
-                self.message_user(request, gettext("%(count)d open clock(s) on this calendar were recomputed.")
-                                  % {"count": count})
 
 
 # --- Agreements and targets ----------------------------------------------------------------------------
@@ -380,9 +369,9 @@ class EvaluationAdmin(RecordAdmin):
 
 # --- Survey policy -------------------------------------------------------------------------------------
 
-@admin.register(SurveyPolicy)
 class SurveyPolicyAdmin(admin.ModelAdmin):
-    """The one survey policy row: edited, never added twice nor deleted."""
+    """The one survey policy row: edited, never added twice nor deleted (registered below unless the
+    satisfaction admin registers its own)."""
 
     list_display = ["__str__", "delay_minutes", "sampling_percent", "quiet_days", "valid_days", "low_score"]
 
@@ -395,3 +384,5 @@ class SurveyPolicyAdmin(admin.ModelAdmin):
 
 if importlib.util.find_spec("sla.survey_admin") is not None:
     from sla import survey_admin  # noqa: F401, E402
+if not admin.site.is_registered(SurveyPolicy):
+    admin.site.register(SurveyPolicy, SurveyPolicyAdmin)

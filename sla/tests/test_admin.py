@@ -204,6 +204,7 @@ def test_editing_a_calendar_recomputes_its_open_clocks(supervisor_client: Client
     terms = agreement(crew.department, office_calendar("Head office"), targets={"P3": (60, 600)})
     clock = Clock.objects.get(incident=reported(crew), kind="resolution")
     calendar = terms.calendar
+    before = calendar.version
     rows = [{"id": i.pk, "calendar": calendar.pk, "weekday": i.weekday, "start": "10:00", "end": "12:00"}
             for i in calendar.intervals.order_by("weekday")]
     data = {"name": calendar.name, "time_zone": "Asia/Shanghai", "holiday_country": "", "holiday_subdivision": "",
@@ -211,7 +212,7 @@ def test_editing_a_calendar_recomputes_its_open_clocks(supervisor_client: Client
     assert supervisor_client.post(url("businesscalendar", "change", calendar.pk), data).status_code == 302
     clock.refresh_from_db()
     calendar.refresh_from_db()
-    assert calendar.version == 2 and clock.calendar_version == 2
+    assert calendar.version > before and clock.calendar_version == calendar.version
     # Two working hours a day now: the deadline is where the new calendar puts the time still left.
     left = clock.target_seconds - clock.elapsed_seconds
     assert clock.due_at == Schedule(calendar).add(clock.segment_started_at, left)

@@ -1,0 +1,247 @@
+"""Demo service levels: agreements with every demo department (office hours with China's public holidays and
+make-up workdays, 7×24 for P1), availability targets on the main services, team targets (OLA), and twelve
+months of figures — the demo incidents' clocks rebuilt under the agreements, older closed incidents walked
+through the services on a stepped clock, outages, breaches explained (a couple not yet), and the past months'
+evaluations published."""
+
+import datetime as dt
+import importlib.util
+import random
+import time
+from decimal import Decimal
+from typing import Any, TextIO
+from unittest import mock
+
+import holidays
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from incidents.choices import State
+from incidents.demo import Director, stepped_clock
+from incidents.models import Incident
+from opscenter.core.choices import Channel as NotificationChannel
+from opscenter.core.choices import DeliveryStatus
+from opscenter.core.models import Department, Notification, Service, Team, TransitionLog, User
+from sla import clocks, metrics, receivers
+from sla.choices import ExceptionKind, OutageKind
+from sla.models import (
+    Agreement,
+    Breach,
+    BusinessCalendar,
+    CalendarException,
+    Clock,
+    Outage,
+    PriorityTarget,
+    ServiceTarget,
+    TeamTarget,
+    Threshold,
+)
+
+OFFICE = "Office hours Mon–Fri 08:00–17:00"  # written by the data migration, with CN public holidays
+MONTHS = 12
+# Response and resolution in business minutes; P1 counts round the clock.
+PRIORITY_TARGETS = {"P1": (15, 240, True), "P2": (30, 480, False), "P3": (60, 960, False), "P4": (240, 2400, False)}
+TEAM_TARGETS = {"P1": (180, True), "P2": (420, False), "P3": (900, False), "P4": (2280, False)}
+THRESHOLDS = (50, 75, 90, 100)
+# department → (service, availability %, counted round the clock)
+SERVICE_TARGETS = {
+    "finance": [("erp", "99.9", True), ("finance-ledger", "99.5", False)],
+    "hr": [("hr-payroll", "99.5", False), ("email", "99.9", True)],
+    "sales": [("crm", "99.5", False), ("vpn", "99.0", True)],
+    "admin": [("email", "99.9", True), ("oa", "99.5", False), ("office-network", "99.9", True),
+              ("file-share", "99.0", False)],
+    "service-desk": [("website", "99.9", True), ("erp", "99.5", True)],
+}
+HISTORY_PER_MONTH = 12  # older incidents a month, before the incident demo's 90 days
+HISTORY_DAYS = (MONTHS * 30.5 + 20, 88)
+LEFT_UNEXPLAINED = 2
+EXPLANATIONS = {
+    "response": ("夜間值班人員同時處理多起告警，首次回應延遲", "值班高峰時段增派一名工程師並調整告警分級"),
+    "resolution": ("故障需原廠備件，處理時間超出承諾", "關鍵設備備件常備並與原廠簽訂四小時到場服務"),
+    "ola": ("工單在組內等待排程，未及時處理", "組長每日兩次檢視待處理工單"),
+}
+
+
+def seed(*, stdout: TextIO) -> None:
+    """Load the demo service levels once: skipped when agreements or breaches already exist.
+
+    Notifications written while seeding are marked delivered, as in the incident demo."""
+    if Agreement.objects.exists() or Breach.objects.exists():
+        stdout.write("Demo service levels: skipped (agreements already exist).")
+        return
+    if not User.objects.filter(username="supervisor").exists():
+        stdout.write("Demo service levels: skipped (no demo organisation).")
+        return
+    began = time.monotonic()
+    last_notification = Notification.objects.aggregate(last=Max("pk"))["last"] or 0
+    now = timezone.now()
+    with stepped_clock() as clock, mock.patch("opscenter.core.outbox.enqueue_delivery"), transaction.atomic():
+        agreements = terms(now)
+        rebuilt = rebuild_clocks(Incident.objects.filter(department__isnull=False).order_by("created_at", "pk"))
+        director = Director(random.Random(20250101), clock, now)
+        older = history(director)
+        outages = record_outages(clock, [*older, *Incident.objects.filter(created_at__gte=now - dt.timedelta(
+            days=HISTORY_DAYS[1] + 2)).order_by("created_at")])
+        clock.set(now)
+        clocks.sweep(now=now)  # what beat would have announced by now
+        unexplained = explain_breaches(clock, now)
+        published = publish_evaluations(clock, now)
+    seeded = Notification.objects.filter(pk__gt=last_notification)
+    seeded.update(status=DeliveryStatus.SENT, sent_at=F("created_at"), attempts=1)
+    seeded.filter(channel=NotificationChannel.IN_APP, created_at__lt=now - dt.timedelta(days=2)).update(
+        read_at=F("created_at"))
+    stdout.write(f"Demo service levels: {len(agreements)} agreements, {rebuilt} incidents' clocks rebuilt, "
+                 f"{len(older)} older incidents over {MONTHS} months, {outages} outages, "
+                 f"{Breach.objects.count()} breaches ({unexplained} unexplained), {published} evaluations "
+                 f"published in {time.monotonic() - began:.1f} s.")
+
+
+# --- Calendars, agreements and targets ------------------------------------------------------------------
+
+def calendars(now: dt.datetime) -> tuple[BusinessCalendar, BusinessCalendar]:
+    """The office-hours calendar with the make-up workdays (調休) of the last and the coming year, and 7×24."""
+    office = BusinessCalendar.objects.filter(name=OFFICE).first()
+    if office is None:
+        office = BusinessCalendar.objects.create(name=OFFICE, holiday_country="CN")
+        for weekday in range(5):
+            office.intervals.create(weekday=weekday, start=dt.time(8), end=dt.time(17))
+    year = timezone.localdate(now).year
+    for day in sorted(holidays.CN(years=[year - 1, year, year + 1]).weekend_workdays):
+        if day.year >= year - 1:
+            CalendarException.objects.get_or_create(calendar=office, date=day, defaults={
+                "kind": ExceptionKind.WORKDAY, "note": "調休補班"})
+    return office, clocks.default_calendar()
+
+
+def terms(now: dt.datetime) -> list[Agreement]:
+    """An agreement with every demo department valid for the last thirteen months on, and team targets."""
+    office, round_the_clock = calendars(now)
+    valid_from = metrics.add_months(metrics.month_start(timezone.localdate(now)), -MONTHS)
+    services = {s.code: s for s in Service.objects.all()}
+    agreements = []
+    for department in Department.objects.order_by("code"):
+        agreement = Agreement.objects.create(department=department, name=f"{department.name} 服務級別協議",
+                                             valid_from=valid_from, calendar=office)
+        for priority, (response, resolution, always) in PRIORITY_TARGETS.items():
+            PriorityTarget.objects.create(agreement=agreement, priority=priority, response_minutes=response,
+                                          resolution_minutes=resolution, calendar=round_the_clock if always else None)
+        for percent in THRESHOLDS:
+            Threshold.objects.create(agreement=agreement, percent=percent, notify_team=percent >= 75,
+                                     notify_supervisors=percent >= 90, notify_department=percent == 100)
+        for code, availability, always in SERVICE_TARGETS.get(department.code, []):
+            if code in services:
+                ServiceTarget.objects.create(agreement=agreement, service=services[code],
+                                             availability=Decimal(availability),
+                                             calendar=round_the_clock if always else office)
+        agreements.append(agreement)
+    for team in Team.objects.all():
+        for priority, (minutes, always) in TEAM_TARGETS.items():
+            TeamTarget.objects.get_or_create(team=team, priority=priority, defaults={
+                "resolution_minutes": minutes, "calendar": round_the_clock if always else office})
+    return agreements
+
+
+def rebuild_clocks(incidents: Any) -> int:
+    """Incidents of departments reported before the agreements existed get their clocks again, replayed from
+    their transition logs as the receivers would have moved them (the incident's present team and priority).
+    Incidents without a department keep theirs: no agreement applies to them."""
+    count = 0
+    for incident in incidents.select_related("department"):
+        Clock.objects.filter(incident=incident).delete()
+        clocks.start_clocks(incident, actor=incident.created_by)
+        logs = TransitionLog.objects.filter(content_type__app_label="incidents", content_type__model="incident",
+                                            object_id=incident.pk).select_related("actor").order_by("created_at", "pk")
+        for log in logs:
+            receivers.on_incident_transition(sender=Incident, instance=incident, transition=log.transition,
+                                             source=log.source_state, target=log.target_state, actor=log.actor,
+                                             log=log)
+        count += 1
+    return count
+
+
+# --- Twelve months of history -----------------------------------------------------------------------------
+
+def history(director: Director) -> list[Incident]:
+    """Closed incidents from a year ago up to the incident demo's 90 days, played through the services."""
+    count = int(HISTORY_PER_MONTH * (HISTORY_DAYS[0] - HISTORY_DAYS[1]) / 30.5)
+    return [director.play(director.story(State.CLOSED, HISTORY_DAYS, index)) for index in range(count)]
+
+
+def record_outages(clock: Any, incidents: list[Incident]) -> int:
+    """Urgent incidents on a service with an availability target took it down (P1) or degraded it (P2, one
+    in three) from their report to their recovery."""
+    targeted = set(ServiceTarget.objects.values_list("service_id", flat=True))
+    supervisor = User.objects.get(username="supervisor")
+    rng = random.Random(7)
+    count = 0
+    for incident in incidents:
+        if incident.service_id not in targeted or incident.resolved_at is None:
+            continue
+        if incident.priority == "P1" or (incident.priority == "P2" and rng.random() < 0.35):
+            clock.set(incident.resolved_at + dt.timedelta(minutes=15))
+            Outage.objects.create(incident=incident, service_id=incident.service_id, started_at=incident.created_at,
+                                  ended_at=incident.resolved_at, recorded_by=supervisor,
+                                  kind=OutageKind.FULL if incident.priority == "P1" else OutageKind.PARTIAL)
+            count += 1
+    return count
+
+
+# --- Explanations and evaluations -------------------------------------------------------------------------
+
+def _evaluations() -> Any:
+    """The evaluation services, when the installed version has them."""
+    if importlib.util.find_spec("sla.evaluations") is None:
+        return None
+    return importlib.import_module("sla.evaluations")
+
+
+def explain_breaches(clock: Any, now: dt.datetime) -> int:
+    """Every breach explained a day after it, with its corrective action, owner and due date — except the
+    latest two of the last month, which keep that month's evaluation from being published. Returns how many
+    are left unexplained."""
+    last_month = metrics.add_months(metrics.current_month(), -1)
+    start, end = metrics.month_bounds(last_month)
+    breaches = list(Breach.objects.select_related("incident__assignee").order_by("breached_at", "pk"))
+    left = {b.pk for b in [b for b in breaches if start <= b.breached_at < end][-LEFT_UNEXPLAINED:]}
+    services = _evaluations()
+    supervisor = User.objects.get(username="supervisor")
+    for breach in breaches:
+        if breach.pk in left:
+            continue
+        moment = min(breach.breached_at + dt.timedelta(days=1), now)
+        clock.set(moment)
+        explanation, action = EXPLANATIONS.get(breach.kind, EXPLANATIONS["resolution"])
+        owner = breach.incident.assignee or supervisor
+        due = timezone.localdate(moment) + dt.timedelta(days=14)
+        if services is not None:
+            services.breach_explain(breach=breach, user=supervisor, explanation=explanation,
+                                    corrective_action=action, action_owner=owner, action_due=due)
+        else:
+            Breach.objects.filter(pk=breach.pk).update(
+                explanation=explanation, corrective_action=action, action_owner=owner, action_due=due,
+                explained_by=supervisor, explained_at=moment)
+    clock.set(now)
+    return len(left)
+
+
+def publish_evaluations(clock: Any, now: dt.datetime) -> int:
+    """The twelve past months of every department: published on the fifth of the next month when every
+    breach is explained, otherwise left as a draft. Returns how many were published."""
+    services = _evaluations()
+    if services is None:
+        return 0
+    supervisor = User.objects.get(username="supervisor")
+    published = 0
+    for month in metrics.trend_months(metrics.add_months(metrics.current_month(), -1), MONTHS):
+        clock.set(min(metrics.month_bounds(month)[1] + dt.timedelta(days=4, hours=10), now))
+        for department in Department.objects.filter(agreements__isnull=False).distinct().order_by("code"):
+            evaluation = services.evaluation_prepare(department=department, month=month, user=supervisor)
+            if services.unexplained(services.month_breaches(department.pk, month)):
+                continue
+            services.evaluation_publish(evaluation=evaluation, user=supervisor,
+                                        summary=f"{month:%Y-%m} 服務級別評估：各項指標詳見報表。")
+            published += 1
+    clock.set(now)
+    return published
+

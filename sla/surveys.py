@@ -202,13 +202,11 @@ def check_survey_open(survey: Survey, *, now: datetime | None = None) -> None:
 
 
 def _score(value: Any) -> int:
-    try:
-        score = int(value)
-    except (TypeError, ValueError):
-        score = 0
-    if score not in SCORES or str(value).strip() not in {str(s) for s in SCORES}:
+    """A whole score from 1 to 5, given as a number or as its digit."""
+    text = str(value).strip()
+    if text not in {str(score) for score in SCORES}:
         raise InvalidInput({"score": [_("Choose a score from 1 to 5.")]})
-    return score
+    return int(text)
 
 
 def supervisors() -> QuerySet[User]:
@@ -219,7 +217,8 @@ def survey_answer(*, token: str, score: Any, comment: str = "", now: datetime | 
     """Record the answer of a survey link, once: score 1–5, with a comment at or below the policy's low
     score; a low score opens a follow-up for the supervisors and tells them."""
     now = now or timezone.now()
-    pk = survey_from_token(token).pk
+    survey = survey_from_token(token)
+    check_survey_open(survey, now=now)  # a used or expired link says so before judging what was sent
     score = _score(score)
     comment = (comment or "").strip()
     policy = SurveyPolicy.current()
@@ -227,7 +226,7 @@ def survey_answer(*, token: str, score: Any, comment: str = "", now: datetime | 
         raise InvalidInput({"comment": [_("Tell us what went wrong: a comment is required for a score of "
                                           "%(score)d or lower.") % {"score": policy.low_score}]})
     with transaction.atomic():
-        survey = Survey.objects.select_for_update().select_related("incident").get(pk=pk)
+        survey = Survey.objects.select_for_update().select_related("incident").get(pk=survey.pk)
         check_survey_open(survey, now=now)
         survey.state, survey.score, survey.comment, survey.answered_at = SurveyState.ANSWERED, score, comment, now
         survey.save(update_fields=["state", "score", "comment", "answered_at"])

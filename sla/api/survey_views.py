@@ -4,7 +4,6 @@ no sign-in (the link is the key: 404 forged, 409 answered, 410 expired or closed
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -161,7 +160,7 @@ class SurveyAnswerView(PublicLinkView):
     @extend_schema(request=SurveyAnswerSerializer, responses={204: None})
     def post(self, request: Request, token: str) -> Response:
         """Answer once: score 1–5, a comment at or below the policy's low score."""
-        surveys.check_survey_open(surveys.survey_from_token(token))
+        surveys.check_survey_open(surveys.survey_from_token(token))  # 404/409/410 before 400
         data = SurveyAnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         surveys.survey_answer(token=token, **data.validated_data)
@@ -179,7 +178,7 @@ class CampaignAnswerView(PublicLinkView):
     @extend_schema(request=CampaignAnswerSerializer, responses={204: None})
     def post(self, request: Request, token: str) -> Response:
         """Answer once, while the campaign is open; answers keyed by question id."""
-        surveys.check_invitation_open(surveys.invitation_from_token(token), now=timezone.now())
+        surveys.check_invitation_open(surveys.invitation_from_token(token))  # 404/409/410 before 400
         data = CampaignAnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         surveys.campaign_answer(token=token, answers=data.validated_data["answers"])

@@ -18,13 +18,15 @@ from opscenter.core import roles
 from opscenter.core.models import Notification
 from opscenter.core.tests.factories import ServiceFactory, UserFactory
 from sla import survey_receivers, survey_urls, surveys  # noqa: F401 — connects the resolve hook
+from sla import urls as sla_urls
 from sla.choices import FollowUpState, SurveyState
 from sla.models import FollowUp, Survey, SurveyPolicy
 from sla.survey_tasks import send_surveys
 
-# The pages and API as they are wired once sla/urls.py and sla/api/urls.py include them.
+# The pages and API as they are wired once sla/urls.py and sla/api/urls.py include them (the rest of the
+# "sla" namespace kept beside them, for the navigation).
 urlpatterns = [
-    path("", include((survey_urls.urlpatterns, "sla"))),
+    path("", include(([*survey_urls.urlpatterns, *sla_urls.urlpatterns], "sla"))),
     path("api/v1/surveys/", include("sla.api.survey_urls")),
     *opscenter.urls.urlpatterns,
 ]
@@ -371,3 +373,36 @@ def test_api_follow_up_close(api_as) -> None:  # noqa: ANN001
     assert_error(api_as(crew.supervisor).post(url, {}), 400, "invalid")
     assert api_as(crew.supervisor).post(url, {"note": "Called back"}).json()["state"] == FollowUpState.DONE
     assert_error(api_as(crew.supervisor).post(url, {"note": "Again"}), 409)
+
+
+def test_a_used_link_says_so_before_judging_the_answer() -> None:
+    _survey, token = sent_survey()
+    surveys.survey_answer(token=token, score=5)
+    with pytest.raises(surveys.AlreadyAnswered):
+        surveys.survey_answer(token=token, score=1)  # low and without a comment: still 409, not 400
+
+
+# --- In the browser ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_reporter_answers_on_a_phone_without_signing_in(browser_page) -> None:  # noqa: ANN001
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    crew = make_crew()
+    survey, token = sent_survey(crew, low_score=2)
+    page.goto(page.base_url + answer_url(token))
+    assert page.locator("#nav-user").count() == 0  # nobody signed in
+    page.click('label[for="score-2"]')
+    with page.expect_navigation():
+        page.click("#survey-submit")
+    assert "required" in page.locator("#comment-error").inner_text()
+    page.click('label[for="score-2"]')
+    page.fill("#id_comment", "The engineer never called back")
+    with page.expect_navigation():
+        page.click("#survey-submit")
+    assert page.locator("#survey-thanks").is_visible()
+    assert FollowUp.objects.get().survey_id == survey.pk
+    page.goto(page.base_url + answer_url(token))
+    assert page.locator("#link-status").get_attribute("data-code") == "already_answered"

@@ -6,7 +6,7 @@ import importlib.util
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -15,6 +15,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from incidents.admin import ServiceErrorsAsMessages, error_text
+from opscenter.core.exceptions import OpsCenterError
+from sla import evaluations
 from sla.choices import EvaluationState
 from sla.models import (
     Agreement,
@@ -33,10 +36,6 @@ from sla.models import (
     Threshold,
     WorkingInterval,
 )
-
-
-def _local(moment: Any) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 def duration_text(seconds: int | None) -> str:
@@ -288,7 +287,7 @@ class BreachForm(forms.ModelForm):
 
 
 @admin.register(Breach)
-class BreachAdmin(RecordAdmin):
+class BreachAdmin(ServiceErrorsAsMessages, RecordAdmin):
     """Breaches are recorded once by the clocks; supervisors explain each and record its corrective action
     (owner, due date) before the month is published. A published month's explanations stay as published."""
 
@@ -315,9 +314,10 @@ class BreachAdmin(RecordAdmin):
         return obj.is_explained
 
     def save_model(self, request: HttpRequest, obj: Breach, form: forms.ModelForm, change: bool) -> None:
+        """The explanation goes through sla.evaluations.breach_explain (who may, the owner, the due date)."""
         if form.changed_data:
-            obj.explained_by, obj.explained_at = request.user, timezone.now()
-        super().save_model(request, obj, form, change)
+            evaluations.breach_explain(breach=obj, user=request.user,
+                                       **{name: form.cleaned_data[name] for name in EXPLANATION})
 
 
 # --- Outages -------------------------------------------------------------------------------------------
@@ -346,8 +346,10 @@ class OutageAdmin(admin.ModelAdmin):
 
 @admin.register(Evaluation)
 class EvaluationAdmin(RecordAdmin):
-    """Monthly evaluations, read here: their figures are computed and frozen by the evaluation services."""
+    """Monthly evaluations: their figures are computed and frozen by the evaluation services, which the
+    actions call (refresh a draft, publish a month whose breaches are all explained)."""
 
+    actions = ["refresh_selected", "publish_selected"]
     list_display = ["department", "month", "state", "published_at", "published_by"]
     list_select_related = ["department", "published_by"]
     list_filter = ["state", "department"]
@@ -357,6 +359,31 @@ class EvaluationAdmin(RecordAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Evaluation | None = None) -> bool:
         return False
+
+    def run(self, request: HttpRequest, queryset: QuerySet, service: Any, done: str) -> None:
+        """Call the service for each selected evaluation; one message per evaluation says what happened."""
+        for evaluation in queryset.select_related("department").order_by("month", "department"):
+            try:
+                service(evaluation)
+            except OpsCenterError as exc:
+                self.message_user(request, gettext("%(evaluation)s: refused: %(reason)s") % {
+                    "evaluation": evaluation, "reason": error_text(exc)}, messages.ERROR)
+                continue
+            self.message_user(request, done % {"evaluation": evaluation}, messages.SUCCESS)
+
+    @admin.action(description=_("Refresh the figures of the selected drafts"), permissions=["change_evaluations"])
+    def refresh_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.run(request, queryset, lambda e: evaluations.evaluation_prepare(
+            department=e.department, month=e.month, user=request.user), gettext("%(evaluation)s: figures refreshed."))
+
+    @admin.action(description=_("Publish the selected evaluations"), permissions=["change_evaluations"])
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.run(request, queryset, lambda e: evaluations.evaluation_publish(evaluation=e, user=request.user),
+                 gettext("%(evaluation)s: published to the department."))
+
+    def has_change_evaluations_permission(self, request: HttpRequest) -> bool:
+        """The actions are the supervisor's (the services check the role again)."""
+        return request.user.has_perm("sla.change_evaluation")
 
     @admin.display(description=_("figures"))
     def figure_table(self, obj: Evaluation) -> str:

@@ -2,7 +2,7 @@
 and nothing is saved), explain breaches; auditors read everything and change nothing; clocks and
 evaluations are read-only; the changelists cost the same number of queries whatever their rows."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from django.urls import reverse
 from incidents.services import incident_report, incident_transition
 from incidents.tests.factories import category
 from opscenter.core import roles
+from sla import metrics
 from sla.businesstime import Schedule
 from sla.models import (
     Agreement,
@@ -104,7 +105,7 @@ def records(supervisor: Any) -> dict[str, Any]:
                                    breached_at=at("2026-11-02 10:00"))
     outage = Outage.objects.create(incident=incident, service=_service(), started_at=at("2026-11-02 09:00"),
                                    ended_at=at("2026-11-02 09:50"), recorded_by=supervisor)
-    evaluation = Evaluation.objects.create(department=crew.department, month=date(2026, 10, 1),
+    evaluation = Evaluation.objects.create(department=crew.department, month=date(2025, 10, 1),
                                            state="published", figures={"compliance": 98.5, "mttr_minutes": 42})
     return {"crew": crew, "agreement": terms, "calendar": terms.calendar, "clock": clock, "breach": breach,
             "outage": outage, "evaluation": evaluation, "incident": incident}
@@ -160,6 +161,34 @@ def test_evaluations_are_read_with_their_figures_never_edited_here(supervisor_cl
     evaluation.refresh_from_db()
     assert evaluation.summary == "" and evaluation.state == "published"
     assert supervisor_client.get(url("evaluation", "add")).status_code == 403
+
+
+def test_publishing_waits_for_every_breach_to_be_explained(supervisor_client: Client, supervisor: Any,
+                                                           records: dict[str, Any]) -> None:
+    breach = records["breach"]
+    month = metrics.add_months(metrics.current_month(), -1)
+    Breach.objects.filter(pk=breach.pk).update(breached_at=metrics.month_bounds(month)[0] + timedelta(days=4))
+    draft = Evaluation.objects.create(department=breach.department, month=month)
+    publish = {"action": "publish_selected", "_selected_action": [draft.pk]}
+    response = supervisor_client.post(url("evaluation"), publish, follow=True)
+    assert any("refused" in str(m) for m in response.context["messages"])
+    draft.refresh_from_db()
+    assert draft.state == "draft" and draft.published_at is None
+
+    Breach.objects.filter(pk=breach.pk).update(explanation="交接遺漏", corrective_action="加入清單",
+                                               action_owner=supervisor, action_due=date(2026, 12, 15))
+    response = supervisor_client.post(url("evaluation"), publish, follow=True)
+    assert any("published" in str(m) for m in response.context["messages"])
+    draft.refresh_from_db()
+    assert draft.state == "published" and draft.figures["breach_list"][0]["explanation"] == "交接遺漏"
+
+
+def test_the_auditor_has_no_evaluation_actions(auditor_client: Client, records: dict[str, Any]) -> None:
+    evaluation = records["evaluation"]
+    response = auditor_client.post(url("evaluation"), {"action": "publish_selected",
+                                                       "_selected_action": [evaluation.pk]})
+    assert response.status_code in (200, 302)
+    assert "publish_selected" not in auditor_client.get(url("evaluation")).content.decode()
 
 
 # --- calendars -------------------------------------------------------------------------------------------
@@ -262,6 +291,17 @@ def test_the_supervisor_explains_a_breach(supervisor_client: Client, supervisor:
     assert response.status_code == 302
     breach.refresh_from_db()
     assert breach.is_explained and breach.explained_by == supervisor and breach.explained_at is not None
+
+
+def test_an_owner_outside_the_it_staff_is_refused_and_nothing_is_saved(supervisor_client: Client,
+                                                                        records: dict[str, Any]) -> None:
+    breach, caller = records["breach"], records["crew"].caller
+    response = supervisor_client.post(url("breach", "change", breach.pk), {
+        "explanation": "交接遺漏", "corrective_action": "加入清單", "action_owner": caller.pk,
+        "action_due": "2026-12-15"}, follow=True)
+    assert any("IT staff" in str(m) for m in response.context["messages"])
+    breach.refresh_from_db()
+    assert breach.explanation == "" and breach.explained_by is None
 
 
 def test_a_half_explanation_is_refused_and_nothing_is_saved(supervisor_client: Client,

@@ -99,3 +99,12 @@ def explain_all(month: Month, by: User) -> None:
     Breach.objects.filter(department=month.department).update(
         explanation="Database failover took longer than planned.", corrective_action="Rehearse the failover.",
         action_owner=by, action_due=date(2026, 5, 15), explained_by=by)
+
+
+def two_departments() -> tuple[Month, Month]:
+    """Finance and Logistics, each with its April; Logistics' service has a name to look for where it must
+    not appear."""
+    finance, logistics = april("Finance"), april("Logistics")
+    logistics.service.name = "Warehouse scanning"
+    logistics.service.save()
+    return finance, logistics

@@ -11,7 +11,7 @@ from sla import panels
 from sla.choices import ClockKind, EvaluationState
 from sla.evaluations import evaluation_prepare, evaluation_publish
 from sla.models import Breach, Evaluation
-from sla.tests.figures import APRIL, april, breach_of, explain_all, incident, stopped_clock
+from sla.tests.figures import APRIL, april, breach_of, explain_all, incident, stopped_clock, two_departments
 
 pytestmark = pytest.mark.django_db
 MONTH = "2026-04"
@@ -19,11 +19,7 @@ MONTH = "2026-04"
 
 @pytest.fixture
 def two() -> tuple:
-    """Finance and Logistics, each with its April; Logistics' service is named so it can be looked for."""
-    finance, logistics = april("Finance"), april("Logistics")
-    logistics.service.name = "Warehouse scanning"
-    logistics.service.save()
-    return finance, logistics
+    return two_departments()
 
 
 def published(month, supervisor):  # noqa: ANN001, ANN201

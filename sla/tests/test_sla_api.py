@@ -11,7 +11,7 @@ from opscenter.core import roles
 from opscenter.core.tests.factories import ServiceFactory
 from sla.choices import EvaluationState
 from sla.models import Agreement, Breach, BusinessCalendar, Evaluation, Outage, WorkingInterval
-from sla.tests.figures import april, explain_all
+from sla.tests.figures import april, explain_all, two_departments
 
 pytestmark = pytest.mark.django_db
 MONTH = "2026-04"
@@ -19,10 +19,7 @@ MONTH = "2026-04"
 
 @pytest.fixture
 def two() -> tuple:
-    finance, logistics = april("Finance"), april("Logistics")
-    logistics.service.name = "Warehouse scanning"
-    logistics.service.save()
-    return finance, logistics
+    return two_departments()
 
 
 def calendar_body(**fields) -> dict:  # noqa: ANN003

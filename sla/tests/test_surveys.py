@@ -406,3 +406,70 @@ def test_reporter_answers_on_a_phone_without_signing_in(browser_page) -> None:  
     assert FollowUp.objects.get().survey_id == survey.pk
     page.goto(page.base_url + answer_url(token))
     assert page.locator("#link-status").get_attribute("data-code") == "already_answered"
+
+
+# --- Racing on PostgreSQL ---------------------------------------------------------------------------------
+
+
+def race(attempt, count: int) -> list[str]:  # noqa: ANN001
+    """`count` threads run `attempt` at the same moment; each outcome is "ok", a number, or the error code."""
+    import threading
+
+    from django.db import connections
+
+    barrier, outcomes = threading.Barrier(count), []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            result = attempt()
+            outcomes.append("ok" if result is None else str(result))
+        except surveys.OpsCenterError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(outcomes) == count, outcomes
+    return outcomes
+
+
+def pending_surveys(count: int) -> list[Survey]:
+    """Surveys of resolved incidents due now, written as rows (no timeline needed)."""
+    from incidents.tests.factories import incident_row
+
+    crew = make_crew()
+    return [Survey.objects.create(incident=incident_row(State.RESOLVED, crew=crew), respondent=crew.caller,
+                                  department=crew.department, send_after=timezone.now() - timedelta(minutes=1))
+            for _ in range(count)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweeps_send_each_survey_once(policy_defaults) -> None:  # noqa: ANN001
+    from opscenter.core.tests.real_services import require_postgres
+
+    require_postgres()
+    pending_surveys(30)
+    sent = race(lambda: surveys.send_due_surveys(), 4)
+    assert sum(int(n) for n in sent) == 30
+    assert Notification.objects.filter(event="survey.sent", channel="email").count() == 30
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_answers_record_one(policy_defaults) -> None:  # noqa: ANN001
+    from opscenter.core.tests.real_services import require_postgres
+
+    require_postgres()
+    policy(low_score=2)
+    survey = pending_surveys(1)[0]
+    surveys.send_due_surveys()
+    token = surveys.sign(survey.pk, salt=surveys.SURVEY_SALT)
+    outcomes = race(lambda: surveys.survey_answer(token=token, score=1, comment="Slow") and None, 10)
+    assert sorted(outcomes) == ["already_answered"] * 9 + ["ok"]
+    assert FollowUp.objects.filter(survey=survey).count() == 1

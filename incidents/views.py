@@ -44,6 +44,7 @@ from opscenter.core.exceptions import (
     TransitionForbidden,
     UnknownTransition,
 )
+from opscenter.core.extensions import detail_sections
 from opscenter.core.models import ConfigurationItem
 from opscenter.core.pagination import CappedCountPaginator
 from opscenter.core.roles import has_role, user_team_ids
@@ -236,6 +237,7 @@ def _render_detail(request: HttpRequest, incident: Incident, *, bound: dict[str,
         "review_form": (bound.get("review") or ReviewForm(prefix="review")) if review_allowed else None,
         "steps": _steps(incident),
         "forward": FORWARD_TRANSITIONS,
+        "sections": detail_sections(incident, user),  # what other apps show here (SLA clocks)
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
 

@@ -1,12 +1,50 @@
 """Service levels and service quality (服務級別協議, 用戶滿意度調查)."""
 
+from typing import Any
+
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+def duration_text(seconds: int | None) -> str:
+    """Business time in words: "2 h 05 min", "45 min"; None (no target) as a dash."""
+    if seconds is None:
+        return "—"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    if hours:
+        return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)d min") % {"minutes": minutes}
+
+
+def incident_clocks_section(incident: Any, user: Any) -> dict[str, Any]:
+    """The incident page's SLA block: each clock's due time and remaining business time, and whether it is
+    paused, stopped or breached."""
+    from sla.clocks import clock_status, incident_clocks
+
+    rows = []
+    for clock in incident_clocks(incident):
+        status = clock_status(clock)
+        rows.append({"status": status, "clock": clock, "target": duration_text(clock.target_seconds),
+                     "elapsed": duration_text(status.elapsed_seconds),
+                     "remaining": duration_text(status.remaining_seconds)})
+    return {"clocks": rows}
 
 
 class SlaConfig(AppConfig):
     name = "sla"
-    verbose_name = _("Service levels and satisfaction")
+    verbose_name = gettext_lazy("Service levels and satisfaction")
 
     def ready(self) -> None:
+        from opscenter.core.extensions import register_detail_section, register_extra_field
         from sla import receivers  # noqa: F401
+
+        register_detail_section("incidents.incident", "sla/incident_clocks.html", incident_clocks_section,
+                                key="sla-clocks", order=10)
+
+        def clocks_field() -> Any:
+            from sla.api.clock_views import IncidentClocksField
+
+            return IncidentClocksField()
+
+        register_extra_field("incidents.incident", "sla_clocks", clocks_field)

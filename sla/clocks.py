@@ -2,11 +2,12 @@
 resolution, re-targeted when the priority or the department changes, with one event per change; and the
 sweep that announces warnings and breaches once each, from deadlines stored in the database."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -351,3 +352,41 @@ def sweep(*, now: datetime | None = None) -> int:
             for row in rows:
                 _announce(row, now)
             announced += len(ids)
+
+
+# --- Reading clocks ------------------------------------------------------------------------------------------
+
+KIND_ORDER = {ClockKind.RESPONSE: 0, ClockKind.RESOLUTION: 1, ClockKind.OLA: 2}
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    """A clock's figures at an instant: business seconds elapsed and left, and when it is due while running."""
+
+    clock: Clock
+    elapsed_seconds: int
+    remaining_seconds: int | None
+    due_at: datetime | None
+
+    @property
+    def overdue(self) -> bool:
+        """Past its target: breached, or about to be recorded so by the next sweep."""
+        return self.clock.breached or (self.remaining_seconds is not None and self.remaining_seconds < 0)
+
+
+def incident_clocks(incident: Incident | int, *, events: bool = False) -> list[Clock]:
+    """An incident's clocks (response, resolution, then the teams'), with their calendars' hours and exceptions
+    loaded: a constant number of queries whatever the clocks."""
+    qs = (Clock.objects.filter(incident=incident).select_related("calendar", "team")
+          .prefetch_related("calendar__intervals", "calendar__exceptions"))
+    if events:
+        qs = qs.prefetch_related(Prefetch("events", queryset=ClockEvent.objects.select_related("actor")
+                                          .order_by("at", "pk")))
+    return sorted(qs, key=lambda c: (KIND_ORDER.get(c.kind, 9), c.started_at, c.pk))
+
+
+def clock_status(clock: Clock, now: datetime | None = None) -> ClockStatus:
+    now = now or timezone.now()
+    remaining = remaining_now(clock, now)
+    due_at = clock.due_at if clock.state == ClockState.RUNNING else None
+    return ClockStatus(clock, elapsed_now(clock, now), remaining, due_at)

@@ -13,6 +13,7 @@ from incidents.choices import CancelReason, HoldReason, Level, Priority
 from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule
 from opscenter.core.api.serializers import TransitionInputSerializer, UserRefSerializer
 from opscenter.core.api.tickets import AvailableTransitionsField
+from opscenter.core.extensions import extra_fields
 from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
 
 # Set only by classification (the priority matrix) and by transitions; a request naming them is refused
@@ -179,6 +180,10 @@ class IncidentDetailSerializer(IncidentListSerializer):
                   "held_from", "hold_reason", "cancel_reason", "duplicate_of", "report_cause", "report_process",
                   "report_measures", "report_result", "report_submitted_at", "closed_at", "major_declared_at"]
         read_only_fields = fields
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Read-only fields other apps add to the detail (the SLA clocks), described in the schema too.
+        return {**super().get_fields(), **extra_fields(Incident)}
 
 
 # --- incidents (write side) ------------------------------------------------------------------------------

@@ -954,8 +954,10 @@ def test_count_stops_at_the_cap_and_next_still_leads_on(api_as, crew: Crew, monk
     assert client.get(INCIDENTS, {"page_size": 2, "state": "handling"}).json()["count"] == 1
 
 
-# As the list, less the count.
-DETAIL_QUERIES = {who: count - 1 for who, count in LIST_QUERIES.items()}
+# As the list, less the count, plus the fields other apps add to the detail through the kernel's registry:
+# the SLA clocks, one query (these rows were written without clocks, so no calendar is read).
+EXTRA_FIELD_QUERIES = 1
+DETAIL_QUERIES = {who: count - 1 + EXTRA_FIELD_QUERIES for who, count in LIST_QUERIES.items()}
 
 
 @pytest.mark.parametrize("who", ["supervisor", "engineer", "caller"])

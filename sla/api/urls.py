@@ -1,6 +1,15 @@
-"""Service level and satisfaction API routes."""
+"""Service level and satisfaction API routes (/api/v1/sla/…, /api/v1/surveys/…)."""
+
+from django.urls import path
+
+from sla.api import clock_views
 
 urlpatterns: list = []
+
+# --- Clocks on incidents -----------------------------------------------------------------------------------
+urlpatterns += [
+    path("sla/incidents/<int:pk>/clocks/", clock_views.IncidentClocksView.as_view(), name="sla-incident-clocks"),
+]
 
 # --- Calendars, agreements, breaches, outages, availability, evaluations and dashboards --------------------
 from django.urls import path  # noqa: E402

@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 from django.db.models import Sum
 
+from conftest import assert_error
 from incidents.choices import HoldReason
 from incidents.models import Incident
 from incidents.services import incident_report, incident_transition, incident_update
@@ -398,3 +399,107 @@ def test_a_stale_copy_of_a_calendar_does_not_lower_its_version(crew: Crew) -> No
     stale.name = "Branch office"
     stale.save()
     assert BusinessCalendar.objects.get(pk=calendar.pk).version == current + 1
+
+
+# --- What people see: the incident page, the incident API, the clocks endpoint --------------------------------
+
+
+def handled_and_held(crew: Crew, wall: Wall) -> Incident:
+    """Reported Monday 09:00, first response 09:30, on hold 11:00–13:00; looked at on Monday 14:00."""
+    incident = report(crew, wall, "2026-11-30 09:00")
+    incident = walk(incident, crew, wall, "2026-11-30 09:00", "classify", "assign")
+    incident = walk(incident, crew, wall, "2026-11-30 09:30", "start_diagnosis", "start_handling")
+    incident = step(incident, crew, wall, "2026-11-30 11:00", "hold")
+    incident = step(incident, crew, wall, "2026-11-30 13:00", "resume")
+    wall.set("2026-11-30 14:00")
+    return incident
+
+
+def signed_in(user: Any) -> Any:
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def test_the_incident_page_shows_each_clock_with_its_due_time_and_remaining_business_time(
+        crew: Crew, wall: Wall) -> None:
+    incident = handled_and_held(crew, wall)
+    page = signed_in(crew.caller).get(f"/incidents/{incident.pk}/").content.decode()
+    response = page[page.index('id="sla-clock-response"'):page.index('id="sla-clock-resolution"')]
+    assert 'data-state="stopped"' in response and "Stopped" in response and "30 min" in response
+    assert "Breached" not in response
+    resolution = page[page.index('id="sla-clock-resolution"'):]
+    # 10 h target, 3 h counted (09:00–11:00, 13:00–14:00): 7 h left, due Tuesday 10:00 + 2 h on hold = 12:00.
+    assert "2026-12-01 12:00" in resolution and "7 h 00 min" in resolution and "Running" in resolution
+
+
+def test_the_page_says_paused_and_breached(crew: Crew, wall: Wall) -> None:
+    incident = assigned_at_nine(crew, wall)
+    clocks.sweep(now=at("2026-11-30 10:01"))
+    incident = step(incident, crew, wall, "2026-11-30 10:30", "hold", user=crew.supervisor, reason="vendor")
+    page = signed_in(crew.supervisor).get(f"/incidents/{incident.pk}/").content.decode()
+    response = page[page.index('id="sla-clock-response"'):page.index('id="sla-clock-resolution"')]
+    assert "Paused" in response and "Breached" in response and "Overdue by" in response and "30 min" in response
+    assert "Due" not in response  # a paused clock is due nowhere until it resumes
+
+
+def test_the_incident_api_shows_the_clocks(crew: Crew, wall: Wall, api_as: Any) -> None:
+    incident = handled_and_held(crew, wall)
+    body = api_as(crew.caller).get(f"/api/v1/incidents/{incident.pk}/").json()
+    by_kind = {c["kind"]: c for c in body["sla_clocks"]}
+    assert [c["kind"] for c in body["sla_clocks"]] == ["response", "resolution", "ola"]
+    assert by_kind["ola"]["team"]["id"] == crew.team.pk and by_kind["ola"]["target_seconds"] is None
+    assert by_kind["response"]["state"] == "stopped"
+    assert by_kind["response"]["due_at"] is None and by_kind["response"]["elapsed_seconds"] == 30 * MINUTE
+    resolution = by_kind["resolution"]
+    assert resolution["remaining_seconds"] == 7 * HOUR and resolution["target_seconds"] == 10 * HOUR
+    assert resolution["due_at"].startswith("2026-12-01T12:00") and not resolution["paused"]
+    assert not resolution["breached"] and not resolution["overdue"]
+    assert "sla_clocks" not in api_as(crew.caller).get("/api/v1/incidents/").json()["results"][0]
+
+
+def test_the_clocks_endpoint_gives_the_timelines(crew: Crew, wall: Wall, api_as: Any) -> None:
+    incident = handled_and_held(crew, wall)
+    body = api_as(crew.engineer).get(f"/api/v1/sla/incidents/{incident.pk}/clocks/").json()
+    resolution = next(c for c in body if c["kind"] == "resolution")
+    assert [e["kind"] for e in resolution["events"]] == ["start", "retarget", "pause", "resume"]
+    assert sum(e["segment_seconds"] for e in resolution["events"]) == 2 * HOUR
+    assert resolution["elapsed_seconds"] == 3 * HOUR  # and the open hour since 13:00
+    pause = resolution["events"][2]
+    assert pause["actor"]["id"] == crew.engineer.pk and pause["reason"] and pause["at"].startswith("2026-11-30T11:00")
+
+
+def test_only_those_who_may_see_the_incident_see_its_clocks(crew: Crew, wall: Wall, api_as: Any, api: Any) -> None:
+    incident = handled_and_held(crew, wall)
+    url = f"/api/v1/sla/incidents/{incident.pk}/clocks/"
+    assert api_as(crew.caller).get(url).status_code == 200
+    assert api_as(crew.supervisor).get(url).status_code == 200
+    stranger = UserFactory(roles=[roles.DEPARTMENT_USER], department=DepartmentFactory())
+    assert_error(api_as(stranger).get(url), 404, "not_found")
+    assert_error(api_as(crew.caller).get("/api/v1/sla/incidents/999999/clocks/"), 404, "not_found")
+    assert_error(api_as(crew.caller).get(f"/api/v1/sla/incidents/{2**63}/clocks/"), 404, "not_found")
+    assert api.get(url).status_code in (401, 403)
+    stranger_page = signed_in(stranger).get(f"/incidents/{incident.pk}/")
+    assert stranger_page.status_code == 404
+
+
+# The token with its user, the user's roles and teams (visibility), the incident's visibility, the clocks with
+# their calendars and teams, the calendars' hours and exceptions, and the events with their actors.
+CLOCKS_QUERIES = 8
+
+
+def test_the_clocks_endpoint_query_count_does_not_grow_with_the_timeline(
+        crew: Crew, wall: Wall, api_as: Any, django_assert_num_queries: Any) -> None:
+    incident = handled_and_held(crew, wall)
+    client = api_as(crew.caller)
+    url = f"/api/v1/sla/incidents/{incident.pk}/clocks/"
+    client.get(url)
+    with django_assert_num_queries(CLOCKS_QUERIES):
+        client.get(url)
+    for hour in ("14:00", "15:00"):
+        incident = step(incident, crew, wall, f"2026-11-30 {hour}", "hold", user=crew.supervisor, reason="vendor")
+        incident = step(incident, crew, wall, f"2026-11-30 {hour[:2]}:30", "resume", user=crew.supervisor)
+    with django_assert_num_queries(CLOCKS_QUERIES):
+        assert len(client.get(url).json()[1]["events"]) == 8

@@ -1,0 +1,90 @@
+"""An incident's clocks in the API: each clock's due time and remaining business time (on the incident's own
+detail, through the kernel's extra fields), and GET /api/v1/sla/incidents/<id>/clocks/ with their timelines,
+for whoever may see the incident."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.models import Incident
+from opscenter.core.api.serializers import UserRefSerializer
+from opscenter.core.filters import ID_MAX
+from sla.choices import ClockEventKind, ClockKind, ClockState
+from sla.clocks import ClockStatus, clock_status, incident_clocks
+
+
+class ClockTeamSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ClockEventSerializer(serializers.Serializer):
+    """One entry of a clock's timeline, with who and why and the business seconds it counted."""
+
+    kind = serializers.ChoiceField(choices=ClockEventKind.choices)
+    kind_label = serializers.CharField(source="get_kind_display")
+    at = serializers.DateTimeField()
+    actor = UserRefSerializer(allow_null=True)
+    reason = serializers.CharField()
+    segment_seconds = serializers.IntegerField()
+    target_seconds = serializers.IntegerField(allow_null=True)
+
+
+class ClockSerializer(serializers.Serializer):
+    """A clock as it stands now: `due_at` while it runs toward a target, `remaining_seconds` of business time
+    (negative once past the target), paused, stopped, breached; and its timeline."""
+
+    id = serializers.IntegerField(source="clock.pk")
+    # A plain string in the schema: as an enum it would share its name "kind" with the breaches' one.
+    kind = serializers.CharField(source="clock.kind", help_text=", ".join(ClockKind.values))
+    kind_label = serializers.CharField(source="clock.get_kind_display")
+    team = ClockTeamSerializer(source="clock.team", allow_null=True)
+    state = serializers.ChoiceField(choices=ClockState.choices, source="clock.state")
+    state_label = serializers.CharField(source="clock.get_state_display")
+    priority = serializers.CharField(source="clock.priority")
+    calendar = serializers.CharField(source="clock.calendar.name", allow_null=True)
+    target_seconds = serializers.IntegerField(source="clock.target_seconds", allow_null=True)
+    elapsed_seconds = serializers.IntegerField()
+    remaining_seconds = serializers.IntegerField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(source="clock.started_at")
+    stopped_at = serializers.DateTimeField(source="clock.stopped_at", allow_null=True)
+    paused = serializers.SerializerMethodField()
+    breached = serializers.BooleanField(source="clock.breached")
+    overdue = serializers.BooleanField()
+    events = ClockEventSerializer(source="clock.events.all", many=True)
+
+    def get_paused(self, status: ClockStatus) -> bool:
+        return status.clock.state == ClockState.PAUSED
+
+
+@extend_schema_field(ClockSerializer(many=True))
+class IncidentClocksField(serializers.Field):
+    """The `sla_clocks` of an incident's detail: its clocks now with their timelines (one query, and three
+    more when it has clocks: their calendars' hours and exceptions, their events)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, incident: Incident) -> list[dict[str, Any]]:
+        return ClockSerializer([clock_status(c) for c in incident_clocks(incident, events=True)], many=True).data
+
+
+class IncidentClocksView(APIView):
+    """GET: the incident's clocks with their timelines; 404 for an incident the caller may not see."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ClockSerializer(many=True), operation_id="sla_incident_clocks")
+    def get(self, request: Request, pk: int) -> Response:
+        if not 1 <= pk <= ID_MAX or not Incident.objects.visible_to(request.user).filter(pk=pk).exists():
+            raise NotFound()
+        statuses = [clock_status(c) for c in incident_clocks(pk, events=True)]
+        return Response(ClockSerializer(statuses, many=True).data)

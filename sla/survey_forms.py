@@ -20,7 +20,21 @@ class ScoreRadio(forms.RadioSelect):
     """Score buttons, drawn large and thumb-friendly by the answer templates."""
 
 
-class SurveyAnswerForm(forms.Form):
+class LinkAnswerForm(forms.Form):
+    """An answer given through a signed link; the service's refusals go on the fields they name."""
+
+    def field_for(self, key: Any) -> str | None:
+        return key if key in self.fields else None
+
+    def apply_errors(self, detail: Any) -> None:
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        for key, messages in (detail.items() if isinstance(detail, dict) else [(None, detail)]):
+            for message in messages if isinstance(messages, list | tuple) else [messages]:
+                self.add_error(self.field_for(key), str(message))
+
+
+class SurveyAnswerForm(LinkAnswerForm):
     """Score 1–5 and a comment (required for low scores: the service says at which score)."""
 
     score = forms.TypedChoiceField(label=_("How satisfied are you with how your fault was handled?"),
@@ -29,7 +43,7 @@ class SurveyAnswerForm(forms.Form):
                               widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}))
 
 
-class CampaignAnswerForm(forms.Form):
+class CampaignAnswerForm(LinkAnswerForm):
     """One field per question of the campaign, named q_<id>."""
 
     def __init__(self, *args: Any, questions: list[CampaignQuestion], **kwargs: Any) -> None:
@@ -46,15 +60,9 @@ class CampaignAnswerForm(forms.Form):
             field.question = question
             self.fields[f"q_{question.pk}"] = field
 
-    def answers(self) -> dict[int, Any]:
-        return {q.pk: self.cleaned_data.get(f"q_{q.pk}") for q in self.questions}
-
-    def apply_errors(self, detail: Any) -> None:
-        """Put the service's errors (keyed by question id) on their fields."""
-        for key, messages in (detail.items() if isinstance(detail, dict) else [(None, detail)]):
-            field = f"q_{key}" if f"q_{key}" in self.fields else None
-            for message in messages if isinstance(messages, list | tuple) else [messages]:
-                self.add_error(field, str(message))
+    def field_for(self, key: Any) -> str | None:
+        """The service names questions by id."""
+        return f"q_{key}" if f"q_{key}" in self.fields else None
 
 
 class FollowUpCloseForm(StyledForm):

@@ -3,7 +3,9 @@ link is the key), the supervisors' follow-ups, the surveys a department reads, a
 results. Views are thin: a selector, a form, one service call; refusals are shown on the page with their
 HTTP status (404 forged link, 409 answered, 410 expired or closed), never as an error page."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from operator import attrgetter
 from typing import Any
 
 from django.contrib import messages
@@ -22,11 +24,12 @@ from opscenter.core.pagination import CappedCountPaginator
 from opscenter.core.roles import has_role
 from sla import surveys
 from sla.choices import FollowUpState
-from sla.models import Campaign, SurveyPolicy
+from sla.models import Campaign
 from sla.survey_forms import (
     CampaignAnswerForm,
     CampaignForm,
     FollowUpCloseForm,
+    LinkAnswerForm,
     QuestionFormSet,
     SurveyAnswerForm,
     question_data,
@@ -45,62 +48,59 @@ def link_refused(request: HttpRequest, exc: OpsCenterError) -> HttpResponse:
 # --- Public answer pages --------------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
-    """Answer a satisfaction survey through its signed link, once, before it expires."""
+def answer_by_link(request: HttpRequest, *, load: Callable[[], Any], form_for: Callable[[Any], LinkAnswerForm],
+                   submit: Callable[[], Any], template: str, context: dict[str, str]) -> HttpResponse:
+    """The one way of the answer pages: a link that cannot be answered gets its clear page (404 forged, 409
+    answered, 410 expired or closed); a valid answer is recorded once and thanked; refused input is shown
+    on the form (400) and nothing is recorded. `context` names what `load` returned for the template."""
     try:
-        survey = surveys.survey_from_token(token)
-        surveys.check_survey_open(survey)
+        target = load()
     except OpsCenterError as exc:
         return link_refused(request, exc)
-    policy = SurveyPolicy.current()
-    status = 200
-    form = SurveyAnswerForm(request.POST or None)
-    if request.method == "POST":
-        try:
-            surveys.survey_answer(token=token, score=request.POST.get("score"),
-                                  comment=request.POST.get("comment", ""))
-        except InvalidInput as exc:
-            apply_service_errors(form, exc.detail)
-            status = 400
-        except OpsCenterError as exc:
-            return link_refused(request, exc)
-        else:
-            return redirect("sla:survey-thanks")
-    return render(request, "sla/surveys/survey_answer.html",
-                  {"survey": survey, "form": form, "low_score": policy.low_score}, status=status)
-
-
-@require_GET
-def survey_thanks(request: HttpRequest) -> HttpResponse:
-    return render(request, "sla/surveys/thanks.html")
-
-
-@require_http_methods(["GET", "POST"])
-def campaign_answer(request: HttpRequest, token: str) -> HttpResponse:
-    """Answer a questionnaire through its signed link, once, while the campaign is open."""
-    try:
-        invitation = surveys.invitation_from_token(token)
-        surveys.check_invitation_open(invitation)
-    except OpsCenterError as exc:
-        return link_refused(request, exc)
-    questions = list(invitation.campaign.questions.select_related("team", "service"))
-    form = CampaignAnswerForm(request.POST or None, questions=questions)
+    form = form_for(target)
     status = 200
     if request.method == "POST":
         try:
-            surveys.campaign_answer(token=token, answers={q.pk: request.POST.get(f"q_{q.pk}", "")
-                                                          for q in questions})
+            submit()
         except InvalidInput as exc:
-            form.is_valid()
             form.apply_errors(exc.detail)
             status = 400
         except OpsCenterError as exc:
             return link_refused(request, exc)
         else:
             return redirect("sla:survey-thanks")
-    return render(request, "sla/surveys/campaign_answer.html",
-                  {"invitation": invitation, "campaign": invitation.campaign, "form": form}, status=status)
+    names = {name: attrgetter(path)(target) if path else target for name, path in context.items()}
+    return render(request, template, {**names, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """Answer a satisfaction survey through its signed link, once, before it expires."""
+    return answer_by_link(
+        request, load=lambda: surveys.survey_to_answer(token),
+        form_for=lambda _survey: SurveyAnswerForm(request.POST or None),
+        submit=lambda: surveys.survey_answer(token=token, score=request.POST.get("score"),
+                                             comment=request.POST.get("comment", "")),
+        template="sla/surveys/survey_answer.html", context={"survey": "", "low_score": "low_score"})
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """Answer a questionnaire through its signed link, once, while the campaign is open."""
+    def submit() -> Any:
+        return surveys.campaign_answer(token=token, answers={key[2:]: value for key, value in request.POST.items()
+                                                             if key.startswith("q_")})
+
+    return answer_by_link(
+        request, load=lambda: surveys.invitation_to_answer(token),
+        form_for=lambda invitation: CampaignAnswerForm(request.POST or None, questions=invitation.questions),
+        submit=submit, template="sla/surveys/campaign_answer.html",
+        context={"invitation": "", "campaign": "campaign"})
+
+
+@require_GET
+def survey_thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "sla/surveys/thanks.html")
 
 
 # --- Signed-in pages ---------------------------------------------------------------------------------------
@@ -111,6 +111,10 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied
 
 
+def _page(request: HttpRequest, rows: Any) -> Any:
+    return CappedCountPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
 @login_required
 @require_GET
 def survey_list(request: HttpRequest) -> HttpResponse:
@@ -118,7 +122,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
     own department for its users."""
     user = request.user
     _require(surveys.may_read_surveys(user))
-    page = CappedCountPaginator(surveys.survey_list(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _page(request, surveys.survey_list(user=user))
     end = timezone.now()
     own = None if user.has_perm("sla.view_survey") else user.department_id
     scores = surveys.survey_scores(start=end - timedelta(days=SCORE_PERIOD_DAYS), end=end, department=own)
@@ -131,8 +135,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
 def follow_up_list(request: HttpRequest) -> HttpResponse:
     """Low scores to follow up with the respondent, open first; supervisors close them with a note."""
     _require(request.user.has_perm("sla.view_followup"))
-    page = CappedCountPaginator(surveys.follow_up_list(user=request.user), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    page = _page(request, surveys.follow_up_list(user=request.user))
     return render(request, "sla/surveys/follow_up_list.html", {
         "page": page, "form": FollowUpCloseForm(), "may_close": has_role(request.user, roles.SUPERVISOR),
         "open_state": FollowUpState.OPEN})
@@ -157,8 +160,7 @@ def follow_up_close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def campaign_list(request: HttpRequest) -> HttpResponse:
     _require(request.user.has_perm("sla.view_campaign"))
-    page = CappedCountPaginator(surveys.campaign_list(user=request.user), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    page = _page(request, surveys.campaign_list(user=request.user))
     return render(request, "sla/surveys/campaign_list.html",
                   {"page": page, "may_manage": has_role(request.user, roles.SUPERVISOR)})
 

@@ -201,6 +201,15 @@ def check_survey_open(survey: Survey, *, now: datetime | None = None) -> None:
         raise LinkExpired()
 
 
+def survey_to_answer(token: str) -> Survey:
+    """The survey a link opens while it can still be answered (404, 409 or 410 otherwise), carrying the
+    policy's low score the page explains."""
+    survey = survey_from_token(token)
+    check_survey_open(survey)
+    survey.low_score = SurveyPolicy.current().low_score
+    return survey
+
+
 def _score(value: Any) -> int:
     """A whole score from 1 to 5, given as a number or as its digit."""
     text = str(value).strip()
@@ -387,6 +396,15 @@ def check_invitation_open(invitation: CampaignInvitation, *, now: datetime | Non
     campaign = invitation.campaign
     if campaign.state != CampaignState.OPEN or campaign.closes_at <= (now or timezone.now()):
         raise LinkExpired(_("This questionnaire is closed."))
+
+
+def invitation_to_answer(token: str) -> CampaignInvitation:
+    """The invitation a link opens while its campaign takes answers (404, 409 or 410 otherwise), carrying
+    its questions in order."""
+    invitation = invitation_from_token(token)
+    check_invitation_open(invitation)
+    invitation.questions = list(invitation.campaign.questions.select_related("team", "service"))
+    return invitation
 
 
 def _campaign_answers(questions: list[CampaignQuestion], values: dict[Any, Any]) -> list[CampaignAnswer]:

@@ -113,7 +113,7 @@ class PublicCampaignSerializer(serializers.Serializer):
     description = serializers.CharField(source="campaign.description")
     closes_at = serializers.DateTimeField(source="campaign.closes_at")
     department = serializers.CharField(source="department.name")
-    questions = PublicQuestionSerializer(source="campaign.questions", many=True)
+    questions = PublicQuestionSerializer(many=True)
 
 
 class CampaignAnswerSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ no sign-in (the link is the key: 404 forged, 409 answered, 410 expired or closed
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, BasePermission
@@ -26,7 +26,7 @@ from sla.api.survey_serializers import (
     SurveyScoresSerializer,
     SurveySerializer,
 )
-from sla.models import Campaign, FollowUp, Survey, SurveyPolicy
+from sla.models import Campaign, FollowUp, Survey
 
 
 class ReadsSurveys(BasePermission):
@@ -42,19 +42,28 @@ class HoldsViewPermission(BasePermission):
         return bool(user and user.is_authenticated and user.has_perm(f"sla.view_{view.model_name}"))
 
 
-class SurveyViewSet(viewsets.ReadOnlyModelViewSet):
+class SelectedViewSet(viewsets.ReadOnlyModelViewSet):
+    """Rows come from a selector of sla.surveys, visibility applied (none while the schema is generated)."""
+
+    permission_classes = [HoldsViewPermission]
+    filterset_fields = ["state"]
+    selector: Any = None
+
+    def get_queryset(self):  # noqa: ANN201
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return type(self).selector(user=self.request.user)
+
+
+class SurveyViewSet(SelectedViewSet):
     """Incident satisfaction surveys; another department's are 404 to a department user."""
 
     queryset = Survey.objects.none()
+    selector = surveys.survey_list
     serializer_class = SurveySerializer
     permission_classes = [ReadsSurveys]
     filterset_fields = ["state", "department", "team", "service", "score"]
     ordering_fields = ["send_after", "answered_at", "score"]
-
-    def get_queryset(self):  # noqa: ANN201
-        if getattr(self, "swagger_fake_view", False):
-            return Survey.objects.none()
-        return surveys.survey_list(user=self.request.user)
 
     @extend_schema(parameters=[ScoresPeriodSerializer], responses=SurveyScoresSerializer)
     @action(detail=False, methods=["get"], filter_backends=[])
@@ -71,19 +80,13 @@ class SurveyViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(SurveyScoresSerializer(data).data)
 
 
-class FollowUpViewSet(viewsets.ReadOnlyModelViewSet):
+class FollowUpViewSet(SelectedViewSet):
     """Follow-ups of low scores; a supervisor closes one with a note."""
 
     queryset = FollowUp.objects.none()
+    selector = surveys.follow_up_list
     serializer_class = FollowUpSerializer
-    permission_classes = [HoldsViewPermission]
     model_name = "followup"
-    filterset_fields = ["state"]
-
-    def get_queryset(self):  # noqa: ANN201
-        if getattr(self, "swagger_fake_view", False):
-            return FollowUp.objects.none()
-        return surveys.follow_up_list(user=self.request.user)
 
     @extend_schema(request=FollowUpCloseSerializer, responses=FollowUpSerializer)
     @action(detail=True, methods=["post"])
@@ -95,20 +98,18 @@ class FollowUpViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(FollowUpSerializer(self.get_queryset().get(pk=follow_up.pk)).data)
 
 
-class CampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+def campaigns_with_content(*, user: Any) -> Any:
+    return surveys.campaign_list(user=user).prefetch_related("departments", "questions")
+
+
+class CampaignViewSet(mixins.CreateModelMixin, SelectedViewSet):
     """Questionnaire campaigns: drafted with their questions, opened (invitations sent), closed, and their
     results per question, department, team and service."""
 
     queryset = Campaign.objects.none()
+    selector = campaigns_with_content
     serializer_class = CampaignSerializer
-    permission_classes = [HoldsViewPermission]
     model_name = "campaign"
-    filterset_fields = ["state"]
-
-    def get_queryset(self):  # noqa: ANN201
-        if getattr(self, "swagger_fake_view", False):
-            return Campaign.objects.none()
-        return surveys.campaign_list(user=self.request.user).prefetch_related("departments", "questions")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = CampaignSerializer(data=request.data)
@@ -142,45 +143,47 @@ class CampaignViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class PublicLinkView(APIView):
-    """No sign-in: the signed token in the URL is the only key."""
+    """No sign-in: the signed token in the URL is the only key. GET shows what the link is about while it
+    can be answered; POST answers once. A link that cannot be answered says so (404, 409, 410) before the
+    answer is judged (400)."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    opener: Any = None
+    shown: Any = None
+    accepted: Any = None
+
+    def answer(self, token: str, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def get(self, request: Request, token: str) -> Response:
+        return Response(self.shown(type(self).opener(token)).data)
+
+    def post(self, request: Request, token: str) -> Response:
+        type(self).opener(token)
+        data = self.accepted(data=request.data)
+        data.is_valid(raise_exception=True)
+        self.answer(token, data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(get=extend_schema(responses=PublicSurveySerializer),
+                    post=extend_schema(request=SurveyAnswerSerializer, responses={204: None}))
 class SurveyAnswerView(PublicLinkView):
-    @extend_schema(responses=PublicSurveySerializer)
-    def get(self, request: Request, token: str) -> Response:
-        """What the survey is about, while it can be answered."""
-        survey = surveys.survey_from_token(token)
-        surveys.check_survey_open(survey)
-        survey.low_score = SurveyPolicy.current().low_score
-        return Response(PublicSurveySerializer(survey).data)
+    """A survey link: score 1–5, a comment at or below the policy's low score."""
 
-    @extend_schema(request=SurveyAnswerSerializer, responses={204: None})
-    def post(self, request: Request, token: str) -> Response:
-        """Answer once: score 1–5, a comment at or below the policy's low score."""
-        surveys.check_survey_open(surveys.survey_from_token(token))  # 404/409/410 before 400
-        data = SurveyAnswerSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        surveys.survey_answer(token=token, **data.validated_data)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    opener, shown, accepted = surveys.survey_to_answer, PublicSurveySerializer, SurveyAnswerSerializer
+
+    def answer(self, token: str, data: dict[str, Any]) -> None:
+        surveys.survey_answer(token=token, **data)
 
 
+@extend_schema_view(get=extend_schema(responses=PublicCampaignSerializer),
+                    post=extend_schema(request=CampaignAnswerSerializer, responses={204: None}))
 class CampaignAnswerView(PublicLinkView):
-    @extend_schema(responses=PublicCampaignSerializer)
-    def get(self, request: Request, token: str) -> Response:
-        """The questionnaire's questions, while it is open."""
-        invitation = surveys.invitation_from_token(token)
-        surveys.check_invitation_open(invitation)
-        return Response(PublicCampaignSerializer(invitation).data)
+    """A questionnaire link: answers keyed by question id, while the campaign is open."""
 
-    @extend_schema(request=CampaignAnswerSerializer, responses={204: None})
-    def post(self, request: Request, token: str) -> Response:
-        """Answer once, while the campaign is open; answers keyed by question id."""
-        surveys.check_invitation_open(surveys.invitation_from_token(token))  # 404/409/410 before 400
-        data = CampaignAnswerSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        surveys.campaign_answer(token=token, answers=data.validated_data["answers"])
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    opener, shown, accepted = surveys.invitation_to_answer, PublicCampaignSerializer, CampaignAnswerSerializer
 
+    def answer(self, token: str, data: dict[str, Any]) -> None:
+        surveys.campaign_answer(token=token, answers=data["answers"])

@@ -37,7 +37,9 @@ class SlaConfig(AppConfig):
 
     def ready(self) -> None:
         from opscenter.core.extensions import register_detail_section, register_extra_field
-        from sla import receivers  # noqa: F401
+        from sla import panels, receivers, survey_receivers  # noqa: F401
+
+        panels.register()
 
         register_detail_section("incidents.incident", "sla/incident_clocks.html", incident_clocks_section,
                                 key="sla-clocks", order=10)

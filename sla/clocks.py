@@ -152,7 +152,7 @@ def start_clocks(incident: Incident, *, actor: Any = None) -> list[Clock]:
 
 
 def _open_clocks(incident: Incident, *kinds: str) -> list[Clock]:
-    qs = Clock.objects.select_for_update().filter(incident=incident).exclude(state=ClockState.STOPPED)
+    qs = Clock.objects.select_for_update(of=("self",)).filter(incident=incident).exclude(state=ClockState.STOPPED)
     if kinds:
         qs = qs.filter(kind__in=kinds)
     return list(qs.select_related("calendar").order_by("pk"))
@@ -173,7 +173,7 @@ def pause(incident: Incident, *, actor: Any, reason: str, at: datetime | None = 
 def resume(incident: Incident, *, actor: Any, reason: str, kinds: tuple[str, ...] = (),
            at: datetime | None = None) -> None:
     at = at or timezone.now()
-    for clock in Clock.objects.select_for_update().filter(incident=incident).exclude(
+    for clock in Clock.objects.select_for_update(of=("self",)).filter(incident=incident).exclude(
             state=ClockState.RUNNING).filter(**({"kind__in": kinds} if kinds else {})).select_related("calendar"):
         if clock.state == ClockState.STOPPED and clock.kind == ClockKind.RESPONSE:
             continue  # a first response is given once
@@ -200,7 +200,7 @@ def retarget(incident: Incident, *, actor: Any, reason: str, at: datetime | None
     """The priority or the department changed: later time counts against the new terms; time already
     counted (and paused) is kept."""
     at = at or timezone.now()
-    for clock in Clock.objects.select_for_update().filter(incident=incident).exclude(
+    for clock in Clock.objects.select_for_update(of=("self",)).filter(incident=incident).exclude(
             state=ClockState.STOPPED).select_related("calendar"):
         terms = _terms(clock, incident)
         if all(getattr(clock, k if k != "department_id" else "department_id") == v
@@ -226,7 +226,7 @@ def switch_team(incident: Incident, *, actor: Any, at: datetime | None = None) -
             _event(clock, ClockEventKind.STOP, at, actor, _("Reassigned to another team"), segment)
     if not incident.team_id:
         return
-    clock = Clock.objects.select_for_update().filter(incident=incident, kind=ClockKind.OLA,
+    clock = Clock.objects.select_for_update(of=("self",)).filter(incident=incident, kind=ClockKind.OLA,
                                                      team_id=incident.team_id).first()
     if clock is None:
         clock = Clock(incident=incident, kind=ClockKind.OLA, team_id=incident.team_id, started_at=at,
@@ -248,7 +248,7 @@ def recompute_calendar(calendar: BusinessCalendar) -> int:
     now = timezone.now()
     count = 0
     with transaction.atomic():
-        for clock in Clock.objects.select_for_update().filter(calendar=calendar).exclude(
+        for clock in Clock.objects.select_for_update(of=("self",)).filter(calendar=calendar).exclude(
                 state=ClockState.STOPPED).select_related("calendar"):
             clock.calendar = calendar
             clock.calendar_version = calendar.version

@@ -503,3 +503,41 @@ def test_the_clocks_endpoint_query_count_does_not_grow_with_the_timeline(
         incident = step(incident, crew, wall, f"2026-11-30 {hour[:2]}:30", "resume", user=crew.supervisor)
     with django_assert_num_queries(CLOCKS_QUERIES):
         assert len(client.get(url).json()[1]["events"]) == 8
+
+
+# --- The sweep through a real worker ---------------------------------------------------------------------------
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_task_run_twice_by_a_real_worker_announces_once(policy_defaults: None, tmp_path: Any) -> None:
+    """Two sweeps queued while the worker was down (a beat that kept ticking) announce the thresholds that
+    came due once, and the worker delivers them from the outbox."""
+    from django.utils import timezone
+
+    from opscenter.core.choices import DeliveryStatus
+    from opscenter.core.tests.real_services import celery_worker, drain, require_postgres_and_redis, wait_for
+    from sla.tasks import sweep_sla
+
+    require_postgres_and_redis()
+    crew = make_crew()
+    agreement(crew.department, BusinessCalendar.objects.create(name="Lab 7×24", is_24x7=True), targets=TARGETS)
+    incident = incident_report(recorder=crew.duty, data={
+        "title": "ERP login fails", "description": "Timeout", "impact_scope": "Finance", "channel": "phone",
+        "occurred_at": timezone.now(), "caller": crew.caller})
+    for name in ("classify", "assign"):
+        data, _comment = transition_data(crew, name)
+        incident = incident_transition(incident, name, user=crew.actor(name), data=data)
+    # Half and three quarters of the hour have passed.
+    ClockThreshold.objects.filter(clock__incident=incident, clock__kind=ClockKind.RESPONSE,
+                                  percent__in=[50, 75]).update(due_at=timezone.now() - timedelta(minutes=1))
+    warnings = Notification.objects.filter(event="sla.warning", payload__id=incident.pk)
+
+    with celery_worker(tmp_path) as worker:
+        sweep_sla.delay()
+        sweep_sla.delay()
+        delivered = wait_for(lambda: warnings.exists() and not warnings.exclude(status=DeliveryStatus.SENT).exists())
+        assert delivered, "the worker did not sweep and deliver: " + drain(worker)
+    assert warnings.filter(channel=Channel.IN_APP).count() == 2
+    assert set(warnings.values_list("recipient", flat=True)) == {crew.engineer.pk}
+    assert ClockThreshold.objects.filter(clock__incident=incident, fired_at__isnull=False).count() == 2

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run setup test lint bench vendor messages clean
+.PHONY: run setup test lint bench bench-sla vendor messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("OpsCenter needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -46,6 +46,12 @@ messages: $(VENV)/.dev
 
 bench: $(VENV)/.runtime
 	$(BIN)/python bench/incidents.py
+
+# The SLA benchmarks on PostgreSQL (DATABASE_URL): 1,000,000 incidents with clocks, then the sweep and the dashboard.
+bench-sla: $(VENV)/.runtime
+	$(BIN)/python bench/sla_generate.py
+	$(BIN)/python bench/sla_sweep.py
+	$(BIN)/python bench/dashboard.py
 
 vendor:
 	bash scripts/vendor_assets.sh

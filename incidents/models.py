@@ -221,6 +221,9 @@ class Incident(Ticket):
             models.Index(fields=["created_at", "id"], name="incident_newest"),
             models.Index(fields=["state", "created_at", "id"], name="incident_state_newest"),
             models.Index(fields=["department", "created_at"], name="incident_department"),
+            # Monthly MTTA and MTTR per department (service level figures).
+            models.Index(fields=["department", "first_response_at"], name="incident_department_response"),
+            models.Index(fields=["department", "resolved_at"], name="incident_department_resolved"),
             models.Index(fields=["team", "state"], name="incident_team"),
             models.Index(fields=["assignee", "state"], name="incident_assignee"),
         ]

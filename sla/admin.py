@@ -2,7 +2,6 @@
 targets and thresholds, team targets (OLA), clocks and breaches, outages, monthly evaluations and the
 survey policy."""
 
-import importlib.util
 from typing import Any
 
 from django import forms
@@ -31,7 +30,6 @@ from sla.models import (
     Outage,
     PriorityTarget,
     ServiceTarget,
-    SurveyPolicy,
     TeamTarget,
     Threshold,
     WorkingInterval,
@@ -394,22 +392,4 @@ class EvaluationAdmin(RecordAdmin):
             "", "<tr><th>{}</th><td>{}</td></tr>", ((key, value) for key, value in obj.figures.items())))
 
 
-# --- Survey policy -------------------------------------------------------------------------------------
-
-class SurveyPolicyAdmin(admin.ModelAdmin):
-    """The one survey policy row: edited, never added twice nor deleted (registered below unless the
-    satisfaction admin registers its own)."""
-
-    list_display = ["__str__", "delay_minutes", "sampling_percent", "quiet_days", "valid_days", "low_score"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return not SurveyPolicy.objects.exists() and super().has_add_permission(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: SurveyPolicy | None = None) -> bool:
-        return False
-
-
-if importlib.util.find_spec("sla.survey_admin") is not None:
-    from sla import survey_admin  # noqa: F401, E402
-if not admin.site.is_registered(SurveyPolicy):
-    admin.site.register(SurveyPolicy, SurveyPolicyAdmin)
+from sla import survey_admin  # noqa: E402, F401  (satisfaction surveys: policy, surveys, follow-ups, campaigns)

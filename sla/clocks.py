@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.models import User
-from opscenter.core.outbox import notify
+from opscenter.core.outbox import active_endpoints, build_notifications, write_notifications
 from sla.businesstime import Schedule
 from sla.choices import ClockEventKind, ClockKind, ClockState
 from sla.models import (
@@ -286,46 +286,93 @@ def _breach_at_stop(clock: Clock, at: datetime) -> None:
         _notify(clock, incident, 100, reached)
 
 
-def _recipients(clock: Clock, incident: Incident, rule: Threshold | None) -> list[User]:
-    people: dict[int, User] = {}
-    wants = rule or Threshold(notify_assignee=True, notify_team=True, notify_supervisors=True)
-    if wants.notify_assignee and incident.assignee_id:
-        people[incident.assignee_id] = incident.assignee
-    if wants.notify_team and incident.team_id:
-        people.update({u.pk: u for u in incident.team.members.filter(is_active=True)})
-    if wants.notify_supervisors:
-        people.update({u.pk: u for u in User.objects.filter(groups__name=roles.SUPERVISOR, is_active=True)})
-    if wants.notify_department and incident.department_id:
-        people.update({u.pk: u for u in User.objects.filter(
-            department_id=incident.department_id, groups__name=roles.DEPARTMENT_USER, is_active=True,
-            email__iexact=incident.department.contact_email)})
-    if rule is not None and rule.pk:
-        people.update({u.pk: u for u in rule.users.filter(is_active=True)})
-    return list(people.values())
+class _Audience:
+    """Who hears of thresholds, looked up once per sweep batch (rules, team members, supervisors, contacts)."""
+
+    def __init__(self) -> None:
+        self.rules: dict[tuple[int, int], Threshold | None] = {}
+        self.teams: dict[int, list[User]] = {}
+        self.contacts: dict[int, list[User]] = {}
+        self._supervisors: list[User] | None = None
+        self.endpoints = active_endpoints()
+
+    def rule(self, clock: Clock, percent: int) -> Threshold | None:
+        if not clock.agreement_id:
+            return None
+        key = (clock.agreement_id, percent)
+        if key not in self.rules:
+            self.rules[key] = Threshold.objects.filter(agreement_id=clock.agreement_id, percent=percent) \
+                .prefetch_related("users").first()
+        return self.rules[key]
+
+    def supervisors(self) -> list[User]:
+        if self._supervisors is None:
+            self._supervisors = list(User.objects.filter(groups__name=roles.SUPERVISOR, is_active=True))
+        return self._supervisors
+
+    def team(self, team_id: int) -> list[User]:
+        if team_id not in self.teams:
+            self.teams[team_id] = list(User.objects.filter(teams=team_id, is_active=True))
+        return self.teams[team_id]
+
+    def contact(self, incident: Incident) -> list[User]:
+        department = incident.department
+        if department.pk not in self.contacts:
+            self.contacts[department.pk] = list(User.objects.filter(
+                department=department, groups__name=roles.DEPARTMENT_USER, is_active=True,
+                email__iexact=department.contact_email)) if department.contact_email else []
+        return self.contacts[department.pk]
+
+    def recipients(self, clock: Clock, incident: Incident, rule: Threshold | None) -> list[User]:
+        people: dict[int, User] = {}
+        wants = rule or Threshold(notify_assignee=True, notify_team=True, notify_supervisors=True)
+        if wants.notify_assignee and incident.assignee_id:
+            people[incident.assignee_id] = incident.assignee
+        if wants.notify_team and incident.team_id:
+            people.update({u.pk: u for u in self.team(incident.team_id)})
+        if wants.notify_supervisors:
+            people.update({u.pk: u for u in self.supervisors()})
+        if wants.notify_department and incident.department_id:
+            people.update({u.pk: u for u in self.contact(incident)})
+        if rule is not None and rule.pk:
+            people.update({u.pk: u for u in rule.users.all() if u.is_active})
+        return list(people.values())
+
+    def messages(self, clock: Clock, incident: Incident, percent: int, due_at: datetime) -> list:
+        """The outbox rows telling who the agreement's threshold names that the clock used `percent` of its
+        target (100: breached)."""
+        if percent >= 100:
+            event, subject = "sla.breach", _("%(number)s breached its %(kind)s target") % {
+                "number": incident.number, "kind": clock.get_kind_display()}
+        else:
+            event, subject = "sla.warning", _("%(number)s: %(percent)d%% of its %(kind)s target used") % {
+                "number": incident.number, "percent": percent, "kind": clock.get_kind_display()}
+        return build_notifications(
+            event=event, recipients=self.recipients(clock, incident, self.rule(clock, percent)), subject=subject,
+            body=incident.title, link=reverse("incidents:incident-detail", args=[incident.pk]),
+            payload={"incident": incident.number, "id": incident.pk, "clock": clock.kind, "percent": percent,
+                     "due_at": due_at.isoformat()}, endpoints=self.endpoints)
 
 
 def _notify(clock: Clock, incident: Incident, percent: int, due_at: datetime) -> None:
     """Tell who the agreement's threshold names that the clock used `percent` of its target (100: breached)."""
-    rule = Threshold.objects.filter(agreement_id=clock.agreement_id, percent=percent).first() \
-        if clock.agreement_id else None
-    if percent >= 100:
-        event, subject = "sla.breach", _("%(number)s breached its %(kind)s target") % {
-            "number": incident.number, "kind": clock.get_kind_display()}
-    else:
-        event, subject = "sla.warning", _("%(number)s: %(percent)d%% of its %(kind)s target used") % {
-            "number": incident.number, "percent": percent, "kind": clock.get_kind_display()}
-    notify(event=event, recipients=_recipients(clock, incident, rule), subject=subject, body=incident.title,
-           link=reverse("incidents:incident-detail", args=[incident.pk]),
-           payload={"incident": incident.number, "id": incident.pk, "clock": clock.kind, "percent": percent,
-                    "due_at": due_at.isoformat()})
+    write_notifications(_Audience().messages(clock, incident, percent, due_at))
 
 
-def _announce(row: ClockThreshold, now: datetime) -> None:
-    clock = row.clock
-    if row.percent >= 100:
-        _record_breach(clock, at=row.due_at, now=now)
-        clock.save(update_fields=["breached"])
-    _notify(clock, clock.incident, row.percent, row.due_at)
+def _announce_batch(rows: list[ClockThreshold], now: datetime) -> None:
+    """Record the breaches of a claimed batch at once (one row per clock, unique) and write every message of
+    the batch in one outbox insert."""
+    breached = [row for row in rows if row.percent >= 100]
+    if breached:
+        Breach.objects.bulk_create([
+            Breach(clock_id=row.clock_id, incident_id=row.clock.incident_id, department_id=row.clock.department_id,
+                   kind=row.clock.kind, breached_at=row.due_at) for row in breached], ignore_conflicts=True)
+        Clock.objects.filter(pk__in=[row.clock_id for row in breached]).update(breached=True)
+    audience = _Audience()
+    messages = []
+    for row in rows:
+        messages += audience.messages(row.clock, row.clock.incident, row.percent, row.due_at)
+    write_notifications(messages)
 
 
 def sweep(*, now: datetime | None = None) -> int:
@@ -346,11 +393,10 @@ def sweep(*, now: datetime | None = None) -> int:
             if claimed != len(ids):
                 transaction.set_rollback(True)
                 continue
-            rows = (ClockThreshold.objects.filter(pk__in=ids)
-                    .select_related("clock__incident__assignee", "clock__incident__team",
-                                    "clock__incident__department").order_by("due_at", "pk"))
-            for row in rows:
-                _announce(row, now)
+            rows = list(ClockThreshold.objects.filter(pk__in=ids)
+                        .select_related("clock__incident__assignee", "clock__incident__department")
+                        .order_by("due_at", "pk"))
+            _announce_batch(rows, now)
             announced += len(ids)
 
 

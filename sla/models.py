@@ -229,7 +229,7 @@ class Threshold(models.Model):
     agreement = models.ForeignKey(Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE,
                                   related_name="thresholds")
     percent = models.PositiveSmallIntegerField(
-        _("at % of the target"), validators=[MinValueValidator(1), MaxValueValidator(100)],
+        _("percent of the target"), validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("100 is the breach."))
     notify_assignee = models.BooleanField(_("the assignee"), default=True)
     notify_team = models.BooleanField(_("the assigned team"), default=False)
@@ -322,6 +322,9 @@ class Clock(models.Model):
         indexes = [
             models.Index(fields=["state", "due_at"], name="clock_running_due"),
             models.Index(fields=["department", "started_at"], name="clock_department_month"),
+            # Monthly compliance reads the clocks a department stopped in a month.
+            models.Index(fields=["department", "stopped_at"], condition=Q(state="stopped"),
+                         name="clock_department_stopped"),
         ]
 
     def __str__(self) -> str:
@@ -354,7 +357,7 @@ class ClockThreshold(models.Model):
     """When a running clock reaches a share of its target. The sweep claims due rows once (`fired_at`)."""
 
     clock = models.ForeignKey(Clock, verbose_name=_("clock"), on_delete=models.CASCADE, related_name="thresholds")
-    percent = models.PositiveSmallIntegerField(_("at % of the target"))
+    percent = models.PositiveSmallIntegerField(_("percent of the target"))
     due_at = models.DateTimeField(_("due at"), null=True, blank=True)
     fired_at = models.DateTimeField(_("announced at"), null=True, blank=True)
 

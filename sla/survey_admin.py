@@ -18,10 +18,12 @@ from sla.models import Campaign, CampaignInvitation, CampaignQuestion, FollowUp,
 
 @admin.register(SurveyPolicy)
 class SurveyPolicyAdmin(admin.ModelAdmin):
+    """The one policy row (written by the data migration): edited, never added nor deleted."""
+
     list_display = ["__str__", "delay_minutes", "sampling_percent", "quiet_days", "valid_days", "low_score"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and not SurveyPolicy.objects.exists()
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

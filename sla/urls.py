@@ -1,6 +1,6 @@
 """Service level and satisfaction pages."""
 
-from django.urls import path
+from django.urls import include, path
 
 from sla import views
 
@@ -19,4 +19,6 @@ urlpatterns: list = [
     path("sla/evaluations/<int:department_id>/<str:month>/report.csv", views.evaluation_csv, name="evaluation-csv"),
     path("sla/evaluations/<int:department_id>/<str:month>/print/", views.evaluation_print, name="evaluation-print"),
     path("sla/breaches/<int:pk>/explain/", views.breach_explain, name="breach-explain"),
+    # Satisfaction surveys, follow-ups and questionnaire campaigns.
+    path("", include("sla.survey_urls")),
 ]

@@ -21,7 +21,7 @@ from opscenter.core.models import Notification, User, WebhookEndpoint
 logger = logging.getLogger(__name__)
 
 
-def notify(
+def build_notifications(
     *,
     event: str,
     recipients: Iterable[User],
@@ -31,10 +31,10 @@ def notify(
     payload: dict[str, Any] | None = None,
     channels: Iterable[str] = (Channel.IN_APP, Channel.EMAIL),
     webhooks: bool = True,
+    endpoints: list[WebhookEndpoint] | None = None,
 ) -> list[Notification]:
-    """Write one outbox row per recipient and channel (and per interested webhook) in the caller's
-    transaction, and queue their delivery for after commit.
-    """
+    """The unsaved outbox rows of one event: one per recipient and channel, and one per interested webhook
+    (`endpoints`: the active webhook endpoints, when the caller has them already)."""
     payload = payload or {}
     rows: list[Notification] = []
     seen: set[int] = set()
@@ -48,16 +48,31 @@ def notify(
             rows.append(Notification(event=event, channel=channel, recipient=user, subject=subject[:200],
                                      body=body, link=link, payload=payload))
     if webhooks:
-        for endpoint in WebhookEndpoint.objects.filter(is_active=True):
+        for endpoint in (endpoints if endpoints is not None else active_endpoints()):
             if endpoint.wants(event):
                 rows.append(Notification(event=event, channel=Channel.WEBHOOK, webhook=endpoint,
                                          subject=subject[:200], body=body, link=link, payload=payload))
+    return rows
+
+
+def active_endpoints() -> list[WebhookEndpoint]:
+    return list(WebhookEndpoint.objects.filter(is_active=True))
+
+
+def write_notifications(rows: list[Notification]) -> list[Notification]:
+    """Write outbox rows in the caller's transaction and queue their delivery, once, for after commit."""
     if not rows:
         return []
     created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created]  # PostgreSQL and SQLite ≥ 3.35 return primary keys
     transaction.on_commit(lambda: enqueue_delivery(ids))
     return created
+
+
+def notify(**kwargs: Any) -> list[Notification]:
+    """Write one outbox row per recipient and channel (and per interested webhook) in the caller's
+    transaction, and queue their delivery for after commit (the arguments of build_notifications)."""
+    return write_notifications(build_notifications(**kwargs))
 
 
 def enqueue_delivery(ids: list[int]) -> None:

@@ -216,6 +216,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-incident-assignment": {
         "task": "incidents.tasks.sweep_incident_assignment", "schedule": crontab(minute="*")},
     "sweep-sla-thresholds": {"task": "sla.tasks.sweep_sla", "schedule": crontab(minute="*")},
+    "send-satisfaction-surveys": {"task": "sla.survey_tasks.send_surveys", "schedule": crontab(minute="*")},
 }
 
 # --- API
@@ -251,6 +252,10 @@ SPECTACULAR_SETTINGS = {
         "ChangeStateEnum": "changes.choices.State",
         "ChangeTemplateStateEnum": "changes.choices.TemplateState",
         "RiskLevelEnum": "changes.choices.RiskLevel",
+        "ClockKindEnum": "sla.choices.ClockKind",
+        "OutageKindEnum": "sla.choices.OutageKind",
+        "CalendarExceptionKindEnum": "sla.choices.ExceptionKind",
+        "QuestionKindEnum": "sla.choices.QuestionKind",
     },
 }
 

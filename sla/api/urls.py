@@ -26,3 +26,8 @@ sla_router.register("sla/evaluations", sla_views.EvaluationViewSet, basename="sl
 sla_router.register("sla/dashboard", sla_views.DashboardViewSet, basename="sla-dashboard")
 urlpatterns += [path("sla/availability/", sla_views.AvailabilityView.as_view(), name="sla-availability"),
                 *sla_router.urls]
+
+# --- Satisfaction surveys, follow-ups and campaigns -----------------------------------------------------------
+from django.urls import include  # noqa: E402
+
+urlpatterns += [path("surveys/", include("sla.api.survey_urls"))]

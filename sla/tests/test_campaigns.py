@@ -18,7 +18,7 @@ from sla.choices import CampaignState, QuestionKind
 from sla.models import Campaign, CampaignAnswer, CampaignInvitation
 from sla.survey_tasks import send_surveys
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("sla.tests.test_surveys")]
+pytestmark = pytest.mark.django_db
 
 
 def draft(supervisor, departments, **fields) -> Campaign:  # noqa: ANN001, ANN003

@@ -6,10 +6,9 @@ from datetime import timedelta
 
 import pytest
 from django.core import signing
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
-import opscenter.urls
 from conftest import assert_error
 from incidents.choices import State
 from incidents.services import incident_transition
@@ -17,21 +16,12 @@ from incidents.tests.factories import Crew, incident_in_state, make_crew, transi
 from opscenter.core import roles
 from opscenter.core.models import Notification
 from opscenter.core.tests.factories import ServiceFactory, UserFactory
-from sla import survey_receivers, survey_urls, surveys  # noqa: F401 — connects the resolve hook
-from sla import urls as sla_urls
+from sla import surveys
 from sla.choices import FollowUpState, SurveyState
 from sla.models import FollowUp, Survey, SurveyPolicy
 from sla.survey_tasks import send_surveys
 
-# The pages and API as they are wired once sla/urls.py and sla/api/urls.py include them (the rest of the
-# "sla" namespace kept beside them, for the navigation).
-urlpatterns = [
-    path("", include(([*survey_urls.urlpatterns, *sla_urls.urlpatterns], "sla"))),
-    path("api/v1/surveys/", include("sla.api.survey_urls")),
-    *opscenter.urls.urlpatterns,
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("sla.tests.test_surveys")]
+pytestmark = pytest.mark.django_db
 
 
 def policy(**fields) -> SurveyPolicy:  # noqa: ANN003

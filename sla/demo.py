@@ -2,7 +2,8 @@
 make-up workdays, 7×24 for P1), availability targets on the main services, team targets (OLA), and twelve
 months of figures — the demo incidents' clocks rebuilt under the agreements, older closed incidents walked
 through the services on a stepped clock, outages, breaches explained (a couple not yet), and the past months'
-evaluations published."""
+evaluations published; and satisfaction — surveys of resolved incidents answered by the departments' contacts over
+the twelve months (a few low scores followed up, the latest still open) and a closed questionnaire campaign."""
 
 import datetime as dt
 import importlib.util
@@ -13,6 +14,7 @@ from typing import Any, TextIO
 from unittest import mock
 
 import holidays
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -20,20 +22,24 @@ from django.utils import timezone
 from incidents.choices import State
 from incidents.demo import Director, stepped_clock
 from incidents.models import Incident
+from opscenter.core import roles
 from opscenter.core.choices import Channel as NotificationChannel
 from opscenter.core.choices import DeliveryStatus
 from opscenter.core.models import Department, Notification, Service, Team, TransitionLog, User
-from sla import clocks, metrics, receivers
-from sla.choices import ExceptionKind, OutageKind
+from sla import clocks, metrics, receivers, surveys
+from sla.choices import ExceptionKind, FollowUpState, OutageKind, QuestionKind, SurveyState
 from sla.models import (
     Agreement,
     Breach,
     BusinessCalendar,
     CalendarException,
+    Campaign,
     Clock,
+    FollowUp,
     Outage,
     PriorityTarget,
     ServiceTarget,
+    Survey,
     TeamTarget,
     Threshold,
 )
@@ -64,14 +70,29 @@ EXPLANATIONS = {
 
 
 def seed(*, stdout: TextIO) -> None:
-    """Load the demo service levels once: skipped when agreements or breaches already exist.
+    """Load the demo service levels, then the demo satisfaction, each once.
 
     Notifications written while seeding are marked delivered, as in the incident demo."""
-    if Agreement.objects.exists() or Breach.objects.exists():
-        stdout.write("Demo service levels: skipped (agreements already exist).")
-        return
     if not User.objects.filter(username="supervisor").exists():
         stdout.write("Demo service levels: skipped (no demo organisation).")
+        return
+    seed_service_levels(stdout=stdout)
+    seed_satisfaction(stdout=stdout)
+
+
+def mark_delivered(after_pk: int, now: dt.datetime) -> None:
+    """Notifications written while seeding were delivered when written; in-app ones older than two days read."""
+    seeded = Notification.objects.filter(pk__gt=after_pk)
+    seeded.update(status=DeliveryStatus.SENT, sent_at=F("created_at"), attempts=1)
+    seeded.filter(channel=NotificationChannel.IN_APP, created_at__lt=now - dt.timedelta(days=2)).update(
+        read_at=F("created_at"))
+
+
+def seed_service_levels(*, stdout: TextIO) -> None:
+    """Agreements, twelve months of clocks, outages, explained breaches and published evaluations: skipped when
+    agreements or breaches already exist."""
+    if Agreement.objects.exists() or Breach.objects.exists():
+        stdout.write("Demo service levels: skipped (agreements already exist).")
         return
     began = time.monotonic()
     last_notification = Notification.objects.aggregate(last=Max("pk"))["last"] or 0
@@ -87,10 +108,7 @@ def seed(*, stdout: TextIO) -> None:
         clocks.sweep(now=now)  # what beat would have announced by now
         unexplained = explain_breaches(clock, now)
         published = publish_evaluations(clock, now)
-    seeded = Notification.objects.filter(pk__gt=last_notification)
-    seeded.update(status=DeliveryStatus.SENT, sent_at=F("created_at"), attempts=1)
-    seeded.filter(channel=NotificationChannel.IN_APP, created_at__lt=now - dt.timedelta(days=2)).update(
-        read_at=F("created_at"))
+    mark_delivered(last_notification, now)
     stdout.write(f"Demo service levels: {len(agreements)} agreements, {rebuilt} incidents' clocks rebuilt, "
                  f"{len(older)} older incidents over {MONTHS} months, {outages} outages, "
                  f"{Breach.objects.count()} breaches ({unexplained} unexplained), {published} evaluations "
@@ -245,3 +263,159 @@ def publish_evaluations(clock: Any, now: dt.datetime) -> int:
     clock.set(now)
     return published
 
+
+
+# --- Satisfaction -------------------------------------------------------------------------------------------
+
+# The departments' contacts who report faults and answer surveys and questionnaires (finance has its demo user).
+CONTACTS = {"hr": ("hr-contact", "劉人資"), "sales": ("sales-contact", "楊業務"), "admin": ("admin-contact", "趙行政"),
+            "service-desk": ("cs-contact", "郭客服")}
+REPORTED_BY_CONTACT = 0.8  # of the resolved incidents phoned in for a department, its contact was the caller
+ANSWERED = 0.75  # of the surveys sent, answered before the link expired
+SCORE_WEIGHTS = {5: 46, 4: 36, 3: 18}  # the ordinary answers; the low ones are chosen below
+LOW_SCORES = (2, 1, 2)  # spread over the year, the latest still to be followed up
+COMMENTS = {
+    5: ["工程師很快就到場，問題當天解決，非常感謝！", "處理迅速，說明清楚。", "電話一打就有人回應，很專業。"],
+    4: ["問題解決了，但等了一段時間才有人聯繫。", "整體滿意，希望處理進度能主動通知。", ""],
+    3: ["問題最後解決了，但中間反覆確認了好幾次。", "處理時間比預期長，希望改進。", "還可以。"],
+    2: ["等了一整天都沒有人回覆，影響月結工作。", "問題說已解決，但隔天又出現，沒有人跟進。"],
+    1: ["系統停了半天，沒有任何通知，業務完全停擺。"],
+}
+FOLLOW_UP_NOTES = ["已致電用戶說明原因並致歉；值班高峰時段增派人手。", "已與用戶確認問題未再發生，並補充知識庫文章。"]
+QUESTIONS = [
+    ("整體而言，您對 IT 服務中心本季的服務是否滿意？", QuestionKind.SCORE, None, None),
+    ("桌面運維組到場處理的速度與態度", QuestionKind.SCORE, "desktop", None),
+    ("郵件系統的穩定性", QuestionKind.SCORE, None, "email"),
+    ("ERP 系統故障時的處理與溝通", QuestionKind.SCORE, None, "erp"),
+    ("您最希望 IT 服務中心改進的是什麼？", QuestionKind.TEXT, None, None),
+]
+SUGGESTIONS = ["希望故障處理進度能以短信主動通知。", "月結期間請加強 ERP 的值守。", "新人電腦的安裝可以更快一些。",
+               "VPN 在家使用時偶爾斷線，希望改善。"]
+
+
+def seed_satisfaction(*, stdout: TextIO) -> None:
+    """Surveys of the last twelve months sent and answered at their times, low scores followed up, and one
+    questionnaire campaign answered by the departments and closed: skipped once answers or campaigns exist."""
+    if Survey.objects.filter(state=SurveyState.ANSWERED).exists() or Campaign.objects.exists():
+        stdout.write("Demo satisfaction: skipped (answers already exist).")
+        return
+    last_notification = Notification.objects.aggregate(last=Max("pk"))["last"] or 0
+    now = timezone.now()
+    rng = random.Random(20250505)
+    with stepped_clock() as clock, mock.patch("opscenter.core.outbox.enqueue_delivery"), transaction.atomic():
+        contacts = demo_contacts()
+        scheduled = schedule_surveys(contacts, rng, now)
+        answered = send_and_answer(clock, rng, now)
+        closed = follow_up(clock, now)
+        invited, replied = questionnaire(clock, rng, now)
+        clock.set(now)
+    mark_delivered(last_notification, now)
+    stdout.write(f"Demo satisfaction: {scheduled} surveys, {answered} answered, {FollowUp.objects.count()} "
+                 f"low scores followed up ({closed} closed), a questionnaire answered by {replied} of {invited}.")
+
+
+def demo_contacts() -> dict[int, User]:
+    """Each demo department's contact: a department user of its own (created once, without a password: they
+    answer through their links)."""
+    group = Group.objects.get(name=roles.DEPARTMENT_USER)
+    contacts = {}
+    for department in Department.objects.order_by("code"):
+        person = User.objects.filter(department=department, groups=group, is_active=True).order_by("pk").first()
+        if person is None and department.code in CONTACTS:
+            username, name = CONTACTS[department.code]
+            person = User.objects.create(username=username, display_name=name, department=department,
+                                         email=f"{username}@example.com")
+            person.set_unusable_password()
+            person.save(update_fields=["password"])
+            person.groups.add(group)
+        if person is not None:
+            contacts[department.pk] = person
+    return contacts
+
+
+def schedule_surveys(contacts: dict[int, User], rng: random.Random, now: dt.datetime) -> int:
+    """The surveys the policy schedules at each resolution of the last twelve months: most faults a department
+    phoned in were its contact's, and the reporter is asked (delay, sampling, quiet period applied)."""
+    since = metrics.month_bounds(metrics.add_months(metrics.current_month(), -MONTHS + 1))[0]
+    resolved = (Incident.objects.filter(department__isnull=False, resolved_at__gte=since, resolved_at__lt=now,
+                                        state__in=surveys.SETTLED_STATES, survey__isnull=True)
+                .select_related("created_by").order_by("resolved_at", "pk"))
+    for incident in resolved:
+        contact = contacts.get(incident.department_id)
+        if incident.caller_id is None and contact is not None and rng.random() < REPORTED_BY_CONTACT:
+            Incident.objects.filter(pk=incident.pk).update(caller=contact)
+            incident.caller = contact
+        surveys.survey_schedule(incident, at=incident.resolved_at)
+    return Survey.objects.count()
+
+
+def send_and_answer(clock: Any, rng: random.Random, now: dt.datetime) -> int:
+    """The sweep sends each survey at its time; three in four are answered within three days, most of them
+    satisfied, a few with a low score and its comment. What is left past its validity expires."""
+    pending = list(Survey.objects.filter(state=SurveyState.PENDING, send_after__lte=now,
+                                         incident__state__in=surveys.SETTLED_STATES).order_by("send_after", "pk"))
+    events: list[tuple[dt.datetime, int, Survey]] = []
+    for survey in pending:
+        events.append((survey.send_after, 0, survey))
+        answer_at = survey.send_after + dt.timedelta(hours=rng.uniform(0.5, 72))
+        if rng.random() < ANSWERED and answer_at < now:
+            events.append((answer_at, 1, survey))
+    answers = [e for e in events if e[1]]
+    low = {answers[int(len(answers) * share)][2].pk: score
+           for share, score in zip((0.3, 0.65, 0.999), LOW_SCORES, strict=True)} if len(answers) > 3 else {}
+    for moment, is_answer, survey in sorted(events, key=lambda e: (e[0], e[1], e[2].pk)):
+        clock.set(moment)
+        if not is_answer:
+            surveys.send_due_surveys(now=moment)
+            continue
+        score = low.get(survey.pk) or rng.choices(list(SCORE_WEIGHTS), weights=list(SCORE_WEIGHTS.values()))[0]
+        comment = rng.choice(COMMENTS[score]) if score <= 3 or rng.random() < 0.4 else ""
+        surveys.survey_answer(token=surveys.sign(survey.pk, salt=surveys.SURVEY_SALT), score=score,
+                              comment=comment, now=moment)
+    clock.set(now)
+    surveys.send_due_surveys(now=now)
+    return len(answers)
+
+
+def follow_up(clock: Any, now: dt.datetime) -> int:
+    """The supervisor called back every low score the next day, except the latest, still open."""
+    supervisor = User.objects.get(username="supervisor")
+    follow_ups = list(FollowUp.objects.filter(state=FollowUpState.OPEN).order_by("created_at", "pk"))
+    for index, item in enumerate(follow_ups[:-1]):
+        clock.set(min(item.created_at + dt.timedelta(days=1), now))
+        surveys.follow_up_close(item, user=supervisor, note=FOLLOW_UP_NOTES[index % len(FOLLOW_UP_NOTES)])
+    return max(len(follow_ups) - 1, 0)
+
+
+def questionnaire(clock: Any, rng: random.Random, now: dt.datetime) -> tuple[int, int]:
+    """A quarterly questionnaire opened two months ago to every department's contacts, answered by most of them
+    within its two weeks, and closed. Returns how many were invited and how many answered."""
+    supervisor = User.objects.get(username="supervisor")
+    opened = now - dt.timedelta(days=60)
+    clock.set(opened)
+    teams = {t.code: t for t in Team.objects.all()}
+    services = {s.code: s for s in Service.objects.all()}
+    day = timezone.localdate(opened)
+    campaign = surveys.campaign_create(
+        user=supervisor, name=f"{day:%Y} 年第 {(day.month - 1) // 3 + 1} 季 IT 服務滿意度問卷",
+        description="為持續改進 IT 服務質量，請各部門聯絡人撥冗填寫本問卷，約需三分鐘。",
+        closes_at=opened + dt.timedelta(days=14), departments=Department.objects.all(),
+        questions=[{"text": text, "kind": kind, "team": teams.get(team or ""), "service": services.get(service or ""),
+                    "required": kind == QuestionKind.SCORE} for text, kind, team, service in QUESTIONS])
+    surveys.campaign_open(campaign, user=supervisor, now=opened)
+    invitations = list(campaign.invitations.order_by("pk"))
+    questions = list(campaign.questions.order_by("ordering"))
+    replied = 0
+    for index, invitation in enumerate(invitations):
+        if index and rng.random() < 0.15:  # one or two never answer
+            continue
+        moment = opened + dt.timedelta(days=rng.uniform(0.2, 12))
+        clock.set(moment)
+        answers = {q.pk: rng.choices([5, 4, 3, 2], weights=[40, 40, 15, 5])[0] if q.kind == QuestionKind.SCORE
+                   else rng.choice(SUGGESTIONS) for q in questions}
+        surveys.campaign_answer(token=surveys.sign(invitation.pk, salt=surveys.CAMPAIGN_SALT), answers=answers,
+                                now=moment)
+        replied += 1
+    clock.set(campaign.closes_at)
+    surveys.campaign_close(campaign, user=supervisor)
+    return len(invitations), replied

@@ -1,7 +1,9 @@
 """The demo service levels: agreements with every department, twelve months of clocks, breaches explained
-(a couple not yet), past months published, consistent timelines, loaded once."""
+(a couple not yet), past months published, consistent timelines; satisfaction surveys answered over the year with
+low scores followed up (one still open) and a closed questionnaire answered by the departments; loaded once."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.db.models import Count, Sum
@@ -13,9 +15,22 @@ from incidents.models import Incident
 from opscenter.core.choices import DeliveryStatus
 from opscenter.core.demo import seed_organisation
 from opscenter.core.models import Department, Notification
-from sla import demo, metrics
-from sla.choices import ClockKind, ClockState, EvaluationState, ExceptionKind
-from sla.models import Agreement, Breach, BusinessCalendar, Clock, ClockEvent, Evaluation, Outage, ServiceTarget
+from sla import demo, metrics, surveys
+from sla.choices import CampaignState, ClockKind, ClockState, EvaluationState, ExceptionKind, FollowUpState, SurveyState
+from sla.models import (
+    Agreement,
+    Breach,
+    BusinessCalendar,
+    Campaign,
+    CampaignAnswer,
+    Clock,
+    ClockEvent,
+    Evaluation,
+    FollowUp,
+    Outage,
+    ServiceTarget,
+    Survey,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +51,8 @@ def test_the_demo_fills_twelve_months_of_service_levels_and_loads_once() -> None
     twelve_months_of_clocks_every_month_with_targets()
     breaches_explained_but_a_couple_and_past_months_published()
     dashboard_figures_read_for_twelve_months()
+    surveys_answered_over_the_year_and_low_scores_followed_up()
+    a_closed_questionnaire_answered_by_the_departments()
     nothing_left_to_deliver_and_a_second_run_does_nothing()
 
 
@@ -87,11 +104,48 @@ def dashboard_figures_read_for_twelve_months() -> None:
     assert len(trend) == 12
 
 
+def surveys_answered_over_the_year_and_low_scores_followed_up() -> None:
+    answered = Survey.objects.filter(state=SurveyState.ANSWERED)
+    assert answered.count() >= 30
+    months = {timezone.localdate(a).replace(day=1) for a in answered.values_list("answered_at", flat=True)}
+    assert len(months) >= 10, sorted(months)
+    assert answered.values("department").distinct().count() == Department.objects.count()
+    assert {5, 4, 3} <= set(answered.values_list("score", flat=True))
+    assert Survey.objects.filter(state=SurveyState.EXPIRED).exists()  # some never answered
+    assert not Survey.objects.filter(state=SurveyState.PENDING, send_after__lte=timezone.now(),
+                                     incident__state__in=surveys.SETTLED_STATES).exists()
+    # Every low score has its comment and its follow-up; the latest is still open, the others closed with a note.
+    low = answered.filter(score__lte=2)
+    assert low.count() == FollowUp.objects.count() == len(demo.LOW_SCORES)
+    assert all(s.comment for s in low)
+    follow_ups = list(FollowUp.objects.order_by("created_at"))
+    assert [f.state for f in follow_ups] == [FollowUpState.DONE] * (len(follow_ups) - 1) + [FollowUpState.OPEN]
+    assert all(f.note and f.closed_by for f in follow_ups[:-1])
+    # The surveys' link was sent to each respondent at its time, before it was answered.
+    assert all(s.sent_at <= s.answered_at <= s.expires_at for s in answered)
+    scores = surveys.survey_scores(start=timezone.now() - timedelta(days=366), end=timezone.now())
+    assert len(scores["by_department"]) == Department.objects.count() and scores["by_team"] and scores["by_service"]
+
+
+def a_closed_questionnaire_answered_by_the_departments() -> None:
+    campaign = Campaign.objects.get()
+    assert campaign.state == CampaignState.CLOSED and campaign.closes_at < timezone.now()
+    results = surveys.campaign_results(campaign)
+    assert results["answered"] >= Department.objects.count() - 1 and results["invited"] >= results["answered"]
+    assert len(results["by_department"]) >= Department.objects.count() - 1
+    assert results["by_team"] and results["by_service"]
+    assert all(q["count"] for q in results["questions"])
+
+
 def nothing_left_to_deliver_and_a_second_run_does_nothing() -> None:
     assert not Notification.objects.exclude(status=DeliveryStatus.SENT).exists()
-    counts = (Clock.objects.count(), Breach.objects.count(), Evaluation.objects.count(), Incident.objects.count())
+
+    def counts() -> tuple[int, ...]:
+        return tuple(model.objects.count() for model in (Clock, Breach, Evaluation, Incident, Survey, FollowUp,
+                                                         Campaign, CampaignAnswer))
+
+    before = counts()
     out = io.StringIO()
     demo.seed(stdout=out)
-    assert "skipped" in out.getvalue()
-    assert (Clock.objects.count(), Breach.objects.count(), Evaluation.objects.count(),
-            Incident.objects.count()) == counts
+    assert "Demo service levels: skipped" in out.getvalue() and "Demo satisfaction: skipped" in out.getvalue()
+    assert counts() == before

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ExceptionKind(models.TextChoices):
@@ -11,7 +12,7 @@ class ExceptionKind(models.TextChoices):
 
 class ClockKind(models.TextChoices):
     RESPONSE = "response", _("Response")
-    RESOLUTION = "resolution", _("Resolution")
+    RESOLUTION = "resolution", pgettext_lazy("service level", "Resolution")
     OLA = "ola", _("Team (OLA)")
 
 

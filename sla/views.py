@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Priority
@@ -23,6 +24,7 @@ from opscenter.core.exceptions import InvalidInput, OpsCenterError
 from sla import evaluations, metrics, selectors
 from sla.choices import ClockKind, EvaluationState
 from sla.forms import BreachExplainForm, PublishForm, apply_service_errors, it_staff
+from sla.surveys import survey_scores
 
 # --- Presentation ----------------------------------------------------------------------------------------
 
@@ -71,7 +73,8 @@ def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
         "mttr": [None if m["mttr_seconds"] is None else round(m["mttr_seconds"] / 60, 1) for m in trend],
         "breaches": [m["breaches"] for m in trend],
         "availability": [{"name": name, "values": values} for name, values in services.items()],
-        "labels": {"compliance": _("Within target (%)"), "response": _("Response"), "resolution": _("Resolution"),
+        "labels": {"compliance": _("Within target (%)"), "response": _("Response"),
+                   "resolution": pgettext("service level", "Resolution"),
                    "mtta": _("MTTA (minutes)"), "mttr": _("MTTR (minutes)"), "breaches": _("Breaches")},
     }
 
@@ -128,7 +131,11 @@ def department_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     trend = metrics.department_trend(department.pk, month)
     published = list(selectors.evaluation_list(user=request.user).filter(
         department=department, state=EvaluationState.PUBLISHED)[:12])
+    start, end = metrics.month_bounds(month)
+    satisfaction = survey_scores(start=start, end=end, department=department)
     return render(request, "sla/dashboard.html", {
+        "satisfaction": satisfaction,
+        "satisfaction_tables": [(_("Team"), satisfaction["by_team"]), (_("Service"), satisfaction["by_service"])],
         "department": department, "month": month, "figures": readable(trend[-1]),
         "trend": [readable(m) for m in trend], "chart": trend_chart(trend), "published": published,
         "months": selectors.month_choices(), "sees_all": selectors.sees_all_departments(request.user),

@@ -8,9 +8,10 @@ from django.urls import reverse
 from opscenter.core import roles
 from opscenter.core.navigation import nav_for, panels_for
 from sla import panels
-from sla.choices import ClockKind, EvaluationState
+from sla.choices import ClockKind, EvaluationState, SurveyState
 from sla.evaluations import evaluation_prepare, evaluation_publish
-from sla.models import Breach, Evaluation
+from sla.models import Breach, Evaluation, Survey
+from sla.tests.factories import at
 from sla.tests.figures import APRIL, april, breach_of, explain_all, incident, stopped_clock, two_departments
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,25 @@ def test_a_department_user_reads_their_own_dashboard(client, two) -> None:  # no
     assert "Finance" in text and "99.884%" in text and "60.0%" in text
     assert "Logistics" not in text and "Warehouse scanning" not in text
     assert 'id="trend-table"' in text and "vendor/echarts/echarts.min.js" in text and "js/sla-charts.js" in text
+
+
+def test_the_dashboard_shows_the_month_satisfaction_of_the_department_only(client, two) -> None:  # noqa: ANN001
+    finance, logistics = two
+    for month, score, when in ((finance, 4, "2026-04-10 10:00"), (finance, 2, "2026-04-12 10:00"),
+                               (logistics, 1, "2026-04-11 10:00"), (finance, 5, "2026-05-02 10:00")):
+        survey_answered(month, score=score, when=when)
+    text = page(client, finance.department_user, "sla:department-dashboard", finance.department.pk,
+                query=f"?month={MONTH}").content.decode()
+    block = text.split('id="dashboard-satisfaction"', 1)[1].split("</table>", 2)
+    assert "3.0 / 5 from 2 answers" in block[0]
+    assert "1.0" not in "".join(block) and logistics.service.name not in text
+
+
+def survey_answered(month, *, score: int, when: str) -> Survey:  # noqa: ANN001
+    incident_ = incident(month.department, "2026-04-01 09:00", responded=5, resolved=30, service=month.service)
+    return Survey.objects.create(incident=incident_, respondent=month.department_user, department=month.department,
+                                 service=month.service, state=SurveyState.ANSWERED, send_after=at(when),
+                                 answered_at=at(when), score=score)
 
 
 def test_another_departments_pages_are_404_for_a_department_user(client, two, supervisor) -> None:  # noqa: ANN001
@@ -192,7 +212,7 @@ def test_query_counts_do_not_grow_with_rows(client, supervisor, django_assert_nu
     client.get(overview)  # warm the session and the role caches
     with django_assert_num_queries(15):
         assert client.get(overview).status_code == 200
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(20):  # 16 + the month's satisfaction (overall, per department, team, service)
         assert client.get(dashboard).status_code == 200
     with django_assert_num_queries(18):
         assert client.get(detail).status_code == 200

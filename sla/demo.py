@@ -355,11 +355,14 @@ def send_and_answer(clock: Any, rng: random.Random, now: dt.datetime) -> int:
     pending = list(Survey.objects.filter(state=SurveyState.PENDING, send_after__lte=now,
                                          incident__state__in=surveys.SETTLED_STATES).order_by("send_after", "pk"))
     events: list[tuple[dt.datetime, int, Survey]] = []
+    answering: set[int | None] = set()  # every department answers at least its first survey
     for survey in pending:
         events.append((survey.send_after, 0, survey))
         answer_at = survey.send_after + dt.timedelta(hours=rng.uniform(0.5, 72))
-        if rng.random() < ANSWERED and answer_at < now:
+        chosen = rng.random() < ANSWERED or survey.department_id not in answering
+        if chosen and answer_at < now:
             events.append((answer_at, 1, survey))
+            answering.add(survey.department_id)
     answers = [e for e in events if e[1]]
     low = {answers[int(len(answers) * share)][2].pk: score
            for share, score in zip((0.3, 0.65, 0.999), LOW_SCORES, strict=True)} if len(answers) > 3 else {}
@@ -407,7 +410,7 @@ def questionnaire(clock: Any, rng: random.Random, now: dt.datetime) -> tuple[int
     questions = list(campaign.questions.order_by("ordering"))
     replied = 0
     for index, invitation in enumerate(invitations):
-        if index and rng.random() < 0.15:  # one or two never answer
+        if index == len(invitations) - 1 and len(invitations) > 2:  # one contact never answers
             continue
         moment = opened + dt.timedelta(days=rng.uniform(0.2, 12))
         clock.set(moment)

@@ -359,11 +359,29 @@ def department_month(department_id: int, month: date, *, now: datetime | None = 
                              now=now)[department_id][f"{month:%Y-%m}"]
 
 
+def published_figures(department_id: int, months: list[date]) -> dict[str, dict[str, Any]]:
+    """The frozen figures of the months already published for the department (the monthly rollup: a published
+    month keeps its figures, so they are read back, never recomputed)."""
+    from sla.choices import EvaluationState
+    from sla.models import Evaluation
+
+    rows = Evaluation.objects.filter(department_id=department_id, state=EvaluationState.PUBLISHED,
+                                     month__in=months).values_list("month", "figures")
+    return {_month_key(month): figures for month, figures in rows if figures}
+
+
 def department_trend(department_id: int, last: date, *, count: int = TREND_MONTHS,
                      now: datetime | None = None) -> list[dict[str, Any]]:
-    """One department's figures for each of the `count` months ending with `last`, oldest first."""
+    """One department's figures for each of the `count` months ending with `last`, oldest first: published
+    months from their evaluation, the others (usually the running month and the last one) computed over the
+    span they cover."""
     months = trend_months(last, count)
-    figures = department_months(department_ids=[department_id], months=months, now=now)[department_id]
+    figures = published_figures(department_id, months)
+    live = [m for m in months if _month_key(m) not in figures]
+    if live:
+        span = months[months.index(live[0]):months.index(live[-1]) + 1]
+        computed = department_months(department_ids=[department_id], months=span, now=now)[department_id]
+        figures.update({key: value for key, value in computed.items() if key not in figures})
     return [figures[_month_key(m)] for m in months]
 
 

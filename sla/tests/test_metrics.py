@@ -149,9 +149,9 @@ def test_queries_do_not_grow_with_rows(django_assert_num_queries, extra: int) ->
         stopped_clock(row, ClockKind.RESPONSE, priority="P2", elapsed_minutes=5, target_minutes=30,
                       stopped=f"2026-04-{10 + n:02d} 09:05")
         outage(month.service, row, f"2026-04-{10 + n:02d} 01:00", 5, by=month.engineer)
-    # Agreements (+ their calendar's intervals, exceptions), priority targets, compliance, MTTA, MTTR,
-    # breaches, service targets (their own calendar is empty here), outages.
-    with django_assert_num_queries(10):
+    # Published months, agreements (+ their calendar's intervals, exceptions), priority targets, compliance,
+    # MTTA, MTTR, breaches, service targets (their own calendar is empty here), outages.
+    with django_assert_num_queries(11):
         metrics.department_trend(month.department.pk, APRIL, now=LATER)
 
 
@@ -162,3 +162,23 @@ def test_month_helpers() -> None:
     zone = timezone.get_default_timezone()
     assert start == datetime.combine(date(2026, 4, 1), time.min, tzinfo=zone)
     assert end == datetime.combine(date(2026, 5, 1), time.min, tzinfo=zone)
+
+
+def test_the_trend_reads_published_months_back_and_computes_the_others(supervisor, django_assert_num_queries) -> None:  # noqa: ANN001
+    """A published month is the rollup of its figures: the trend reads it back frozen, even after the data
+    underneath changed, and computes only the months not published (here May alone: one span)."""
+    from sla.evaluations import evaluation_prepare, evaluation_publish
+    from sla.tests.figures import explain_all
+
+    month = april()
+    explain_all(month, supervisor)
+    evaluation_publish(evaluation=evaluation_prepare(department=month.department, month=APRIL, user=supervisor),
+                       user=supervisor, summary="April")
+    late = incident(month.department, "2026-04-20 09:00", responded=5, resolved=50, priority="P2")
+    stopped_clock(late, ClockKind.RESPONSE, priority="P2", elapsed_minutes=5, target_minutes=30,
+                  stopped="2026-04-20 09:05")
+    may = metrics.add_months(APRIL, 1)
+    trend = metrics.department_trend(month.department.pk, may, count=2, now=LATER)
+    assert [m["month"] for m in trend] == ["2026-04", "2026-05"]
+    assert trend[0]["clocks_stopped"] == 5 and trend[0]["response_percent"] == 66.7  # as published
+    assert metrics.department_month(month.department.pk, APRIL, now=LATER)["clocks_stopped"] == 6  # live

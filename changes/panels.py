@@ -39,7 +39,7 @@ def _this_week(request: HttpRequest) -> dict[str, Any]:
 
 
 def register() -> None:
-    register_nav(NavItem(_("Changes"), "changes:change-list", order=20))
+    register_nav(NavItem(_("Changes"), "changes:change-list", order=20, sections=("/changes/",)))
     # The calendar and the CAB agenda are reached from the change list and the home panels: the bar stays short.
     template = "changes/panels/change_rows.html"
     register_panel(HomePanel("changes-awaiting", _("Changes awaiting my approval / vote"), template, _awaiting,

@@ -75,7 +75,7 @@ def _follow_ups(request: HttpRequest) -> dict[str, Any]:  # noqa: ARG001
 
 
 def register() -> None:
-    register_nav(NavItem(_("Service levels"), "sla:home", roles=READERS, order=40))
+    register_nav(NavItem(_("Service levels"), "sla:home", roles=READERS, order=40, sections=("/sla/", "/surveys/")))
     register_panel(HomePanel("sla-department", _("My department's service levels this month"),
                              "sla/panels/department_month.html", _department_month,
                              roles=(roles.DEPARTMENT_USER,), order=20))

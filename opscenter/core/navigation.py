@@ -17,9 +17,13 @@ class NavItem:
     roles: tuple[str, ...] = ()  # empty: every signed-in user
     order: int = 100
     staff_only: bool = False
+    sections: tuple[str, ...] = ()  # path prefixes of the pages under this entry (it stays highlighted there)
 
     def url(self) -> str:
         return reverse(self.url_name)
+
+    def is_active(self, path: str) -> bool:
+        return path == self.url() or any(path.startswith(section) for section in self.sections)
 
 
 @dataclass(frozen=True)

@@ -216,3 +216,14 @@ def test_query_counts_do_not_grow_with_rows(client, supervisor, django_assert_nu
         assert client.get(dashboard).status_code == 200
     with django_assert_num_queries(18):
         assert client.get(detail).status_code == 200
+
+
+def test_the_service_levels_entry_stays_highlighted_on_its_sub_pages(client, two, supervisor) -> None:  # noqa: ANN001
+    import re
+
+    text = page(client, supervisor, "sla:evaluation-list").content.decode()
+    active = re.findall(r'<li class="nav-item active">\s*<a class="nav-link" href="([^"]+)"', text)
+    assert active == [reverse("sla:home")]
+    text = page(client, supervisor, "incidents:incident-list").content.decode()
+    assert reverse("sla:home") not in re.findall(r'<li class="nav-item active">\s*<a class="nav-link" href="([^"]+)"',
+                                                 text)

@@ -42,9 +42,8 @@ from changes.risk import RULE_LABELS
 from changes.rules import CONFLICT_LABELS, schedule_check
 from changes.services import EDITABLE, may_edit, may_request
 from incidents.forms import AttachmentForm, CommentForm
-from incidents.views import _detail_text
 from opscenter.core import roles
-from opscenter.core.exceptions import InvalidInput, OpsCenterError, UnknownTransition
+from opscenter.core.exceptions import InvalidInput, OpsCenterError, UnknownTransition, detail_text
 from opscenter.core.models import FeedToken, Service
 from opscenter.core.pagination import CappedCountPaginator
 from opscenter.core.roles import has_role
@@ -195,7 +194,7 @@ def change_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except InvalidInput as exc:
             apply_service_errors(form, exc.detail)
         except OpsCenterError as exc:
-            messages.error(request, _detail_text(exc.detail))
+            messages.error(request, detail_text(exc.detail))
             return redirect("changes:change-detail", pk=change.pk)
         else:
             if updated.state != change.state:
@@ -368,7 +367,7 @@ def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _refused(request: HttpRequest, pk: int, exc: OpsCenterError) -> HttpResponse:
     """Show a refusal (403/409/400) on the page, with the change as it is now."""
-    messages.error(request, _detail_text(exc.detail))
+    messages.error(request, detail_text(exc.detail))
     return _render_detail(request, _get_change(request.user, pk), status=exc.status_code)
 
 

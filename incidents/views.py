@@ -43,6 +43,7 @@ from opscenter.core.exceptions import (
     ReadOnlyRecord,
     TransitionForbidden,
     UnknownTransition,
+    detail_text,
 )
 from opscenter.core.extensions import detail_sections
 from opscenter.core.models import ConfigurationItem
@@ -262,17 +263,8 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _refused(request: HttpRequest, pk: int, exc: OpsCenterError) -> HttpResponse:
     """Show a refusal (403/409/400) on the page, with the incident as it is now."""
-    messages.error(request, _detail_text(exc.detail))
+    messages.error(request, detail_text(exc.detail))
     return _render_detail(request, _get_incident(request.user, pk), status=exc.status_code)
-
-
-def _detail_text(detail: Any) -> str:
-    if isinstance(detail, dict):
-        return " ".join(str(m) for msgs in detail.values()
-                        for m in (msgs if isinstance(msgs, (list, tuple)) else [msgs]))
-    if isinstance(detail, (list, tuple)):
-        return " ".join(str(m) for m in detail)
-    return str(detail)
 
 
 @login_required

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incidents.forms import apply_service_errors
 from opscenter.core import roles
-from opscenter.core.exceptions import InvalidInput, OpsCenterError
+from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
 from opscenter.core.pagination import CappedCountPaginator
 from opscenter.core.roles import has_role
 from sla import surveys
@@ -213,9 +213,7 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         service(campaign, user=request.user)
     except OpsCenterError as exc:
-        detail: Any = exc.detail
-        text = " ".join(str(m) for msgs in detail.values() for m in msgs) if isinstance(detail, dict) else str(detail)
-        messages.error(request, text)
+        messages.error(request, detail_text(exc.detail))
     else:
         messages.success(request, _("The campaign was opened and its invitations sent.") if action == "open"
                          else _("The campaign was closed."))

@@ -58,3 +58,13 @@ class ReadOnlyRecord(OpsCenterError):
     status_code = 409
     code = "read_only"
     default_detail = _("This record is closed and can no longer be changed.")
+
+
+def detail_text(detail: object) -> str:
+    """A refusal's detail (a sentence, a list, or messages by field) as one line for a page message."""
+    if isinstance(detail, dict):
+        return " ".join(str(m) for msgs in detail.values()
+                        for m in (msgs if isinstance(msgs, (list, tuple)) else [msgs]))
+    if isinstance(detail, (list, tuple)):
+        return " ".join(str(m) for m in detail)
+    return str(detail)

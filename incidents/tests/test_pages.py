@@ -140,6 +140,19 @@ def test_queue_columns(demo) -> None:  # noqa: ANN001
         assert text in row, text
 
 
+def test_queue_row_in_chinese_links_the_incident_and_marks_a_major_one(demo) -> None:  # noqa: ANN001
+    incident = advance(report(demo["duty"]), demo, State.HANDLING)
+    incident_transition(incident, "declare_major", user=demo["supervisor"], comment="ERP down for everyone")
+    client = signed_in(demo["supervisor"])
+    page = html(client.get(LIST, HTTP_ACCEPT_LANGUAGE="zh-hant"))
+    row = page[page.index(f'<a href="{detail_url(incident)}" class="incident-number">{incident.number}</a>'):]
+    row = row[:row.index("</tr>")]
+    for text in ("重大", "軟件", "處理中", f'href="{detail_url(incident)}" class="text-reset incident-title"',
+                 f'title="{timezone.localtime(incident.created_at):%Y-%m-%d %H:%M:%S}"'):
+        assert text in row, text
+    assert "重大" not in html(client.get(LIST, {"queue": "all", "q": "nothing matches this"}))
+
+
 def test_queue_filters_and_sort(demo) -> None:  # noqa: ANN001
     p3 = advance(report(demo["duty"], title="Slow ERP"), demo, State.CLASSIFIED)
     p1 = incident_transition(report(demo["duty"], title="Mail down", service=Service.objects.get(code="email")),

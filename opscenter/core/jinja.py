@@ -1,0 +1,28 @@
+"""The Jinja2 environment of the fragments drawn many times a page (see TEMPLATES in settings).
+
+Fragments get their translated words from the Python that renders them, so every string of the project
+stays where `makemessages` finds it; the environment adds only what rows need: local date-times, URLs
+and Django's safe strings (which Jinja2 respects through `__html__`).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from jinja2 import Environment, StrictUndefined
+
+
+def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A date-time in the center's time zone, as Django's `date` filter shows it (`Y-m-d H:i` by default)."""
+    if value is None:
+        return ""
+    return timezone.localtime(value).strftime(fmt)
+
+
+def environment(**options: Any) -> Environment:
+    options.setdefault("undefined", StrictUndefined)  # a misspelt name fails the test, not the page silently
+    env = Environment(**options)
+    env.filters["local"] = local
+    env.globals["url"] = lambda name, *args: reverse(name, args=args)
+    return env

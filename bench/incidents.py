@@ -49,6 +49,7 @@ class Result:
     latencies: list[float] = field(default_factory=list, repr=False)
     status: dict[int, int] = field(default_factory=dict)
     load: float = 0.0  # the machine's 1-minute load average at the end: other work skews the figures
+    client_cpu_ms: float = 0.0  # CPU time this load generator spent per request (the server's cores are shared)
 
     @property
     def rps(self) -> float:
@@ -90,9 +91,9 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
 
 
 def ensure_database(args: argparse.Namespace) -> None:
-    import psycopg2
+    import psycopg
 
-    conn = psycopg2.connect(f"{args.postgres_url.rstrip('/')}/postgres")
+    conn = psycopg.connect(f"{args.postgres_url.rstrip('/')}/postgres")
     conn.autocommit = True
     with conn.cursor() as cursor:
         if args.reset:
@@ -169,8 +170,8 @@ def credentials() -> None:
 
 def start_gunicorn(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen:
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "opscenter.wsgi", "--workers", str(args.workers), "--bind",
-         f"127.0.0.1:{args.port}", "--log-level", "warning", "--timeout", "60"],
+        [PYTHON, "-m", "gunicorn", "opscenter.wsgi", "--workers", str(args.workers), "--threads", str(args.threads),
+         "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning", "--timeout", "60"],
         cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -273,10 +274,11 @@ def measure(scenario: Scenario, creds: dict, args: argparse.Namespace) -> Result
         t.start()
     time.sleep(args.warmup)
     phase["record"] = True
-    began = time.monotonic()
+    began, cpu = time.monotonic(), time.process_time()
     time.sleep(args.duration)
     phase["stop"] = True
     result.seconds = time.monotonic() - began
+    result.client_cpu_ms = (time.process_time() - cpu) * 1000 / max(1, result.requests)
     result.load = os.getloadavg()[0]
     for t in threads:
         t.join(35)
@@ -309,11 +311,11 @@ def scenarios(creds: dict) -> list[Scenario]:
 def print_table(results: list[Result], skipped: dict[str, int], floor: Result | None) -> None:
     print()
     print(f"{'scenario':<28} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'requests':>9} {'errors':>7} "
-          f"{'of floor':>9} {'load':>5}")
+          f"{'of floor':>9} {'load':>5} {'client CPU':>10}")
     for r in results:
         share = f"{r.rps / floor.rps:>8.0%}" if floor and floor.rps and r is not floor else ""
         print(f"{r.name:<28} {r.rps:>8.1f} {r.percentile(50):>8.1f} {r.percentile(95):>8.1f} "
-              f"{r.requests:>9} {r.errors:>7} {share:>9} {r.load:>5.1f}")
+              f"{r.requests:>9} {r.errors:>7} {share:>9} {r.load:>5.1f} {r.client_cpu_ms:>7.2f} ms")
     for name, status in skipped.items():
         print(f"{name:<28} not measured: the endpoint answered {status}")
 
@@ -329,6 +331,8 @@ def main() -> None:
                                                                  "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--broker-url", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15"))
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (1: sync workers; more: gthread workers)")
     parser.add_argument("--profile", choices=["production", "development"], default="production",
                         help="settings profile of the server (DEBUG is off in both)")
     parser.add_argument("--port", type=int, default=8765)
@@ -347,7 +351,8 @@ def main() -> None:
     ensure_database(args)
     env = server_env(args)
     creds = prepare(args, env)
-    print(f"database {args.database}: {creds['incidents']} incidents; gunicorn {args.workers} workers "
+    print(f"database {args.database}: {creds['incidents']} incidents; gunicorn {args.workers} workers × "
+          f"{args.threads} thread{'s' if args.threads > 1 else ''} "
           f"({env['OPSCENTER_ENV']} settings, DEBUG off); load average {os.getloadavg()[0]:.1f}; "
           f"{args.concurrency} client threads × {args.duration:.0f} s per scenario; CPUs: {os.cpu_count()}")
     server = start_gunicorn(args, env)
@@ -371,7 +376,8 @@ def main() -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
-            "incidents": creds["incidents"], "workers": args.workers, "concurrency": args.concurrency,
+            "incidents": creds["incidents"], "workers": args.workers, "threads": args.threads,
+            "concurrency": args.concurrency,
             "profile": env["OPSCENTER_ENV"],
             "duration": args.duration, "cpus": os.cpu_count(),
             "results": [r.summary() for r in results], "not_measured": skipped,

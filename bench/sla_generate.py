@@ -39,10 +39,10 @@ def ensure_database() -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql"):
         sys.exit("set DATABASE_URL to a postgres:// URL (e.g. postgres://postgres@127.0.0.1:5432/opscenter_sla_bench)")
-    import psycopg2
+    import psycopg
 
     name = parts.path.lstrip("/")
-    conn = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    conn = psycopg.connect(urlunsplit(parts._replace(path="/postgres")))
     conn.autocommit = True
     with conn.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])

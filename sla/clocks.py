@@ -49,6 +49,26 @@ def agreement_for(department_id: int | None, on: datetime) -> Agreement | None:
             .select_related("calendar").order_by("-valid_from", "-pk").first())
 
 
+def _agreement_terms(incident: Incident) -> tuple[Agreement | None, PriorityTarget | None, BusinessCalendar]:
+    """The agreement of the incident's department on its report day, its target for the incident's priority,
+    and the calendar the response and resolution clocks count in."""
+    agreement = agreement_for(incident.department_id, incident.created_at)
+    target = (PriorityTarget.objects.filter(agreement=agreement, priority=incident.priority)
+              .select_related("calendar").first() if agreement and incident.priority else None)
+    calendar = (target.calendar if target and target.calendar_id else None) or (
+        agreement.calendar if agreement else default_calendar())
+    return agreement, target, calendar
+
+
+def _kind_terms(kind: str, incident: Incident, agreement: Agreement | None, target: PriorityTarget | None,
+                calendar: BusinessCalendar) -> dict[str, Any]:
+    minutes = None
+    if target:
+        minutes = target.response_minutes if kind == ClockKind.RESPONSE else target.resolution_minutes
+    return {"agreement": agreement, "department_id": incident.department_id, "priority": incident.priority,
+            "calendar": calendar, "target_seconds": minutes * 60 if minutes else None}
+
+
 def _terms(clock: Clock, incident: Incident) -> dict[str, Any]:
     """Agreement, calendar and target a clock counts against now."""
     if clock.kind == ClockKind.OLA:
@@ -57,16 +77,7 @@ def _terms(clock: Clock, incident: Incident) -> dict[str, Any]:
         return {"agreement": None, "department_id": incident.department_id, "priority": incident.priority,
                 "calendar": target.calendar if target else default_calendar(),
                 "target_seconds": target.resolution_minutes * 60 if target else None}
-    agreement = agreement_for(incident.department_id, incident.created_at)
-    target = (PriorityTarget.objects.filter(agreement=agreement, priority=incident.priority)
-              .select_related("calendar").first() if agreement and incident.priority else None)
-    minutes = None
-    if target:
-        minutes = target.response_minutes if clock.kind == ClockKind.RESPONSE else target.resolution_minutes
-    calendar = (target.calendar if target and target.calendar_id else None) or (
-        agreement.calendar if agreement else default_calendar())
-    return {"agreement": agreement, "department_id": incident.department_id, "priority": incident.priority,
-            "calendar": calendar, "target_seconds": minutes * 60 if minutes else None}
+    return _kind_terms(clock.kind, incident, *_agreement_terms(incident))
 
 
 def _apply_terms(clock: Clock, terms: dict[str, Any]) -> None:
@@ -137,17 +148,36 @@ def _schedule_deadlines(clock: Clock, at: datetime) -> None:
 
 
 def start_clocks(incident: Incident, *, actor: Any = None) -> list[Clock]:
-    """Response and resolution clocks start when the incident is reported."""
+    """Response and resolution clocks start when the incident is reported. Both count against the same
+    agreement and calendar, so their terms are looked up once and the clocks, their start events and their
+    thresholds are written with one insert each."""
     at = incident.created_at
-    clocks = []
+    agreement, target, calendar = _agreement_terms(incident)
+    schedule = Schedule.of(calendar)
+    agreement_percents = (set(Threshold.objects.filter(agreement=agreement).values_list("percent", flat=True))
+                          if agreement else set())
+    clocks, thresholds = [], []
     for kind in (ClockKind.RESPONSE, ClockKind.RESOLUTION):
         clock = Clock(incident=incident, kind=kind, started_at=at, segment_started_at=at, state=ClockState.RUNNING)
-        _apply_terms(clock, _terms(clock, incident))
-        clock.save()
-        _event(clock, ClockEventKind.START, at, actor, _("Reported"))
-        _schedule_deadlines(clock, at)
-        clock.save()
+        _apply_terms(clock, _kind_terms(kind, incident, agreement, target, calendar))
+        seconds = clock.target_seconds
+        clock.due_at = schedule.add(at, seconds) if seconds else None
+        for percent in sorted(agreement_percents | ({100} if seconds else set())):
+            thresholds.append(ClockThreshold(clock=clock, percent=percent,
+                                             due_at=schedule.add(at, seconds * percent // 100) if seconds else None))
         clocks.append(clock)
+    Clock.objects.bulk_create(clocks)
+    started = ClockEvent.objects.bulk_create([
+        ClockEvent(clock=clock, kind=ClockEventKind.START, at=at, actor=actor if getattr(actor, "pk", None) else None,
+                   reason=_("Reported")[:255], segment_seconds=0, target_seconds=clock.target_seconds)
+        for clock in clocks])
+    for threshold in thresholds:
+        threshold.clock_id = threshold.clock.pk  # set before the clocks had their keys
+    ClockThreshold.objects.bulk_create(thresholds)
+    for clock, event in zip(clocks, started, strict=True):
+        clock._prefetched_objects_cache = {"events": [event]}
+    # Whoever reported the incident is answered with its clocks as they were just written (see incident_clocks).
+    incident._started_clocks = (incident.updated_at, clocks)
     return clocks
 
 
@@ -423,6 +453,11 @@ class ClockStatus:
 def incident_clocks(incident: Incident | int, *, events: bool = False) -> list[Clock]:
     """An incident's clocks (response, resolution, then the teams'), with their calendars' hours and exceptions
     loaded: a constant number of queries whatever the clocks."""
+    started = getattr(incident, "_started_clocks", None)
+    if started is not None and started[0] == incident.updated_at:
+        # Just reported and unchanged since (any change saves the incident): the clocks start_clocks wrote,
+        # their calendar and their start event, without reading them back.
+        return list(started[1])
     qs = (Clock.objects.filter(incident=incident).select_related("calendar", "team")
           .prefetch_related("calendar__intervals", "calendar__exceptions"))
     if events:

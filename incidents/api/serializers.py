@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from incidents.choices import CancelReason, HoldReason, Level, Priority
 from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule
-from opscenter.core.api.serializers import TransitionInputSerializer, UserRefSerializer
+from opscenter.core.api.serializers import FieldPrototypesMixin, TransitionInputSerializer, UserRefSerializer
 from opscenter.core.api.tickets import AvailableTransitionsField
 from opscenter.core.extensions import extra_fields
 from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
@@ -139,7 +139,7 @@ class TransitionNamesField(AvailableTransitionsField):
 
 
 
-class IncidentListSerializer(serializers.ModelSerializer):
+class IncidentListSerializer(FieldPrototypesMixin, serializers.ModelSerializer):
     """A row of the incident list: every related record comes from the selector's joins and prefetches."""
 
     state_label = ChoiceLabelField("state")
@@ -189,7 +189,7 @@ class IncidentDetailSerializer(IncidentListSerializer):
 # --- incidents (write side) ------------------------------------------------------------------------------
 
 
-class IncidentReportSerializer(StrictInputMixin, serializers.ModelSerializer):
+class IncidentReportSerializer(StrictInputMixin, FieldPrototypesMixin, serializers.ModelSerializer):
     """A fault as it is reported: phenomenon, when, impact scope, channel, and who called.
 
     A duty officer names the caller (a user, or a name); a department user reports for themselves.

@@ -125,6 +125,12 @@ else:
     # server-side cursor costing three round trips (DECLARE, FETCH, CLOSE) for a few dozen rows. Nothing
     # here streams a result too large to hold; plain cursors are also what PgBouncer's transaction mode needs.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # Parameters bound by the server, and a query run twice on a connection kept as a prepared statement:
+    # PostgreSQL then skips planning, which cost more than running the lists' joined queries (1.5-2.5 ms
+    # against 0.2-0.3 ms). Behind a pooler in transaction mode without prepared-statement support
+    # (PgBouncer before 1.21), set DATABASE_PREPARED_STATEMENTS=false.
+    if setting("DATABASE_PREPARED_STATEMENTS", env.bool, True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -1,5 +1,8 @@
 """Serializers of the kernel's resources and of the ticket timeline."""
 
+import copy
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
@@ -8,6 +11,20 @@ from opscenter.core.filters import ID_MAX
 from opscenter.core.models import ConfigurationItem, Department, Notification, Service, Team, User
 from opscenter.core.roles import user_roles
 from opscenter.core.selectors import TimelineEntry
+
+
+class FieldPrototypesMixin:
+    """For a ModelSerializer whose fields depend on its class alone (not on the request or the instance):
+    work them out from the model once per class and give each serializer its own copies, as DRF does with
+    declared fields. Looking at the model for every field was a fifth of the time of reporting an incident."""
+
+    def get_fields(self) -> dict[str, Any]:
+        cls = type(self)
+        prototypes = cls.__dict__.get("_field_prototypes")
+        if prototypes is None:
+            prototypes = super().get_fields()  # type: ignore[misc]
+            cls._field_prototypes = prototypes
+        return copy.deepcopy(prototypes)
 
 
 class UserRefSerializer(serializers.ModelSerializer):

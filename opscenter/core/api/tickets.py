@@ -22,7 +22,7 @@ from opscenter.core.api.serializers import (
 )
 from opscenter.core.selectors import can_see_internal_notes, ticket_attachments, ticket_timeline
 from opscenter.core.services import attachment_add, check_transition, comment_add, perform_transition
-from opscenter.core.workflow import available_transitions
+from opscenter.core.workflow import allowed_transition_names, available_transitions
 
 
 @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -36,7 +36,7 @@ class AvailableTransitionsField(serializers.SerializerMethodField):
     def to_representation(self, instance: Any) -> list[str]:
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        return [t.name for t in available_transitions(instance, user) if t.allowed] if user else []
+        return allowed_transition_names(instance, user) if user else []
 
 
 class TicketViewSetMixin:

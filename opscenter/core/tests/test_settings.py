@@ -25,7 +25,7 @@ def good_secret_key() -> str:
 
 # Variables these tests set or expect absent; whatever the calling shell (or CI) has for them is dropped.
 CONTROLLED = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "TIME_ZONE",
-              "OUTBOX_MAX_ATTEMPTS", "EMAIL_USE_TLS", "CELERY_BROKER_URL"}
+              "OUTBOX_MAX_ATTEMPTS", "EMAIL_USE_TLS", "CELERY_BROKER_URL", "DATABASE_PREPARED_STATEMENTS"}
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -133,3 +133,29 @@ def test_production_collects_static_files_for_whitenoise(sqlite_url, tmp_path) -
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "static" / "staticfiles.json").exists()
     assert list((tmp_path / "static" / "vendor" / "tabler" / "css").glob("tabler.min.*.css"))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_plans_a_repeated_query_once(django_user_model) -> None:  # noqa: ANN001
+    """The second run of a query on a connection makes it a prepared statement: PostgreSQL skips planning it."""
+    from opscenter.core.tests.real_services import require_postgres
+
+    require_postgres()
+    assert settings.DATABASES["default"]["OPTIONS"]["server_side_binding"] is True
+    for _ in range(3):
+        list(django_user_model.objects.filter(username="nobody").select_related("department"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ['%"core_user"."username" = $1%'])
+        assert cursor.fetchone()[0] == 1
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler() -> None:
+    result = manage("shell", "-c", "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])",
+                    DATABASE_URL="postgres://nobody@127.0.0.1:1/none", DATABASE_PREPARED_STATEMENTS="false")
+    assert result.returncode == 0, result.stderr
+    assert "server_side_binding" not in result.stdout and "prepare_threshold" not in result.stdout
+    result = manage("shell", "-c", "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])",
+                    DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
+    assert "'server_side_binding': True" in result.stdout and "'prepare_threshold': 2" in result.stdout

@@ -16,7 +16,7 @@ from opscenter.core.models.workflow import AppendOnlyError
 from opscenter.core.services import perform_transition
 from opscenter.core.signals import transition_performed
 from opscenter.core.tests.workflow_app.models import WorkOrder
-from opscenter.core.workflow import available_transitions
+from opscenter.core.workflow import allowed_transition_names, available_transitions
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +149,19 @@ def test_available_transitions_per_user_with_blocked_reasons(order, owner, super
     order.refresh_from_db()
     [approve] = available_transitions(order, supervisor)
     assert approve.name == "approve" and not approve.allowed and "estimate" in approve.reason
+
+
+def test_allowed_transition_names_are_the_available_ones_not_blocked(order, owner, supervisor) -> None:  # noqa: ANN001
+    assert allowed_transition_names(order, owner) == ["submit", "cancel"]
+    assert allowed_transition_names(order, supervisor) == []
+    perform_transition(order, "submit", user=owner)
+    order.refresh_from_db()
+    assert allowed_transition_names(order, supervisor) == []  # approve is blocked: no estimate yet
+    order.estimate_hours = 5
+    assert allowed_transition_names(order, supervisor) == ["approve"]
+    for user in (owner, supervisor):
+        assert allowed_transition_names(order, user) == [
+            t.name for t in available_transitions(order, user) if t.allowed]
 
 
 def test_transition_log_is_append_only(order, owner) -> None:  # noqa: ANN001

@@ -15,6 +15,20 @@ from incidents.models import Category, Incident
 LIST_RELATED = ("category", "service", "team", "assignee")
 # What an API row adds.
 API_PREFETCHED = ("department", "caller", "created_by", "configuration_item")
+# Columns no list row shows, nor reads to offer its transitions (those read the state, the assignee, team,
+# reporter and caller, and `is_major`): left in the database, they are neither sent nor decoded — a
+# row of a worked incident carries a dozen texts and date-times of its diagnosis, tests and report.
+ROW_DEFERRED = ("description", "impact_scope", "caller_contact", "impact", "urgency", "classified_at",
+                "assign_due_at", "assign_overdue_notified_at", "assigned_at", "diagnosis_cause", "diagnosis_scope",
+                "measures", "test_function_note", "test_performance_note", "test_data_note", "resolution",
+                "resolved_by", "held_from", "hold_reason", "cancel_reason", "report_cause", "report_process",
+                "report_measures", "report_result", "report_submitted_at", "closed_at", "major_declared_at",
+                "duplicate_of")
+
+
+def list_rows(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    """The incidents of a list, without the columns only a detail shows."""
+    return qs.defer(*ROW_DEFERRED)
 
 
 def incident_list(*, user: Any) -> QuerySet[Incident]:
@@ -34,7 +48,7 @@ def incident_get(*, user: Any, pk: int) -> Incident:
 
 def incident_queue(*, user: Any, queue: str) -> QuerySet[Incident]:
     """The named queue: mine, team, unassigned, open, all."""
-    qs = incident_list(user=user)
+    qs = list_rows(incident_list(user=user))
     if queue == "mine":
         return qs.filter(assignee=user, state__in=OPEN_STATES)
     if queue == "team":

@@ -77,7 +77,7 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         # the filterset for them cost a few milliseconds a request and changed nothing).
         if self.action != "list":
             return queryset
-        return super().filter_queryset(queryset)
+        return super().filter_queryset(selectors.list_rows(queryset))
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         if self.action == "list":

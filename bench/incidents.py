@@ -61,6 +61,16 @@ class Result:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
 
+    def merge(self, other: "Result") -> "Result":
+        """This scenario's figures over both runs (requests, time and latencies added up)."""
+        status = dict(self.status)
+        for code, count in other.status.items():
+            status[code] = status.get(code, 0) + count
+        return Result(self.name, self.path, self.requests + other.requests, self.errors + other.errors,
+                      self.seconds + other.seconds, self.latencies + other.latencies, status, other.load,
+                      (self.client_cpu_ms * self.requests + other.client_cpu_ms * other.requests)
+                      / max(1, self.requests + other.requests))
+
     def summary(self) -> dict:
         data = {k: v for k, v in asdict(self).items() if k != "latencies"}
         return {**data, "rps": round(self.rps, 1), "p50_ms": round(self.percentile(50), 1),
@@ -244,7 +254,7 @@ def headers_for(scenario: Scenario, creds: dict) -> dict[str, str]:
     return headers
 
 
-def measure(scenario: Scenario, creds: dict, args: argparse.Namespace) -> Result:
+def measure(scenario: Scenario, creds: dict, args: argparse.Namespace, duration: float) -> Result:
     """Warm up, then run `concurrency` threads for `duration` seconds; every request is timed."""
     body = json.dumps(scenario.body).encode() if scenario.body is not None else None
     result = Result(scenario.name, scenario.paths[0])
@@ -275,7 +285,7 @@ def measure(scenario: Scenario, creds: dict, args: argparse.Namespace) -> Result
     time.sleep(args.warmup)
     phase["record"] = True
     began, cpu = time.monotonic(), time.process_time()
-    time.sleep(args.duration)
+    time.sleep(duration)
     phase["stop"] = True
     result.seconds = time.monotonic() - began
     result.client_cpu_ms = (time.process_time() - cpu) * 1000 / max(1, result.requests)
@@ -338,7 +348,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--concurrency", type=int, default=4, help="client threads kept busy")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per scenario")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load first")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load first (each round)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds the scenarios (the floor too) take in turn")
     parser.add_argument("--only", action="append", help="measure only scenarios whose name contains this")
     parser.add_argument("--reset", action="store_true", help="drop and recreate the bench database first")
     parser.add_argument("--pg-options", default="", help='server options for the connections, to try a '
@@ -356,9 +367,10 @@ def main() -> None:
           f"({env['OPSCENTER_ENV']} settings, DEBUG off); load average {os.getloadavg()[0]:.1f}; "
           f"{args.concurrency} client threads × {args.duration:.0f} s per scenario; CPUs: {os.cpu_count()}")
     server = start_gunicorn(args, env)
-    results: list[Result] = []
+    results: dict[str, Result] = {}
     skipped: dict[str, int] = {}
     try:
+        chosen = []
         for scenario in scenarios(creds):
             if args.only and not any(word in scenario.name for word in args.only) and "floor" not in scenario.name:
                 continue
@@ -366,11 +378,19 @@ def main() -> None:
             if status >= 400 or status == 599 or (scenario.method == "GET" and status != 200):
                 skipped[scenario.name] = status
                 continue
-            results.append(measure(scenario, creds, args))
-            print(f"  measured {scenario.name}: {results[-1].rps:.1f} req/s")
+            chosen.append(scenario)
+        # Each scenario's time is split into rounds, the floor's too, taken in turn: a shared machine speeds up
+        # and slows down over minutes, and a share of the floor means something only if both saw the same.
+        for round_no in range(1, args.rounds + 1):
+            for scenario in chosen:
+                part = measure(scenario, creds, args, args.duration / args.rounds)
+                results[scenario.name] = results[scenario.name].merge(part) if scenario.name in results else part
+            print(f"  round {round_no}/{args.rounds}: " + ", ".join(
+                f"{r.name.split(':')[0]} {r.rps:.0f}/s" for r in results.values()))
     finally:
         stop(server)
         purge_broker(args.broker_url)
+    results = list(results.values())
     floor = next((r for r in results if r.name.startswith("floor")), None)
     print_table(results, skipped, floor)
     if args.json:
@@ -379,7 +399,7 @@ def main() -> None:
             "incidents": creds["incidents"], "workers": args.workers, "threads": args.threads,
             "concurrency": args.concurrency,
             "profile": env["OPSCENTER_ENV"],
-            "duration": args.duration, "cpus": os.cpu_count(),
+            "duration": args.duration, "rounds": args.rounds, "cpus": os.cpu_count(),
             "results": [r.summary() for r in results], "not_measured": skipped,
         }, ensure_ascii=False, indent=2))
 

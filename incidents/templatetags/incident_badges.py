@@ -1,12 +1,16 @@
 """Priority and state badges of incidents, as tags: a list row renders two of them per incident."""
 
+import functools
+
 from django import template
 from django.template.loader import get_template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from incidents.choices import Priority, State
+from opscenter.core.jinja import url_for_pk
 
 register = template.Library()
 
@@ -20,6 +24,17 @@ STATE_CLASSES = {
 
 @register.simple_tag
 def priority_badge(priority: str) -> str:
+    return _priority_badge(priority, get_language())
+
+
+@register.simple_tag
+def state_badge(state: str) -> str:
+    return _state_badge(state, get_language())
+
+
+# A badge depends on its value and the language only: a list page shows the same few dozen.
+@functools.lru_cache(maxsize=256)
+def _priority_badge(priority: str, language: str | None) -> str:
     if not priority:
         return format_html('<span class="badge bg-transparent text-secondary border" title="{}">–</span>',
                            _("Not classified yet"))
@@ -28,8 +43,8 @@ def priority_badge(priority: str) -> str:
                        PRIORITY_CLASSES.get(priority, "bg-secondary-lt"), label, priority)
 
 
-@register.simple_tag
-def state_badge(state: str) -> str:
+@functools.lru_cache(maxsize=256)
+def _state_badge(state: str, language: str | None) -> str:
     label = State(state).label if state in State.values else state
     return format_html('<span class="badge state-badge state-{} {}">{}</span>', state,
                        STATE_CLASSES.get(state, "bg-secondary-lt"), label)
@@ -41,6 +56,7 @@ def queue_rows(rows: object) -> SafeString:
     most of a list page's time on them. Jinja2 escapes every value as Django does."""
     html = get_template("incidents/queue_rows.html", using="jinja2").render({
         "rows": rows, "priority_badge": priority_badge, "state_badge": state_badge,
+        "detail_url": url_for_pk("incidents:incident-detail"),
         "labels": {"major": _("Major")},
     })
     return mark_safe(html)  # noqa: S308 - rendered with autoescape on

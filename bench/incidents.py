@@ -157,6 +157,7 @@ def credentials() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from rest_framework.authtoken.models import Token
@@ -167,7 +168,7 @@ def credentials() -> None:
     supervisor, duty = User.objects.get(username="supervisor"), User.objects.get(username="duty")
     session = SessionStore()
     session[SESSION_KEY] = str(supervisor.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = supervisor.get_session_auth_hash()
     session.create()
     ids = list(Incident.objects.order_by("?").values_list("pk", flat=True)[:500])

@@ -916,7 +916,7 @@ def list_queries(client: Any) -> tuple[int, int]:
 
 # Token; the user's and the groups' permissions; the user's roles; count; rows (joined with requester,
 # implementer and template); services, CAB members, votes, steps and reviews of the page's rows.
-LIST_QUERIES = 11
+LIST_QUERIES = 10
 
 
 @pytest.mark.parametrize("who", ["supervisor", "implementer", "approver"])
@@ -946,7 +946,7 @@ def test_department_users_list_query_count(api_as, crew: ChangeCrew, finance, fi
 
 # Token; permissions (2); roles; the row (with requester, implementer, template, assessor); services, CIs,
 # CAB members, related incidents, votes with voters, steps with who recorded them, opinions, reviews.
-DETAIL_QUERIES = 13
+DETAIL_QUERIES = 12
 
 
 @pytest.mark.parametrize("state", [State.DRAFT, State.AWAITING_APPROVAL, State.APPROVED, State.IMPLEMENTING,
@@ -984,7 +984,7 @@ def add_reference_rows(crew: ChangeCrew, n: int) -> None:
 # their transitions); freeze windows' creators (joined) and services; maintenance windows' services (joined);
 # votes' voters and changes (joined), the caller's roles for the visibility of their changes (a subquery).
 # The questionnaire: token, its questions, their options.
-REFERENCE_QUERIES = {TEMPLATES: 7, FREEZES: 6, MAINTENANCE: 5, VOTES: 6, QUESTIONS: 3}
+REFERENCE_QUERIES = {TEMPLATES: 6, FREEZES: 5, MAINTENANCE: 4, VOTES: 5, QUESTIONS: 3}
 
 
 @pytest.mark.parametrize("path", list(REFERENCE_QUERIES))
@@ -1001,7 +1001,7 @@ def test_reference_lists_query_counts(api_as, crew: ChangeCrew, django_assert_nu
 # Token, permissions (2), roles, the change, and then: the votes with voters; the opinions with reviewers; the
 # schedule check (changes.rules): the affected services (twice), freezes with their services, maintenance
 # windows, and the other changes in the window with their services and CIs.
-PER_CHANGE_QUERIES = {"votes/": 6, "opinions/": 6, "schedule-check/": 17}
+PER_CHANGE_QUERIES = {"votes/": 5, "opinions/": 5, "schedule-check/": 16}
 
 
 @pytest.mark.parametrize("suffix", list(PER_CHANGE_QUERIES))

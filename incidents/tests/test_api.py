@@ -907,7 +907,7 @@ def list_queries(client: APIClient, params: dict | None = None) -> tuple[int, in
 # rows (joined with category, service, team and assignee); the page's departments, callers, reporters and
 # configuration items (one query each: more joins cost PostgreSQL more to plan than these cost to run); the
 # review ids of the page (the close condition of major incidents reads them).
-LIST_QUERIES = {"supervisor": 12, "engineer": 12, "caller": 12}
+LIST_QUERIES = {"supervisor": 11, "engineer": 11, "caller": 11}
 
 
 @pytest.mark.parametrize("who", ["supervisor", "engineer", "caller"])

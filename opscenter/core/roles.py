@@ -56,11 +56,9 @@ def user_roles(user) -> set[str]:
     """The role names a user holds, cached on the user object for the request."""
     if not getattr(user, "is_authenticated", False):
         return set()
-    cached = getattr(user, "_role_cache", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._role_cache = cached
-    return cached
+    if getattr(user, "_role_cache", None) is None:
+        _load_memberships(user)
+    return user._role_cache
 
 
 def has_role(user, *roles: str) -> bool:
@@ -94,11 +92,31 @@ def grant_role_permissions(apps, permissions_by_role: dict[str, list[str]]) -> N
 def _teams(user) -> list[tuple[int, str]]:  # noqa: ANN001
     if not getattr(user, "is_authenticated", False):
         return []
-    cached = getattr(user, "_team_cache", None)
-    if cached is None:
-        cached = list(user.teams.values_list("pk", "kind"))
-        user._team_cache = cached
-    return cached
+    if getattr(user, "_team_cache", None) is None:
+        _load_memberships(user)
+    return user._team_cache
+
+
+def _load_memberships(user) -> None:  # noqa: ANN001
+    """The user's roles and teams, read together (a page or an API request asks for both): cached on the
+    user object for the request."""
+    from django.contrib.auth.models import Group
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast
+
+    from opscenter.core.models import Team
+
+    text = CharField()
+    roles = Group.objects.filter(user=user).order_by().values_list(
+        Value("role", output_field=text), "name", Value("", output_field=text))
+    teams = Team.objects.filter(members=user).order_by().values_list(
+        Value("team", output_field=text), Cast("pk", output_field=text), "kind")
+    user._role_cache, user._team_cache = set(), []
+    for what, name, kind in roles.union(teams, all=True):
+        if what == "role":
+            user._role_cache.add(name)
+        else:
+            user._team_cache.append((int(name), kind))
 
 
 def user_team_ids(user) -> set[int]:  # noqa: ANN001

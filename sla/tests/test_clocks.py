@@ -487,7 +487,7 @@ def test_only_those_who_may_see_the_incident_see_its_clocks(crew: Crew, wall: Wa
 
 # The token with its user, the user's roles and teams (visibility), the incident's visibility, the clocks with
 # their calendars and teams, the calendars' hours and exceptions, and the events with their actors.
-CLOCKS_QUERIES = 8
+CLOCKS_QUERIES = 7
 
 
 def test_the_clocks_endpoint_query_count_does_not_grow_with_the_timeline(

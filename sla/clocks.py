@@ -89,9 +89,13 @@ def _apply_terms(clock: Clock, terms: dict[str, Any]) -> None:
     clock.target_seconds = terms["target_seconds"]
 
 
+def _event_row(clock: Clock, kind: str, at: datetime, actor: Any, reason: str, segment: int = 0) -> ClockEvent:
+    return ClockEvent(clock=clock, kind=kind, at=at, actor=actor if getattr(actor, "pk", None) else None,
+                      reason=reason[:255], segment_seconds=segment, target_seconds=clock.target_seconds)
+
+
 def _event(clock: Clock, kind: str, at: datetime, actor: Any, reason: str, segment: int = 0) -> None:
-    ClockEvent.objects.create(clock=clock, kind=kind, at=at, actor=actor if getattr(actor, "pk", None) else None,
-                              reason=reason[:255], segment_seconds=segment, target_seconds=clock.target_seconds)
+    _event_row(clock, kind, at, actor, reason, segment).save()
 
 
 def _close_segment(clock: Clock, at: datetime) -> int:
@@ -119,10 +123,16 @@ def remaining_now(clock: Clock, now: datetime | None = None) -> int | None:
     return clock.target_seconds - elapsed_now(clock, now)
 
 
-def _threshold_percents(clock: Clock) -> list[int]:
-    percents = set()
-    if clock.agreement_id:
-        percents |= set(Threshold.objects.filter(agreement_id=clock.agreement_id).values_list("percent", flat=True))
+def _agreement_percents(agreement_id: int | None) -> set[int]:
+    """The percents of their target at which an agreement's clocks are announced."""
+    if not agreement_id:
+        return set()
+    return set(Threshold.objects.filter(agreement_id=agreement_id).values_list("percent", flat=True))
+
+
+def _threshold_percents(clock: Clock, agreement_percents: set[int] | None = None) -> list[int]:
+    """The agreement's thresholds, and 100 % (the breach) when the clock has a target."""
+    percents = _agreement_percents(clock.agreement_id) if agreement_percents is None else set(agreement_percents)
     if clock.target_seconds:
         percents.add(100)
     return sorted(percents)
@@ -154,23 +164,20 @@ def start_clocks(incident: Incident, *, actor: Any = None) -> list[Clock]:
     at = incident.created_at
     agreement, target, calendar = _agreement_terms(incident)
     schedule = Schedule.of(calendar)
-    agreement_percents = (set(Threshold.objects.filter(agreement=agreement).values_list("percent", flat=True))
-                          if agreement else set())
+    agreement_percents = _agreement_percents(agreement.pk if agreement else None)
     clocks, thresholds = [], []
     for kind in (ClockKind.RESPONSE, ClockKind.RESOLUTION):
         clock = Clock(incident=incident, kind=kind, started_at=at, segment_started_at=at, state=ClockState.RUNNING)
         _apply_terms(clock, _kind_terms(kind, incident, agreement, target, calendar))
         seconds = clock.target_seconds
         clock.due_at = schedule.add(at, seconds) if seconds else None
-        for percent in sorted(agreement_percents | ({100} if seconds else set())):
+        for percent in _threshold_percents(clock, agreement_percents):
             thresholds.append(ClockThreshold(clock=clock, percent=percent,
                                              due_at=schedule.add(at, seconds * percent // 100) if seconds else None))
         clocks.append(clock)
     Clock.objects.bulk_create(clocks)
-    started = ClockEvent.objects.bulk_create([
-        ClockEvent(clock=clock, kind=ClockEventKind.START, at=at, actor=actor if getattr(actor, "pk", None) else None,
-                   reason=_("Reported")[:255], segment_seconds=0, target_seconds=clock.target_seconds)
-        for clock in clocks])
+    started = ClockEvent.objects.bulk_create([_event_row(clock, ClockEventKind.START, at, actor, _("Reported"))
+                                              for clock in clocks])
     for threshold in thresholds:
         threshold.clock_id = threshold.clock.pk  # set before the clocks had their keys
     ClockThreshold.objects.bulk_create(thresholds)

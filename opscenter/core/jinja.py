@@ -1,8 +1,8 @@
 """The Jinja2 environment of the fragments drawn many times a page (see TEMPLATES in settings).
 
 Fragments get their translated words from the Python that renders them, so every string of the project
-stays where `makemessages` finds it; the environment adds only what rows need: local date-times, URLs
-and Django's safe strings (which Jinja2 respects through `__html__`).
+stays where `makemessages` finds it; the environment adds only local date-times; links come filled in
+(`url_for_pk`), and Django's safe strings stay safe (Jinja2 respects `__html__`).
 """
 
 from collections.abc import Callable
@@ -34,5 +34,4 @@ def environment(**options: Any) -> Environment:
     options.setdefault("undefined", StrictUndefined)  # a misspelt name fails the test, not the page silently
     env = Environment(**options)
     env.filters["local"] = local
-    env.globals["url"] = lambda name, *args: reverse(name, args=args)
     return env

@@ -1,7 +1,7 @@
 """State-machine helpers: policy conditions with reasons, role permissions, available transitions."""
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,13 +94,16 @@ def transition_target(instance: models.Model, transition: Transition) -> str:
 def allowed_transition_names(instance: models.Model, user: Any) -> list[str]:
     """The names of the transitions this user may take now: `available_transitions` less the blocked ones,
     without working out labels, targets and reasons (an API list asks for every row)."""
-    names = []
+    return [name for name, transition in _offered(instance, user)
+            if all(condition(instance) for condition in transition.conditions)]
+
+
+def _offered(instance: models.Model, user: Any) -> Iterator[tuple[str, Transition]]:
+    """(name, transition) of each requestable transition leaving the current state that this user may take."""
     for name in transition_names(type(instance)):
         transition = get_transition(instance, name)
-        if (transition is not None and not transition.custom.get("internal") and transition.has_perm(instance, user)
-                and all(condition(instance) for condition in transition.conditions)):
-            names.append(name)
-    return names
+        if transition is not None and not transition.custom.get("internal") and transition.has_perm(instance, user):
+            yield name, transition
 
 
 def available_transitions(instance: models.Model, user: Any) -> list[AvailableTransition]:
@@ -109,12 +112,7 @@ def available_transitions(instance: models.Model, user: Any) -> list[AvailableTr
     `allowed` is False, with the policy's reason, when a condition blocks it.
     """
     result = []
-    for name in transition_names(type(instance)):
-        transition = get_transition(instance, name)
-        if transition is None or transition.custom.get("internal"):
-            continue
-        if not transition.has_perm(instance, user):
-            continue
+    for name, transition in _offered(instance, user):
         failing = next((c for c in transition.conditions if not c(instance)), None)
         result.append(
             AvailableTransition(

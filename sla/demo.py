@@ -181,9 +181,14 @@ def rebuild_clocks(incidents: Any) -> int:
 # --- Twelve months of history -----------------------------------------------------------------------------
 
 def history(director: Director) -> list[Incident]:
-    """Closed incidents from a year ago up to the incident demo's 90 days, played through the services."""
-    count = int(HISTORY_PER_MONTH * (HISTORY_DAYS[0] - HISTORY_DAYS[1]) / 30.5)
-    return [director.play(director.story(State.CLOSED, HISTORY_DAYS, index)) for index in range(count)]
+    """Closed incidents from a year ago up to the incident demo's 90 days, played through the services: each
+    reported at a random moment of its own equal slice of that span, so that every month holds its share
+    whatever the day the demo is loaded."""
+    oldest, newest = HISTORY_DAYS
+    count = int(HISTORY_PER_MONTH * (oldest - newest) / 30.5)
+    width = (oldest - newest) / count
+    return [director.play(director.story(State.CLOSED, (oldest - index * width, oldest - (index + 1) * width), index))
+            for index in range(count)]
 
 
 def record_outages(clock: Any, incidents: list[Incident]) -> int:

@@ -1,5 +1,6 @@
 """The workflow kernel's records: the ticket base, its numbering, and its append-only timeline."""
 
+import functools
 from typing import ClassVar
 
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin
+from django_fsm import ConcurrentTransitionMixin, FSMFieldMixin
 
 
 class AppendOnlyError(Exception):
@@ -110,6 +111,17 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         if not self.number:
             self.number = TicketSequence.next_number(self.NUMBER_PREFIX, timezone.localdate(self.created_at).year)
         super().save(*args, **kwargs)
+
+    @property
+    def state_fields(self) -> tuple[models.Field, ...]:
+        # django-fsm looks for the state fields among all of a model's fields each time a ticket is loaded
+        # (to remember its state for the concurrency check): 25 list rows, 50 fields each.
+        return _state_fields(type(self))
+
+
+@functools.cache
+def _state_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
+    return tuple(field for field in model._meta.fields if isinstance(field, FSMFieldMixin))
 
 
 class TimelineRecord(models.Model):

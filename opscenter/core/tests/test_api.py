@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from conftest import assert_error
 from opscenter.core import outbox, roles
 from opscenter.core.choices import Channel, CIStatus, CIType, Criticality
-from opscenter.core.models import Attachment, Comment, ConfigurationItem, Notification, Service
+from opscenter.core.models import Attachment, Comment, ConfigurationItem, Notification, Service, User
 from opscenter.core.services import perform_transition
 from opscenter.core.tests.factories import (
     ConfigurationItemFactory,
@@ -585,3 +585,50 @@ def test_permissions_of_a_user_and_their_groups_are_read_in_one_query(django_ass
     assert not user.has_perm("core.view_service")
     boss = User.objects.create_superuser("perm-boss", password="pw")
     assert boss.has_perm("core.add_service")
+
+
+def test_serializers_built_from_field_prototypes_bind_their_own_copies() -> None:
+    """Fields worked out once per class are copied for each serializer: binding one serializer's fields
+    leaves the prototypes and the other serializer's fields alone, and a list field gets its own child."""
+    from rest_framework import serializers as drf
+
+    from incidents.api.serializers import IncidentDetailSerializer
+    from opscenter.core.api.serializers import FieldPrototypesMixin
+
+    class Tagged(FieldPrototypesMixin, drf.ModelSerializer):
+        tags = drf.ListField(child=drf.CharField(), source="groups", read_only=True)
+
+        class Meta:
+            model = User
+            fields = ["id", "username", "tags"]
+
+    first, second = IncidentDetailSerializer(), IncidentDetailSerializer()
+    assert first.fields["state_label"] is not second.fields["state_label"]
+    assert first.fields["state_label"].parent is first and second.fields["state_label"].parent is second
+    assert first.fields["category"].field_name == "category"
+    prototype = IncidentDetailSerializer._field_prototypes["state_label"]
+    assert prototype.field_name is None and prototype.labels is None
+    one, other = Tagged(), Tagged()
+    assert one.fields["tags"].child is not other.fields["tags"].child
+    assert one.fields["tags"].child.parent is one.fields["tags"]
+    assert other.fields["tags"].child.parent is other.fields["tags"]
+
+
+def test_roles_and_teams_are_read_in_one_query(django_assert_num_queries) -> None:  # noqa: ANN001
+    from django.contrib.auth.models import Group
+
+    from opscenter.core.roles import user_roles, user_team_ids, user_team_kinds
+
+    user = User.objects.create_user("member", password="pw")
+    user.groups.add(Group.objects.get(name="system_engineer"), Group.objects.get_or_create(name="extra")[0])
+    first, second = TeamFactory(kind="network"), TeamFactory(kind="security")
+    first.members.add(user)
+    second.members.add(user)
+    TeamFactory(kind="desktop")  # not theirs
+    user = User.objects.get(pk=user.pk)
+    with django_assert_num_queries(1):
+        assert user_roles(user) == {"system_engineer", "extra"}
+        assert user_team_ids(user) == {first.pk, second.pk}
+        assert user_team_kinds(user) == {"network", "security"}
+    loner = User.objects.create_user("loner", password="pw")
+    assert user_roles(loner) == set() and user_team_ids(loner) == set()

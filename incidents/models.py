@@ -126,8 +126,12 @@ def may_hold(incident: "Incident", user) -> bool:  # noqa: ANN001
 
 @condition(_("A major incident cannot be closed without its review meeting record (重大故障須召開分析會議)."))
 def has_review_if_major(incident: "Incident") -> bool:
-    """A major incident needs its review-meeting record before the report is approved."""
-    return not incident.is_major or incident.reviews.exists()
+    """A major incident needs its review-meeting record before the report is approved (read with the row by
+    the API's queries, as `has_review`)."""
+    if not incident.is_major:
+        return True
+    known = incident.__dict__.get("has_review")
+    return known if known is not None else incident.reviews.exists()
 
 
 @condition(_("The incident is already a major incident."))

@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents import selectors
 from incidents.choices import CancelReason, HoldReason, Level, Priority
 from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule
 from opscenter.core.api.serializers import FieldPrototypesMixin, TransitionInputSerializer, UserRefSerializer
@@ -139,8 +140,16 @@ class TransitionNamesField(AvailableTransitionsField):
 
 
 
+class IncidentRowsSerializer(serializers.ListSerializer):
+    """The rows of a page, with what they show beyond the list's joins loaded for all of them at once."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        return super().to_representation(selectors.complete_rows(list(data)))
+
+
 class IncidentListSerializer(FieldPrototypesMixin, serializers.ModelSerializer):
-    """A row of the incident list: every related record comes from the selector's joins and prefetches."""
+    """A row of the incident list: every related record comes from the selector's joins, and the rest from
+    `complete_rows` (a page's rows together)."""
 
     state_label = ChoiceLabelField("state")
     # Blank until classification: declared so that the schema's enum holds "" (a read-only model field
@@ -164,6 +173,7 @@ class IncidentListSerializer(FieldPrototypesMixin, serializers.ModelSerializer):
                   "channel", "created_by", "occurred_at", "created_at", "updated_at", "first_response_at",
                   "resolved_at", "is_major", "parent", "available_transitions"]
         read_only_fields = fields
+        list_serializer_class = IncidentRowsSerializer
 
 
 class IncidentDetailSerializer(IncidentListSerializer):
@@ -184,6 +194,10 @@ class IncidentDetailSerializer(IncidentListSerializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         # Read-only fields other apps add to the detail (the SLA clocks), described in the schema too.
         return {**super().get_fields(), **extra_fields(Incident)}
+
+    def to_representation(self, instance: Incident) -> dict[str, Any]:
+        selectors.complete_rows([instance])
+        return super().to_representation(instance)
 
 
 # --- incidents (write side) ------------------------------------------------------------------------------

@@ -632,3 +632,25 @@ def test_roles_and_teams_are_read_in_one_query(django_assert_num_queries) -> Non
         assert user_team_kinds(user) == {"network", "security"}
     loner = User.objects.create_user("loner", password="pw")
     assert user_roles(loner) == set() and user_team_ids(loner) == set()
+
+
+def test_filtersets_built_from_prototypes_keep_their_own_filters_and_forms() -> None:
+    """Each filterset gets its own copies of its class's filters (method filters call their own filterset)
+    and its own form fields; the form class is built once."""
+    from django.http import QueryDict
+
+    from incidents.filters import IncidentFilterSet
+    from incidents.models import Incident
+
+    first = IncidentFilterSet(QueryDict("q=printer"), queryset=Incident.objects.all())
+    second = IncidentFilterSet(QueryDict("q=router&state=handling"), queryset=Incident.objects.all())
+    assert first.filters["q"] is not second.filters["q"]
+    assert first.filters["q"].parent is first and second.filters["q"].parent is second
+    assert first.filters["q"].filter.f is first.filters["q"]
+    assert IncidentFilterSet.base_filters["q"].filter.f is IncidentFilterSet.base_filters["q"]
+    assert type(first.form) is type(second.form)
+    assert first.form.fields["q"] is not second.form.fields["q"]
+    assert first.is_valid() and second.is_valid()
+    assert "printer" in str(first.qs.query).lower() and "router" in str(second.qs.query).lower()
+    assert "handling" in str(second.qs.query) and "handling" not in str(first.qs.query)
+    assert not IncidentFilterSet(QueryDict("state=nonsense"), queryset=Incident.objects.all()).is_valid()

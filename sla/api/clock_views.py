@@ -65,6 +65,37 @@ class ClockSerializer(serializers.Serializer):
         return status.clock.state == ClockState.PAUSED
 
 
+_DATETIME = serializers.DateTimeField()  # its output format and time zone, for `clock_data`
+
+
+def _when(value: Any) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def _person(user: Any) -> dict[str, Any] | None:
+    return None if user is None else {"id": user.pk, "username": user.username, "name": str(user)}
+
+
+def clock_data(status: ClockStatus) -> dict[str, Any]:
+    """What `ClockSerializer` gives for a clock, written out: an incident's detail shows its clocks with their
+    timelines, and DRF's serializers took ≈ 1 ms a clock (a test compares the two)."""
+    clock = status.clock
+    team = clock.team
+    calendar = clock.calendar
+    return {
+        "id": clock.pk, "kind": clock.kind, "kind_label": clock.get_kind_display(),
+        "team": None if team is None else {"id": team.pk, "code": team.code, "name": team.name},
+        "state": clock.state, "state_label": clock.get_state_display(), "priority": clock.priority,
+        "calendar": None if calendar is None else calendar.name, "target_seconds": clock.target_seconds,
+        "elapsed_seconds": status.elapsed_seconds, "remaining_seconds": status.remaining_seconds,
+        "due_at": _when(status.due_at), "started_at": _when(clock.started_at), "stopped_at": _when(clock.stopped_at),
+        "paused": clock.state == ClockState.PAUSED, "breached": clock.breached, "overdue": status.overdue,
+        "events": [{"kind": event.kind, "kind_label": event.get_kind_display(), "at": _when(event.at),
+                    "actor": _person(event.actor), "reason": event.reason, "segment_seconds": event.segment_seconds,
+                    "target_seconds": event.target_seconds} for event in clock.events.all()],
+    }
+
+
 @extend_schema_field(ClockSerializer(many=True))
 class IncidentClocksField(serializers.Field):
     """The `sla_clocks` of an incident's detail: its clocks now with their timelines (one query, and three
@@ -74,7 +105,7 @@ class IncidentClocksField(serializers.Field):
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, incident: Incident) -> list[dict[str, Any]]:
-        return ClockSerializer([clock_status(c) for c in incident_clocks(incident, events=True)], many=True).data
+        return [clock_data(clock_status(c)) for c in incident_clocks(incident, events=True)]
 
 
 class IncidentClocksView(APIView):
@@ -86,5 +117,4 @@ class IncidentClocksView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         if not 1 <= pk <= ID_MAX or not Incident.objects.visible_to(request.user).filter(pk=pk).exists():
             raise NotFound()
-        statuses = [clock_status(c) for c in incident_clocks(pk, events=True)]
-        return Response(ClockSerializer(statuses, many=True).data)
+        return Response([clock_data(clock_status(c)) for c in incident_clocks(pk, events=True)])

@@ -485,6 +485,23 @@ def test_only_those_who_may_see_the_incident_see_its_clocks(crew: Crew, wall: Wa
     assert stranger_page.status_code == 404
 
 
+def test_the_clocks_written_out_are_what_the_documented_serializer_gives(crew: Crew, wall: Wall) -> None:
+    """The API writes clocks out by hand (for speed); the schema documents ClockSerializer: both give the same,
+    for running, stopped, paused and breached clocks with their timelines, in the site's time zone."""
+    from sla.api.clock_views import ClockSerializer, clock_data
+
+    held = handled_and_held(crew, wall)
+    late = assigned_at_nine(crew, wall)
+    clocks.sweep(now=at("2026-11-30 10:01"))
+    late = step(late, crew, wall, "2026-11-30 10:30", "hold", user=crew.supervisor, reason="vendor")
+    statuses = [clocks.clock_status(c, at("2026-11-30 15:00"))
+                for incident in (held, late) for c in clocks.incident_clocks(incident, events=True)]
+    assert {s.clock.state for s in statuses} >= {"running", "stopped", "paused"}
+    assert any(s.clock.breached for s in statuses) and any(s.clock.team_id for s in statuses)
+    assert any(e.actor_id for s in statuses for e in s.clock.events.all())
+    assert [clock_data(s) for s in statuses] == ClockSerializer(statuses, many=True).data
+
+
 # The token with its user, the user's roles and teams (visibility), the incident's visibility, the clocks with
 # their calendars and teams, the calendars' hours and exceptions, and the events with their actors.
 CLOCKS_QUERIES = 7

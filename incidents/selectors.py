@@ -1,5 +1,6 @@
 """Read queries of incident management, with visibility applied, shared by pages, API and reports."""
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -27,9 +28,28 @@ ROW_DEFERRED = ("description", "impact_scope", "caller_contact", "impact", "urge
                 "duplicate_of")
 
 
+# What a row shows of the records it joins (their names; a category's code and whether it is a security one):
+# the rest of their columns (a user's password hash, dates, flags …) stay in the database too. Fewer columns
+# are also fewer for Django to compile into the query on every request.
+ROW_RELATED_FIELDS = {
+    "category": ("code", "name", "name_zh_hant", "is_security"),
+    "service": ("code", "name"),
+    "team": ("code", "name"),
+    "assignee": ("username", "display_name", "first_name", "last_name"),
+}
+
+
+@functools.cache
+def _row_fields() -> tuple[str, ...]:
+    own = [f.name for f in Incident._meta.concrete_fields if f.name not in ROW_DEFERRED]
+    related = [f"{name}__{field}" for name in LIST_RELATED for field in ("id", *ROW_RELATED_FIELDS[name])]
+    return (*own, *related)
+
+
 def list_rows(qs: QuerySet[Incident]) -> QuerySet[Incident]:
-    """The incidents of a list, without the columns only a detail shows."""
-    return qs.defer(*ROW_DEFERRED)
+    """The incidents of a list, without the columns only a detail shows, nor those of the joined records that
+    no row shows."""
+    return qs.only(*_row_fields())
 
 
 def incident_list(*, user: Any) -> QuerySet[Incident]:
@@ -125,5 +145,14 @@ def incident_list_detailed(*, user: Any) -> QuerySet[Incident]:
 def complete_rows(rows: list[Incident]) -> list[Incident]:
     """What an API row shows beyond the list's joins (department, caller, reporter, configuration item): one
     query for the users among them and one for each other model the rows point to."""
-    load_relations(rows, API_PREFETCHED)
+    load_relations(rows, API_PREFETCHED, only=_row_relation_fields())
     return rows
+
+
+@functools.cache
+def _row_relation_fields() -> dict[type, tuple[str, ...]]:
+    """The columns an API row shows of its department, people and configuration item (their references)."""
+    from opscenter.core.models import ConfigurationItem, Department, User
+
+    return {Department: ("code", "name"), User: ROW_RELATED_FIELDS["assignee"],
+            ConfigurationItem: ("name", "asset_tag")}

@@ -40,16 +40,16 @@ ROW_RELATED_FIELDS = {
 
 
 @functools.cache
-def _row_fields() -> tuple[str, ...]:
+def _row_fields(joined: tuple[str, ...]) -> tuple[str, ...]:
     own = [f.name for f in Incident._meta.concrete_fields if f.name not in ROW_DEFERRED]
-    related = [f"{name}__{field}" for name in LIST_RELATED for field in ("id", *ROW_RELATED_FIELDS[name])]
+    related = [f"{name}__{field}" for name in joined for field in ("id", *ROW_RELATED_FIELDS[name])]
     return (*own, *related)
 
 
-def list_rows(qs: QuerySet[Incident]) -> QuerySet[Incident]:
-    """The incidents of a list, without the columns only a detail shows, nor those of the joined records that
-    no row shows."""
-    return qs.only(*_row_fields())
+def list_rows(qs: QuerySet[Incident], joined: tuple[str, ...] = LIST_RELATED) -> QuerySet[Incident]:
+    """The incidents of a list, without the columns only a detail shows, nor those of the joined records (of
+    `joined`) that no row shows."""
+    return qs.only(*_row_fields(joined))
 
 
 def incident_list(*, user: Any) -> QuerySet[Incident]:
@@ -67,9 +67,10 @@ def incident_get(*, user: Any, pk: int) -> Incident:
     return incident_list(user=user).get(pk=pk)
 
 
-def incident_queue(*, user: Any, queue: str) -> QuerySet[Incident]:
-    """The named queue: mine, team, unassigned, open, all."""
-    qs = list_rows(incident_list(user=user))
+def incident_queue(*, user: Any, queue: str, joined: tuple[str, ...] = LIST_RELATED) -> QuerySet[Incident]:
+    """The named queue: mine, team, unassigned, open, all; its rows joined with the relations of `joined` (those
+    a page has read already come with `load_relations`)."""
+    qs = list_rows(Incident.objects.visible_to(user).select_related(*joined), joined)
     if queue == "mine":
         return qs.filter(assignee=user, state__in=OPEN_STATES)
     if queue == "team":

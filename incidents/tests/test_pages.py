@@ -239,6 +239,32 @@ def test_queue_query_count_does_not_grow_with_rows(demo, username, django_assert
 QUEUE_QUERIES = {"supervisor": 9, "sysadmin": 9, "finance": 8}
 
 
+def test_queue_rows_take_category_service_and_team_from_the_filter_lists(demo, django_assert_num_queries) -> None:  # noqa: ANN001
+    """The rows show the records of the filter bar's lists; a team no longer in its list (made inactive) is read
+    with one query for the page, and its name still shows."""
+    from opscenter.core.models import Team
+
+    finance = Department.objects.get(code="finance")
+    incidents = [advance(report(demo["duty"], title=f"Fault {n}", department=finance), demo, State.ASSIGNED)
+                 for n in range(3)]
+    incident = Incident.objects.select_related("category", "service", "team").get(pk=incidents[0].pk)
+    assert incident.category and incident.team
+    client = signed_in(demo["supervisor"])
+    client.get(LIST)
+    page = html(client.get(LIST, {"queue": "all", "category": incident.category.code}))
+    row = page[page.index(incident.number):]
+    row = row[:row.index("</tr>")]
+    assert incident.team.name in row and str(incident.category) in row
+    assert f'<option value="{incident.category.code}" selected>' in page
+    Team.objects.filter(pk=incident.team_id).update(is_active=False)
+    with django_assert_num_queries(QUEUE_QUERIES["supervisor"] + 1):
+        page = html(client.get(LIST, {"queue": "all"}))
+    row = page[page.index(incident.number):]
+    assert incident.team.name in row[:row.index("</tr>")]
+    team_list = page[page.index('<select name="team"'):]
+    assert f'<option value="{incident.team_id}">' not in team_list[:team_list.index("</select>")]  # not offered
+
+
 # --- Visibility and escaping -------------------------------------------------------------------------------
 
 

@@ -1,8 +1,10 @@
 """Priority and state badges of incidents, as tags: a list row renders two of them per incident."""
 
 import functools
+from typing import Any
 
 from django import template
+from django.core.paginator import Page
 from django.template.loader import get_template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -50,13 +52,45 @@ def _state_badge(state: str, language: str | None) -> str:
                        STATE_CLASSES.get(state, "bg-secondary-lt"), label)
 
 
-@register.simple_tag
-def queue_rows(rows: object) -> SafeString:
-    """The queue's rows, drawn by Jinja2 (templates/jinja2/incidents/queue_rows.html): Django's engine spent
-    most of a list page's time on them. Jinja2 escapes every value as Django does."""
-    html = get_template("incidents/queue_rows.html", using="jinja2").render({
-        "rows": rows, "priority_badge": priority_badge, "state_badge": state_badge,
+# The sortable columns of the queue, and the order a first click on each sorts by.
+SORTABLE = {"priority": "priority", "state": "state", "created": "-created"}
+
+
+@register.simple_tag(takes_context=True)
+def queue(context: template.Context, page: Page, form: Any, queues: list, current: str, sort: str) -> SafeString:
+    """The queue's tabs, filter bar and table, drawn by Jinja2 (templates/jinja2/incidents/queue.html, with the
+    rows of queue_rows.html): with Django's engine, the rows, the tab and sort links and the filter bar were
+    most of a list page's time. The markup is the same, every value escaped."""
+    query = context["request"].GET
+
+    def querystring(**changes: Any) -> str:
+        params = query.copy()
+        for key, value in changes.items():
+            if value is None:
+                params.pop(key, None)
+            else:
+                params[key] = value
+        return f"?{params.urlencode()}" if params or query else ""
+
+    columns = []
+    for key, label in (("", _("Number")), ("priority", _("Priority")), ("", _("Title")), ("", _("Service")),
+                       ("state", _("State")), ("", _("Assignee / team")), ("created", _("Reported"))):
+        if not key:
+            columns.append({"label": label, "href": ""})
+            continue
+        first = SORTABLE[key]
+        again = first[1:] if first.startswith("-") else f"-{first}"
+        columns.append({"label": label, "active": sort in (key, f"-{key}"),
+                        "href": querystring(sort=again if sort == first else first, page=None),
+                        "arrow": " ↑" if sort == key else " ↓" if sort == f"-{key}" else ""})
+    html = get_template("incidents/queue.html", using="jinja2").render({
+        "queues": queues, "queue": current, "sort": sort, "querystring": querystring, "columns": columns,
+        "fields": [field for field in form if field.name != "sort"], "filtered": form.active,
+        "rows": list(page), "priority_badge": priority_badge, "state_badge": state_badge,
         "detail_url": url_for_pk("incidents:incident-detail"),
-        "labels": {"major": _("Major")},
+        "labels": {"major": _("Major"), "filter_button": _("Filter"), "clear_filters": _("Clear"),
+                   "empty": _("No incidents here."), "no_match": _("No incident matches these filters."),
+                   "other_tab": _("Try another tab.")},
     })
     return mark_safe(html)  # noqa: S308 - rendered with autoescape on
+

@@ -239,6 +239,23 @@ def test_queue_query_count_does_not_grow_with_rows(demo, username, django_assert
 QUEUE_QUERIES = {"supervisor": 9, "sysadmin": 9, "finance": 8}
 
 
+def test_queue_tabs_filter_bar_and_sort_links_keep_the_query_and_speak_both_languages(demo) -> None:  # noqa: ANN001
+    report(demo["duty"], title="Printer jam")
+    client = signed_in(demo["supervisor"])
+    page = html(client.get(LIST, {"queue": "all", "state": "reported", "sort": "priority"}))
+    assert 'href="?queue=all&amp;state=reported&amp;sort=-priority"' in page and "Priority ↑</a>" in page
+    assert 'href="?queue=open&amp;state=reported&amp;sort=priority" aria-current' not in page
+    assert 'href="?queue=open&amp;state=reported&amp;sort=priority"' in page  # the Open tab keeps the filters
+    assert '<input type="hidden" name="sort" value="priority">' in page
+    assert '>Filter</button>' in page and 'href="?queue=all">Clear</a>' in page
+    assert '<option value="reported" selected>' in page and "Printer jam" in page
+    empty = html(client.get(LIST, {"queue": "all", "q": "nothing like this"}, HTTP_ACCEPT_LANGUAGE="zh-hant"))
+    assert ">篩選</button>" in empty and ">清除</a>" in empty and "請嘗試其他分頁。" not in empty
+    assert "Filter" not in empty.split('id="incident-queue"')[1]
+    unfiltered = html(client.get(LIST, {"queue": "mine"}, HTTP_ACCEPT_LANGUAGE="zh-hant"))
+    assert "請嘗試其他分頁。" in unfiltered and ">清除</a>" not in unfiltered
+
+
 def test_queue_rows_take_category_service_and_team_from_the_filter_lists(demo, django_assert_num_queries) -> None:  # noqa: ANN001
     """The rows show the records of the filter bar's lists; a team no longer in its list (made inactive) is read
     with one query for the page, and its name still shows."""

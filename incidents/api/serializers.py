@@ -12,7 +12,12 @@ from rest_framework import serializers
 from incidents import selectors
 from incidents.choices import CancelReason, HoldReason, Level, Priority
 from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule
-from opscenter.core.api.serializers import FieldPrototypesMixin, TransitionInputSerializer, UserRefSerializer
+from opscenter.core.api.serializers import (
+    CompiledRowsSerializer,
+    FieldPrototypesMixin,
+    TransitionInputSerializer,
+    UserRefSerializer,
+)
 from opscenter.core.api.tickets import AvailableTransitionsField
 from opscenter.core.extensions import extra_fields
 from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
@@ -140,7 +145,7 @@ class TransitionNamesField(AvailableTransitionsField):
 
 
 
-class IncidentRowsSerializer(serializers.ListSerializer):
+class IncidentRowsSerializer(CompiledRowsSerializer):
     """The rows of a page, with what they show beyond the list's joins loaded for all of them at once."""
 
     def to_representation(self, data: Any) -> list[dict[str, Any]]:

@@ -1017,3 +1017,32 @@ def test_a_page_of_rows_loads_its_people_in_one_query_and_reads_review_records_w
     record_review(major, crew.supervisor)
     fresh = selectors.incident_list_detailed(user=crew.supervisor).get(pk=major.pk)
     assert fresh.has_review and has_review_if_major(fresh)
+
+
+@pytest.mark.parametrize("who", ["supervisor", "engineer", "caller"])
+@pytest.mark.parametrize("language", ["en", "zh-hant"])
+def test_compiled_list_rows_are_what_the_serializer_gives_row_by_row(crew: Crew, who: str, language: str) -> None:
+    """A page's rows are written by a plan worked out once per response; each row equals what the serializer
+    gives for it alone (DRF's own path), labels, dates, references and transitions included."""
+    from django.utils import translation
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from incidents import selectors
+    from incidents.api.serializers import IncidentListSerializer
+
+    add_incidents(crew, 12)
+    IncidentFactory(created_by=crew.duty, caller=None, caller_name="walk-in", department=None)
+    user = getattr(crew, who)
+    request = Request(APIRequestFactory().get(INCIDENTS))
+    request.user = user
+    rows = list(selectors.list_rows(selectors.incident_list_detailed(user=user)).order_by("pk"))
+    assert len(rows) >= 2
+    with translation.override(language):
+        compiled = IncidentListSerializer(rows, many=True, context={"request": request}).data
+        one_by_one = [IncidentListSerializer(row, context={"request": request}).data for row in rows]
+    assert compiled == one_by_one
+    assert any(row["available_transitions"] for row in compiled)
+    assert any(row["category"] for row in compiled)
+    assert who == "caller" or any(row["caller"] is None for row in compiled)  # the walk-in is not the caller's
+    assert all(row["created_at"] and isinstance(row["created_at"], str) for row in compiled)

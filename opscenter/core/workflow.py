@@ -100,10 +100,23 @@ def allowed_transition_names(instance: models.Model, user: Any) -> list[str]:
 
 def _offered(instance: models.Model, user: Any) -> Iterator[tuple[str, Transition]]:
     """(name, transition) of each requestable transition leaving the current state that this user may take."""
-    for name in transition_names(type(instance)):
-        transition = get_transition(instance, name)
-        if transition is not None and not transition.custom.get("internal") and transition.has_perm(instance, user):
+    model = type(instance)
+    for name, transition in _leaving(model, getattr(instance, state_field_name(model))):
+        if transition.has_perm(instance, user):
             yield name, transition
+
+
+@functools.cache
+def _leaving(model: type[models.Model], state: str) -> tuple[tuple[str, Transition], ...]:
+    """(name, transition) of each requestable transition leaving `state`, in declaration order: fixed by the
+    model's declarations (a list asks for every row)."""
+    found = []
+    for name in transition_names(model):
+        meta = getattr(getattr(model, name, None), "_django_fsm", None)
+        transition = meta.get_transition(state) if meta is not None else None
+        if transition is not None and not transition.custom.get("internal"):
+            found.append((name, transition))
+    return tuple(found)
 
 
 def available_transitions(instance: models.Model, user: Any) -> list[AvailableTransition]:

@@ -41,7 +41,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 
 messages: $(VENV)/.dev
-	$(BIN)/python manage.py makemessages -l zh_Hant -l en --ignore '.venv/*' --ignore 'var/*' --ignore 'bench/*'
+	$(BIN)/python manage.py makemessages -l zh_Hant --ignore '.venv/*' --ignore 'var/*' --ignore 'bench/*'
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
 bench: $(VENV)/.runtime

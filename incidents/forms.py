@@ -18,6 +18,7 @@ from incidents.selectors import incident_assignable_users
 from opscenter.core import roles
 from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
 from opscenter.core.roles import has_role
+from opscenter.core.selectors import read_lists
 from opscenter.core.widgets import FastSelect
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -122,8 +123,7 @@ DEFAULT_SORT = "-created"
 
 
 # What the filter bar's lists and the queue's rows show of a category, a service and a team.
-CHOICE_COLUMNS = {"category": ("code", "name", "name_zh_hant", "is_security"), "service": ("code", "name"),
-                  "team": ("code", "name")}
+CHOICE_COLUMNS = {"category": ("code", "name", "name_zh_hant"), "service": ("code", "name"), "team": ("code", "name")}
 
 
 class IncidentFilterForm(StyledForm):
@@ -152,14 +152,15 @@ class IncidentFilterForm(StyledForm):
             del self.fields["team"]
 
     def choice_records(self) -> dict[str, dict[int, Any]]:
-        """The category, service and team lists, read now (one query each, as drawing them would) and kept by
-        primary key: the queue's rows take their category, service and team from them instead of joining them."""
+        """The category, service and team lists, read now (one statement for the three, where drawing them
+        would send one each) and kept by primary key: the queue's rows take their category, service and team
+        from them instead of joining them."""
+        names = tuple(name for name in CHOICE_COLUMNS if name in self.fields)
+        lists = read_lists(("incident-filter-lists", names), {name: self.fields[name].queryset for name in names},
+                           CHOICE_COLUMNS)
         records = {}
-        for name in ("category", "service", "team"):
-            field = self.fields.get(name)
-            if field is None:
-                continue
-            found = list(field.queryset.only(*CHOICE_COLUMNS[name]))
+        for name, found in lists.items():
+            field = self.fields[name]
             field.widget.choices = [("", field.empty_label),
                                     *((field.prepare_value(obj), field.label_from_instance(obj)) for obj in found)]
             records[name] = {obj.pk: obj for obj in found}

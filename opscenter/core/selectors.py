@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connection, models
 
 from opscenter.core.models import Attachment, Comment, ConfigurationItem, FieldChange, Service, TransitionLog
 from opscenter.core.roles import AUDITOR, IT_STAFF, has_role
@@ -93,3 +93,49 @@ def load_relations(rows: list[models.Model], names: tuple[str, ...],
             if not field_.is_cached(row):
                 value = getattr(row, field_.attname)
                 field_.set_cached_value(row, None if value is None else found.get(value))
+
+
+_LISTS: dict[Any, tuple[str, tuple[Any, ...], dict[int, tuple[str, type[models.Model], list[str]]]]] = {}
+
+
+def read_lists(key: Any, querysets: dict[str, models.QuerySet], columns: dict[str, tuple[str, ...]]
+               ) -> dict[str, list[models.Model]]:
+    """Several short lists (a filter bar's choices) read with one statement, each in its queryset's order and
+    with only the named columns (text or numbers) and its primary key. The statement is built from the
+    querysets the first time `key` is asked for, and reused: `key` must name querysets that do not change
+    from one request to the next (a form's fixed choices)."""
+    compiled = _LISTS.get(key)
+    if compiled is None:
+        compiled = _LISTS[key] = _compile_lists(querysets, columns)
+    sql, params, layout = compiled
+    found: dict[str, list[models.Model]] = {name: [] for name in querysets}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for row in rows:
+        name, model, attnames = layout[row[0]]
+        found[name].append(model.from_db(connection.alias, attnames, row[1:1 + len(attnames)]))
+    return found
+
+
+def _compile_lists(querysets: dict[str, models.QuerySet], columns: dict[str, tuple[str, ...]]) -> Any:
+    from django.db.models import CharField, Value, Window
+    from django.db.models.functions import RowNumber
+
+    layout, branches = {}, []
+    for index, (name, queryset) in enumerate(querysets.items()):
+        model = queryset.model
+        wanted = {model._meta.pk.name, *columns[name]}
+        attnames = [f.attname for f in model._meta.concrete_fields if f.name in wanted]
+        layout[index] = (name, model, attnames)
+        order = list(queryset.query.order_by or model._meta.ordering or [model._meta.pk.name])
+        numbered = queryset.order_by().annotate(_list=Value(index), _row=Window(RowNumber(), order_by=order))
+        branches.append((numbered, attnames))
+    width = max(len(attnames) for _queryset, attnames in branches)
+    blank = Value(None, output_field=CharField())
+    selects = [queryset.values_list("_list", *attnames, *([blank] * (width - len(attnames))), "_row")
+               for queryset, attnames in branches]
+    combined = selects[0].union(*selects[1:], all=True).order_by("_list", "_row") if len(selects) > 1 else (
+        selects[0].order_by("_row"))
+    sql, params = combined.query.sql_with_params()
+    return sql, params, layout

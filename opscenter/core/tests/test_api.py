@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from conftest import assert_error
 from opscenter.core import outbox, roles
 from opscenter.core.choices import Channel, CIStatus, CIType, Criticality
-from opscenter.core.models import Attachment, Comment, ConfigurationItem, Notification, Service, User
+from opscenter.core.models import Attachment, Comment, ConfigurationItem, Notification, Service, Team, User
 from opscenter.core.services import perform_transition
 from opscenter.core.tests.factories import (
     ConfigurationItemFactory,
@@ -654,3 +654,27 @@ def test_filtersets_built_from_prototypes_keep_their_own_filters_and_forms() -> 
     assert "printer" in str(first.qs.query).lower() and "router" in str(second.qs.query).lower()
     assert "handling" in str(second.qs.query) and "handling" not in str(first.qs.query)
     assert not IncidentFilterSet(QueryDict("state=nonsense"), queryset=Incident.objects.all()).is_valid()
+
+
+def test_several_lists_are_read_in_one_statement_each_in_its_own_order(django_assert_num_queries) -> None:  # noqa: ANN001
+    """A filter bar's lists: one statement, each list as its queryset orders and filters it, with the named
+    columns read and the others left for later."""
+    from opscenter.core.selectors import read_lists
+
+    for name in ("Zeta", "Alpha", "Mu"):
+        ServiceFactory(name=name)
+    TeamFactory(name="Night", is_active=True)
+    TeamFactory(name="Day", is_active=True)
+    TeamFactory(name="Gone", is_active=False)
+    querysets = {"service": Service.objects.all(), "team": Team.objects.filter(is_active=True)}
+    columns = {"service": ("code", "name"), "team": ("name",)}
+    for _ in range(2):  # built the first time, reused the second
+        with django_assert_num_queries(1):
+            lists = read_lists(("test-lists", "service+team"), querysets, columns)
+            services = [(s.pk, s.code, s.name) for s in lists["service"]]
+            teams = [(t.pk, t.name) for t in lists["team"]]
+        assert services == list(Service.objects.values_list("pk", "code", "name"))
+        assert teams == list(Team.objects.filter(is_active=True).values_list("pk", "name"))
+        assert "Gone" not in [name for _pk, name in teams] and [n for _p, _c, n in services][:1] == ["Alpha"]
+    with django_assert_num_queries(1):
+        assert lists["team"][0].kind  # not read with the list: loaded when asked for

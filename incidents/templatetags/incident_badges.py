@@ -5,6 +5,7 @@ from typing import Any
 
 from django import template
 from django.core.paginator import Page
+from django.template.defaulttags import querystring as django_querystring
 from django.template.loader import get_template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -61,16 +62,8 @@ def queue(context: template.Context, page: Page, form: Any, queues: list, curren
     """The queue's tabs, filter bar and table, drawn by Jinja2 (templates/jinja2/incidents/queue.html, with the
     rows of queue_rows.html): with Django's engine, the rows, the tab and sort links and the filter bar were
     most of a list page's time. The markup is the same, every value escaped."""
-    query = context["request"].GET
-
     def querystring(**changes: Any) -> str:
-        params = query.copy()
-        for key, value in changes.items():
-            if value is None:
-                params.pop(key, None)
-            else:
-                params[key] = value
-        return f"?{params.urlencode()}" if params or query else ""
+        return django_querystring(context, **changes)  # Django's {% querystring %}
 
     columns = []
     for key, label in (("", _("Number")), ("priority", _("Priority")), ("", _("Title")), ("", _("Service")),
@@ -93,4 +86,3 @@ def queue(context: template.Context, page: Page, form: Any, queues: list, curren
                    "other_tab": _("Try another tab.")},
     })
     return mark_safe(html)  # noqa: S308 - rendered with autoescape on
-

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.models import Incident
-from opscenter.core.api.serializers import UserRefSerializer
+from opscenter.core.api.serializers import UserRefSerializer, datetime_text
 from opscenter.core.filters import ID_MAX
 from sla.choices import ClockEventKind, ClockKind, ClockState
 from sla.clocks import ClockStatus, clock_status, incident_clocks
@@ -65,13 +65,6 @@ class ClockSerializer(serializers.Serializer):
         return status.clock.state == ClockState.PAUSED
 
 
-_DATETIME = serializers.DateTimeField()  # its output format and time zone, for `clock_data`
-
-
-def _when(value: Any) -> str | None:
-    return None if value is None else _DATETIME.to_representation(value)
-
-
 def _person(user: Any) -> dict[str, Any] | None:
     return None if user is None else {"id": user.pk, "username": user.username, "name": str(user)}
 
@@ -88,9 +81,10 @@ def clock_data(status: ClockStatus) -> dict[str, Any]:
         "state": clock.state, "state_label": clock.get_state_display(), "priority": clock.priority,
         "calendar": None if calendar is None else calendar.name, "target_seconds": clock.target_seconds,
         "elapsed_seconds": status.elapsed_seconds, "remaining_seconds": status.remaining_seconds,
-        "due_at": _when(status.due_at), "started_at": _when(clock.started_at), "stopped_at": _when(clock.stopped_at),
+        "due_at": datetime_text(status.due_at), "started_at": datetime_text(clock.started_at),
+        "stopped_at": datetime_text(clock.stopped_at),
         "paused": clock.state == ClockState.PAUSED, "breached": clock.breached, "overdue": status.overdue,
-        "events": [{"kind": event.kind, "kind_label": event.get_kind_display(), "at": _when(event.at),
+        "events": [{"kind": event.kind, "kind_label": event.get_kind_display(), "at": datetime_text(event.at),
                     "actor": _person(event.actor), "reason": event.reason, "segment_seconds": event.segment_seconds,
                     "target_seconds": event.target_seconds} for event in clock.events.all()],
     }

@@ -19,7 +19,7 @@ from opscenter.core import roles
 from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
 from opscenter.core.roles import has_role
 from opscenter.core.selectors import read_lists
-from opscenter.core.widgets import FastSelect
+from opscenter.core.widgets import write_out
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -43,10 +43,9 @@ def style_widgets(form: forms.BaseForm) -> None:
             css = "form-check-input"
         elif isinstance(widget, forms.Select):
             css = "form-select"
-            if type(widget) is forms.Select:
-                widget.__class__ = FastSelect  # same widget, rendered without a template per option
         else:
             css = "form-control"
+        write_out(widget)  # the same widget, written out without Django's templates (opscenter.core.widgets)
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
         if isinstance(widget, forms.Textarea):
             widget.attrs.setdefault("rows", 3)

@@ -222,16 +222,3 @@ def test_attachments_are_type_checked_by_content(order, owner, name, content, ac
         with pytest.raises(InvalidInput):
             attachment_add(order, user=owner, upload=upload)
         assert not Attachment.objects.exists()
-
-
-def test_fast_select_renders_what_djangos_select_renders() -> None:
-    from django import forms
-
-    from opscenter.core.widgets import FastSelect
-
-    choices = [("", "Any"), ("a", "A & <b>"), ("Group", [("g1", "G1"), ("g2", "G2")]), (None, "None"),
-               (3, "three"), ("a", "A again")]
-    attrs = {"class": "form-select", "hx-get": "/x/?a=1&b=2", "required": True}
-    for value in ("a", "g2", "", None, 3, "3", "missing"):
-        assert FastSelect(attrs=attrs, choices=choices).render("f", value, attrs={"id": "id_f"}) == forms.Select(
-            attrs=attrs, choices=choices).render("f", value, attrs={"id": "id_f"}).replace("\n", "").replace("  ", "")

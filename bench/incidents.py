@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -159,14 +160,13 @@ def credentials() -> None:
     django.setup()
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from rest_framework.authtoken.models import Token
 
     from incidents.models import Incident
     from opscenter.core.models import User
 
     supervisor, duty = User.objects.get(username="supervisor"), User.objects.get(username="duty")
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(supervisor.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = supervisor.get_session_auth_hash()

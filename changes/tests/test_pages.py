@@ -466,12 +466,12 @@ def test_list_query_count_does_not_grow_with_rows(crew, django_assert_num_querie
     for _n in range(6):
         draft_change(crew, services=[crew.service, ServiceFactory()])
     assert _count(client, LIST, {"queue": "all"}) == few
-    # session, user, roles, count, rows, their services, service choices, unread count
+    # session with its user, roles, count, rows, their services, service choices, unread count
     with django_assert_num_queries(LIST_QUERIES):
         client.get(LIST, {"queue": "all"})
 
 
-LIST_QUERIES = 8
+LIST_QUERIES = 7
 
 
 def test_detail_query_count_does_not_grow(crew, django_assert_num_queries) -> None:  # noqa: ANN001
@@ -490,10 +490,10 @@ def test_detail_query_count_does_not_grow(crew, django_assert_num_queries) -> No
         client.get(detail_url(change))
 
 
-# session, user, roles, the change with services, CIs and CAB members, the schedule check (services, CIs'
+# session with its user, roles, the change with services, CIs and CAB members, the schedule check (services, CIs'
 # services, freezes, maintenance windows, conflicts: 8), votes, steps, reviews, 4 timeline queries, the
 # viewer's vote (approve and reject permissions), opinions, unread count
-DETAIL_QUERIES = 27
+DETAIL_QUERIES = 26
 
 
 def test_cab_agenda_query_count_does_not_grow(crew, django_assert_num_queries) -> None:  # noqa: ANN001
@@ -507,5 +507,5 @@ def test_cab_agenda_query_count_does_not_grow(crew, django_assert_num_queries) -
         client.get(CAB)
 
 
-# session, user, roles, agenda rows, their services, CAB members, votes with voters, unread count
-CAB_QUERIES = 8
+# session with its user, roles, agenda rows, their services, CAB members, votes with voters, unread count
+CAB_QUERIES = 7

@@ -234,9 +234,9 @@ def test_queue_query_count_does_not_grow_with_rows(demo, username, django_assert
         client.get(LIST, {"queue": "all"})
 
 
-# session, user, roles and teams (with their kinds: also the security-team check), count, rows,
+# session with its user, roles and teams (with their kinds: also the security-team check), count, rows,
 # the category, service (and team) lists together, unread count
-QUEUE_QUERIES = {"supervisor": 7, "sysadmin": 7, "finance": 7}
+QUEUE_QUERIES = {"supervisor": 6, "sysadmin": 6, "finance": 6}
 
 
 def test_queue_tabs_filter_bar_and_sort_links_keep_the_query_and_speak_both_languages(demo) -> None:  # noqa: ANN001
@@ -650,14 +650,14 @@ def test_detail_query_count_does_not_grow_with_the_timeline(demo, settings, tmp_
         client.get(detail_url(incident))
 
 
-# session, user, roles and teams, (security team), incident (joined with category, service, team and assignee), its
-# department, caller and reporter (one query each, not joins: see incidents.selectors), relations, 4 timeline
-# queries, unread count, plus the choices of the forms shown (the duty officer's assignment form: teams,
+# session with its user, roles and teams, (security team), incident (joined with category, service, team and
+# assignee), its department, caller and reporter (one query each, not joins: see incidents.selectors), relations,
+# 4 timeline queries, unread count, plus the choices of the forms shown (the duty officer's assignment form: teams,
 # engineers and their teams); and the sections other apps add through the kernel's registry: the SLA clocks
 # with their calendars' hours and exceptions (3).
 SECTION_QUERIES = 3
-DETAIL_QUERIES = {"supervisor": 16 + SECTION_QUERIES, "sysadmin": 13 + SECTION_QUERIES, "duty": 16 + SECTION_QUERIES,
-                  "finance": 14 + SECTION_QUERIES}
+DETAIL_QUERIES = {"supervisor": 15 + SECTION_QUERIES, "sysadmin": 12 + SECTION_QUERIES, "duty": 15 + SECTION_QUERIES,
+                  "finance": 13 + SECTION_QUERIES}
 
 
 # --- Report a fault ----------------------------------------------------------------------------------------

@@ -13,7 +13,15 @@ from django.db import connection
 class OneQueryPermissionsBackend(ModelBackend):
     """The permissions a user holds directly and through their groups (their roles), read together: every API
     request checks one (reading needs `view_…`, writing `add_…`), and Django's backend reads the two halves
-    with a query each."""
+    with a query each. A page's signed-in user is the one its session was read with (opscenter.core.sessions)."""
+
+    def get_user(self, user_id: Any) -> Any:
+        from opscenter.core.sessions import session_user
+
+        user = session_user(user_id)
+        if user is None:
+            return super().get_user(user_id)
+        return user if self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:

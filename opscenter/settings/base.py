@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "opscenter.core.sessions.AuthenticationMiddleware",  # Django's, the session's user read with it
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -144,6 +144,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+SESSION_ENGINE = "opscenter.core.sessions"  # Django's database sessions, read with their user
 SESSION_COOKIE_AGE = setting("SESSION_COOKIE_AGE", env.int, 60 * 60 * 12)
 
 # --- Language and time: stored in UTC, shown in the center's zone.

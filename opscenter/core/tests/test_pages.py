@@ -325,18 +325,18 @@ def test_home_page_query_count_does_not_grow(  # noqa: ANN001
     assert count_queries(client, "/") == few, "the home page costs more queries with more notifications"
 
     # The pinned figure covers the kernel's panels only; each process app pins the cost of its own.
-    # session, user, roles, 5 unread notifications, services, CIs, teams, unread count
+    # session with its user, roles, 5 unread notifications, services, CIs, teams, unread count
     kernel_panels = [p for p in navigation._panels if p.key in {"notifications", "catalogue", "profile"}]
     assert len(kernel_panels) == 3
     monkeypatch.setattr(navigation, "_panels", kernel_panels)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get("/")
 
 
-# session, user, count, page of notifications, roles, unread count
+# session with its user, count, page of notifications, roles, unread count
 def test_notifications_page_query_count_does_not_grow(  # noqa: ANN001
     make_user, django_capture_on_commit_callbacks, django_assert_num_queries
 ) -> None:
     me = make_user(roles.SUPERVISOR)
     assert_page_queries_do_not_grow(signed_in(me), "/notifications/", me, django_capture_on_commit_callbacks,
-                                    django_assert_num_queries, expected=6)
+                                    django_assert_num_queries, expected=5)

@@ -1,0 +1,24 @@
+"""Browser sessions, kept with the id of the user signed in (opscenter.core.sessions)."""
+
+from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Session(AbstractBaseSession):
+    """Django's database session with a column for its signed-in user, written from the session's data each time
+    it is saved: a page reads the session and its user with one statement, and deleting a user ends their
+    sessions."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+", verbose_name=_("user"))
+
+    class Meta(AbstractBaseSession.Meta):
+        db_table = "core_session"
+
+    @classmethod
+    def get_session_store_class(cls) -> type:
+        from opscenter.core.sessions import SessionStore
+
+        return SessionStore

@@ -165,7 +165,7 @@ def test_change_list_queries_do_not_grow_with_rows(crew: ChangeCrew, django_asse
     assert response.context["cl"].result_count == 4
 
 
-LIST_QUERIES = 7
+LIST_QUERIES = 6
 FORM_QUERIES = 19
 
 

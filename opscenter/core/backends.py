@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from opscenter.core import roles
+
 
 class OneQueryPermissionsBackend(ModelBackend):
     """The permissions a user holds directly and through their groups (their roles), read together: every API
@@ -29,23 +31,30 @@ class OneQueryPermissionsBackend(ModelBackend):
         if not hasattr(user_obj, "_perm_cache"):
             if user_obj.is_superuser:
                 rows = Permission.objects.values_list("content_type__app_label", "codename")
+            elif getattr(user_obj, "_role_cache", None) is None:
+                # The roles and teams are read next (every API request asks for them): one statement for all.
+                user_obj._perm_cache = roles._load_memberships(user_obj, permissions=True)
+                return user_obj._perm_cache
             else:
                 with connection.cursor() as cursor:
-                    cursor.execute(_permissions_sql(connection.vendor), [user_obj.pk, user_obj.pk])
+                    cursor.execute(permissions_sql(connection.vendor), [user_obj.pk, user_obj.pk])
                     rows = cursor.fetchall()
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
         return user_obj._perm_cache
 
 
 @functools.cache
-def _permissions_sql(vendor: str) -> str:
+def permissions_sql(vendor: str, *, team_column: bool = False) -> str:
     """The (app label, codename) of a user's own permissions and of their groups', as one statement written out
-    once from the models' tables (built with the ORM on every request, the UNION cost more than it ran)."""
+    once from the models' tables (built with the ORM on every request, the UNION cost more than it ran).
+    `team_column` puts an empty integer column between the two, to follow the roles' rows (opscenter.core.roles).
+    """
     q = connection.ops.quote_name
+    middle = "CAST(NULL AS INTEGER), " if team_column else ""
     user_permissions = get_user_model()._meta.get_field("user_permissions")
     groups = get_user_model()._meta.get_field("groups")
     group_permissions = Group._meta.get_field("permissions")
-    select = (f"SELECT ct.{q('app_label')}, p.{q('codename')} FROM {q(Permission._meta.db_table)} p "
+    select = (f"SELECT ct.{q('app_label')}, {middle}p.{q('codename')} FROM {q(Permission._meta.db_table)} p "
               f"INNER JOIN {q(ContentType._meta.db_table)} ct ON ct.{q('id')} = p.{q('content_type_id')} ")
     return (
         select

@@ -99,35 +99,43 @@ def _teams(user) -> list[tuple[int, str]]:  # noqa: ANN001
     return user._team_cache
 
 
-def _load_memberships(user) -> None:  # noqa: ANN001
+def _load_memberships(user, *, permissions: bool = False) -> set[str]:  # noqa: ANN001
     """The user's roles and teams, read together (a page or an API request asks for both): cached on the
-    user object for the request."""
+    user object for the request. With `permissions`, the same statement also reads the permissions the user
+    holds directly and through their groups, and returns them ("app_label.codename"): an API request checks
+    one before it reads the roles (opscenter.core.backends)."""
     from django.db import connection
 
     user._role_cache, user._team_cache = set(), []
+    held: set[str] = set()
     with connection.cursor() as cursor:
-        cursor.execute(_memberships_sql(connection.vendor), [user.pk, user.pk])
-        for name, team_id, kind in cursor.fetchall():
-            if team_id is None:
-                user._role_cache.add(name)
+        cursor.execute(_memberships_sql(connection.vendor, permissions), [user.pk] * (4 if permissions else 2))
+        for text, team_id, more in cursor.fetchall():
+            if team_id is not None:
+                user._team_cache.append((team_id, more))
+            elif more is None:
+                user._role_cache.add(text)
             else:
-                user._team_cache.append((team_id, kind))
+                held.add(f"{text}.{more}")
+    return held
 
 
 @functools.cache
-def _memberships_sql(vendor: str) -> str:
+def _memberships_sql(vendor: str, permissions: bool = False) -> str:
     """One statement for a user's group names (their roles) and their teams' ids and kinds, written out once
     from the models' tables: it runs on every request, and building it with the ORM (a UNION of two joins)
-    cost more than running it."""
+    cost more than running it. With `permissions`, also the (app label, codename) of their own and their
+    groups' permissions, as rows (app label, NULL, codename)."""
     from django.contrib.auth.models import Group
     from django.db import connection
 
+    from opscenter.core.backends import permissions_sql
     from opscenter.core.models import Team, User
 
     q = connection.ops.quote_name
     groups = User._meta.get_field("groups")
     members = Team._meta.get_field("members")
-    return (
+    sql = (
         f"SELECT g.{q('name')}, CAST(NULL AS INTEGER), NULL FROM {q(Group._meta.db_table)} g "
         f"INNER JOIN {q(groups.m2m_db_table())} ug ON ug.{q(groups.m2m_reverse_name())} = g.{q('id')} "
         f"WHERE ug.{q(groups.m2m_column_name())} = %s "
@@ -136,6 +144,7 @@ def _memberships_sql(vendor: str) -> str:
         f"INNER JOIN {q(members.m2m_db_table())} tm ON tm.{q(members.m2m_column_name())} = t.{q('id')} "
         f"WHERE tm.{q(members.m2m_reverse_name())} = %s"
     )
+    return f"{sql} UNION ALL {permissions_sql(vendor, team_column=True)}" if permissions else sql
 
 
 def user_team_ids(user) -> set[int]:  # noqa: ANN001

@@ -567,20 +567,30 @@ def test_blank_asset_tags_are_no_tag_and_never_collide(api_as, supervisor) -> No
 
 
 def test_permissions_of_a_user_and_their_groups_are_read_in_one_query(django_assert_num_queries) -> None:  # noqa: ANN001
+    from django.contrib.auth.backends import ModelBackend
     from django.contrib.auth.models import Group, Permission
 
     from opscenter.core.models import User
+    from opscenter.core.roles import user_roles, user_team_ids
 
     user = User.objects.create_user("perm-reader", password="pw")
     group = Group.objects.create(name="perm-readers")
     group.permissions.add(Permission.objects.get(codename="view_service"))
     user.groups.add(group)
     user.user_permissions.add(Permission.objects.get(codename="view_team"))
+    team = TeamFactory(kind="network")
+    team.members.add(user)
     user = User.objects.get(pk=user.pk)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1):  # the roles and teams come with the permissions
         assert user.has_perm("core.view_service") and user.has_perm("core.view_team")
         assert not user.has_perm("core.add_service")
+        assert user_roles(user) == {"perm-readers"} and user_team_ids(user) == {team.pk}
     assert user.get_all_permissions() == {"core.view_service", "core.view_team"}
+    assert user.get_all_permissions() == ModelBackend().get_all_permissions(User.objects.get(pk=user.pk))
+    user = User.objects.get(pk=user.pk)
+    with django_assert_num_queries(2):  # roles asked for first (a page): the permissions come on their own
+        assert user_roles(user) == {"perm-readers"}
+        assert user.get_all_permissions() == {"core.view_service", "core.view_team"}
     user.is_active = False
     assert not user.has_perm("core.view_service")
     boss = User.objects.create_superuser("perm-boss", password="pw")

@@ -76,10 +76,12 @@ def queue(context: template.Context, page: Page, form: Any, queues: list, curren
         columns.append({"label": label, "active": sort in (key, f"-{key}"),
                         "href": querystring(sort=again if sort == first else first, page=None),
                         "arrow": " ↑" if sort == key else " ↓" if sort == f"-{key}" else ""})
+    language = get_language()  # once for the page's badges, not for each of them
     html = get_template("incidents/queue.html", using="jinja2").render({
         "queues": queues, "queue": current, "sort": sort, "querystring": querystring, "columns": columns,
         "fields": [field for field in form if field.name != "sort"], "filtered": form.active,
-        "rows": list(page), "priority_badge": priority_badge, "state_badge": state_badge,
+        "rows": list(page), "priority_badge": lambda value: _priority_badge(value, language),
+        "state_badge": lambda value: _state_badge(value, language),
         "detail_url": url_for_pk("incidents:incident-detail"),
         "labels": {"major": _("Major"), "filter_button": _("Filter"), "clear_filters": _("Clear"),
                    "empty": _("No incidents here."), "no_match": _("No incident matches these filters."),

@@ -15,8 +15,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "nav_items": SimpleLazyObject(lambda: [{"label": item.label, "url": item.url(),
-                                                 "active": item.is_active(request.path)} for item in nav_for(user)]),
+        "nav_items": SimpleLazyObject(lambda: [
+            {"label": item.label, "url": url, "active": item.is_active(request.path, url)}
+            for item in nav_for(user) for url in [item.url()]]),
         "unread_notifications": SimpleLazyObject(lambda: outbox.unread_count(user)),
         "role_labels": SimpleLazyObject(lambda: [ROLE_LABELS[r] for r in sorted(user_roles(user)) if r in ROLE_LABELS]),
     }

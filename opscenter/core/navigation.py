@@ -22,8 +22,9 @@ class NavItem:
     def url(self) -> str:
         return reverse(self.url_name)
 
-    def is_active(self, path: str) -> bool:
-        return path == self.url() or any(path.startswith(section) for section in self.sections)
+    def is_active(self, path: str, url: str | None = None) -> bool:
+        """Whether the page at `path` is under this entry (`url`: this entry's, when the caller has it already)."""
+        return path == (url or self.url()) or any(path.startswith(section) for section in self.sections)
 
 
 @dataclass(frozen=True)

@@ -688,3 +688,25 @@ def test_several_lists_are_read_in_one_statement_each_in_its_own_order(django_as
         assert "Gone" not in [name for _pk, name in teams] and [n for _p, _c, n in services][:1] == ["Alpha"]
     with django_assert_num_queries(1):
         assert lists["team"][0].kind  # not read with the list: loaded when asked for
+
+
+@pytest.mark.parametrize("zone", ["Asia/Taipei", "UTC", "America/St_Johns"])
+def test_a_responses_date_times_are_written_as_drf_writes_them(zone: str) -> None:
+    """The date-times of a list response are written with the time zone looked up once; the text is DRF's."""
+    import datetime as dt
+    import zoneinfo
+
+    from django.utils import timezone
+    from rest_framework import serializers as drf
+
+    from opscenter.core.api.serializers import datetime_writer
+
+    values = [dt.datetime(2026, 11, 28, 1, 2, 3, tzinfo=dt.UTC),
+              dt.datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=dt.UTC),
+              dt.datetime(2026, 3, 8, 9, 0, tzinfo=zoneinfo.ZoneInfo("Europe/London")), None]
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        write = datetime_writer()
+        for value in values:
+            expected = None if value is None else drf.DateTimeField().to_representation(value)
+            assert write(value) == expected
+    assert datetime_writer()(values[0]) == "2026-11-28T09:02:03+08:00"  # the site's zone again

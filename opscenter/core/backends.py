@@ -33,7 +33,7 @@ class OneQueryPermissionsBackend(ModelBackend):
                 rows = Permission.objects.values_list("content_type__app_label", "codename")
             elif getattr(user_obj, "_role_cache", None) is None:
                 # The roles and teams are read next (every API request asks for them): one statement for all.
-                user_obj._perm_cache = roles._load_memberships(user_obj, permissions=True)
+                user_obj._perm_cache = roles.load_permissions_with_memberships(user_obj)
                 return user_obj._perm_cache
             else:
                 with connection.cursor() as cursor:

@@ -99,6 +99,12 @@ def _teams(user) -> list[tuple[int, str]]:  # noqa: ANN001
     return user._team_cache
 
 
+def load_permissions_with_memberships(user) -> set[str]:  # noqa: ANN001
+    """The user's permissions ("app_label.codename", their own and their groups'), read with their roles and
+    teams in one statement (which are then cached as `user_roles` and `user_team_ids` read them)."""
+    return _load_memberships(user, permissions=True)
+
+
 def _load_memberships(user, *, permissions: bool = False) -> set[str]:  # noqa: ANN001
     """The user's roles and teams, read together (a page or an API request asks for both): cached on the
     user object for the request. With `permissions`, the same statement also reads the permissions the user

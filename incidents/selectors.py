@@ -60,11 +60,22 @@ def incident_list(*, user: Any) -> QuerySet[Incident]:
 def incident_get(*, user: Any, pk: int) -> Incident:
     """One incident the user may see (Incident.DoesNotExist otherwise → 404), with the list's joins.
 
-    The further relations the detail shows (department, caller, reporter, CI, parent, duplicate, resolver)
-    load when first read, one query each for those set: the queries prefetch_related would send for one
-    row, without its machinery (≈ 5 ms a request).
-    """
+    The further relations a detail shows come with `complete_detail` (the API's with `complete_rows`), or load
+    when first read."""
     return incident_list(user=user).get(pk=pk)
+
+
+# The further records the detail page shows, beyond the list's joins.
+DETAIL_RELATED = ("department", "caller", "created_by", "resolved_by", "configuration_item", "parent", "duplicate_of")
+
+
+def complete_detail(incident: Incident) -> Incident:
+    """The records the detail page shows of an incident with one query per model: its people (caller, recorder
+    and resolver) together, the parent and the original of a duplicate together, its department and its
+    configuration item; read one by one, each was a query of its own (prefetch_related sends the same queries
+    with ≈ 5 ms of machinery)."""
+    load_relations([incident], DETAIL_RELATED)
+    return incident
 
 
 def incident_queue(*, user: Any, queue: str, joined: tuple[str, ...] = LIST_RELATED) -> QuerySet[Incident]:

@@ -224,17 +224,11 @@ def _open_children(children: list[Incident], user: Any) -> int:
     return len(open_children)
 
 
-# The further records the detail page shows, beyond the list's joins.
-DETAIL_RELATED = ("department", "caller", "created_by", "resolved_by", "configuration_item", "parent", "duplicate_of")
-
-
 def _render_detail(request: HttpRequest, incident: Incident, *, bound: dict[str, Any] | None = None,
                    status: int = 200) -> HttpResponse:
     user = request.user
     bound = bound or {}
-    # The people the page names (caller, recorder, resolver) come with one query, the parent and the original of
-    # a duplicate with another: read one by one, each was a query of its own.
-    load_relations([incident], DETAIL_RELATED)
+    selectors.complete_detail(incident)
     relations = selectors.incident_relations(user=user, incident=incident)
     open_children = _open_children(relations["children"], user)
     contribute = _may_contribute(user) and not incident.is_read_only

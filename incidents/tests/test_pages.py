@@ -652,7 +652,7 @@ def test_detail_query_count_does_not_grow_with_the_timeline(demo, settings, tmp_
 
 # session with its user, roles and teams, (security team), incident (joined with category, service, team and
 # assignee), its department, its people (caller, reporter and resolver together) and its configuration item (one
-# query per model, not joins: see incidents.views.DETAIL_RELATED), relations, 4 timeline queries, unread count,
+# query per model, not joins: see incidents.selectors.DETAIL_RELATED), relations, 4 timeline queries, unread count,
 # plus the choices of the forms shown (the duty officer's assignment form: teams, engineers and their teams);
 # and the sections other apps add through the kernel's registry: the SLA clocks with their calendars' hours and
 # exceptions (3).

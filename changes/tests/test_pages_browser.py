@@ -2,10 +2,11 @@
 the window, and a CAB member votes from the agenda. Screenshots go to $SCREENSHOT_DIR when it is set."""
 
 import os
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from changes.choices import RiskLevel, State
 from changes.models import Change, ChangeVote, FreezeWindow
@@ -40,10 +41,13 @@ def test_change_pages_in_the_browser(browser_page, tmp_path, language) -> None: 
     page.set_viewport_size({"width": 1280, "height": 900})
     crew = make_crew()
     joint = change_in_state(State.AWAITING_APPROVAL, crew, risk=RiskLevel.HIGH)
-    ChangeVote.objects.none()
-    first = change_in_state(State.SCHEDULED, crew, title="Replace the core switch", start_in=timedelta(days=2))
+    # Both changes within one local day (10:00 and 11:00 two days ahead), whatever the hour the test runs:
+    # a change across local midnight shows on both days of the calendar.
+    ten = datetime.combine(timezone.localdate() + timedelta(days=2), time(10), tzinfo=timezone.get_current_timezone())
+    start_in = ten - timezone.now()
+    first = change_in_state(State.SCHEDULED, crew, title="Replace the core switch", start_in=start_in)
     clash = change_in_state(State.APPROVED, crew, title="Firmware upgrade on the same service",
-                            start_in=timedelta(days=2, hours=1))
+                            start_in=start_in + timedelta(hours=1))
     FreezeWindow.objects.create(name="Year-end freeze", reason="Financial close",
                                 starts_at=first.planned_start + timedelta(days=3),
                                 ends_at=first.planned_start + timedelta(days=5))
@@ -52,7 +56,7 @@ def test_change_pages_in_the_browser(browser_page, tmp_path, language) -> None: 
     look(page, "/changes/", "list", shots)
     look(page, "/changes/new/", "request-form", shots)
     look(page, f"/changes/{clash.pk}/", "detail-conflict", shots)
-    day = first.planned_start.date().isoformat()
+    day = timezone.localdate(first.planned_start).isoformat()
     look(page, f"/changes/calendar/?date={day}", "calendar-month", shots)
     look(page, f"/changes/calendar/?view=week&date={day}", "calendar-week", shots)
     assert page.locator(".cal-item.cal-conflict").count() == 2

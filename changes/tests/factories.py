@@ -2,7 +2,7 @@
 through the real services to any state (standard, normal, emergency; low risk or joint review)."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -52,6 +52,13 @@ def risk_answers(level: str = RiskLevel.LOW) -> dict[str, int]:
         options = sorted(question.options.all(), key=lambda o: o.weight)
         answers[str(question.pk)] = (options[-1] if level in (RiskLevel.HIGH, RiskLevel.MAJOR) else options[0]).pk
     return answers
+
+
+def local_hour_in(days: int, hour: int = 10) -> timedelta:
+    """How far from now `hour` o'clock local time is, `days` days ahead: a window placed there stays within one
+    day of the calendar whatever the hour a test runs (a window from now + 2 h can cross midnight)."""
+    day = timezone.localdate() + timedelta(days=days)
+    return datetime.combine(day, time(hour), tzinfo=timezone.get_current_timezone()) - timezone.now()
 
 
 def request_data(crew: ChangeCrew, *, change_type: str = ChangeType.NORMAL, risk: str = RiskLevel.LOW,

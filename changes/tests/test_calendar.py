@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from changes.choices import State
 from changes.models import FreezeWindow
-from changes.tests.factories import change_in_state, draft_change, make_crew
+from changes.tests.factories import change_in_state, draft_change, local_hour_in, make_crew
 from opscenter.core import roles
 from opscenter.core.models import FeedToken, User
 from opscenter.core.tests.factories import DepartmentFactory, ServiceFactory, UserFactory
@@ -44,9 +44,9 @@ def _day(change) -> str:  # noqa: ANN001
 
 
 def test_month_and_week_show_changes_freezes_and_conflicts(crew) -> None:  # noqa: ANN001
-    first = change_in_state(State.SCHEDULED, crew, start_in=timedelta(days=5))
-    second = change_in_state(State.APPROVED, crew, title="Also on the same service", start_in=timedelta(days=5))
-    draft = draft_change(crew, title="Only a draft", start_in=timedelta(days=5))
+    first = change_in_state(State.SCHEDULED, crew, start_in=local_hour_in(5))
+    second = change_in_state(State.APPROVED, crew, title="Also on the same service", start_in=local_hour_in(5))
+    draft = draft_change(crew, title="Only a draft", start_in=local_hour_in(5))
     start = first.planned_start - timedelta(hours=1)
     freeze = FreezeWindow.objects.create(name="Quarter close <b>freeze</b>", starts_at=start,
                                          ends_at=start + timedelta(hours=3))

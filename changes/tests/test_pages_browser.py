@@ -2,7 +2,7 @@
 the window, and a CAB member votes from the agenda. Screenshots go to $SCREENSHOT_DIR when it is set."""
 
 import os
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from changes.choices import RiskLevel, State
 from changes.models import Change, ChangeVote, FreezeWindow
-from changes.tests.factories import change_in_state, make_crew
+from changes.tests.factories import change_in_state, local_hour_in, make_crew
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,8 +43,7 @@ def test_change_pages_in_the_browser(browser_page, tmp_path, language) -> None: 
     joint = change_in_state(State.AWAITING_APPROVAL, crew, risk=RiskLevel.HIGH)
     # Both changes within one local day (10:00 and 11:00 two days ahead), whatever the hour the test runs:
     # a change across local midnight shows on both days of the calendar.
-    ten = datetime.combine(timezone.localdate() + timedelta(days=2), time(10), tzinfo=timezone.get_current_timezone())
-    start_in = ten - timezone.now()
+    start_in = local_hour_in(2, 10)
     first = change_in_state(State.SCHEDULED, crew, title="Replace the core switch", start_in=start_in)
     clash = change_in_state(State.APPROVED, crew, title="Firmware upgrade on the same service",
                             start_in=start_in + timedelta(hours=1))

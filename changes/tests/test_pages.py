@@ -466,12 +466,12 @@ def test_list_query_count_does_not_grow_with_rows(crew, django_assert_num_querie
     for _n in range(6):
         draft_change(crew, services=[crew.service, ServiceFactory()])
     assert _count(client, LIST, {"queue": "all"}) == few
-    # session with its user, roles, count, rows, their services, service choices, unread count
+    # session with its user, roles, rows with their count, their services, service choices, unread count
     with django_assert_num_queries(LIST_QUERIES):
         client.get(LIST, {"queue": "all"})
 
 
-LIST_QUERIES = 7
+LIST_QUERIES = 6
 
 
 def test_detail_query_count_does_not_grow(crew, django_assert_num_queries) -> None:  # noqa: ANN001

@@ -10,7 +10,9 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 
 from conftest import assert_error
 from incidents.choices import HoldReason
@@ -123,6 +125,29 @@ def test_the_policy_example_friday_1630_is_due_monday_0830(crew: Crew, wall: Wal
     assert response.target_seconds == HOUR and response.due_at == at("2026-11-30 08:30")
     assert clocks.remaining_now(response, at("2026-11-27 16:45")) == 45 * MINUTE
     assert clocks.remaining_now(response, at("2026-11-29 23:00")) == 30 * MINUTE  # the weekend does not count
+
+
+def test_the_clocks_a_report_starts_are_written_as_they_are_held(crew: Crew, wall: Wall) -> None:
+    """Clocks, start events and thresholds each point at the right clock, with the keys the reporter's copy holds;
+    on PostgreSQL they are one statement."""
+    with CaptureQueriesContext(connection) as captured:
+        incident = report(crew, wall, "2026-11-30 09:00")
+    held = incident._started_clocks[1]
+    rows = {row.pk: row for row in Clock.objects.filter(incident=incident).prefetch_related("events")}
+    assert sorted(rows) == sorted(c.pk for c in held) and len(held) == 2
+    for copy in held:
+        row = rows[copy.pk]
+        assert (row.kind, row.started_at, row.calendar_id, row.agreement_id, row.department_id, row.state) == (
+            copy.kind, at("2026-11-30 09:00"), copy.calendar_id, copy.agreement_id, crew.department.pk,
+            ClockState.RUNNING)
+        assert [(e.pk, e.kind, e.actor_id, e.reason) for e in row.events.all()] == [
+            (e.pk, ClockEventKind.START, crew.duty.pk, "Reported") for e in copy.events.all()]
+    thresholds = ClockThreshold.objects.filter(clock__incident=incident)
+    assert sorted(thresholds.values_list("clock__kind", "percent", "due_at")) == sorted(
+        (kind, percent, None) for kind in (ClockKind.RESPONSE, ClockKind.RESOLUTION) for percent in (50, 75, 90, 100))
+    inserts = [q["sql"] for q in captured.captured_queries
+               if '"sla_clock' in q["sql"] and q["sql"].lstrip().startswith(("INSERT", "WITH"))]
+    assert len(inserts) == (1 if connection.vendor == "postgresql" else 3)
 
 
 def test_clocks_start_at_report_and_the_response_stops_at_the_first_response(crew: Crew, wall: Wall) -> None:

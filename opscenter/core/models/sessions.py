@@ -9,10 +9,14 @@ from django.utils.translation import gettext_lazy as _
 class Session(AbstractBaseSession):
     """Django's database session with a column for its signed-in user, written from the session's data each time
     it is saved: a page reads the session and its user with one statement, and deleting a user ends their
-    sessions."""
+    sessions.
+
+    The column has no foreign-key constraint in the database: a request still running for a user deleted
+    meanwhile writes its session at the end, and that write must not fail (a new session would otherwise be
+    retried under new keys for ever). Such a session names nobody who exists, so it signs nobody in."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+", verbose_name=_("user"))
+                             db_constraint=False, related_name="+", verbose_name=_("user"))
 
     class Meta(AbstractBaseSession.Meta):
         db_table = "core_session"

@@ -141,3 +141,26 @@ def test_the_upgrade_carries_djangos_sessions_over_with_their_users(make_user) -
     client = Client()
     client.cookies[settings.SESSION_COOKIE_NAME] = signed.session_key
     assert who(client) == "sup"  # still signed in after the upgrade
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_written_after_its_user_was_deleted_is_kept_and_signs_nobody_in(make_user) -> None:  # noqa: ANN001
+    """A request still running for a user deleted meanwhile (signing in, say) writes its session at the end: the
+    write succeeds (no error page, no endless retry for a new key) and the session signs nobody in."""
+    from django.conf import settings
+
+    from opscenter.core.sessions import SessionStore
+
+    gone = make_user(roles.DUTY_OFFICER, username="gone")
+    store = SessionStore()
+    store.update({SESSION_KEY: str(gone.pk), BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+                  HASH_SESSION_KEY: gone.get_session_auth_hash()})
+    pk = gone.pk
+    gone.delete()
+    store.create()
+    assert Session.objects.get(session_key=store.session_key).user_id == pk
+    store["seen"] = True
+    store.save()
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = store.session_key
+    assert who(client) is None

@@ -11,11 +11,12 @@ from changes.models import Change, ChangeVote
 from opscenter.core import roles
 from opscenter.core.models import User
 from opscenter.core.outbox import notify
+from opscenter.core.selectors import role_members
 from opscenter.core.signals import transition_performed
 
 
 def _users_with(role: str) -> list[User]:
-    return list(User.objects.filter(groups__name=role, is_active=True))
+    return role_members(role)
 
 
 def _send(change: Change, event: str, recipients: list[User], subject: str) -> None:

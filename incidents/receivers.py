@@ -13,11 +13,12 @@ from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.models import User
 from opscenter.core.outbox import notify
+from opscenter.core.selectors import role_members
 from opscenter.core.signals import transition_performed
 
 
 def supervisors() -> list[User]:
-    return list(User.objects.filter(groups__name=roles.SUPERVISOR, is_active=True))
+    return role_members(roles.SUPERVISOR)
 
 
 def responsible_team(incident: Incident):  # noqa: ANN201
@@ -44,7 +45,7 @@ def _send(incident: Incident, event: str, recipients: list[User], subject: str) 
 
 def incident_reported(incident: Incident) -> None:
     """A new incident: the duty officers hear of it (they classify it)."""
-    duty = list(User.objects.filter(groups__name=roles.DUTY_OFFICER, is_active=True).exclude(pk=incident.created_by_id))
+    duty = [user for user in role_members(roles.DUTY_OFFICER) if user.pk != incident.created_by_id]
     _send(incident, "incident.reported", duty, _("reported: %(title)s") % {"title": incident.title})
 
 

@@ -16,6 +16,7 @@ from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.models import User
 from opscenter.core.outbox import active_endpoints, build_notifications, write_notifications
+from opscenter.core.selectors import read_frozen
 from sla.businesstime import Schedule
 from sla.choices import ClockEventKind, ClockKind, ClockState
 from sla.models import (
@@ -35,8 +36,9 @@ ROUND_THE_CLOCK = "7×24"
 
 def default_calendar() -> BusinessCalendar:
     """The 7×24 calendar clocks count in while no agreement applies (created by the data migration)."""
-    calendar = BusinessCalendar.objects.filter(is_24x7=True).order_by("pk").first()
-    return calendar or BusinessCalendar.objects.create(name=ROUND_THE_CLOCK, is_24x7=True)
+    found = read_frozen("round-the-clock calendar", BusinessCalendar,
+                        lambda: BusinessCalendar.objects.filter(is_24x7=True).order_by("pk")[:1])
+    return found[0] if found else BusinessCalendar.objects.create(name=ROUND_THE_CLOCK, is_24x7=True)
 
 
 def agreement_for(department_id: int | None, on: datetime) -> Agreement | None:

@@ -57,7 +57,9 @@ def build_notifications(
 
 
 def active_endpoints() -> list[WebhookEndpoint]:
-    return list(WebhookEndpoint.objects.filter(is_active=True))
+    from opscenter.core.selectors import read_frozen
+
+    return read_frozen("active webhooks", WebhookEndpoint, lambda: WebhookEndpoint.objects.filter(is_active=True))
 
 
 def write_notifications(rows: list[Notification]) -> list[Notification]:

@@ -1,11 +1,12 @@
 """Read queries of the kernel shared by pages, API and reports."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, models
+from django.db import connection, connections, models, router
 
 from opscenter.core.models import Attachment, Comment, ConfigurationItem, FieldChange, Service, TransitionLog
 from opscenter.core.roles import AUDITOR, IT_STAFF, has_role
@@ -116,6 +117,42 @@ def read_lists(key: Any, querysets: dict[str, models.QuerySet], columns: dict[st
         name, model, attnames = layout[row[0]]
         found[name].append(model.from_db(connection.alias, attnames, row[1:1 + len(attnames)]))
     return found
+
+
+def role_members(role: str) -> list[models.Model]:
+    """The active users who hold a role (one statement, compiled once: see read_frozen)."""
+    from opscenter.core.models import User
+
+    return read_frozen(("role members", role), User, lambda: User.objects.filter(groups__name=role, is_active=True))
+
+
+_FROZEN: dict[tuple[Any, str], tuple[str, tuple[Any, ...], list[Any], Any, list[str]]] = {}
+
+
+def read_frozen(key: Any, model: type[models.Model], build: Callable[[], models.QuerySet]) -> list[models.Model]:
+    """The rows of a queryset of `model` that is the same on every call (nothing in it comes from the request:
+    the active webhooks, the members of a role). `build` makes the queryset the first time `key` is asked for on
+    a database; its statement is compiled then and reused, and each row is converted as the ORM converts it.
+    The ORM builds and compiles a queryset on every call, which costs more than running such small statements."""
+    alias = router.db_for_read(model)
+    compiled = _FROZEN.get((key, alias))
+    if compiled is None:
+        queryset = build()
+        compiler = queryset.query.get_compiler(alias)
+        sql, params = compiler.as_sql()
+        columns = [column for column, _sql, _alias in compiler.select]
+        if queryset.model is not model or queryset.query.select_related or queryset.query.annotations or any(
+                getattr(column, "target", None) is None or column.target.model is not model for column in columns):
+            raise ValueError("read_frozen reads rows of the model's own columns")
+        compiled = _FROZEN[(key, alias)] = (sql, tuple(params), compiler.get_converters(columns), compiler,
+                                            [column.target.attname for column in columns])
+    sql, params, converters, compiler, attnames = compiled
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    return [model.from_db(alias, attnames, row) for row in rows]
 
 
 def _compile_lists(querysets: dict[str, models.QuerySet], columns: dict[str, tuple[str, ...]]) -> Any:

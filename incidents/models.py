@@ -145,7 +145,13 @@ class Incident(Ticket):
 
     NUMBER_PREFIX = "INC"
 
-    state = FSMField(_("state"), default=State.REPORTED, choices=State.choices, protected=True, db_index=True)
+    # The ticket's column without its own index: incident_newest (created_at, id) leads with it.
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    # Columns that lead one of the composite indexes below (state, department, team, assignee, created_at) have
+    # no index of their own: the composite serves their lookups, and every index is written on each insert and on
+    # each update that changes its column (a state change touches them all).
+    state = FSMField(_("state"), default=State.REPORTED, choices=State.choices, protected=True)
 
     # reporting
     description = models.TextField(_("phenomenon"))
@@ -157,7 +163,7 @@ class Incident(Ticket):
     caller_name = models.CharField(_("caller name"), max_length=120, blank=True)
     caller_contact = models.CharField(_("caller contact"), max_length=120, blank=True)
     department = models.ForeignKey("core.Department", verbose_name=_("department"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="incidents")
+                                   on_delete=models.PROTECT, related_name="incidents", db_index=False)
     service = models.ForeignKey("core.Service", verbose_name=_("service"), null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="incidents")
     configuration_item = models.ForeignKey("core.ConfigurationItem", verbose_name=_("configuration item"),
@@ -168,16 +174,16 @@ class Incident(Ticket):
                                  on_delete=models.PROTECT, related_name="incidents")
     impact = models.PositiveSmallIntegerField(_("impact"), choices=Level.choices, null=True, blank=True)
     urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Level.choices, null=True, blank=True)
-    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices, blank=True, db_index=True)
+    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices, blank=True)
     classified_at = models.DateTimeField(_("classified at"), null=True, blank=True)
     assign_due_at = models.DateTimeField(_("assign by"), null=True, blank=True)
     assign_overdue_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # assignment and work
     team = models.ForeignKey("core.Team", verbose_name=_("team"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="incidents")
+                             on_delete=models.PROTECT, related_name="incidents", db_index=False)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="incidents_assigned")
+                                 on_delete=models.PROTECT, related_name="incidents_assigned", db_index=False)
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     diagnosis_cause = models.TextField(_("cause"), blank=True)
@@ -230,6 +236,8 @@ class Incident(Ticket):
             models.Index(fields=["department", "resolved_at"], name="incident_department_resolved"),
             models.Index(fields=["team", "state"], name="incident_team"),
             models.Index(fields=["assignee", "state"], name="incident_assignee"),
+            # A priority alone (P1 across every state); a plain index, not Django's pair with a LIKE one.
+            models.Index(fields=["priority"], name="incident_priority"),
         ]
         permissions = [("view_all_incidents", "Can see every incident (supervisor reports)")]
 

@@ -211,7 +211,7 @@ def _insert_started(alias: str, clocks: list[Clock], events: list[ClockEvent],
 def start_clocks(incident: Incident, *, actor: Any = None) -> list[Clock]:
     """Response and resolution clocks start when the incident is reported. Both count against the same
     agreement and calendar, so their terms are looked up once and the clocks, their start events and their
-    thresholds are written with one insert each."""
+    thresholds are written together: one statement on PostgreSQL, one insert each elsewhere."""
     at = incident.created_at
     agreement, target, calendar = _agreement_terms(incident)
     schedule = Schedule.of(calendar)
@@ -228,7 +228,7 @@ def start_clocks(incident: Incident, *, actor: Any = None) -> list[Clock]:
         clocks.append(clock)
     started = [_event_row(clock, ClockEventKind.START, at, actor, _("Reported")) for clock in clocks]
     alias = router.db_for_write(Clock)
-    if connections[alias].vendor == "postgresql":
+    if connections[alias].vendor == "postgresql" and len({clock.kind for clock in clocks}) == len(clocks):
         _insert_started(alias, clocks, started, thresholds)
     else:
         Clock.objects.bulk_create(clocks)

@@ -95,3 +95,13 @@ def test_the_folded_count_follows_the_filters_and_values_lists_are_counted_apart
     page = CappedCountPaginator(rows.values("code"), 5, cap=30).page(5)
     assert [r["code"] for r in page] == ["p-20", "p-21", "p-22"] and page.paginator.count == 23
     assert "_paginator_count" not in page[0]
+
+
+def test_grouped_rows_are_counted_apart(rows, django_assert_num_queries) -> None:  # noqa: ANN001
+    from django.db.models import Count
+
+    grouped = rows.annotate(n=Count("pk")).order_by("code")
+    with django_assert_num_queries(2):  # the count, then the page
+        page = CappedCountPaginator(grouped, 5, cap=30).page(5)
+        assert len(list(page)) == 3
+    assert codes(page) == ["p-20", "p-21", "p-22"] and page.paginator.count == 23 and page[0].n == 1

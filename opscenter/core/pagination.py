@@ -50,8 +50,7 @@ class CappedCountPaginator(Paginator):
         """The page and the count with one statement, or None where the count must come first."""
         rows = self.object_list
         if ("count" in self.__dict__ or self.orphans or not hasattr(rows, "query")
-                or rows._iterable_class is not ModelIterable or rows.query.is_sliced or rows.query.combinator
-                or rows.query.group_by is not None):
+                or rows._iterable_class is not ModelIterable or rows.query.is_sliced or rows.query.combinator):
             return None
         try:
             wanted = int(number)

@@ -16,9 +16,10 @@ from incidents.models import Incident, MajorIncidentReview, may_edit
 from incidents.receivers import incident_reported, supervisors
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord, TransitionForbidden
-from opscenter.core.models import TransitionLog, User
+from opscenter.core.models import TransitionLog
 from opscenter.core.outbox import notify
 from opscenter.core.roles import has_role
+from opscenter.core.selectors import role_members
 from opscenter.core.services import perform_transition, ticket_update
 from opscenter.core.signals import ticket_created
 
@@ -183,7 +184,7 @@ def incident_announce_assignment_overdue(*, now: datetime | None = None) -> int:
             if claimed != len(ids):  # another sweep took some between our read and our write: let it
                 transaction.set_rollback(True)
                 continue
-            recipients = [*User.objects.filter(groups__name=roles.DUTY_OFFICER, is_active=True), *supervisors()]
+            recipients = [*role_members(roles.DUTY_OFFICER), *supervisors()]
             for incident in Incident.objects.filter(pk__in=ids).order_by("assign_due_at", "pk"):
                 notify(
                     event="incident.assignment_overdue", recipients=recipients,

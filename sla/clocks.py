@@ -16,7 +16,7 @@ from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.models import User
 from opscenter.core.outbox import active_endpoints, build_notifications, write_notifications
-from opscenter.core.selectors import read_frozen
+from opscenter.core.selectors import read_frozen, role_members
 from sla.businesstime import Schedule
 from sla.choices import ClockEventKind, ClockKind, ClockState
 from sla.models import (
@@ -399,7 +399,7 @@ class _Audience:
 
     def supervisors(self) -> list[User]:
         if self._supervisors is None:
-            self._supervisors = list(User.objects.filter(groups__name=roles.SUPERVISOR, is_active=True))
+            self._supervisors = role_members(roles.SUPERVISOR)
         return self._supervisors
 
     def team(self, team_id: int) -> list[User]:

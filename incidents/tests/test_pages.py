@@ -772,8 +772,9 @@ def test_summary_counts_times_and_csv_with_department_visibility(demo) -> None: 
                                                resolved_at=now - timedelta(minutes=15))
     hr = Department.objects.get(code="hr")
     report(demo["duty"], title="HR only", department=hr, service=Service.objects.get(code="hr-payroll"))
-    today = timezone.localdate().isoformat()
-    period = {"start": today, "end": today}
+    # From the local day the first was reported (two hours ago: yesterday when the test runs just after midnight).
+    period = {"start": timezone.localdate(now - timedelta(hours=2)).isoformat(),
+              "end": timezone.localdate().isoformat()}
 
     supervisor = signed_in(demo["supervisor"]).get(SUMMARY, period)
     assert supervisor.context["summary"]["total"] == 2

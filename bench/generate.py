@@ -174,24 +174,16 @@ def _assign_minutes() -> dict[str, int]:
 
 
 def numbers(count: int, years: list[int]) -> Iterator[str]:
-    """Hand out `count` incident numbers for the given years, advancing TicketSequence as the
-    services would, so numbers handed out later by the application do not collide."""
-    from django.db.models import F
-
+    """Hand out `count` incident numbers for the given years, taken as the services take them, so numbers
+    handed out later by the application do not collide."""
     from opscenter.core.models import TicketSequence
 
-    for year in set(years):
-        TicketSequence.objects.get_or_create(prefix="INC", year=year)
     wanted: dict[int, int] = {}
     for year in years:
         wanted[year] = wanted.get(year, 0) + 1
-    first: dict[int, int] = {}
-    for year, n in wanted.items():
-        TicketSequence.objects.filter(prefix="INC", year=year).update(last=F("last") + n)
-        first[year] = TicketSequence.objects.get(prefix="INC", year=year).last - n + 1
+    taken = {year: iter(TicketSequence.take("INC", year, n)) for year, n in wanted.items()}
     for year in years:
-        yield f"INC-{year}-{first[year]:06d}"
-        first[year] += 1
+        yield f"INC-{year}-{next(taken[year]):06d}"
 
 
 def generate(target: int, *, batch: int = 2000, seed: int = 1, out=sys.stdout) -> int:  # noqa: ANN001

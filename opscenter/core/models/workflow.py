@@ -44,7 +44,14 @@ class AppendOnlyModel(models.Model):
 
 
 class TicketSequence(models.Model):
-    """The last number handed out per ticket prefix and year (INC-2026-000123)."""
+    """The numbers handed out per ticket prefix and year (INC-2026-000123).
+
+    On PostgreSQL each prefix and year draws from a database sequence of its own (`ticket_number_inc_2026`),
+    created the first time the year needs it and started after this table's `last` for it. A sequence
+    holds no lock: two reports in flight do not wait for each other's commit, as they did on this table's
+    row. Like ServiceNow's counters, a report that fails after taking its number leaves that number
+    unused. Elsewhere (SQLite, which lets one writer in at a time anyway) the row's `last` counts.
+    """
 
     prefix = models.CharField(max_length=8)
     year = models.PositiveSmallIntegerField()
@@ -58,18 +65,59 @@ class TicketSequence(models.Model):
 
     @classmethod
     def next_number(cls, prefix: str, year: int) -> str:
-        """Hand out the next human number in one statement; the row update serialises concurrent callers
-        (the first number of a prefix and year creates the row)."""
-        sql = f"UPDATE {cls._meta.db_table} SET last = last + 1 WHERE prefix = %s AND year = %s RETURNING last"
+        """The next human number of this prefix and year."""
+        return f"{prefix}-{year}-{cls.take(prefix, year)[0]:06d}"
+
+    @classmethod
+    def take(cls, prefix: str, year: int, count: int = 1) -> list[int]:
+        """Hand out `count` numbers of this prefix and year, in one statement (consecutive unless another
+        caller takes numbers at the same moment)."""
+        if connection.vendor == "postgresql":
+            return cls._take_from_sequence(prefix, year, count)
+        sql = f"UPDATE {cls._meta.db_table} SET last = last + %s WHERE prefix = %s AND year = %s RETURNING last"
         for _attempt in range(2):
             with connection.cursor() as cursor:
-                cursor.execute(sql, [prefix, year])
+                cursor.execute(sql, [count, prefix, year])
                 row = cursor.fetchone()
             if row is not None:
-                return f"{prefix}-{year}-{row[0]:06d}"
+                return list(range(row[0] - count + 1, row[0] + 1))
             with transaction.atomic():
                 cls.objects.get_or_create(prefix=prefix, year=year)
         raise RuntimeError(f"no ticket sequence for {prefix}-{year}")
+
+    @staticmethod
+    def sequence_name(prefix: str, year: int) -> str:
+        return f"ticket_number_{prefix.lower()}_{year}"
+
+    @classmethod
+    def _take_from_sequence(cls, prefix: str, year: int, count: int) -> list[int]:
+        name = cls.sequence_name(prefix, year)
+        # nextval(NULL) is NULL: a missing sequence answers no number instead of failing the transaction.
+        sql = ("SELECT nextval(to_regclass(%s))" if count == 1
+               else "SELECT nextval(to_regclass(%s)) FROM generate_series(1, %s)")
+        for _attempt in range(3):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [name] if count == 1 else [name, count])
+                values = [row[0] for row in cursor.fetchall()]
+            if values and values[0] is not None:
+                return values
+            cls.create_sequence(prefix, year)
+        raise RuntimeError(f"no ticket sequence for {prefix}-{year}")
+
+    @classmethod
+    def create_sequence(cls, prefix: str, year: int) -> None:
+        """Create this prefix and year's sequence, starting after the numbers this table has handed out.
+        Two callers creating it at once: one wins, the other's savepoint is rolled back and it uses the
+        winner's sequence."""
+        from django.db import DatabaseError
+
+        last = cls.objects.filter(prefix=prefix, year=year).values_list("last", flat=True).first() or 0
+        name = connection.ops.quote_name(cls.sequence_name(prefix, year))
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} AS bigint START WITH {int(last) + 1}")
+        except DatabaseError:
+            pass  # created meanwhile by another caller: the next nextval finds it
 
 
 class TicketQuerySet(models.QuerySet):

@@ -52,6 +52,23 @@ def list_rows(qs: QuerySet[Incident], joined: tuple[str, ...] = LIST_RELATED) ->
     return qs.only(*_row_fields(joined))
 
 
+# What a row of the queue page shows: it offers no transitions, so it reads fewer of the incident's own columns
+# than an API row (which works out each row's available transitions).
+QUEUE_SHOWN = ("number", "title", "priority", "is_major", "state", "created_at")
+
+
+@functools.cache
+def _queue_fields(joined: tuple[str, ...]) -> tuple[str, ...]:
+    related = [f"{name}__{field}" for name in joined for field in ("id", *ROW_RELATED_FIELDS[name])]
+    return (*QUEUE_SHOWN, *LIST_RELATED, *related)
+
+
+def queue_rows(qs: QuerySet[Incident], joined: tuple[str, ...] = LIST_RELATED) -> QuerySet[Incident]:
+    """The incidents of the queue page with the columns its rows show, and their keys to the relations of
+    LIST_RELATED (those not joined, `joined` being the others, come from `load_relations`)."""
+    return qs.only(*_queue_fields(joined))
+
+
 def incident_list(*, user: Any) -> QuerySet[Incident]:
     """Incidents the user may see, with what a list row shows."""
     return Incident.objects.visible_to(user).select_related(*LIST_RELATED)

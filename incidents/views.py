@@ -106,7 +106,8 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     # The filter bar's lists are read anyway; the rows take their category, service and team from them.
     listed = form.choice_records()
     joined = tuple(name for name in selectors.LIST_RELATED if name not in listed)
-    qs = form.order(form.filter(selectors.incident_queue(user=user, queue=queue, joined=joined)))
+    qs = selectors.queue_rows(form.order(form.filter(selectors.incident_queue(user=user, queue=queue, joined=joined))),
+                              joined)
     # Counting stops past a thousand ("Page 1 of 40+ · 1000+ items"): counting the 100,000 incidents of
     # the "all" queue cost more than showing a page of them.
     page = CappedCountPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from opscenter.core.roles import has_role
 
@@ -20,11 +20,24 @@ class NavItem:
     sections: tuple[str, ...] = ()  # path prefixes of the pages under this entry (it stays highlighted there)
 
     def url(self) -> str:
-        return reverse(self.url_name)
+        return reverse_once(self.url_name)
 
     def is_active(self, path: str, url: str | None = None) -> bool:
         """Whether the page at `path` is under this entry (`url`: this entry's, when the caller has it already)."""
         return path == (url or self.url()) or any(path.startswith(section) for section in self.sections)
+
+
+_reversed: dict[tuple[str, str, str | None], str] = {}
+
+
+def reverse_once(url_name: str) -> str:
+    """`reverse(url_name)` of an address without arguments, worked out once per script prefix and URL
+    configuration: the navigation and the layout name a dozen of them on every page."""
+    key = (url_name, get_script_prefix(), get_urlconf())
+    url = _reversed.get(key)
+    if url is None:
+        url = _reversed[key] = reverse(url_name)
+    return url
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,7 @@ class SessionStore(DatabaseSessionStore):
             return None
         data, *values = row
         if values[0] is not None:
-            for index, field_converters in converters:
-                for converter in field_converters:
-                    values[index] = converter(values[index], columns[index], connection)
-            self.user = get_user_model().from_db(alias, attnames, values)
+            self.user = instance_from_row(get_user_model(), alias, values, attnames, columns, converters)
         return self.model(session_key=self.session_key, session_data=data)
 
 
@@ -75,25 +72,43 @@ def _user_id(value: Any) -> int | None:
 
 @functools.cache
 def _statement(alias: str) -> tuple[str, list[str], list[Any], list[tuple[int, list[Any]]]]:
-    """The session's data and its user's columns in one statement, written once per database; with the user's
-    fields and the converters the ORM would apply to their values (SQLite returns date-times as text)."""
+    """The session's data and its user's columns in one statement, written once per database."""
     from opscenter.core.models import Session
 
-    connection = connections[alias]
-    q = connection.ops.quote_name
-    fields = list(get_user_model()._meta.concrete_fields)
-    selected = ", ".join(f"u.{q(f.column)}" for f in fields)
+    q = connections[alias].ops.quote_name
+    selected, attnames, columns, converters = model_columns(get_user_model(), alias, "u")
     sql = (f"SELECT s.{q('session_data')}, {selected} FROM {q(Session._meta.db_table)} s "
            f"LEFT JOIN {q(get_user_model()._meta.db_table)} u ON u.{q(get_user_model()._meta.pk.column)} = "
            f"s.{q(Session._meta.get_field('user').column)} "
            f"WHERE s.{q('session_key')} = %s AND s.{q('expire_date')} > %s")
-    columns = [field.get_col("u") for field in fields]
+    return sql, attnames, columns, converters
+
+
+def model_columns(model: type[Model], alias: str, table: str
+                  ) -> tuple[str, list[str], list[Any], list[tuple[int, list[Any]]]]:
+    """Every column of `model`'s table (under the name `table` in a statement), for a hand-written statement
+    that reads a record along with something else: the select list, the fields' attribute names, their columns,
+    and the converters the ORM would apply to their values (SQLite returns date-times as text)."""
+    connection = connections[alias]
+    q = connection.ops.quote_name
+    fields = list(model._meta.concrete_fields)
+    columns = [field.get_col(table) for field in fields]
     converters = []
     for index, column in enumerate(columns):
         found = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
         if found:
             converters.append((index, found))
-    return sql, [field.attname for field in fields], columns, converters
+    return ", ".join(f"{table}.{q(f.column)}" for f in fields), [f.attname for f in fields], columns, converters
+
+
+def instance_from_row(model: type[Model], alias: str, values: list[Any], attnames: list[str], columns: list[Any],
+                      converters: list[tuple[int, list[Any]]]) -> Any:
+    """The record whose columns (as `model_columns` selects them) are `values`, converted as the ORM would."""
+    connection = connections[alias]
+    for index, field_converters in converters:
+        for converter in field_converters:
+            values[index] = converter(values[index], columns[index], connection)
+    return model.from_db(alias, attnames, values)
 
 
 def session_user(user_id: Any) -> Any:

@@ -68,6 +68,30 @@ def test_no_credentials_is_401_json(api) -> None:  # noqa: ANN001
     assert_error(api.get(SERVICES), 401, "not_authenticated")
 
 
+def test_a_token_signs_in_its_user_as_the_orm_reads_them(make_user) -> None:  # noqa: ANN001
+    """The token and its user come from one statement; every field reads as the ORM reads it (date-times
+    aware, the department's key), and the request's user is the token's, with the token as its auth."""
+    from rest_framework.test import APIRequestFactory
+
+    from opscenter.core.authentication import TokenAuthentication
+
+    user = make_user(roles.SUPERVISOR, username="chen", email="chen@example.org")
+    user.last_login = user.date_joined
+    user.save()
+    token = Token.objects.create(user=user)
+    request = APIRequestFactory().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    with CaptureQueriesContext(connection) as queries:
+        signed_in, auth = TokenAuthentication().authenticate(request)
+        assert auth.user is signed_in
+    assert len(queries) == 1
+    expected = Token.objects.select_related("user").get(key=token.key)
+    assert (auth.pk, auth.user_id, auth.created) == (expected.pk, expected.user_id, expected.created)
+    assert auth.created.tzinfo is not None and signed_in.date_joined.tzinfo is not None
+    for field in User._meta.concrete_fields:
+        assert getattr(signed_in, field.attname) == getattr(expected.user, field.attname), field.name
+    assert not signed_in._state.adding and signed_in.get_session_auth_hash() == expected.user.get_session_auth_hash()
+
+
 def test_token_of_an_inactive_user_is_401(api_as, make_user) -> None:  # noqa: ANN001
     user = make_user(roles.SUPERVISOR)
     client = api_as(user)

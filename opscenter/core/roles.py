@@ -107,20 +107,27 @@ def load_permissions_with_memberships(user) -> set[str]:  # noqa: ANN001
 
 def _load_memberships(user, *, permissions: bool = False) -> set[str]:  # noqa: ANN001
     """The user's roles and teams, read together (a page or an API request asks for both): cached on the
-    user object for the request. With `permissions`, the same statement also reads the permissions the user
+    user object for the request, with (unless `permissions`) the count of their unread notifications, which
+    the page's layout shows beside the navigation the roles draw (`outbox.unread_count`).
+    With `permissions`, the same statement also reads the permissions the user
     holds directly and through their groups, and returns them ("app_label.codename"): an API request checks
     one before it reads the roles (opscenter.core.backends)."""
     from django.db import connection
 
+    from opscenter.core.outbox import UNREAD_PARAMS
+
     user._role_cache, user._team_cache = set(), []
     held: set[str] = set()
+    params = [user.pk] * 4 if permissions else [user.pk, user.pk, user.pk, *UNREAD_PARAMS]
     with connection.cursor() as cursor:
-        cursor.execute(_memberships_sql(connection.vendor, permissions), [user.pk] * (4 if permissions else 2))
+        cursor.execute(_memberships_sql(connection.vendor, permissions), params)
         for text, team_id, more in cursor.fetchall():
             if team_id is not None:
                 user._team_cache.append((team_id, more))
             elif more is None:
                 user._role_cache.add(text)
+            elif text is None:
+                user._unread_count = int(more)
             else:
                 held.add(f"{text}.{more}")
     return held
@@ -137,6 +144,7 @@ def _memberships_sql(vendor: str, permissions: bool = False) -> str:
 
     from opscenter.core.backends import permissions_sql
     from opscenter.core.models import Team, User
+    from opscenter.core.outbox import unread_from
 
     q = connection.ops.quote_name
     groups = User._meta.get_field("groups")
@@ -150,7 +158,10 @@ def _memberships_sql(vendor: str, permissions: bool = False) -> str:
         f"INNER JOIN {q(members.m2m_db_table())} tm ON tm.{q(members.m2m_column_name())} = t.{q('id')} "
         f"WHERE tm.{q(members.m2m_reverse_name())} = %s"
     )
-    return f"{sql} UNION ALL {permissions_sql(vendor, team_column=True)}" if permissions else sql
+    if permissions:
+        return f"{sql} UNION ALL {permissions_sql(vendor, team_column=True)}"
+    # A page shows the unread count beside the navigation its roles draw: it comes along (NULL, NULL, count).
+    return f"{sql} UNION ALL SELECT NULL, CAST(NULL AS INTEGER), CAST(COUNT(*) AS VARCHAR(20)) {unread_from(vendor)}"
 
 
 def user_team_ids(user) -> set[int]:  # noqa: ANN001

@@ -1,6 +1,7 @@
 """The workflow kernel's records: the ticket base, its numbering, and its append-only timeline."""
 
 import functools
+import re
 from typing import ClassVar
 
 from django.conf import settings
@@ -47,10 +48,13 @@ class TicketSequence(models.Model):
     """The numbers handed out per ticket prefix and year (INC-2026-000123).
 
     On PostgreSQL each prefix and year draws from a database sequence of its own (`ticket_number_inc_2026`),
-    created the first time the year needs it and started after this table's `last` for it. A sequence
-    holds no lock: two reports in flight do not wait for each other's commit, as they did on this table's
-    row. Like ServiceNow's counters, a report that fails after taking its number leaves that number
-    unused. Elsewhere (SQLite, which lets one writer in at a time anyway) the row's `last` counts.
+    created the first time the year needs it and started after the highest number handed out for it (this
+    table's `last`, or a ticket's number if higher: data restored without its sequences). A sequence holds no
+    lock: two reports in flight do not wait for each other's commit, as they did on this table's row (only the
+    year's first two reports may, while the first creates the sequence). Like ServiceNow's counters, a report
+    that fails after taking its number leaves that number unused. Elsewhere (SQLite, which lets one writer in at
+    a time anyway) the row's `last` counts. Going back to a release that counts with the row needs each row's
+    `last` set to its sequence's `last_value` first.
     """
 
     prefix = models.CharField(max_length=8)
@@ -64,16 +68,16 @@ class TicketSequence(models.Model):
         return f"{self.prefix}-{self.year}: {self.last}"
 
     @classmethod
-    def next_number(cls, prefix: str, year: int) -> str:
-        """The next human number of this prefix and year."""
-        return f"{prefix}-{year}-{cls.take(prefix, year)[0]:06d}"
+    def next_number(cls, prefix: str, year: int, model: type[models.Model] | None = None) -> str:
+        """The next human number of this prefix and year (`model`: the tickets that carry it)."""
+        return f"{prefix}-{year}-{cls.take(prefix, year, model=model)[0]:06d}"
 
     @classmethod
-    def take(cls, prefix: str, year: int, count: int = 1) -> list[int]:
+    def take(cls, prefix: str, year: int, count: int = 1, model: type[models.Model] | None = None) -> list[int]:
         """Hand out `count` numbers of this prefix and year, in one statement (consecutive unless another
         caller takes numbers at the same moment)."""
         if connection.vendor == "postgresql":
-            return cls._take_from_sequence(prefix, year, count)
+            return cls._take_from_sequence(prefix, year, count, model)
         sql = f"UPDATE {cls._meta.db_table} SET last = last + %s WHERE prefix = %s AND year = %s RETURNING last"
         for _attempt in range(2):
             with connection.cursor() as cursor:
@@ -90,7 +94,7 @@ class TicketSequence(models.Model):
         return f"ticket_number_{prefix.lower()}_{year}"
 
     @classmethod
-    def _take_from_sequence(cls, prefix: str, year: int, count: int) -> list[int]:
+    def _take_from_sequence(cls, prefix: str, year: int, count: int, model: type[models.Model] | None) -> list[int]:
         name = cls.sequence_name(prefix, year)
         # nextval(NULL) is NULL: a missing sequence answers no number instead of failing the transaction.
         sql = ("SELECT nextval(to_regclass(%s))" if count == 1
@@ -101,23 +105,32 @@ class TicketSequence(models.Model):
                 values = [row[0] for row in cursor.fetchall()]
             if values and values[0] is not None:
                 return values
-            cls.create_sequence(prefix, year)
+            cls.create_sequence(prefix, year, model)
         raise RuntimeError(f"no ticket sequence for {prefix}-{year}")
 
     @classmethod
-    def create_sequence(cls, prefix: str, year: int) -> None:
-        """Create this prefix and year's sequence, starting after the numbers this table has handed out.
-        Two callers creating it at once: one wins, the other's savepoint is rolled back and it uses the
-        winner's sequence."""
-        from django.db import DatabaseError
+    def create_sequence(cls, prefix: str, year: int, model: type[models.Model] | None = None) -> None:
+        """Create this prefix and year's sequence, starting after the highest number handed out for it.
+        Two callers creating it at once: the second waits for the first to commit, its savepoint is rolled back
+        and it uses the first's sequence. Any other failure (no right to create it) is raised."""
+        from django.db import IntegrityError, ProgrammingError
+        from django.db.models.functions import Cast, Substr
 
         last = cls.objects.filter(prefix=prefix, year=year).values_list("last", flat=True).first() or 0
+        if model is not None:
+            stem = f"{prefix}-{year}-"
+            highest = (model._base_manager.filter(number__regex=rf"^{re.escape(stem)}[0-9]+$")
+                       .annotate(serial=Cast(Substr("number", len(stem) + 1), models.BigIntegerField()))
+                       .aggregate(top=models.Max("serial"))["top"])
+            last = max(last, highest or 0)
         name = connection.ops.quote_name(cls.sequence_name(prefix, year))
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} AS bigint START WITH {int(last) + 1}")
-        except DatabaseError:
-            pass  # created meanwhile by another caller: the next nextval finds it
+        except (IntegrityError, ProgrammingError) as exc:
+            # 23505: created meanwhile by another caller (the catalogue's unique index); 42P07: the same, named.
+            if getattr(exc.__cause__, "sqlstate", None) not in ("23505", "42P07"):
+                raise
 
 
 class TicketQuerySet(models.QuerySet):
@@ -157,7 +170,8 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if not self.number:
-            self.number = TicketSequence.next_number(self.NUMBER_PREFIX, timezone.localdate(self.created_at).year)
+            self.number = TicketSequence.next_number(self.NUMBER_PREFIX, timezone.localdate(self.created_at).year,
+                                                     type(self))
         super().save(*args, **kwargs)
 
     @property

@@ -136,6 +136,21 @@ def test_a_years_numbers_continue_after_those_the_table_handed_out(make_user) ->
     assert TicketSequence.next_number("WX", 2031) == "WX-2031-000071"
 
 
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_years_sequence_starts_after_the_highest_number_its_tickets_carry(make_user) -> None:  # noqa: ANN001
+    """Tickets restored without their sequence, or numbered by a release that counted with the table: the
+    sequence created for their year goes on after the highest of their numbers (by value, not as text)."""
+    require_postgres()
+    owner = make_user(roles.DEPARTMENT_USER)
+    TicketSequence.objects.create(prefix="WO", year=2034, last=7)
+    for number in ("WO-2034-000050", "WO-2034-999999", "WO-2034-1000002", "WO-2035-5000000", "WO-2034-odd"):
+        WorkOrder.objects.create(title=number, created_by=owner, number=number)
+    assert TicketSequence.next_number("WO", 2034, WorkOrder) == "WO-2034-1000003"
+    assert TicketSequence.next_number("WO", 2036, WorkOrder) == "WO-2036-000001"
+
+
 class _Hook(http.server.BaseHTTPRequestHandler):
     received: list[dict] = []
 

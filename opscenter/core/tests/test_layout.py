@@ -28,9 +28,11 @@ def storage(tmp_path, settings) -> StaticFilesStorage:  # noqa: ANN001
     return StaticFilesStorage(location=str(tmp_path), base_url="/static/")
 
 
-def test_a_static_files_address_is_its_hashed_name_each_time(storage: StaticFilesStorage) -> None:
+def test_a_static_files_address_is_its_hashed_name_worked_out_once(storage: StaticFilesStorage) -> None:
     assert storage.url("css/site.css") == "/static/css/site.0123abcd.css"
+    storage.hashed_files["css/site.css"] = "css/site.99.css"  # the manifest is read when the process starts
     assert storage.url("css/site.css") == "/static/css/site.0123abcd.css"
+    assert storage.url("css/site.css", force=True) == "/static/css/site.99.css"
 
 
 def test_a_file_missing_from_the_manifest_is_refused_each_time_not_remembered(storage: StaticFilesStorage) -> None:

@@ -39,11 +39,15 @@ ROW_RELATED_FIELDS = {
 }
 
 
+def _joined_fields(joined: tuple[str, ...]) -> list[str]:
+    """The columns a row reads of each record it joins (`joined`): its key and ROW_RELATED_FIELDS."""
+    return [f"{name}__{field}" for name in joined for field in ("id", *ROW_RELATED_FIELDS[name])]
+
+
 @functools.cache
 def _row_fields(joined: tuple[str, ...]) -> tuple[str, ...]:
     own = [f.name for f in Incident._meta.concrete_fields if f.name not in ROW_DEFERRED]
-    related = [f"{name}__{field}" for name in joined for field in ("id", *ROW_RELATED_FIELDS[name])]
-    return (*own, *related)
+    return (*own, *_joined_fields(joined))
 
 
 def list_rows(qs: QuerySet[Incident], joined: tuple[str, ...] = LIST_RELATED) -> QuerySet[Incident]:
@@ -59,8 +63,7 @@ QUEUE_SHOWN = ("number", "title", "priority", "is_major", "state", "created_at")
 
 @functools.cache
 def _queue_fields(joined: tuple[str, ...]) -> tuple[str, ...]:
-    related = [f"{name}__{field}" for name in joined for field in ("id", *ROW_RELATED_FIELDS[name])]
-    return (*QUEUE_SHOWN, *LIST_RELATED, *related)
+    return (*QUEUE_SHOWN, *LIST_RELATED, *_joined_fields(joined))
 
 
 def queue_rows(qs: QuerySet[Incident], joined: tuple[str, ...] = LIST_RELATED) -> QuerySet[Incident]:

@@ -56,7 +56,7 @@ class FilterBackend(DjangoFilterBackend):
     """django-filter's backend, which leaves a list alone when the request names none of its filters.
 
     With every field blank a filterset validates and hands its queryset back unchanged; building it and its
-    form was a twentieth of an unfiltered list's work. A query parameter names a filter when its name begins
+    form was a tenth of an unfiltered list's work. A query parameter names a filter when its name begins
     with the filter's (widgets with several inputs add suffixes), so any parameter that could filter still
     goes through the filterset and its validation."""
 

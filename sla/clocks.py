@@ -2,6 +2,7 @@
 resolution, re-targeted when the priority or the department changes, with one event per change; and the
 sweep that announces warnings and breaches once each, from deadlines stored in the database."""
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -160,18 +161,27 @@ def _schedule_deadlines(clock: Clock, at: datetime) -> None:
 
 
 def _values(alias: str, model: type, rows: list, *, skip: tuple[str, ...] = (),
-            first: tuple[str, list[Any]] | None = None) -> tuple[list[str], str, list[Any]]:
+            first: tuple[str, list[Any]] | None = None) -> tuple[tuple[str, ...], str, list[Any]]:
     """Columns, a VALUES list with typed placeholders, and parameters: the rows of `model` as an insert would
     write them (each field's own conversion), without the primary key and the fields in `skip`; `first` is a
     (type, values) column put before them."""
     connection = connections[alias]
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in skip]
-    types = ([first[0]] if first else []) + [f.cast_db_type(connection) for f in fields]
-    row_sql = "(" + ", ".join(f"CAST(%s AS {kind})" for kind in types) + ")"
+    fields, columns, row_sql = _value_columns(alias, model, skip, first[0] if first else None)
     params = [value for n, row in enumerate(rows)
               for value in ([first[1][n]] if first else []) + [f.get_db_prep_save(f.pre_save(row, True), connection)
                                                              for f in fields]]
-    return [connection.ops.quote_name(f.column) for f in fields], ", ".join([row_sql] * len(rows)), params
+    return columns, ", ".join([row_sql] * len(rows)), params
+
+
+@functools.cache
+def _value_columns(alias: str, model: type, skip: tuple[str, ...], first_type: str | None
+                   ) -> tuple[tuple[Any, ...], tuple[str, ...], str]:
+    """The fields `_values` writes, their quoted columns, and one row's typed placeholders (worked out once)."""
+    connection = connections[alias]
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key and f.name not in skip)
+    types = ([first_type] if first_type else []) + [f.cast_db_type(connection) for f in fields]
+    row_sql = "(" + ", ".join(f"CAST(%s AS {kind})" for kind in types) + ")"
+    return fields, tuple(connection.ops.quote_name(f.column) for f in fields), row_sql
 
 
 def _insert_started(alias: str, clocks: list[Clock], events: list[ClockEvent],

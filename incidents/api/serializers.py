@@ -13,10 +13,12 @@ from incidents import selectors
 from incidents.choices import CancelReason, HoldReason, Level, Priority
 from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule
 from opscenter.core.api.serializers import (
+    CompiledObjectMixin,
     CompiledRowsSerializer,
     FieldPrototypesMixin,
     TransitionInputSerializer,
     UserRefSerializer,
+    choice_label,
 )
 from opscenter.core.api.tickets import AvailableTransitionsField
 from opscenter.core.extensions import extra_fields
@@ -101,6 +103,8 @@ class RefField(serializers.Field):
     from its attributes. A list row holds up to eight of these: DRF's nested serializers, which look up
     every field and inspect the signature of every callable source, cost more than the rest of the row."""
 
+    context_free = True  # reads the object alone: CompiledObjectMixin shares one copy
+
     def __init__(self, serializer_class: type[serializers.Serializer], **kwargs: Any) -> None:
         kwargs["read_only"] = True
         super().__init__(**kwargs)
@@ -119,21 +123,17 @@ def ref_sources(serializer_class: type[serializers.Serializer]) -> tuple[tuple[s
 
 @extend_schema_field(OpenApiTypes.STR)
 class ChoiceLabelField(serializers.ReadOnlyField):
-    """The label of a choice, as `get_<field>_display()` gives it. Django's method rebuilds and hashes the
-    whole choice list, translating every label, each time it is called: here the labels are translated
-    once per response (fields are copied for each serializer)."""
+    """The label of a choice, as `get_<field>_display()` gives it, each language's labels translated once
+    (`choice_label`)."""
+
+    context_free = True  # reads the object alone: CompiledObjectMixin shares one copy
 
     def __init__(self, choice_field: str, **kwargs: Any) -> None:
         self.choice_field = choice_field
-        self.labels: dict[Any, str] | None = None
         super().__init__(**kwargs)
 
     def get_attribute(self, instance: Any) -> Any:
-        field = instance._meta.get_field(self.choice_field)
-        if self.labels is None:
-            self.labels = {value: str(label) for value, label in field.flatchoices}
-        value = getattr(instance, field.attname)
-        return self.labels.get(value, value)
+        return choice_label(instance, self.choice_field)
 
 
 # --- incidents (read side) -------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ class IncidentListSerializer(FieldPrototypesMixin, serializers.ModelSerializer):
         list_serializer_class = IncidentRowsSerializer
 
 
-class IncidentDetailSerializer(IncidentListSerializer):
+class IncidentDetailSerializer(CompiledObjectMixin, IncidentListSerializer):
     """One incident with everything recorded on it so far."""
 
     hold_reason = serializers.ChoiceField(choices=HoldReason.choices, allow_blank=True, read_only=True)

@@ -1072,3 +1072,45 @@ def test_compiled_list_rows_are_what_the_serializer_gives_row_by_row(crew: Crew,
     assert any(row["category"] for row in compiled)
     assert who == "caller" or any(row["caller"] is None for row in compiled)  # the walk-in is not the caller's
     assert all(row["created_at"] and isinstance(row["created_at"], str) for row in compiled)
+
+
+@pytest.mark.parametrize("who", ["supervisor", "engineer", "caller"])
+@pytest.mark.parametrize("language", ["en", "zh-hant"])
+def test_compiled_detail_is_what_drf_writes_field_by_field(crew: Crew, who: str, language: str) -> None:
+    """The detail is written by a plan worked out once per class; for incidents in every state it equals what
+    DRF's own Serializer.to_representation writes, labels, dates, references, transitions and clocks included."""
+    from django.utils import translation
+    from rest_framework import serializers as drf
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from incidents import selectors
+    from incidents.api.serializers import IncidentDetailSerializer
+    from incidents.services import incident_report
+
+    add_incidents(crew, 12)
+    IncidentFactory(created_by=crew.duty, caller=None, caller_name="walk-in", department=None)
+    incident_report(recorder=crew.duty, data={"title": "<b>ERP</b> down", "description": "d", "impact_scope": "x",
+                                              "occurred_at": timezone.now(), "channel": "phone", "caller": crew.caller})
+    user = getattr(crew, who)
+    request = Request(APIRequestFactory().get(INCIDENTS))
+    request.user = user
+    rows = list(selectors.incident_list_detailed(user=user).order_by("pk"))
+    assert len({row.state for row in rows}) >= 3
+    written = []
+    for row in rows:
+        with translation.override(language):
+            compiled = IncidentDetailSerializer(row, context={"request": request}).data
+            serializer = IncidentDetailSerializer(row, context={"request": request})
+            drf_own = drf.ModelSerializer.to_representation(serializer, row)
+        assert compiled == drf_own
+        assert list(compiled) == list(drf_own)  # the same keys in the same order
+        assert compiled["state_label"] and compiled["created_by"]["username"]
+        written.append(compiled)
+    assert any(data["sla_clocks"] for data in written)
+    assert any(data["available_transitions"] for data in written)
+    assert any(data["category"] and data["team"] for data in written)
+    with translation.override("zh-hant"):
+        label = IncidentDetailSerializer(rows[0], context={"request": request}).data["state_label"]
+    with translation.override("en"):
+        assert IncidentDetailSerializer(rows[0], context={"request": request}).data["state_label"] != label

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.models import Incident
-from opscenter.core.api.serializers import UserRefSerializer, datetime_text
+from opscenter.core.api.serializers import UserRefSerializer, choice_label, datetime_text
 from opscenter.core.filters import ID_MAX
 from sla.choices import ClockEventKind, ClockKind, ClockState
 from sla.clocks import ClockStatus, clock_status, incident_clocks
@@ -76,15 +76,15 @@ def clock_data(status: ClockStatus) -> dict[str, Any]:
     team = clock.team
     calendar = clock.calendar
     return {
-        "id": clock.pk, "kind": clock.kind, "kind_label": clock.get_kind_display(),
+        "id": clock.pk, "kind": clock.kind, "kind_label": choice_label(clock, "kind"),
         "team": None if team is None else {"id": team.pk, "code": team.code, "name": team.name},
-        "state": clock.state, "state_label": clock.get_state_display(), "priority": clock.priority,
+        "state": clock.state, "state_label": choice_label(clock, "state"), "priority": clock.priority,
         "calendar": None if calendar is None else calendar.name, "target_seconds": clock.target_seconds,
         "elapsed_seconds": status.elapsed_seconds, "remaining_seconds": status.remaining_seconds,
         "due_at": datetime_text(status.due_at), "started_at": datetime_text(clock.started_at),
         "stopped_at": datetime_text(clock.stopped_at),
         "paused": clock.state == ClockState.PAUSED, "breached": clock.breached, "overdue": status.overdue,
-        "events": [{"kind": event.kind, "kind_label": event.get_kind_display(), "at": datetime_text(event.at),
+        "events": [{"kind": event.kind, "kind_label": choice_label(event, "kind"), "at": datetime_text(event.at),
                     "actor": _person(event.actor), "reason": event.reason, "segment_seconds": event.segment_seconds,
                     "target_seconds": event.target_seconds} for event in clock.events.all()],
     }

@@ -1,13 +1,18 @@
 """Serializers of the kernel's resources and of the ticket timeline."""
 
 import copy
+import functools
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import ISO_8601, serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
 from opscenter.core.filters import ID_MAX
@@ -34,6 +39,16 @@ class FieldPrototypesMixin:
             cls._field_prototypes = prototypes
         return {name: copy.deepcopy(field) if has_inner_fields(field) else copy.copy(field)
                 for name, field in prototypes.items()}
+
+    def get_validators(self) -> list[Any]:
+        # The serializer-wide validators (the model's unique-together and unique-for-date checks) depend on the
+        # class alone too; DRF's look through the model's fields and constraints for every request. They hold no
+        # state of a validation (DRF passes them the serializer), so the list's items are shared.
+        cls = type(self)
+        validators = cls.__dict__.get("_validator_prototypes")
+        if validators is None:
+            validators = cls._validator_prototypes = tuple(super().get_validators())  # type: ignore[misc]
+        return list(validators)
 
 
 def has_inner_fields(field: serializers.Field) -> bool:
@@ -70,31 +85,43 @@ def datetime_writer() -> Any:
     return write
 
 
-def _accessor(field: serializers.Field, model: Any, write_datetime: Any = datetime_text) -> Any:
-    """How to read one field of a row: straight from the model attribute when DRF would return it unchanged (or
-    as its DateTimeField writes it, with `write_datetime`), else through the field as DRF does (None stays
-    None)."""
+def _direct_read(field: serializers.Field, model: Any) -> tuple[bool, str] | None:
+    """(as a date-time, attribute name) when a bound field's output is its model attribute itself (DRF would
+    return it unchanged) or that attribute as its DateTimeField writes it; None when it must go through the field."""
     attrs = field.source_attrs
     model_field = None
     if len(attrs) == 1 and model is not None:
         model_field = next((f for f in model._meta.concrete_fields if f.name == attrs[0]), None)
     if model_field is not None and not model_field.is_relation:
-        name = model_field.attname
         if (type(field) is serializers.DateTimeField and "timezone" not in field.__dict__
                 and getattr(field, "format", None) == getattr(_DATETIME, "format", None)):
-            return lambda row: write_datetime(getattr(row, name))
+            return True, model_field.attname
         if type(field) in PLAIN_FIELDS:
-            return lambda row: getattr(row, name)
+            return False, model_field.attname
     if (type(field) is serializers.PrimaryKeyRelatedField and field.use_pk_only_optimization()
             and model_field is not None and model_field.many_to_one):
-        name = model_field.attname
+        return False, model_field.attname
+    return None
+
+
+def _through_field(field: serializers.Field, row: Any) -> Any:
+    """What DRF's Serializer.to_representation writes for one field of a row (SkipField propagates)."""
+    value = field.get_attribute(row)
+    checked = value.pk if isinstance(value, PKOnlyObject) else value
+    return None if checked is None else field.to_representation(value)
+
+
+def _accessor(field: serializers.Field, model: Any, write_datetime: Any = datetime_text) -> Any:
+    """How to read one field of a row: straight from the model attribute when DRF would return it unchanged (or
+    as its DateTimeField writes it, with `write_datetime`), else through the field as DRF does (None stays
+    None)."""
+    direct = _direct_read(field, model)
+    if direct is not None:
+        as_datetime, name = direct
+        if as_datetime:
+            return lambda row: write_datetime(getattr(row, name))
         return lambda row: getattr(row, name)
-
-    def through_field(row: Any) -> Any:
-        value = field.get_attribute(row)
-        return None if value is None else field.to_representation(value)
-
-    return through_field
+    return functools.partial(_through_field, field)
 
 
 class CompiledRowsSerializer(serializers.ListSerializer):
@@ -108,6 +135,77 @@ class CompiledRowsSerializer(serializers.ListSerializer):
         plan = [(name, _accessor(field, model, write_datetime)) for name, field in self.child.fields.items()
                 if not field.write_only]
         return [{name: read(row) for name, read in plan} for row in data]
+
+
+# How CompiledObjectMixin reads a field: the attribute, the attribute as a date-time, through one copy of the field
+# shared by every serializer of the class, or through the serializer's own bound copy.
+_ATTRIBUTE, _DATETIME_ATTRIBUTE, _SHARED_FIELD, _OWN_FIELD = range(4)
+
+
+class CompiledObjectMixin(FieldPrototypesMixin):
+    """For a read-only serializer of one object whose fields depend on its class alone: the object is written as
+    DRF writes it, each field read the way CompiledRowsSerializer reads a row's, by a plan worked out once per
+    class. Only the fields that may read the request (anything but a model attribute or a field marked
+    `context_free`) are copied and bound for each serializer: copying and binding all 60 fields of the incident
+    detail, and DRF's per-field calls, were half the time of writing it. A test compares the two for every state."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        write_datetime = datetime_writer()
+        data: dict[str, Any] = {}
+        for name, how, what in object_plan(self):
+            if how == _ATTRIBUTE:
+                data[name] = getattr(instance, what)
+            elif how == _DATETIME_ATTRIBUTE:
+                data[name] = write_datetime(getattr(instance, what))
+            else:
+                field = what if how == _SHARED_FIELD else self._own_field(name, what)
+                try:
+                    data[name] = _through_field(field, instance)
+                except SkipField:
+                    continue
+        return data
+
+    def _own_field(self, name: str, prototype: serializers.Field) -> serializers.Field:
+        field = copy.deepcopy(prototype) if has_inner_fields(prototype) else copy.copy(prototype)
+        field.bind(name, self)
+        return field
+
+
+def object_plan(serializer: serializers.Serializer) -> list[tuple[str, int, Any]]:
+    """(name, how, attribute name or field) for each readable field of the serializer's class, in its order."""
+    cls = type(serializer)
+    plan = cls.__dict__.get("_object_plan")
+    if plan is None:
+        model = getattr(getattr(cls, "Meta", None), "model", None)
+        holder = serializers.Serializer()  # binds the shared copies without tying them to a request
+        plan = []
+        for name, prototype in serializer.get_fields().items():
+            if prototype.write_only:
+                continue
+            field = copy.copy(prototype)
+            field.bind(name, holder)
+            direct = _direct_read(field, model)
+            if direct is not None:
+                plan.append((name, _DATETIME_ATTRIBUTE if direct[0] else _ATTRIBUTE, direct[1]))
+            elif getattr(field, "context_free", False) and not has_inner_fields(field):
+                plan.append((name, _SHARED_FIELD, field))
+            else:
+                plan.append((name, _OWN_FIELD, prototype))
+        cls._object_plan = plan
+    return plan
+
+
+@functools.cache
+def _choice_labels(field: models.Field, language: str | None) -> dict[Any, str]:
+    return {value: str(label) for value, label in field.flatchoices}
+
+
+def choice_label(instance: models.Model, name: str) -> Any:
+    """What `instance.get_<name>_display()` gives. Django's method rebuilds and hashes the whole choice list,
+    translating every label, on each call; here each language's labels are translated once."""
+    field = instance._meta.get_field(name)
+    value = getattr(instance, field.attname)
+    return _choice_labels(field, get_language()).get(value, value)
 
 
 class UserRefSerializer(serializers.ModelSerializer):

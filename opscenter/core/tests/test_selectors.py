@@ -1,5 +1,5 @@
-"""Statements compiled once and reused (read_frozen): the same rows, converted as the ORM converts them, read
-afresh on every call."""
+"""Statements compiled once and reused (read_frozen, read_compiled): the same rows, converted as the ORM converts
+them, read afresh on every call."""
 
 from datetime import timedelta
 
@@ -9,7 +9,7 @@ from django.utils import timezone
 from opscenter.core import roles
 from opscenter.core.models import User, WebhookEndpoint
 from opscenter.core.outbox import active_endpoints
-from opscenter.core.selectors import read_frozen, role_members
+from opscenter.core.selectors import read_compiled, read_frozen, role_members, ticket_timeline
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +45,71 @@ def test_active_webhooks_keep_their_json_as_the_orm_reads_it() -> None:
 def test_a_frozen_read_takes_only_the_models_own_columns() -> None:
     with pytest.raises(ValueError, match="own columns"):
         read_frozen("users with department", User, lambda: User.objects.select_related("department"))
+
+
+def test_a_ticket_timeline_is_what_the_orm_reads_for_each_ticket(make_user, django_assert_num_queries) -> None:  # noqa: ANN001
+    """The timeline's four statements are compiled once and run with each ticket's content type and id: every
+    record and its person as the ORM reads them, internal notes only for IT staff, nothing of another ticket."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from incidents.tests.factories import IncidentFactory
+    from opscenter.core.models import Attachment, Comment, FieldChange, TransitionLog
+    from opscenter.core.roles import user_roles
+
+    engineer = make_user(roles.SYSTEM_ENGINEER, username="eng")
+    reporter = make_user(username="reporter")
+    first, second = IncidentFactory(), IncidentFactory()
+    kind = ContentType.objects.get_for_model(type(first))
+    at = timezone.now()
+    for n, ticket in enumerate((first, second)):
+        where = {"content_type": kind, "object_id": ticket.pk}
+        TransitionLog.objects.create(**where, transition="report", source_state="", target_state="reported",
+                                     actor=reporter, data={"channel": "phone"}, created_at=at + timedelta(seconds=n))
+        TransitionLog.objects.create(**where, transition="classify", source_state="reported",
+                                     target_state="classified", actor=None, created_at=at + timedelta(minutes=1))
+        FieldChange.objects.create(**where, field="title", old_value="a", new_value="b", actor=engineer)
+        Comment.objects.create(**where, author=engineer, body=f"internal {n}", is_internal=True)
+        Comment.objects.create(**where, author=reporter, body=f"public {n}")
+        Attachment.objects.create(**where, file="attachments/x.txt", original_name="x.txt", size=3,
+                                  mime_type="text/plain", uploaded_by=reporter)
+
+    def orm(ticket, internal: bool) -> list:  # noqa: ANN001
+        where = {"content_type": kind, "object_id": ticket.pk}
+        comments = Comment.objects.filter(**where).select_related("author")
+        return [*TransitionLog.objects.filter(**where).select_related("actor"),
+                *FieldChange.objects.filter(**where).select_related("actor"),
+                *(comments if internal else comments.filter(is_internal=False)),
+                *Attachment.objects.filter(**where).select_related("uploaded_by")]
+
+    for ticket in (first, second):
+        for user, internal in ((engineer, True), (reporter, False)):
+            user_roles(user)  # read with the page's user, before its timeline
+            with django_assert_num_queries(4):
+                entries = ticket_timeline(ticket, user=user)
+            expected = orm(ticket, internal)
+            assert sorted((type(e.record).__name__, e.record.pk) for e in entries) == sorted(
+                (type(r).__name__, r.pk) for r in expected)
+            by_key = {(type(r).__name__, r.pk): r for r in expected}
+            for entry in entries:
+                record = by_key[(type(entry.record).__name__, entry.record.pk)]
+                assert fields(entry.record) == fields(record)
+                assert entry.record._state.adding is False
+                person = entry.actor
+                assert (person is None and entry.record.transition == "classify") or fields(person) == fields(
+                    User.objects.get(pk=person.pk))
+            bodies = [e.record.body for e in entries if e.kind == "comment"]
+            assert bodies == ([f"internal {ticket is second:d}", f"public {ticket is second:d}"] if internal
+                              else [f"public {ticket is second:d}"])
+    transitions = [e for e in ticket_timeline(first, user=engineer) if e.kind == "transition"]
+    assert transitions[0].record.data == {"channel": "phone"} and transitions[0].actor.username == "reporter"
+    assert transitions[0].at == at
+
+
+def test_a_compiled_read_refuses_what_it_cannot_rebind() -> None:
+    with pytest.raises(ValueError, match="each argument"):
+        read_compiled("ignores its argument", User, lambda pk: User.objects.filter(pk=1), 5)
+    from opscenter.core.models import TransitionLog
+
+    with pytest.raises(ValueError, match="one level"):
+        read_compiled("two levels", TransitionLog,
+                      lambda pk: TransitionLog.objects.filter(object_id=pk).select_related("actor__department"), 5)

@@ -45,7 +45,8 @@ def register_detail_section(model_label: str, template: str, context: Callable[[
 
 
 def register_extra_field(model_label: str, name: str, field: Callable[[], Any]) -> None:
-    """Add the field `field()` as `name` to the detail serializer of `model_label`; once per name."""
+    """Add the field `field()` as `name` to the detail serializer of `model_label`; once per name. Register in an
+    app's ready(): a detail serializer works out its fields once per class, on its first use."""
     entry = ExtraField(model_label.lower(), name, field)
     if all((f.model_label, f.name) != (entry.model_label, entry.name) for f in _fields):
         _fields.append(entry)

@@ -168,7 +168,7 @@ def read_frozen(key: Any, model: type[models.Model], build: Callable[[], models.
     return [model.from_db(alias, attnames, row) for row in rows]
 
 
-_COMPILED: dict[tuple[Any, str], tuple[str, list[int | None], list[Any], Any, list[Any]]] = {}
+_COMPILED: dict[tuple[Any, str], tuple[str, list[tuple[Any, ...]], list[Any], Any, list[Any]]] = {}
 # Stand-ins for the arguments while the statement is compiled: their places among its parameters are where
 # each call's arguments go.
 _STAND_INS = (2_147_480_011, 2_147_480_023, 2_147_480_037, 2_147_480_041)  # in range for any integer column
@@ -186,15 +186,15 @@ def read_compiled(key: Any, model: type[models.Model], build: Callable[..., mode
     if compiled is None:
         compiled = _COMPILED[(key, alias)] = _compile_with_args(model, build, len(args), alias)
     sql, places, converters, compiler, layout = compiled
-    params = [place[1](args[place[0]]) if len(place) == 2 else place[0] for place in places]
+    params = [place[2](args[place[1]]) if place[0] == "argument" else place[1] for place in places]
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if converters:
         rows = compiler.apply_converters(rows, converters)
+    (main_model, main_attnames, main_at), *related = layout
     found = []
     for row in rows:
-        (main_model, main_attnames, main_at), *related = layout
         record = main_model.from_db(alias, main_attnames, [row[i] for i in main_at])
         for field_, related_model, attnames, at in related:
             values = [row[i] for i in at]
@@ -209,16 +209,17 @@ def _compile_with_args(model: type[models.Model], build: Callable[..., models.Qu
     queryset = build(*_STAND_INS[:count])
     compiler = queryset.query.get_compiler(alias)
     sql, params = compiler.as_sql()
-    places: list[tuple[Any, ...]] = []  # (argument's index, its type: int or the driver's wrapper) or (constant,)
+    # ("argument", its index, its type: int or the driver's wrapper of it) or ("constant", the value)
+    places: list[tuple[Any, ...]] = []
     for value in params:
         hits = [n for n, stand_in in enumerate(_STAND_INS[:count])
                 if isinstance(value, int) and not isinstance(value, bool) and value == stand_in]
-        places.append((hits[0], type(value)) if hits else (value,))
-    if sorted(p[0] for p in places if len(p) == 2) != list(range(count)):
+        places.append(("argument", hits[0], type(value)) if hits else ("constant", value))
+    if sorted(p[1] for p in places if p[0] == "argument") != list(range(count)):
         raise ValueError("read_compiled: each argument must appear once among the statement's parameters")
     info = compiler.klass_info
     if queryset.model is not model or queryset.query.annotations or info is None or any(
-            sub.get("related_klass_infos") for sub in info.get("related_klass_infos", [])):
+            sub.get("related_klass_infos") or sub.get("reverse") for sub in info.get("related_klass_infos", [])):
         raise ValueError("read_compiled reads rows of the model with one level of select_related")
     columns = [column for column, _sql, _alias in compiler.select]
 

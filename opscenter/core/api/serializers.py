@@ -147,7 +147,8 @@ class CompiledObjectMixin(FieldPrototypesMixin):
     DRF writes it, each field read the way CompiledRowsSerializer reads a row's, by a plan worked out once per
     class. Only the fields that may read the request (anything but a model attribute or a field marked
     `context_free`) are copied and bound for each serializer: copying and binding all 60 fields of the incident
-    detail, and DRF's per-field calls, were half the time of writing it. A test compares the two for every state."""
+    detail, and DRF's per-field calls, were most of the time of writing it. A test compares the two for every
+    state."""
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         write_datetime = datetime_writer()

@@ -1077,8 +1077,9 @@ def test_compiled_list_rows_are_what_the_serializer_gives_row_by_row(crew: Crew,
 @pytest.mark.parametrize("who", ["supervisor", "engineer", "caller"])
 @pytest.mark.parametrize("language", ["en", "zh-hant"])
 def test_compiled_detail_is_what_drf_writes_field_by_field(crew: Crew, who: str, language: str) -> None:
-    """The detail is written by a plan worked out once per class; for incidents in every state it equals what
-    DRF's own Serializer.to_representation writes, labels, dates, references, transitions and clocks included."""
+    """The detail is written by a plan worked out once per class; for incidents in a spread of states it equals
+    what DRF's own Serializer.to_representation writes, labels, dates, references, transitions and clocks
+    included, and its labels are Django's."""
     from django.utils import translation
     from rest_framework import serializers as drf
     from rest_framework.request import Request
@@ -1087,6 +1088,7 @@ def test_compiled_detail_is_what_drf_writes_field_by_field(crew: Crew, who: str,
     from incidents import selectors
     from incidents.api.serializers import IncidentDetailSerializer
     from incidents.services import incident_report
+    from sla.choices import ClockKind
 
     add_incidents(crew, 12)
     IncidentFactory(created_by=crew.duty, caller=None, caller_name="walk-in", department=None)
@@ -1105,6 +1107,12 @@ def test_compiled_detail_is_what_drf_writes_field_by_field(crew: Crew, who: str,
             drf_own = drf.ModelSerializer.to_representation(serializer, row)
         assert compiled == drf_own
         assert list(compiled) == list(drf_own)  # the same keys in the same order
+        assert [type(v) for v in compiled.values()] == [type(v) for v in drf_own.values()]
+        with translation.override(language):
+            assert compiled["state_label"] == row.get_state_display()
+            assert compiled["priority_label"] == (row.get_priority_display() if row.priority else "")
+            for clock in compiled["sla_clocks"]:
+                assert clock["kind_label"] in {str(label) for label in ClockKind.labels}
         assert compiled["state_label"] and compiled["created_by"]["username"]
         written.append(compiled)
     assert any(data["sla_clocks"] for data in written)

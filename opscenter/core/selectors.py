@@ -169,9 +169,10 @@ def read_frozen(key: Any, model: type[models.Model], build: Callable[[], models.
 
 
 _COMPILED: dict[tuple[Any, str], tuple[str, list[tuple[Any, ...]], list[Any], Any, list[Any]]] = {}
-# Stand-ins for the arguments while the statement is compiled: their places among its parameters are where
-# each call's arguments go.
-_STAND_INS = (2_147_480_011, 2_147_480_023, 2_147_480_037, 2_147_480_041)  # in range for any integer column
+# Two sets of stand-ins for the arguments while the statement is compiled (in range for an integer or a big
+# integer column): where they appear among its parameters is where each call's arguments go.
+_STAND_INS = ((2_147_480_011, 2_147_480_023, 2_147_480_037, 2_147_480_041),
+              (2_147_470_013, 2_147_470_027, 2_147_470_039, 2_147_470_043))
 
 
 def read_compiled(key: Any, model: type[models.Model], build: Callable[..., models.QuerySet], *args: int
@@ -196,27 +197,42 @@ def read_compiled(key: Any, model: type[models.Model], build: Callable[..., mode
     found = []
     for row in rows:
         record = main_model.from_db(alias, main_attnames, [row[i] for i in main_at])
-        for field_, related_model, attnames, at in related:
+        for local_setter, remote_setter, related_model, attnames, at in related:  # as the ORM's RelatedPopulator
             values = [row[i] for i in at]
             pk = values[attnames.index(related_model._meta.pk.attname)]
-            field_.set_cached_value(record, None if pk is None else related_model.from_db(alias, attnames, values))
+            related_record = None if pk is None else related_model.from_db(alias, attnames, values)
+            local_setter(record, related_record)
+            if related_record is not None:
+                remote_setter(related_record, record)
         found.append(record)
     return found
 
 
 def _compile_with_args(model: type[models.Model], build: Callable[..., models.QuerySet], count: int,
                        alias: str) -> tuple[str, list[Any], list[Any], Any, list[Any]]:
-    queryset = build(*_STAND_INS[:count])
-    compiler = queryset.query.get_compiler(alias)
-    sql, params = compiler.as_sql()
+    """Compile the queryset twice, with each set of stand-ins: the statements must be the same, and their
+    parameters the same but where an argument goes (an argument used in a derived value, `pk + 1`, is refused)."""
+    from django.core.exceptions import EmptyResultSet
+
+    compiled = []
+    for stand_ins in _STAND_INS:
+        queryset = build(*stand_ins[:count])
+        compiler = queryset.query.get_compiler(alias)
+        try:
+            compiled.append((queryset, compiler, *compiler.as_sql()))
+        except EmptyResultSet:
+            raise ValueError("read_compiled: the arguments must fit an integer column") from None
+    (queryset, compiler, sql, params), (_other, _compiler, other_sql, other_params) = compiled
     # ("argument", its index, its type: int or the driver's wrapper of it) or ("constant", the value)
     places: list[tuple[Any, ...]] = []
-    for value in params:
-        hits = [n for n, stand_in in enumerate(_STAND_INS[:count])
-                if isinstance(value, int) and not isinstance(value, bool) and value == stand_in]
+    for value, other in zip(params, other_params, strict=True):
+        hits = [n for n in range(count) if isinstance(value, int) and not isinstance(value, bool)
+                and value == _STAND_INS[0][n] and other == _STAND_INS[1][n]]
         places.append(("argument", hits[0], type(value)) if hits else ("constant", value))
-    if sorted(p[1] for p in places if p[0] == "argument") != list(range(count)):
-        raise ValueError("read_compiled: each argument must appear once among the statement's parameters")
+    if (sql != other_sql or len(params) != len(other_params)
+            or any(p[0] == "constant" and p[1] != other for p, other in zip(places, other_params, strict=True))
+            or sorted(p[1] for p in places if p[0] == "argument") != list(range(count))):
+        raise ValueError("read_compiled: each argument must appear once among the statement's parameters, as given")
     info = compiler.klass_info
     if queryset.model is not model or queryset.query.annotations or info is None or any(
             sub.get("related_klass_infos") or sub.get("reverse") for sub in info.get("related_klass_infos", [])):
@@ -228,7 +244,7 @@ def _compile_with_args(model: type[models.Model], build: Callable[..., models.Qu
 
     layout: list[Any] = [(model, *part(info["select_fields"]))]
     for sub in info.get("related_klass_infos", []):
-        layout.append((sub["field"], sub["model"], *part(sub["select_fields"])))
+        layout.append((sub["local_setter"], sub["remote_setter"], sub["model"], *part(sub["select_fields"])))
     return sql, places, compiler.get_converters(columns), compiler, layout
 
 

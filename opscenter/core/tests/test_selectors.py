@@ -47,7 +47,8 @@ def test_a_frozen_read_takes_only_the_models_own_columns() -> None:
         read_frozen("users with department", User, lambda: User.objects.select_related("department"))
 
 
-def test_a_ticket_timeline_is_what_the_orm_reads_for_each_ticket(make_user, django_assert_num_queries) -> None:  # noqa: ANN001
+def test_a_ticket_timeline_is_what_the_orm_reads_for_each_ticket(make_user, django_assert_num_queries,  # noqa: ANN001
+                                                                  monkeypatch) -> None:  # noqa: ANN001
     """The timeline's four statements are compiled once and run with each ticket's content type and id: every
     record and its person as the ORM reads them, internal notes only for IT staff, nothing of another ticket."""
     from django.contrib.contenttypes.models import ContentType
@@ -81,6 +82,12 @@ def test_a_ticket_timeline_is_what_the_orm_reads_for_each_ticket(make_user, djan
                 *(comments if internal else comments.filter(is_internal=False)),
                 *Attachment.objects.filter(**where).select_related("uploaded_by")]
 
+    from opscenter.core import selectors
+
+    selectors._COMPILED.clear()
+    compiled = []
+    original = selectors._compile_with_args
+    monkeypatch.setattr(selectors, "_compile_with_args", lambda *a: compiled.append(a[0]) or original(*a))
     for ticket in (first, second):
         for user, internal in ((engineer, True), (reporter, False)):
             user_roles(user)  # read with the page's user, before its timeline
@@ -103,11 +110,15 @@ def test_a_ticket_timeline_is_what_the_orm_reads_for_each_ticket(make_user, djan
     transitions = [e for e in ticket_timeline(first, user=engineer) if e.kind == "transition"]
     assert transitions[0].record.data == {"channel": "phone"} and transitions[0].actor.username == "reporter"
     assert transitions[0].at == at
+    # Compiled once per statement (the comments' twice: with and without internal notes), then reused.
+    assert sorted(m.__name__ for m in compiled) == ["Attachment", "Comment", "Comment", "FieldChange", "TransitionLog"]
 
 
 def test_a_compiled_read_refuses_what_it_cannot_rebind() -> None:
     with pytest.raises(ValueError, match="each argument"):
         read_compiled("ignores its argument", User, lambda pk: User.objects.filter(pk=1), 5)
+    with pytest.raises(ValueError, match="each argument"):
+        read_compiled("derives from its argument", User, lambda pk: User.objects.filter(pk=pk, id__lt=pk + 1), 5)
     from opscenter.core.models import TransitionLog
 
     with pytest.raises(ValueError, match="one level"):

@@ -66,9 +66,10 @@ class ProcessAppTests:
 
     Generated: the matrix covers every transition; list and detail by role; an outsider sees no row anywhere and
     moves none; every state × transition × role through the API (200 and the state reached with one log entry,
-    or the declared 400/403/409 and nothing changed); list and detail query counts equal with N and 3N rows and
-    equal to the pin. The world is built once per class inside a transaction rolled back after it; each test
-    runs in a savepoint inside it.
+    or the declared 400/403/409 and nothing changed); the detail's `available_transitions` are exactly the ones
+    the matrix allows the role; list and detail query counts equal with N and 3N rows and equal to the pin.
+    The world is built once per class inside a transaction rolled back after it; each test runs in a savepoint
+    inside it.
     """
 
     model: ClassVar[type[models.Model]]
@@ -156,6 +157,8 @@ class ProcessAppTests:
                                                                    for s in self.states]),
             "test_transition": (("state", "name", "role"), [(s, n, r) for s in self.states for n in transitions
                                                             for r in self.matrix_roles]),
+            "test_available_transitions": (("role", "state"), [(r, s) for r in self.matrix_roles
+                                                               for s in self.states]),
             "test_list_query_count": (("role",), [(role,) for role in self.list_queries]),
             "test_detail_query_count": (("role", "state"), [(r, s) for r in self.detail_queries
                                                             for s in self.query_states]),
@@ -281,6 +284,13 @@ class ProcessAppTests:
         log = TransitionLog.objects.order_by("-pk").first()
         assert (log.object_id, log.transition, log.source_state, log.target_state, log.actor_id) == (
             pk, name, state, outcome, user.pk)
+
+    def test_available_transitions(self, world: World, api_as: Any, role: str, state: str) -> None:
+        """The detail offers the caller exactly the transitions the matrix lets them take from this state."""
+        allowed = sorted(name for name in self.matrix if self.expected(state, name, role)[0] == 200)
+        response = api_as(world.users[role]).get(self.detail_url(world.rows[state]))
+        assert response.status_code == 200, response.content[:500]
+        assert sorted(response.json()["available_transitions"]) == allowed
 
     def _count(self, client: Any, path: str) -> int:
         with CaptureQueriesContext(connection) as queries:

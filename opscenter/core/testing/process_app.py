@@ -64,10 +64,11 @@ class ProcessAppTests:
       where the app needs them `policy_names`, `blocked` and `refusal_code`;
     - `list_queries` / `detail_queries` (role → pinned count) and `query_states`; `make_rows(n, context)`.
 
-    Generated: the matrix covers every transition; list and detail by role; an outsider sees no row anywhere and
-    moves none; every state × transition × role through the API (200 and the state reached with one log entry,
-    or the declared 400/403/409 and nothing changed); the detail's `available_transitions` are exactly the ones
-    the matrix allows the role; list and detail query counts equal with N and 3N rows and equal to the pin.
+    Generated: the matrix covers every transition; anonymous requests are 401; list and detail by role; an
+    outsider sees no row anywhere and moves none; every state × transition × role through the API (200 and the
+    state reached with one log entry, or the declared 400/403/409 and nothing changed); the detail's
+    `available_transitions` are exactly the ones the matrix allows the role; list and detail query counts equal
+    with N and 3N rows and equal to the pin.
     The world is built once per class inside a transaction rolled back after it; each test runs in a savepoint
     inside it.
     """
@@ -225,6 +226,19 @@ class ProcessAppTests:
     def test_the_matrix_covers_every_transition(self) -> None:
         """The declared matrix names every transition of the model, the internal ones apart."""
         assert sorted(transition_names(self.model)) == sorted([*self.matrix, *self.internal])
+
+    def test_anonymous_reads_and_moves_nothing(self, world: World, api: Any) -> None:
+        """Without credentials every endpoint answers 401 and no row moves."""
+        assert_error(api.get(self.list_url()), 401, "not_authenticated")
+        logs = TransitionLog.objects.count()
+        for state, pk in world.rows.items():
+            assert_error(api.get(self.detail_url(pk)), 401, "not_authenticated")
+            for name in self.matrix:
+                response = api.post(self.transition_url(pk, name), self.transition_payload(name, world.context),
+                                    format="json")
+                assert_error(response, 401, "not_authenticated")
+            assert self._state_of(pk) == state
+        assert TransitionLog.objects.count() == logs
 
     def test_list_by_role(self, world: World, api_as: Any, role: str) -> None:
         response = api_as(world.users[role]).get(self.list_url(), {"page_size": 100})

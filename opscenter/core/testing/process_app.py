@@ -99,6 +99,7 @@ class ProcessAppTests:
         raise NotImplementedError
 
     def make_user(self, role: str, context: Any) -> Any:
+        """The user who plays `role` in every generated test (the crew's own where the role is theirs)."""
         raise NotImplementedError
 
     def make_row(self, state: str, context: Any) -> models.Model:
@@ -125,6 +126,7 @@ class ProcessAppTests:
     # --- what the matrix says ---------------------------------------------------------------------------------
 
     def rules(self, name: str) -> list[Rule]:
+        """The transition's rules: one, or one per group of source states when who decides differs by state."""
         declared = self.matrix[name]
         return declared if isinstance(declared, list) else [declared]
 

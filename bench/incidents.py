@@ -4,9 +4,21 @@
     .venv/bin/python bench/incidents.py                     # create/fill opscenter_bench, serve, measure
     .venv/bin/python bench/incidents.py --duration 20 --concurrency 4 --json bench/results/incidents.json
 
+    .venv/bin/python bench/incidents.py --incidents 2000 --duration 6 --rounds 2 --warmup 1   # a short check
+
 Prints requests/s and p50/p95 latency for: the incident list page, the list API (first page and a
-filtered page), the detail page, the detail API, create via the API, and a trivial signed-in view
-(GET /api/v1/me/, the framework floor), with each list's throughput as a share of the floor.
+filtered page), the detail page, the detail API, create via the API, and two floors, each scenario's
+throughput shown as a share of both:
+- the bare floor: a trivial `login_required` view under the same settings (bench/urls.py adds it; the
+  application's own URLs never serve it), the least any signed-in page can cost;
+- the API floor: GET /api/v1/me/, a small real API view with token authentication (the floor of the figures
+  before December 2026; it costs about 3.4 times the bare one).
+The list scenarios read pages of worked rows: the create scenario runs last in every round, and what it
+reported is deleted (with its timeline) and the tables vacuumed before the next round's lists run, and before
+the first round (what earlier runs left). Its reports would otherwise be the newest rows, and the first page of
+every list would show bare reports with no category, team, assignee, department or CI, a page cheaper than
+the one people read. Deleting was chosen over filtering them out: the list scenarios then run the very query a
+user's first page runs, with the generated year's mix of states, and not a narrower one.
 It prints figures and asserts nothing. Needs PostgreSQL (BENCH_POSTGRES_URL, default
 postgres://postgres@127.0.0.1:5432) and Redis for the broker (BENCH_BROKER_URL, default
 redis://127.0.0.1:6379/15; the queue it fills there is purged at the end).
@@ -38,6 +50,14 @@ class Scenario:
     paths: list[str]
     auth: str  # "token", "session", or "duty-token" (the duty officer, for reporting)
     body: dict | None = None
+
+
+FLOOR = "floor: GET /api/v1/me/"
+BARE_FLOOR = "bare floor: login_required view"
+BARE_FLOOR_PATH = "/bench/bare/"  # bench/urls.py
+# The create scenario's report; its title marks the rows `remove_reports` deletes.
+REPORT = {"title": "ERP 登入失敗（壓測）", "description": "壓測建立的事件", "impact_scope": "財務部",
+          "occurred_at": "2026-01-05T09:00:00+08:00", "channel": "phone", "caller_name": "財務部 陳小姐"}
 
 
 @dataclass
@@ -72,16 +92,25 @@ class Result:
                       (self.client_cpu_ms * self.requests + other.client_cpu_ms * other.requests)
                       / max(1, self.requests + other.requests))
 
-    def summary(self) -> dict:
+    def share(self, floor: "Result | None") -> float | None:
+        """This scenario's throughput as a share of a floor's (None when there is none to compare with)."""
+        if floor is None or floor is self or not floor.rps:
+            return None
+        return self.rps / floor.rps
+
+    def summary(self, floor: "Result | None" = None, bare: "Result | None" = None) -> dict:
         data = {k: v for k, v in asdict(self).items() if k != "latencies"}
+        shares = {"of_floor": self.share(floor), "of_bare_floor": self.share(bare)}
         return {**data, "rps": round(self.rps, 1), "p50_ms": round(self.percentile(50), 1),
-                "p95_ms": round(self.percentile(95), 1)}
+                "p95_ms": round(self.percentile(95), 1),
+                **{key: round(value, 3) if value is not None else None for key, value in shares.items()}}
 
 
 # --- the server side: database, data, gunicorn ------------------------------------------------------
 
 def server_env(args: argparse.Namespace) -> dict[str, str]:
-    """Production settings (DEBUG off, manifest static files) on plain HTTP over loopback."""
+    """Production settings (DEBUG off, manifest static files) on plain HTTP over loopback. The server itself runs
+    `bench.settings` (see start_gunicorn): these settings with the bare floor's URL added."""
     base = args.postgres_url.rstrip("/")
     return {
         **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)},
@@ -140,12 +169,58 @@ def prepare(args: argparse.Namespace, env: dict[str, str]) -> dict:
             print(f"production collectstatic failed ({reason.strip()[:200]});\n"
                   "  serving with OPSCENTER_ENV=development and DEBUG=false instead")
             env.update({"OPSCENTER_ENV": "development", "DEBUG": "false"})
+    remove_reports(env)  # what earlier runs' create scenario left: generate then tops up what is missing
     began = time.monotonic()
     if subprocess.run([PYTHON, "bench/generate.py", "--incidents", str(args.incidents)], cwd=ROOT, env=env).returncode:
         sys.exit("generate failed")
     print(f"generate: {time.monotonic() - began:.0f} s")
     out = run([PYTHON, __file__, "_credentials"], env, "credentials")
     return json.loads(out.strip().splitlines()[-1])
+
+
+def remove_reports(env: dict[str, str]) -> None:
+    """Delete the incidents the create scenario reported (in a child process with Django), then vacuum."""
+    out = run([PYTHON, __file__, "_remove_reports"], env, "remove the reports of the create scenario")
+    print("  " + out.strip().splitlines()[-1])
+
+
+def remove_reported() -> None:
+    """(In a child process with Django) delete the create scenario's reports: the incidents, their SLA clocks and
+    notifications (through the ORM) and their timeline rows. The timeline tables refuse deletes through the ORM
+    (audit records are append-only), so these go by SQL: housekeeping of the bench's own database, which nothing
+    in the application does. Ends with VACUUM ANALYZE, as bench/generate.py does before each run, so the lists
+    read a table in the state autovacuum keeps a server in."""
+    sys.path.insert(0, str(ROOT))
+    from opscenter.environment import configure
+
+    configure()
+    import django
+
+    django.setup()
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection, transaction
+
+    from bench.generate import vacuum
+    from incidents.models import Incident
+    from opscenter.core.models import Attachment, Comment, FieldChange, Notification, TransitionLog
+
+    ids = list(Incident.objects.filter(title=REPORT["title"], created_by__username="duty")
+               .values_list("pk", flat=True))
+    content_type = ContentType.objects.get_for_model(Incident)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for model in (TransitionLog, FieldChange, Comment, Attachment):
+                table = connection.ops.quote_name(model._meta.db_table)
+                for start in range(0, len(ids), 5000):
+                    cursor.execute(f"DELETE FROM {table} WHERE content_type_id = %s AND object_id = ANY(%s)",
+                                   [content_type.pk, ids[start:start + 5000]])
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start:start + 5000]
+            Notification.objects.filter(event__startswith="incident.", payload__id__in=chunk).delete()
+            Incident.objects.filter(pk__in=chunk).delete()
+    if ids:
+        vacuum()
+    print(f"removed {len(ids)} reports of the create scenario; {Incident.objects.count()} incidents remain")
 
 
 def credentials() -> None:
@@ -180,10 +255,11 @@ def credentials() -> None:
 
 
 def start_gunicorn(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen:
+    """Serve the project's WSGI application with bench.settings: the same settings, the bare floor's URL added."""
     server = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "opscenter.wsgi", "--workers", str(args.workers), "--threads", str(args.threads),
          "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning", "--timeout", "60"],
-        cwd=ROOT, env=env, start_new_session=True)
+        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "bench.settings"}, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -305,38 +381,45 @@ def probe(port: int, scenario: Scenario, creds: dict) -> int:
 
 
 def scenarios(creds: dict) -> list[Scenario]:
+    """The scenarios in the order each round takes them; create comes last (its reports are removed after it)."""
     ids = creds["ids"]
-    report = {"title": "ERP 登入失敗（壓測）", "description": "壓測建立的事件", "impact_scope": "財務部",
-              "occurred_at": "2026-01-05T09:00:00+08:00", "channel": "phone", "caller_name": "財務部 陳小姐"}
     return [
-        Scenario("floor: GET /api/v1/me/", "GET", ["/api/v1/me/"], "token"),
+        Scenario(BARE_FLOOR, "GET", [BARE_FLOOR_PATH], "session"),
+        Scenario(FLOOR, "GET", ["/api/v1/me/"], "token"),
         Scenario("list page", "GET", ["/incidents/"], "session"),
         Scenario("list API, first page", "GET", ["/api/v1/incidents/"], "token"),
         Scenario("list API, filtered", "GET", ["/api/v1/incidents/?state=handling&priority=P1"], "token"),
         Scenario("detail page", "GET", [f"/incidents/{pk}/" for pk in ids], "session"),
         Scenario("detail API", "GET", [f"/api/v1/incidents/{pk}/" for pk in ids], "token"),
-        Scenario("create via API", "POST", ["/api/v1/incidents/"], "duty-token", body=report),
+        Scenario("create via API", "POST", ["/api/v1/incidents/"], "duty-token", body=REPORT),
     ]
 
 
-def print_table(results: list[Result], skipped: dict[str, int], floor: Result | None) -> None:
+def print_table(results: list[Result], skipped: dict[str, int], floor: Result | None, bare: Result | None) -> None:
+    """One line per scenario; "of /me/" is the share of GET /api/v1/me/, "of bare" the share of the bare floor."""
     print()
-    print(f"{'scenario':<28} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'requests':>9} {'errors':>7} "
-          f"{'of floor':>9} {'load':>5} {'client CPU':>10}")
+    print(f"{'scenario':<31} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'requests':>9} {'errors':>7} "
+          f"{'of /me/':>8} {'of bare':>8} {'load':>5} {'client CPU':>10}")
     for r in results:
-        share = f"{r.rps / floor.rps:>8.0%}" if floor and floor.rps and r is not floor else ""
-        print(f"{r.name:<28} {r.rps:>8.1f} {r.percentile(50):>8.1f} {r.percentile(95):>8.1f} "
-              f"{r.requests:>9} {r.errors:>7} {share:>9} {r.load:>5.1f} {r.client_cpu_ms:>7.2f} ms")
+        shares = [r.share(floor), r.share(bare)]
+        of_floor, of_bare = (f"{share:>8.0%}" if share is not None else "" for share in shares)
+        print(f"{r.name:<31} {r.rps:>8.1f} {r.percentile(50):>8.1f} {r.percentile(95):>8.1f} "
+              f"{r.requests:>9} {r.errors:>7} {of_floor:>8} {of_bare:>8} {r.load:>5.1f} {r.client_cpu_ms:>7.2f} ms")
     for name, status in skipped.items():
-        print(f"{name:<28} not measured: the endpoint answered {status}")
+        print(f"{name:<31} not measured: the endpoint answered {status}")
 
 
 def main() -> None:
     if sys.argv[1:2] == ["_credentials"]:
         credentials()
         return
+    if sys.argv[1:2] == ["_remove_reports"]:
+        remove_reported()
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--incidents", type=int, default=100_000,
+                        help="incidents the bench database holds (generated up to this many; a smaller number "
+                             "than it holds generates none)")
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "opscenter_bench"))
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL",
                                                                  "postgres://postgres@127.0.0.1:5432"))
@@ -382,18 +465,24 @@ def main() -> None:
             chosen.append(scenario)
         # Each scenario's time is split into rounds, the floor's too, taken in turn: a shared machine speeds up
         # and slows down over minutes, and a share of the floor means something only if both saw the same.
+        # The probes' report and each round's creates are removed before the next lists run (see the docstring).
+        if any(scenario.method == "POST" for scenario in chosen):
+            remove_reports(env)
         for round_no in range(1, args.rounds + 1):
             for scenario in chosen:
                 part = measure(scenario, creds, args, args.duration / args.rounds)
                 results[scenario.name] = results[scenario.name].merge(part) if scenario.name in results else part
+                if scenario.method == "POST":
+                    remove_reports(env)
             print(f"  round {round_no}/{args.rounds}: " + ", ".join(
                 f"{r.name.split(':')[0]} {r.rps:.0f}/s" for r in results.values()))
     finally:
         stop(server)
         purge_broker(args.broker_url)
     results = list(results.values())
-    floor = next((r for r in results if r.name.startswith("floor")), None)
-    print_table(results, skipped, floor)
+    floor = next((r for r in results if r.name == FLOOR), None)
+    bare = next((r for r in results if r.name == BARE_FLOOR), None)
+    print_table(results, skipped, floor, bare)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
@@ -401,7 +490,8 @@ def main() -> None:
             "concurrency": args.concurrency,
             "profile": env["OPSCENTER_ENV"],
             "duration": args.duration, "rounds": args.rounds, "cpus": os.cpu_count(),
-            "results": [r.summary() for r in results], "not_measured": skipped,
+            "floors": {"of_floor": FLOOR, "of_bare_floor": BARE_FLOOR},
+            "results": [r.summary(floor, bare) for r in results], "not_measured": skipped,
         }, ensure_ascii=False, indent=2))
 
 

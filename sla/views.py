@@ -24,7 +24,7 @@ from opscenter.core.exceptions import InvalidInput, OpsCenterError
 from sla import evaluations, metrics, selectors
 from sla.choices import ClockKind, EvaluationState
 from sla.forms import BreachExplainForm, PublishForm, apply_service_errors, it_staff
-from sla.surveys import survey_scores
+from sla.surveys.selectors import survey_scores
 
 # --- Presentation ----------------------------------------------------------------------------------------
 

@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.admin import ServiceErrorsAsMessages, error_text
 from opscenter.core.exceptions import OpsCenterError
-from sla import surveys
 from sla.choices import CampaignState, FollowUpState
 from sla.models import Campaign, CampaignInvitation, CampaignQuestion, FollowUp, Survey, SurveyPolicy
+from sla.surveys import services
 
 
 @admin.register(SurveyPolicy)
@@ -80,7 +80,7 @@ class FollowUpAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: FollowUp, form: Any, change: bool) -> None:
         if "note" in form.changed_data:
-            surveys.follow_up_close(obj, user=request.user, note=obj.note)
+            services.follow_up_close(obj, user=request.user, note=obj.note)
 
 
 class QuestionInline(admin.TabularInline):
@@ -146,8 +146,8 @@ class CampaignAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
     @admin.action(description=_("Open and send the invitations"), permissions=["change"])
     def open_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._each(request, queryset, surveys.campaign_open, str(_("%(count)d campaign(s) opened.")))
+        self._each(request, queryset, services.campaign_open, str(_("%(count)d campaign(s) opened.")))
 
     @admin.action(description=_("Close"), permissions=["change"])
     def close_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._each(request, queryset, surveys.campaign_close, str(_("%(count)d campaign(s) closed.")))
+        self._each(request, queryset, services.campaign_close, str(_("%(count)d campaign(s) closed.")))

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from opscenter.core.api.serializers import UserRefSerializer
 from opscenter.core.models import Department, Service, Team
 from sla.choices import QuestionKind
-from sla.models import Campaign, CampaignQuestion, FollowUp, Survey
+from sla.surveys.models import Campaign, CampaignQuestion, FollowUp, Survey
 
 
 class SurveySerializer(serializers.ModelSerializer):

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -444,6 +445,9 @@ class Outage(models.Model):
 # --- Monthly evaluation --------------------------------------------------------------------------------
 
 
+UNEXPLAINED = Q(explanation="") | Q(corrective_action="") | Q(action_owner__isnull=True) | Q(action_due__isnull=True)
+
+
 def unexplained_breaches(department_id: int, month: date) -> models.QuerySet:
     """Breaches of a department recorded in a month that still lack their explanation, corrective action,
     owner or due date."""
@@ -451,7 +455,16 @@ def unexplained_breaches(department_id: int, month: date) -> models.QuerySet:
 
     start, end = metrics.month_bounds(month)
     return Breach.objects.filter(department_id=department_id, breached_at__gte=start, breached_at__lt=end).filter(
-        Q(explanation="") | Q(corrective_action="") | Q(action_owner__isnull=True) | Q(action_due__isnull=True))
+        UNEXPLAINED)
+
+
+def has_unexplained_breaches() -> Exists:
+    """For a list of evaluations: whether each one's month still has an unexplained breach, as a column (read
+    by `breaches_explained` instead of one query per row)."""
+    breach_month = TruncMonth("breached_at", output_field=models.DateField(),
+                              tzinfo=timezone.get_default_timezone())
+    return Exists(Breach.objects.filter(department_id=OuterRef("department_id")).annotate(
+        breach_month=breach_month).filter(UNEXPLAINED, breach_month=OuterRef("month")))
 
 
 @condition(_("A month is published once it is over."))
@@ -464,6 +477,9 @@ def month_is_over(evaluation: "Evaluation") -> bool:
              "evaluation is published."))
 def breaches_explained(evaluation: "Evaluation") -> bool:
     """未達到SLA要求…說明原因: every breach of the month is explained, with its corrective action, first."""
+    listed = getattr(evaluation, "has_unexplained_breaches", None)
+    if listed is not None:
+        return not listed
     return not unexplained_breaches(evaluation.department_id, evaluation.month).exists()
 
 

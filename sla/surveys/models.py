@@ -166,16 +166,8 @@ def closes_in_future(campaign: "Campaign") -> bool:
 
 @condition(_("Add at least one question before opening the campaign."))
 def has_questions(campaign: "Campaign") -> bool:
-    """A questionnaire asks at least one question."""
-    return campaign.questions.exists()
-
-
-@condition(_("The chosen departments have no contacts to invite."))
-def has_contacts(campaign: "Campaign") -> bool:
-    """Someone in the chosen departments is invited."""
-    from sla.surveys.selectors import department_contacts
-
-    return bool(department_contacts(campaign.departments.all()))
+    """A questionnaire asks at least one question (read from the prefetched questions when a list has them)."""
+    return len(campaign.questions.all()) > 0
 
 
 class Campaign(ConcurrentTransitionMixin, models.Model):
@@ -204,11 +196,12 @@ class Campaign(ConcurrentTransitionMixin, models.Model):
         return self.name
 
     @transition(field=state, source=CampaignState.DRAFT, target=CampaignState.OPEN,
-                conditions=[closes_in_future, has_questions, has_contacts],
+                conditions=[closes_in_future, has_questions],
                 permission=supervisors_only(_("Only a supervisor manages questionnaire campaigns.")),
                 custom={"label": _("Open and send invitations")})
     def open(self, *, by: Any) -> None:
-        """A supervisor opens a draft: its contacts are invited (by sla.surveys.services.campaign_open)."""
+        """A supervisor opens a draft: its departments' contacts are invited (by sla.surveys.services.campaign_open,
+        which refuses a campaign nobody would receive)."""
         self.opens_at = timezone.now()
 
     @transition(field=state, source=CampaignState.OPEN, target=CampaignState.CLOSED,

@@ -301,12 +301,14 @@ def campaign_create(*, user: User, name: str, closes_at: datetime, departments: 
 
 
 def campaign_open(campaign: Campaign, *, user: User, now: datetime | None = None) -> Campaign:
-    """Open a draft campaign (`open`: a supervisor, closing in the future, with questions and contacts):
-    invite each chosen department's contacts and send each their signed link."""
+    """Open a draft campaign (`open`: a supervisor, closing in the future, with questions): invite each chosen
+    department's contacts and send each their signed link; refused (400) when the departments have none."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = perform_transition(campaign, "open", user=user)
         contacts = department_contacts(locked.departments.all())
+        if not contacts:  # undoes the transition with the rest of the transaction
+            raise InvalidInput({"departments": [_("The chosen departments have no contacts to invite.")]})
         invitations = CampaignInvitation.objects.bulk_create(
             CampaignInvitation(campaign=locked, respondent=person, department=department, sent_at=now)
             for person, department in contacts)

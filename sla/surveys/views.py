@@ -22,7 +22,7 @@ from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
 from opscenter.core.pagination import CappedCountPaginator
 from opscenter.core.roles import has_role
-from sla.choices import FollowUpState
+from opscenter.core.workflow import allowed_transition_names, available_transitions
 from sla.models import Campaign
 from sla.surveys import selectors, services
 from sla.surveys.forms import (
@@ -136,9 +136,9 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     """Low scores to follow up with the respondent, open first; supervisors close them with a note."""
     _require(request.user.has_perm("sla.view_followup"))
     page = _page(request, selectors.follow_up_list(user=request.user))
-    return render(request, "sla/surveys/follow_up_list.html", {
-        "page": page, "form": FollowUpCloseForm(), "may_close": has_role(request.user, roles.SUPERVISOR),
-        "open_state": FollowUpState.OPEN})
+    for follow_up in page:  # the page keeps its rows: each offers closing only to whom may take it now
+        follow_up.may_close = "close" in allowed_transition_names(follow_up, request.user)
+    return render(request, "sla/surveys/follow_up_list.html", {"page": page, "form": FollowUpCloseForm()})
 
 
 @login_required
@@ -199,7 +199,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     return render(request, "sla/surveys/campaign_detail.html", {
         "campaign": campaign, "results": selectors.campaign_results(campaign),
-        "departments": campaign.departments.all(), "may_manage": has_role(request.user, roles.SUPERVISOR)})
+        "departments": campaign.departments.all(), "transitions": available_transitions(campaign, request.user)})
 
 
 @login_required

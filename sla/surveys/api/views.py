@@ -95,7 +95,7 @@ class FollowUpViewSet(SelectedViewSet):
         data = FollowUpCloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.follow_up_close(follow_up, user=request.user, note=data.validated_data["note"])
-        return Response(FollowUpSerializer(self.get_queryset().get(pk=follow_up.pk)).data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=follow_up.pk)).data)
 
 
 def campaigns_with_content(*, user: Any) -> Any:

@@ -97,14 +97,15 @@ def test_only_supervisors_draft_open_and_close() -> None:
 
 
 def test_a_campaign_without_questions_or_contacts_is_not_opened() -> None:
-    """A rule of the policy blocks opening (409), and says which."""
+    """A campaign without questions is blocked by a rule of the policy (409); one nobody would receive is
+    refused (400)."""
     crew = make_crew()
     empty = services.campaign_create(user=crew.supervisor, name="Empty", departments=[crew.department],
                                      closes_at=timezone.now() + timedelta(days=1), questions=[])
     with pytest.raises(ConditionFailed, match="at least one question"):
         services.campaign_open(empty, user=crew.supervisor)
     nobody = draft(crew.supervisor, [DepartmentFactory()])
-    with pytest.raises(ConditionFailed, match="no contacts to invite"):
+    with pytest.raises(services.InvalidInput, match="no contacts to invite"):
         services.campaign_open(nobody, user=crew.supervisor)
     assert not Campaign.objects.filter(state=CampaignState.OPEN).exists()
 

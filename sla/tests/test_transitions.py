@@ -183,3 +183,21 @@ def test_existing_rows_keep_valid_states() -> None:
     assert evaluation.state in EvaluationState.values
     explain_all(month, UserFactory(roles=[roles.SUPERVISOR]))
     assert "publish" in allowed_transition_names(evaluation, UserFactory(roles=[roles.SUPERVISOR]))
+
+
+@pytest.mark.parametrize("extra", [0, 3])
+def test_the_evaluation_list_offers_transitions_without_a_query_per_row(api_as, django_assert_num_queries,  # noqa: ANN001
+                                                                         extra: int) -> None:
+    """Whether each draft's month still has an unexplained breach comes with the list, not one query per row."""
+    supervisor = UserFactory(roles=[roles.SUPERVISOR])
+    ready = april("Ready")
+    explain_all(ready, supervisor)
+    Evaluation.objects.create(department=ready.department, month=APRIL)
+    for n in range(extra):
+        Evaluation.objects.create(department=april(f"Unexplained {n}").department, month=APRIL)
+    client = api_as(supervisor)
+    client.get("/api/v1/sla/evaluations/")  # warm the role caches
+    with django_assert_num_queries(3):  # auth 2, the page
+        rows = client.get("/api/v1/sla/evaluations/").json()["results"]
+    assert {row["department_name"]: row["available_transitions"] for row in rows} == {
+        "Ready": ["publish"], **{f"Unexplained {n}": [] for n in range(extra)}}

@@ -1,6 +1,7 @@
 """Admin of service levels: business calendars with their hours and exceptions, agreements with their
 targets and thresholds, team targets (OLA), clocks and breaches, outages, monthly evaluations and the
-survey policy."""
+survey policy.
+The satisfaction models are administered in sla.surveys.admin, registered by its import here."""
 
 from typing import Any
 
@@ -34,6 +35,7 @@ from sla.models import (
     Threshold,
     WorkingInterval,
 )
+from sla.surveys import admin as survey_admin  # noqa: F401  (satisfaction: policy, surveys, follow-ups, campaigns)
 
 
 def duration_text(seconds: int | None) -> str:
@@ -391,5 +393,3 @@ class EvaluationAdmin(RecordAdmin):
         return format_html('<table id="evaluation-figures"><tbody>{}</tbody></table>', format_html_join(
             "", "<tr><th>{}</th><td>{}</td></tr>", ((key, value) for key, value in obj.figures.items())))
 
-
-from sla import survey_admin  # noqa: E402, F401  (satisfaction surveys: policy, surveys, follow-ups, campaigns)

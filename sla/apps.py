@@ -37,7 +37,9 @@ class SlaConfig(AppConfig):
 
     def ready(self) -> None:
         from opscenter.core.extensions import register_detail_section, register_extra_field
-        from sla import panels, receivers, survey_receivers  # noqa: F401
+        from sla import panels, receivers  # noqa: F401  (connects the clocks' receivers)
+        from sla.surveys import receivers as survey_receivers  # noqa: F401  (connects the surveys' receivers)
+        from sla.surveys import tasks as survey_tasks  # noqa: F401  (registers the surveys' task with Celery)
 
         panels.register()
 

@@ -26,7 +26,7 @@ from opscenter.core import roles
 from opscenter.core.choices import Channel as NotificationChannel
 from opscenter.core.choices import DeliveryStatus
 from opscenter.core.models import Department, Notification, Service, Team, TransitionLog, User
-from sla import clocks, metrics, receivers, surveys
+from sla import clocks, metrics, receivers
 from sla.choices import ExceptionKind, FollowUpState, OutageKind, QuestionKind, SurveyState
 from sla.models import (
     Agreement,
@@ -43,6 +43,7 @@ from sla.models import (
     TeamTarget,
     Threshold,
 )
+from sla.surveys import services as survey_services
 
 OFFICE = "Office hours Mon–Fri 08:00–17:00"  # written by the data migration, with CN public holidays
 MONTHS = 12
@@ -343,14 +344,14 @@ def schedule_surveys(contacts: dict[int, User], rng: random.Random, now: dt.date
     phoned in were its contact's, and the reporter is asked (delay, sampling, quiet period applied)."""
     since = metrics.month_bounds(metrics.add_months(metrics.current_month(), -MONTHS + 1))[0]
     resolved = (Incident.objects.filter(department__isnull=False, resolved_at__gte=since, resolved_at__lt=now,
-                                        state__in=surveys.SETTLED_STATES, survey__isnull=True)
+                                        state__in=survey_services.SETTLED_STATES, survey__isnull=True)
                 .select_related("created_by").order_by("resolved_at", "pk"))
     for incident in resolved:
         contact = contacts.get(incident.department_id)
         if incident.caller_id is None and contact is not None and rng.random() < REPORTED_BY_CONTACT:
             Incident.objects.filter(pk=incident.pk).update(caller=contact)
             incident.caller = contact
-        surveys.survey_schedule(incident, at=incident.resolved_at)
+        survey_services.survey_schedule(incident, at=incident.resolved_at)
     return Survey.objects.count()
 
 
@@ -358,7 +359,8 @@ def send_and_answer(clock: Any, rng: random.Random, now: dt.datetime) -> int:
     """The sweep sends each survey at its time; three in four are answered within three days, most of them
     satisfied, a few with a low score and its comment. What is left past its validity expires."""
     pending = list(Survey.objects.filter(state=SurveyState.PENDING, send_after__lte=now,
-                                         incident__state__in=surveys.SETTLED_STATES).order_by("send_after", "pk"))
+                                         incident__state__in=survey_services.SETTLED_STATES)
+                   .order_by("send_after", "pk"))
     events: list[tuple[dt.datetime, int, Survey]] = []
     answering: set[int | None] = set()  # every department answers at least its first survey
     for survey in pending:
@@ -374,14 +376,14 @@ def send_and_answer(clock: Any, rng: random.Random, now: dt.datetime) -> int:
     for moment, is_answer, survey in sorted(events, key=lambda e: (e[0], e[1], e[2].pk)):
         clock.set(moment)
         if not is_answer:
-            surveys.send_due_surveys(now=moment)
+            survey_services.send_due_surveys(now=moment)
             continue
         score = low.get(survey.pk) or rng.choices(list(SCORE_WEIGHTS), weights=list(SCORE_WEIGHTS.values()))[0]
         comment = rng.choice(COMMENTS[score]) if score <= 3 or rng.random() < 0.4 else ""
-        surveys.survey_answer(token=surveys.sign(survey.pk, salt=surveys.SURVEY_SALT), score=score,
-                              comment=comment, now=moment)
+        token = survey_services.sign(survey.pk, salt=survey_services.SURVEY_SALT)
+        survey_services.survey_answer(token=token, score=score, comment=comment, now=moment)
     clock.set(now)
-    surveys.send_due_surveys(now=now)
+    survey_services.send_due_surveys(now=now)
     return len(answers)
 
 
@@ -391,7 +393,7 @@ def follow_up(clock: Any, now: dt.datetime) -> int:
     follow_ups = list(FollowUp.objects.filter(state=FollowUpState.OPEN).order_by("created_at", "pk"))
     for index, item in enumerate(follow_ups[:-1]):
         clock.set(min(item.created_at + dt.timedelta(days=1), now))
-        surveys.follow_up_close(item, user=supervisor, note=FOLLOW_UP_NOTES[index % len(FOLLOW_UP_NOTES)])
+        survey_services.follow_up_close(item, user=supervisor, note=FOLLOW_UP_NOTES[index % len(FOLLOW_UP_NOTES)])
     return max(len(follow_ups) - 1, 0)
 
 
@@ -404,13 +406,13 @@ def questionnaire(clock: Any, rng: random.Random, now: dt.datetime) -> tuple[int
     teams = {t.code: t for t in Team.objects.all()}
     services = {s.code: s for s in Service.objects.all()}
     day = timezone.localdate(opened)
-    campaign = surveys.campaign_create(
+    campaign = survey_services.campaign_create(
         user=supervisor, name=f"{day:%Y} 年第 {(day.month - 1) // 3 + 1} 季 IT 服務滿意度問卷",
         description="為持續改進 IT 服務質量，請各部門聯絡人撥冗填寫本問卷，約需三分鐘。",
         closes_at=opened + dt.timedelta(days=14), departments=Department.objects.all(),
         questions=[{"text": text, "kind": kind, "team": teams.get(team or ""), "service": services.get(service or ""),
                     "required": kind == QuestionKind.SCORE} for text, kind, team, service in QUESTIONS])
-    surveys.campaign_open(campaign, user=supervisor, now=opened)
+    survey_services.campaign_open(campaign, user=supervisor, now=opened)
     invitations = list(campaign.invitations.order_by("pk"))
     questions = list(campaign.questions.order_by("ordering"))
     replied = 0
@@ -421,9 +423,9 @@ def questionnaire(clock: Any, rng: random.Random, now: dt.datetime) -> tuple[int
         clock.set(moment)
         answers = {q.pk: rng.choices([5, 4, 3, 2], weights=[40, 40, 15, 5])[0] if q.kind == QuestionKind.SCORE
                    else rng.choice(SUGGESTIONS) for q in questions}
-        surveys.campaign_answer(token=surveys.sign(invitation.pk, salt=surveys.CAMPAIGN_SALT), answers=answers,
-                                now=moment)
+        token = survey_services.sign(invitation.pk, salt=survey_services.CAMPAIGN_SALT)
+        survey_services.campaign_answer(token=token, answers=answers, now=moment)
         replied += 1
     clock.set(campaign.closes_at)
-    surveys.campaign_close(campaign, user=supervisor)
+    survey_services.campaign_close(campaign, user=supervisor)
     return len(invitations), replied

@@ -1,6 +1,6 @@
 """The monthly evaluation of a department (定期評估): a draft refreshed from the metrics, breaches explained
 with a corrective action, owner and due date (未達到SLA要求…及時採取改進措施，並向相關部門說明原因), and the
-publication that freezes the figures and tells the department."""
+publication (the evaluation's `publish` transition) that freezes the figures and tells the department."""
 
 from datetime import date
 from typing import Any
@@ -11,18 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opscenter.core import roles
-from opscenter.core.exceptions import (
-    ConditionFailed,
-    InvalidInput,
-    InvalidState,
-    ReadOnlyRecord,
-    TransitionForbidden,
-)
+from opscenter.core.exceptions import ConditionFailed, InvalidInput, ReadOnlyRecord, TransitionForbidden
 from opscenter.core.models import Department, User
 from opscenter.core.outbox import notify
+from opscenter.core.services import perform_transition
+from opscenter.core.workflow import get_transition
 from sla import metrics
 from sla.choices import EvaluationState
-from sla.models import Breach, Evaluation
+from sla.models import Breach, Evaluation, month_is_over
 
 
 def may_manage_evaluations(user: Any) -> bool:
@@ -121,37 +117,41 @@ def _recipients(department_id: int) -> list[User]:
                                     groups__name=roles.DEPARTMENT_USER).distinct())
 
 
+def frozen_figures(department_id: int, month: date) -> dict[str, Any]:
+    """The month's figures with its breaches as the published evaluation keeps them."""
+    figures = metrics.department_month(department_id, month)
+    figures["breach_list"] = [breach_record(b) for b in month_breaches(department_id, month)]
+    figures["published_at"] = timezone.now().isoformat()
+    return figures
+
+
 @transaction.atomic
 def evaluation_publish(*, evaluation: Evaluation, user: Any, summary: str | None = None) -> Evaluation:
-    """Freeze the month's figures and breach explanations and publish them to the department. Refused (409)
-    while any breach of the department and month is unexplained, before the month is over, or when already
-    published."""
-    if not may_manage_evaluations(user):
-        raise TransitionForbidden(_("Only a supervisor publishes monthly evaluations."))
-    evaluation = Evaluation.objects.select_for_update().select_related("department").get(pk=evaluation.pk)
-    if evaluation.state == EvaluationState.PUBLISHED:
-        raise InvalidState(_("This evaluation is already published."))
-    if evaluation.month >= metrics.current_month():
+    """Freeze the month's figures and breach explanations and publish them to the department (`publish`).
+    Refused (409) while any breach of the department and month is unexplained (`unexplained_breaches`, with
+    the list), before the month is over (`month_not_over`), or when already published."""
+    locked = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+    _check_named_rules(locked, user)
+    evaluation = perform_transition(locked, "publish", user=user, data={"summary": summary})
+    _announce(evaluation)
+    return evaluation
+
+
+def _check_named_rules(evaluation: Evaluation, user: Any) -> None:
+    """Once the user may publish from this state, the policy's two rules refuse with codes of their own (and
+    the breaches still to explain); every other refusal is the transition's own (403, 409)."""
+    transition = get_transition(evaluation, "publish")
+    if transition is None or not transition.has_perm(evaluation, user):
+        return
+    if not month_is_over(evaluation):
         raise ConditionFailed(_("A month is published once it is over."), code="month_not_over")
-    breaches = list(month_breaches(evaluation.department_id, evaluation.month))
-    missing = unexplained(breaches)
+    missing = unexplained(month_breaches(evaluation.department_id, evaluation.month))
     if missing:
         raise ConditionFailed(
             _("Every breach needs an explanation and a corrective action with owner and due date before the "
               "evaluation is published (%(count)d left).") % {"count": len(missing)},
             code="unexplained_breaches",
             extra={"breaches": [{"id": b.pk, "incident": b.incident.number, "kind": b.kind} for b in missing]})
-    figures = metrics.department_month(evaluation.department_id, evaluation.month)
-    figures["breach_list"] = [breach_record(b) for b in breaches]
-    figures["published_at"] = timezone.now().isoformat()
-    evaluation.figures = figures
-    if summary is not None:
-        evaluation.summary = summary.strip()
-    evaluation.state, evaluation.published_at, evaluation.published_by = (
-        EvaluationState.PUBLISHED, timezone.now(), user)
-    evaluation.save(update_fields=["figures", "summary", "state", "published_at", "published_by"])
-    _announce(evaluation)
-    return evaluation
 
 
 def _announce(evaluation: Evaluation) -> None:

@@ -1,31 +1,36 @@
 """Service levels (DESIGN §4 "SLA", §5 "Time"): business calendars, agreements with departments and their
 targets, operational targets per team, clocks on incidents with their timelines, thresholds swept from the
-database, breaches and their explanations, outages and availability, monthly evaluations; and satisfaction:
-surveys on resolved incidents, follow-ups of low scores, periodic questionnaire campaigns."""
+database, breaches and their explanations, outages and availability, monthly evaluations and their state
+machine. The satisfaction models live in sla.surveys.models and are imported here, so that the app registers
+them with the others."""
 
 import zoneinfo
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from incidents.choices import Priority
-from sla.choices import (
-    CampaignState,
-    ClockEventKind,
-    ClockKind,
-    ClockState,
-    EvaluationState,
-    ExceptionKind,
-    FollowUpState,
-    OutageKind,
-    QuestionKind,
-    SurveyState,
+from opscenter.core.workflow import condition
+from sla.choices import ClockEventKind, ClockKind, ClockState, EvaluationState, ExceptionKind, OutageKind
+from sla.surveys.models import (  # noqa: F401  (the satisfaction models, registered with the sla app here)
+    Campaign,
+    CampaignAnswer,
+    CampaignInvitation,
+    CampaignQuestion,
+    FollowUp,
+    Survey,
+    SurveyPolicy,
+    supervisors_only,
 )
 
 WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")), (4, _("Friday")),
@@ -440,14 +445,54 @@ class Outage(models.Model):
 # --- Monthly evaluation --------------------------------------------------------------------------------
 
 
-class Evaluation(models.Model):
+UNEXPLAINED = Q(explanation="") | Q(corrective_action="") | Q(action_owner__isnull=True) | Q(action_due__isnull=True)
+
+
+def unexplained_breaches(department_id: int, month: date) -> models.QuerySet:
+    """Breaches of a department recorded in a month that still lack their explanation, corrective action,
+    owner or due date."""
+    from sla import metrics
+
+    start, end = metrics.month_bounds(month)
+    return Breach.objects.filter(department_id=department_id, breached_at__gte=start, breached_at__lt=end).filter(
+        UNEXPLAINED)
+
+
+def has_unexplained_breaches() -> Exists:
+    """For a list of evaluations: whether each one's month still has an unexplained breach, as a column (read
+    by `breaches_explained` instead of one query per row)."""
+    breach_month = TruncMonth("breached_at", output_field=models.DateField(),
+                              tzinfo=timezone.get_default_timezone())
+    return Exists(Breach.objects.filter(department_id=OuterRef("department_id")).annotate(
+        breach_month=breach_month).filter(UNEXPLAINED, breach_month=OuterRef("month")))
+
+
+@condition(_("A month is published once it is over."))
+def month_is_over(evaluation: "Evaluation") -> bool:
+    """Only a finished month is evaluated for good (定期評估)."""
+    return evaluation.month < timezone.localdate().replace(day=1)
+
+
+@condition(_("Every breach needs an explanation and a corrective action with owner and due date before the "
+             "evaluation is published."))
+def breaches_explained(evaluation: "Evaluation") -> bool:
+    """未達到SLA要求…說明原因: every breach of the month is explained, with its corrective action, first."""
+    listed = getattr(evaluation, "has_unexplained_breaches", None)
+    if listed is not None:
+        return not listed
+    return not unexplained_breaches(evaluation.department_id, evaluation.month).exists()
+
+
+class Evaluation(ConcurrentTransitionMixin, models.Model):
     """The monthly evaluation of a department's agreement (定期評估). Published figures never change."""
+
+    STATE_FIELD = "state"
 
     department = models.ForeignKey("core.Department", verbose_name=_("department"), on_delete=models.PROTECT,
                                    related_name="sla_evaluations")
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
-    state = models.CharField(_("state"), max_length=10, choices=EvaluationState.choices,
-                             default=EvaluationState.DRAFT)
+    state = FSMField(_("state"), max_length=10, choices=EvaluationState.choices, default=EvaluationState.DRAFT,
+                     protected=True)
     summary = models.TextField(_("summary"), blank=True)
     figures = models.JSONField(_("figures"), default=dict, blank=True, editable=False)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
@@ -467,172 +512,16 @@ class Evaluation(models.Model):
         if self.month and self.month.day != 1:
             raise ValidationError({"month": _("Give the first day of the month.")})
 
+    @transition(field=state, source=EvaluationState.DRAFT, target=EvaluationState.PUBLISHED,
+                conditions=[month_is_over, breaches_explained],
+                permission=supervisors_only(_("Only a supervisor publishes monthly evaluations.")),
+                custom={"label": _("Publish to the department")})
+    def publish(self, *, by: Any, summary: str | None = None) -> None:
+        """A supervisor freezes the month's figures and breach explanations and publishes them to the
+        department."""
+        from sla.evaluations import frozen_figures
 
-# --- Satisfaction --------------------------------------------------------------------------------------
-
-
-class SurveyPolicy(models.Model):
-    """How satisfaction surveys on resolved incidents are sent (one row, edited in the admin)."""
-
-    delay_minutes = models.PositiveIntegerField(_("send after (minutes)"), default=60)
-    sampling_percent = models.PositiveSmallIntegerField(
-        _("sampling rate (%)"), default=100, validators=[MinValueValidator(0), MaxValueValidator(100)])
-    quiet_days = models.PositiveSmallIntegerField(_("quiet period per person (days)"), default=7)
-    valid_days = models.PositiveSmallIntegerField(_("link valid for (days)"), default=14)
-    low_score = models.PositiveSmallIntegerField(
-        _("low score at or below"), default=2, validators=[MinValueValidator(1), MaxValueValidator(5)],
-        help_text=_("A comment is required and the supervisor gets a follow-up."))
-
-    class Meta:
-        verbose_name = _("survey policy")
-        verbose_name_plural = _("survey policy")
-
-    def __str__(self) -> str:
-        return str(_("Survey policy"))
-
-    @classmethod
-    def current(cls) -> "SurveyPolicy":
-        policy = cls.objects.order_by("pk").first()
-        return policy or cls.objects.create()
-
-
-class Survey(models.Model):
-    """A satisfaction survey sent to the reporter of a resolved incident, answered once through a signed link."""
-
-    incident = models.OneToOneField("incidents.Incident", verbose_name=_("incident"), on_delete=models.CASCADE,
-                                    related_name="survey")
-    respondent = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("respondent"), on_delete=models.PROTECT,
-                                   related_name="surveys")
-    department = models.ForeignKey("core.Department", verbose_name=_("department"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
-    team = models.ForeignKey("core.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
-    service = models.ForeignKey("core.Service", verbose_name=_("service"), null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="+")
-    state = models.CharField(_("state"), max_length=10, choices=SurveyState.choices, default=SurveyState.PENDING)
-    send_after = models.DateTimeField(_("send after"))
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
-    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True,
-                                             validators=[MinValueValidator(1), MaxValueValidator(5)])
-    comment = models.TextField(_("comment"), blank=True)
-
-    class Meta:
-        ordering = ["-send_after"]
-        verbose_name = _("satisfaction survey")
-        verbose_name_plural = _("satisfaction surveys")
-        indexes = [models.Index(fields=["state", "send_after"], name="survey_to_send"),
-                   models.Index(fields=["department", "answered_at"], name="survey_department")]
-
-    def __str__(self) -> str:
-        return f"{self.incident_id} · {self.respondent}"
-
-
-class FollowUp(models.Model):
-    """A low satisfaction score the supervisor follows up with the respondent."""
-
-    survey = models.OneToOneField(Survey, verbose_name=_("survey"), on_delete=models.CASCADE,
-                                  related_name="follow_up")
-    state = models.CharField(_("state"), max_length=8, choices=FollowUpState.choices, default=FollowUpState.OPEN)
-    note = models.TextField(_("what was done"), blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("closed by"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["state", "-created_at"]
-        verbose_name = _("satisfaction follow-up")
-        verbose_name_plural = _("satisfaction follow-ups")
-
-    def __str__(self) -> str:
-        return f"{self.survey}"
-
-
-class Campaign(models.Model):
-    """A periodic satisfaction questionnaire (問卷調查) sent to the contacts of departments."""
-
-    name = models.CharField(_("name"), max_length=160)
-    description = models.TextField(_("introduction"), blank=True)
-    state = models.CharField(_("state"), max_length=8, choices=CampaignState.choices, default=CampaignState.DRAFT)
-    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
-    closes_at = models.DateTimeField(_("closes at"))
-    departments = models.ManyToManyField("core.Department", verbose_name=_("departments"), related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT,
-                                   related_name="+")
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("questionnaire campaign")
-        verbose_name_plural = _("questionnaire campaigns")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class CampaignQuestion(models.Model):
-    """A question of a campaign, optionally about one team or one service (results are shown per each)."""
-
-    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
-                                 related_name="questions")
-    text = models.CharField(_("question"), max_length=255)
-    kind = models.CharField(_("kind"), max_length=8, choices=QuestionKind.choices, default=QuestionKind.SCORE)
-    team = models.ForeignKey("core.Team", verbose_name=_("about team"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="+")
-    service = models.ForeignKey("core.Service", verbose_name=_("about service"), null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="+")
-    required = models.BooleanField(_("required"), default=True)
-    ordering = models.PositiveSmallIntegerField(_("order"), default=0)
-
-    class Meta:
-        ordering = ["campaign", "ordering", "pk"]
-        verbose_name = _("campaign question")
-        verbose_name_plural = _("campaign questions")
-
-    def __str__(self) -> str:
-        return self.text
-
-
-class CampaignInvitation(models.Model):
-    """A department contact asked to answer a campaign, once, through a signed link."""
-
-    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
-                                 related_name="invitations")
-    respondent = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("respondent"), on_delete=models.PROTECT,
-                                   related_name="+")
-    department = models.ForeignKey("core.Department", verbose_name=_("department"), on_delete=models.PROTECT,
-                                   related_name="+")
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["campaign", "department", "pk"]
-        verbose_name = _("campaign invitation")
-        verbose_name_plural = _("campaign invitations")
-        constraints = [models.UniqueConstraint(fields=["campaign", "respondent"], name="campaign_invitation_once")]
-
-    def __str__(self) -> str:
-        return f"{self.campaign} · {self.respondent}"
-
-
-class CampaignAnswer(models.Model):
-    """One answer of one invitation to one question."""
-
-    invitation = models.ForeignKey(CampaignInvitation, verbose_name=_("invitation"), on_delete=models.CASCADE,
-                                   related_name="answers")
-    question = models.ForeignKey(CampaignQuestion, verbose_name=_("question"), on_delete=models.CASCADE,
-                                 related_name="answers")
-    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True,
-                                             validators=[MinValueValidator(1), MaxValueValidator(5)])
-    text = models.TextField(_("answer"), blank=True)
-
-    class Meta:
-        ordering = ["invitation", "question"]
-        verbose_name = _("campaign answer")
-        verbose_name_plural = _("campaign answers")
-        constraints = [models.UniqueConstraint(fields=["invitation", "question"], name="campaign_answer_once")]
-
-    def __str__(self) -> str:
-        return f"{self.invitation} · {self.question}"
+        self.figures = frozen_figures(self.department_id, self.month)
+        if summary is not None:
+            self.summary = summary.strip()
+        self.published_at, self.published_by = timezone.now(), by

@@ -13,7 +13,7 @@ from opscenter.core import roles
 from opscenter.core.models import Department
 from sla import metrics
 from sla.choices import EvaluationState
-from sla.models import Breach, Evaluation, Outage
+from sla.models import Breach, Evaluation, Outage, has_unexplained_breaches
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -61,7 +61,8 @@ def parse_month(text: str | None, default: date | None = None) -> date | None:
 
 def evaluation_list(*, user: Any) -> QuerySet[Evaluation]:
     """Evaluations the user may read: department users only their department's published ones."""
-    qs = Evaluation.objects.select_related("department", "published_by").order_by("-month", "department__name")
+    qs = (Evaluation.objects.select_related("department", "published_by").order_by("-month", "department__name")
+          .annotate(has_unexplained_breaches=has_unexplained_breaches()))
     ids = visible_department_ids(user)
     if ids is None:
         return qs

@@ -10,5 +10,3 @@ def sweep_sla() -> int:
     """Every minute: announce, once each, the warnings and breaches that have come due."""
     return sweep()
 
-
-from sla.survey_tasks import send_surveys  # noqa: E402, F401  (found by the worker through this module)

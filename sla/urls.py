@@ -20,5 +20,5 @@ urlpatterns: list = [
     path("sla/evaluations/<int:department_id>/<str:month>/print/", views.evaluation_print, name="evaluation-print"),
     path("sla/breaches/<int:pk>/explain/", views.breach_explain, name="breach-explain"),
     # Satisfaction surveys, follow-ups and questionnaire campaigns.
-    path("", include("sla.survey_urls")),
+    path("", include("sla.surveys.urls")),
 ]

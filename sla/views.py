@@ -21,10 +21,12 @@ from incidents.choices import Priority
 from incidents.views import humanise_duration
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError
+from opscenter.core.workflow import available_transitions
 from sla import evaluations, metrics, selectors
 from sla.choices import ClockKind, EvaluationState
 from sla.forms import BreachExplainForm, PublishForm, apply_service_errors, it_staff
-from sla.surveys import survey_scores
+from sla.models import Evaluation
+from sla.surveys.selectors import survey_scores
 
 # --- Presentation ----------------------------------------------------------------------------------------
 
@@ -196,12 +198,20 @@ def _render_evaluation(request: HttpRequest, context: dict[str, Any], status: in
     rows = [{"record": b if isinstance(b, dict) else evaluations.breach_record(b),
              "explained": True if isinstance(b, dict) else b.is_explained,
              "form": forms_by_breach.get(b["id"] if isinstance(b, dict) else b.pk)} for b in context["breaches"]]
+    unexplained = sum(1 for b in context["breaches"] if not context["published"] and not b.is_explained)
+    # A month not prepared yet is published as a draft would be (the view prepares it first); the breaches
+    # are on the page already, so the rule reads them rather than asking again.
+    evaluation = context["evaluation"]
+    if evaluation is None:
+        evaluation = Evaluation(department=context["department"], month=context["month"])
+        evaluation.has_unexplained_breaches = bool(unexplained)
+    publish = next((t for t in available_transitions(evaluation, request.user) if t.name == "publish"), None)
     return render(request, "sla/evaluation_detail.html", {
-        **context, "rows": rows, "may_explain": may_explain,
+        **context, "rows": rows, "may_explain": may_explain, "publish": publish,
         "may_manage": evaluations.may_manage_evaluations(request.user) and not context["published"],
         "publish_form": publish_form or PublishForm(initial={"summary": getattr(context["evaluation"], "summary", "")}),
         "month_text": f"{context['month']:%Y-%m}",
-        "unexplained": sum(1 for b in context["breaches"] if not context["published"] and not b.is_explained),
+        "unexplained": unexplained,
     }, status=status)
 
 

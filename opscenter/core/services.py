@@ -282,3 +282,54 @@ def attachment_add(obj: models.Model, *, user: Any, upload: UploadedFile) -> Att
         mime_type=(getattr(upload, "content_type", "") or "application/octet-stream")[:100],
         uploaded_by=user,
     )
+
+
+def perform_bulk_transition(
+    queryset: models.QuerySet,
+    name: str,
+    *,
+    data: dict[str, Any] | None = None,
+    comment: str = "",
+    limit: int | None = None,
+) -> list[int]:
+    """Move many rows of one model by one of the system's transitions (a sweep: surveys expiring, campaigns
+    closing when due), as perform_transition would move each, in three statements.
+
+    The rows of `queryset` still in one of the transition's source states are locked (rows another sweep
+    holds are skipped), moved to its one fixed target with a conditional UPDATE, and given their
+    TransitionLog rows in one INSERT, without an actor. The queryset carries the sweep's conditions (the
+    transition's own are predicates on one row) and its order, taken up to `limit` rows. `data` are the
+    transition's keyword arguments, which must name the fields its body sets: the UPDATE writes them as
+    given. No permission is checked, no body runs and no `transition_performed` is sent per row. Returns
+    the ids moved; raises ConcurrentChange, undoing the batch, when a row left its state meanwhile."""
+    model = queryset.model
+    method = getattr(model, name, None)
+    meta = getattr(method, "_django_fsm", None)
+    if meta is None or name.startswith("_"):
+        raise UnknownTransition(_("“%(name)s” is not a transition of %(model)s.") % {
+            "name": name, "model": model._meta.verbose_name})
+    sources = [source for source in meta.transitions if source not in ("*", "+")]
+    targets = {t.target for t in meta.transitions.values()}
+    if len(sources) != len(meta.transitions) or len(targets) != 1 or not isinstance(next(iter(targets)), str):
+        raise ValueError(f"{model.__name__}.{name} needs named sources and one fixed target to move in bulk.")
+    target = targets.pop()
+    data = dict(data or {})
+    _check_arguments(method, data)
+    field = state_field_name(model)
+    with transaction.atomic(savepoint=False):  # part of the caller's transaction: a sweep's batch is one unit
+        rows = list(queryset.filter(**{f"{field}__in": sources})
+                    .select_for_update(skip_locked=True, of=("self",)).values_list("pk", field)[:limit])
+        if not rows:
+            return []
+        ids = [pk for pk, _source in rows]
+        moved = model._default_manager.filter(pk__in=ids, **{f"{field}__in": sources}).update(
+            **{field: target}, **data)
+        if moved != len(ids):
+            raise ConcurrentChange()
+        content_type = ContentType.objects.get_for_model(model)
+        logged = _loggable(data)
+        TransitionLog.objects.bulk_create(
+            TransitionLog(content_type=content_type, object_id=pk, transition=name, source_state=source,
+                          target_state=target, actor=None, comment=comment, data=logged)
+            for pk, source in rows)
+    return ids

@@ -237,7 +237,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-incident-assignment": {
         "task": "incidents.tasks.sweep_incident_assignment", "schedule": crontab(minute="*")},
     "sweep-sla-thresholds": {"task": "sla.tasks.sweep_sla", "schedule": crontab(minute="*")},
-    "send-satisfaction-surveys": {"task": "sla.survey_tasks.send_surveys", "schedule": crontab(minute="*")},
+    "send-satisfaction-surveys": {"task": "sla.surveys.tasks.send_surveys", "schedule": crontab(minute="*")},
 }
 
 # --- API

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from incidents.models import Incident
 from opscenter.core.api.serializers import UserRefSerializer
+from opscenter.core.api.tickets import AvailableTransitionsField
 from opscenter.core.models import User
 from sla.choices import ExceptionKind
 from sla.models import (
@@ -286,11 +287,12 @@ class EvaluationSerializer(serializers.ModelSerializer):
     department_name = serializers.CharField(source="department.name", read_only=True)
     month = serializers.SerializerMethodField()
     published_by = UserRefSerializer(read_only=True)
+    available_transitions = AvailableTransitionsField()
 
     class Meta:
         model = Evaluation
         fields = ["id", "department", "department_name", "month", "state", "summary", "figures", "published_at",
-                  "published_by"]
+                  "published_by", "available_transitions"]
         read_only_fields = fields
 
     def get_month(self, obj: Evaluation) -> str:

@@ -189,7 +189,7 @@ class EvaluationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if department is None:
             raise InvalidInput({"department": [_("No such department.")]})
         evaluation = evaluations.evaluation_prepare(department=department, month=month, user=request.user)
-        return Response(EvaluationSerializer(evaluation).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(evaluation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=EvaluationPublishSerializer, responses=EvaluationSerializer)
     @action(detail=True, methods=["post"])
@@ -199,7 +199,7 @@ class EvaluationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         evaluation = evaluations.evaluation_publish(evaluation=evaluation, user=request.user,
                                                     summary=data.validated_data.get("summary"))
-        return Response(EvaluationSerializer(self.get_queryset().get(pk=evaluation.pk)).data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=evaluation.pk)).data)
 
 
 class DashboardViewSet(viewsets.ViewSet):

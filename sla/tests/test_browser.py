@@ -16,12 +16,13 @@ from playwright.sync_api import expect
 from incidents.choices import State
 from incidents.tests.factories import incident_in_state, make_crew
 from opscenter.core.models import User
-from sla import metrics, surveys
+from sla import metrics
 from sla.choices import ClockKind, FollowUpState
 from sla.evaluations import evaluation_prepare, evaluation_publish
 from sla.models import FollowUp, Survey
+from sla.surveys import services
+from sla.surveys.tests.test_surveys import policy
 from sla.tests.figures import APRIL, Month, explain_all, incident, stopped_clock, two_departments
-from sla.tests.test_surveys import policy
 from sla.views import readable
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,7 +65,7 @@ def low_score_survey_sent(month: Month, supervisor: User) -> Survey:
                                caller=month.department_user)
     resolved = incident_in_state(State.RESOLVED, crew=crew, title="Printer on the third floor jams")
     survey = Survey.objects.get(incident=resolved)
-    assert surveys.send_due_surveys(now=survey.send_after) == 1
+    assert services.send_due_surveys(now=survey.send_after) == 1
     return survey
 
 

@@ -15,7 +15,7 @@ from incidents.models import Incident
 from opscenter.core.choices import DeliveryStatus
 from opscenter.core.demo import seed_organisation
 from opscenter.core.models import Department, Notification
-from sla import demo, metrics, surveys
+from sla import demo, metrics
 from sla.choices import CampaignState, ClockKind, ClockState, EvaluationState, ExceptionKind, FollowUpState, SurveyState
 from sla.models import (
     Agreement,
@@ -31,6 +31,7 @@ from sla.models import (
     ServiceTarget,
     Survey,
 )
+from sla.surveys import selectors, services
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +114,7 @@ def surveys_answered_over_the_year_and_low_scores_followed_up() -> None:
     assert {5, 4, 3} <= set(answered.values_list("score", flat=True))
     assert Survey.objects.filter(state=SurveyState.EXPIRED).exists()  # some never answered
     assert not Survey.objects.filter(state=SurveyState.PENDING, send_after__lte=timezone.now(),
-                                     incident__state__in=surveys.SETTLED_STATES).exists()
+                                     incident__state__in=services.SETTLED_STATES).exists()
     # Every low score has its comment and its follow-up; the latest is still open, the others closed with a note.
     low = answered.filter(score__lte=2)
     assert low.count() == FollowUp.objects.count() == len(demo.LOW_SCORES)
@@ -123,14 +124,14 @@ def surveys_answered_over_the_year_and_low_scores_followed_up() -> None:
     assert all(f.note and f.closed_by for f in follow_ups[:-1])
     # The surveys' link was sent to each respondent at its time, before it was answered.
     assert all(s.sent_at <= s.answered_at <= s.expires_at for s in answered)
-    scores = surveys.survey_scores(start=timezone.now() - timedelta(days=366), end=timezone.now())
+    scores = selectors.survey_scores(start=timezone.now() - timedelta(days=366), end=timezone.now())
     assert len(scores["by_department"]) == Department.objects.count() and scores["by_team"] and scores["by_service"]
 
 
 def a_closed_questionnaire_answered_by_the_departments() -> None:
     campaign = Campaign.objects.get()
     assert campaign.state == CampaignState.CLOSED and campaign.closes_at < timezone.now()
-    results = surveys.campaign_results(campaign)
+    results = selectors.campaign_results(campaign)
     assert results["answered"] >= Department.objects.count() - 1 and results["invited"] >= results["answered"]
     assert len(results["by_department"]) >= Department.objects.count() - 1
     assert results["by_team"] and results["by_service"]

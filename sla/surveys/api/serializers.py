@@ -7,9 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from opscenter.core.api.serializers import UserRefSerializer
+from opscenter.core.api.tickets import AvailableTransitionsField
 from opscenter.core.models import Department, Service, Team
 from sla.choices import QuestionKind
-from sla.models import Campaign, CampaignQuestion, FollowUp, Survey
+from sla.surveys.models import Campaign, CampaignQuestion, FollowUp, Survey
 
 
 class SurveySerializer(serializers.ModelSerializer):
@@ -20,12 +21,13 @@ class SurveySerializer(serializers.ModelSerializer):
     service_name = serializers.CharField(source="service.name", read_only=True, default=None)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     follow_up = serializers.SerializerMethodField()
+    available_transitions = AvailableTransitionsField()  # none: the sweep and the respondent's link move surveys
 
     class Meta:
         model = Survey
         fields = ["id", "incident", "incident_number", "respondent", "department", "department_name", "team",
                   "team_name", "service", "service_name", "state", "state_label", "send_after", "sent_at",
-                  "expires_at", "answered_at", "score", "comment", "follow_up"]
+                  "expires_at", "answered_at", "score", "comment", "follow_up", "available_transitions"]
         read_only_fields = fields
 
     def get_follow_up(self, survey: Survey) -> int | None:
@@ -37,10 +39,12 @@ class FollowUpSerializer(serializers.ModelSerializer):
     survey = SurveySerializer(read_only=True)
     closed_by = UserRefSerializer(read_only=True)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
+    available_transitions = AvailableTransitionsField()
 
     class Meta:
         model = FollowUp
-        fields = ["id", "survey", "state", "state_label", "note", "created_at", "closed_by", "closed_at"]
+        fields = ["id", "survey", "state", "state_label", "note", "created_at", "closed_by", "closed_at",
+                  "available_transitions"]
         read_only_fields = fields
 
 
@@ -84,12 +88,14 @@ class CampaignSerializer(serializers.ModelSerializer):
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     invited = serializers.IntegerField(read_only=True, default=0)
     answered = serializers.IntegerField(read_only=True, default=0)
+    available_transitions = AvailableTransitionsField()
 
     class Meta:
         model = Campaign
         fields = ["id", "name", "description", "state", "state_label", "opens_at", "closes_at", "departments",
-                  "questions", "created_by", "created_at", "invited", "answered"]
-        read_only_fields = ["id", "state", "state_label", "opens_at", "created_by", "created_at"]
+                  "questions", "created_by", "created_at", "invited", "answered", "available_transitions"]
+        read_only_fields = ["id", "state", "state_label", "opens_at", "created_by", "created_at",
+                            "available_transitions"]
 
     def validate_questions(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not value:

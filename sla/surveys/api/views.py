@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sla import surveys
-from sla.api.survey_serializers import (
+from sla.surveys import selectors, services
+from sla.surveys.api.serializers import (
     CampaignAnswerSerializer,
     CampaignResultsSerializer,
     CampaignSerializer,
@@ -26,12 +26,12 @@ from sla.api.survey_serializers import (
     SurveyScoresSerializer,
     SurveySerializer,
 )
-from sla.models import Campaign, FollowUp, Survey
+from sla.surveys.models import Campaign, FollowUp, Survey
 
 
 class ReadsSurveys(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated and surveys.may_read_surveys(request.user))
+        return bool(request.user and request.user.is_authenticated and selectors.may_read_surveys(request.user))
 
 
 class HoldsViewPermission(BasePermission):
@@ -59,7 +59,7 @@ class SurveyViewSet(SelectedViewSet):
     """Incident satisfaction surveys; another department's are 404 to a department user."""
 
     queryset = Survey.objects.none()
-    selector = surveys.survey_list
+    selector = selectors.survey_list
     serializer_class = SurveySerializer
     permission_classes = [ReadsSurveys]
     filterset_fields = ["state", "department", "team", "service", "score"]
@@ -75,7 +75,7 @@ class SurveyViewSet(SelectedViewSet):
         department = period.validated_data.get("department")
         if not request.user.has_perm("sla.view_survey"):
             department = request.user.department_id
-        data = surveys.survey_scores(start=period.validated_data["start"], end=period.validated_data["end"],
+        data = selectors.survey_scores(start=period.validated_data["start"], end=period.validated_data["end"],
                                      department=department)
         return Response(SurveyScoresSerializer(data).data)
 
@@ -84,7 +84,7 @@ class FollowUpViewSet(SelectedViewSet):
     """Follow-ups of low scores; a supervisor closes one with a note."""
 
     queryset = FollowUp.objects.none()
-    selector = surveys.follow_up_list
+    selector = selectors.follow_up_list
     serializer_class = FollowUpSerializer
     model_name = "followup"
 
@@ -94,12 +94,12 @@ class FollowUpViewSet(SelectedViewSet):
         follow_up = self.get_object()
         data = FollowUpCloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        surveys.follow_up_close(follow_up, user=request.user, note=data.validated_data["note"])
-        return Response(FollowUpSerializer(self.get_queryset().get(pk=follow_up.pk)).data)
+        services.follow_up_close(follow_up, user=request.user, note=data.validated_data["note"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=follow_up.pk)).data)
 
 
 def campaigns_with_content(*, user: Any) -> Any:
-    return surveys.campaign_list(user=user).prefetch_related("departments", "questions")
+    return selectors.campaign_list(user=user).prefetch_related("departments", "questions")
 
 
 class CampaignViewSet(mixins.CreateModelMixin, SelectedViewSet):
@@ -115,7 +115,7 @@ class CampaignViewSet(mixins.CreateModelMixin, SelectedViewSet):
         serializer = CampaignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        campaign = surveys.campaign_create(user=request.user, **data)
+        campaign = services.campaign_create(user=request.user, **data)
         return Response(self.get_serializer(self.get_queryset().get(pk=campaign.pk)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -128,18 +128,18 @@ class CampaignViewSet(mixins.CreateModelMixin, SelectedViewSet):
     @action(detail=True, methods=["post"])
     def open(self, request: Request, pk: str | None = None) -> Response:
         """Invite each chosen department's contacts and send their links (draft → open)."""
-        return self._act(surveys.campaign_open)
+        return self._act(services.campaign_open)
 
     @extend_schema(request=None, responses=CampaignSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
         """Stop accepting answers (open → closed)."""
-        return self._act(surveys.campaign_close)
+        return self._act(services.campaign_close)
 
     @extend_schema(responses=CampaignResultsSerializer)
     @action(detail=True, methods=["get"])
     def results(self, request: Request, pk: str | None = None) -> Response:
-        return Response(CampaignResultsSerializer(surveys.campaign_results(self.get_object())).data)
+        return Response(CampaignResultsSerializer(selectors.campaign_results(self.get_object())).data)
 
 
 class PublicLinkView(APIView):
@@ -172,10 +172,10 @@ class PublicLinkView(APIView):
 class SurveyAnswerView(PublicLinkView):
     """A survey link: score 1–5, a comment at or below the policy's low score."""
 
-    opener, shown, accepted = surveys.survey_to_answer, PublicSurveySerializer, SurveyAnswerSerializer
+    opener, shown, accepted = services.survey_to_answer, PublicSurveySerializer, SurveyAnswerSerializer
 
     def answer(self, token: str, data: dict[str, Any]) -> None:
-        surveys.survey_answer(token=token, **data)
+        services.survey_answer(token=token, **data)
 
 
 @extend_schema_view(get=extend_schema(responses=PublicCampaignSerializer),
@@ -183,7 +183,7 @@ class SurveyAnswerView(PublicLinkView):
 class CampaignAnswerView(PublicLinkView):
     """A questionnaire link: answers keyed by question id, while the campaign is open."""
 
-    opener, shown, accepted = surveys.invitation_to_answer, PublicCampaignSerializer, CampaignAnswerSerializer
+    opener, shown, accepted = services.invitation_to_answer, PublicCampaignSerializer, CampaignAnswerSerializer
 
     def answer(self, token: str, data: dict[str, Any]) -> None:
-        surveys.campaign_answer(token=token, answers=data["answers"])
+        services.campaign_answer(token=token, answers=data["answers"])

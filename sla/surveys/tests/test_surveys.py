@@ -16,10 +16,10 @@ from incidents.tests.factories import Crew, incident_in_state, make_crew, transi
 from opscenter.core import roles
 from opscenter.core.models import Notification
 from opscenter.core.tests.factories import ServiceFactory, UserFactory
-from sla import surveys
 from sla.choices import FollowUpState, SurveyState
 from sla.models import FollowUp, Survey, SurveyPolicy
-from sla.survey_tasks import send_surveys
+from sla.surveys import services
+from sla.surveys.tasks import send_surveys
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +44,9 @@ def sent_survey(crew: Crew | None = None, **policy_fields) -> tuple[Survey, str]
     """A survey sent by the sweep, and the token of its link."""
     policy(**policy_fields)
     survey = resolved(crew)
-    assert surveys.send_due_surveys(now=survey.send_after) == 1
+    assert services.send_due_surveys(now=survey.send_after) == 1
     survey.refresh_from_db()
-    return survey, surveys.sign(survey.pk, salt=surveys.SURVEY_SALT)
+    return survey, services.sign(survey.pk, salt=services.SURVEY_SALT)
 
 
 def answer_url(token: str) -> str:
@@ -70,9 +70,9 @@ def test_without_a_caller_the_recorder_is_asked_only_when_a_department_user() ->
     crew = make_crew()
     incident = incident_in_state(State.RESOLVED, crew=crew)
     incident.caller = None
-    assert surveys.survey_respondent(incident) is None  # recorded by the duty officer
+    assert services.survey_respondent(incident) is None  # recorded by the duty officer
     incident.created_by = crew.caller
-    assert surveys.survey_respondent(incident) == crew.caller
+    assert services.survey_respondent(incident) == crew.caller
 
 
 def test_no_survey_when_the_reporter_resolved_it_themselves() -> None:
@@ -85,11 +85,11 @@ def test_sampling_rate_decides_per_incident_and_always_the_same_way() -> None:
     policy(sampling_percent=0)
     assert resolved() is None
     incident = incident_in_state(State.RESOLVED)
-    assert surveys.sample_bucket(incident) == surveys.sample_bucket(incident) in range(100)
+    assert services.sample_bucket(incident) == services.sample_bucket(incident) in range(100)
     Survey.objects.all().delete()
     policy(sampling_percent=50)
-    assert surveys.survey_schedule(incident, bucket=lambda _incident: 50) is None
-    assert surveys.survey_schedule(incident, bucket=lambda _incident: 49) is not None
+    assert services.survey_schedule(incident, bucket=lambda _incident: 50) is None
+    assert services.survey_schedule(incident, bucket=lambda _incident: 49) is not None
 
 
 def test_one_survey_per_person_in_the_quiet_period() -> None:
@@ -98,7 +98,7 @@ def test_one_survey_per_person_in_the_quiet_period() -> None:
     first = resolved(crew)
     assert first is not None and resolved(crew) is None
     later = incident_in_state(State.RESOLVED, crew=crew)
-    assert surveys.survey_schedule(later, at=first.send_after + timedelta(days=7)) is not None
+    assert services.survey_schedule(later, at=first.send_after + timedelta(days=7)) is not None
 
 
 def test_no_second_survey_when_the_incident_is_resolved_again() -> None:
@@ -119,16 +119,16 @@ def test_no_second_survey_when_the_incident_is_resolved_again() -> None:
 def test_sweep_sends_after_the_delay_once_with_a_signed_link() -> None:
     policy(delay_minutes=60, valid_days=14)
     survey = resolved()
-    assert surveys.send_due_surveys(now=survey.send_after - timedelta(minutes=1)) == 0
-    assert surveys.send_due_surveys(now=survey.send_after) == 1
-    assert surveys.send_due_surveys(now=survey.send_after + timedelta(minutes=1)) == 0
+    assert services.send_due_surveys(now=survey.send_after - timedelta(minutes=1)) == 0
+    assert services.send_due_surveys(now=survey.send_after) == 1
+    assert services.send_due_surveys(now=survey.send_after + timedelta(minutes=1)) == 0
     survey.refresh_from_db()
     assert survey.state == SurveyState.SENT and survey.expires_at == survey.send_after + timedelta(days=14)
     rows = Notification.objects.filter(event="survey.sent")
     assert {(row.recipient, row.channel) for row in rows} == {(survey.respondent, "in_app"),
                                                                (survey.respondent, "email")}
     token = rows[0].link.rstrip("/").rsplit("/", 1)[-1]
-    assert surveys.survey_from_token(token) == survey
+    assert services.survey_from_token(token) == survey
     assert not rows.filter(channel="webhook").exists()  # the link is the respondent's key
 
 
@@ -146,7 +146,7 @@ def test_a_survey_waits_while_its_incident_is_reopened() -> None:
     crew = make_crew()
     survey = resolved(crew)
     incident_transition(survey.incident, "reopen", user=crew.engineer, comment="It failed again")
-    assert surveys.send_due_surveys() == 0
+    assert services.send_due_surveys() == 0
 
 
 # --- The answer page: no sign-in, once, until it expires ------------------------------------------------
@@ -169,7 +169,7 @@ def test_answer_page_works_without_signing_in_and_only_once(client) -> None:  # 
 
 def test_expired_link_is_410_and_changes_nothing(client) -> None:  # noqa: ANN001
     survey, token = sent_survey(valid_days=3)
-    surveys.send_due_surveys(now=survey.expires_at)
+    services.send_due_surveys(now=survey.expires_at)
     survey.refresh_from_db()
     assert survey.state == SurveyState.EXPIRED
     response = client.post(answer_url(token), {"score": "4"})
@@ -188,8 +188,8 @@ def test_forged_links_are_404(client, forge) -> None:  # noqa: ANN001
     survey, token = sent_survey()
     token = {
         "tampered": token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
-        "other_salt": signing.dumps(survey.pk, salt=surveys.CAMPAIGN_SALT),
-        "unsent": surveys.sign(resolved().pk, salt=surveys.SURVEY_SALT),
+        "other_salt": signing.dumps(survey.pk, salt=services.CAMPAIGN_SALT),
+        "unsent": services.sign(resolved().pk, salt=services.SURVEY_SALT),
         "garbage": "not-a-token",
     }[forge]
     response = client.post(answer_url(token), {"score": "5"})
@@ -232,7 +232,7 @@ def test_a_low_score_opens_a_follow_up_and_tells_the_supervisors(client) -> None
 
 def test_a_good_score_opens_no_follow_up() -> None:
     _survey, token = sent_survey(low_score=2)
-    surveys.survey_answer(token=token, score=3)
+    services.survey_answer(token=token, score=3)
     assert not FollowUp.objects.exists()
 
 
@@ -246,7 +246,7 @@ def test_scores_outside_one_to_five_are_refused(client, score) -> None:  # noqa:
 def low_scored() -> tuple[Crew, FollowUp]:
     crew = make_crew()
     _survey, token = sent_survey(crew)
-    surveys.survey_answer(token=token, score=1, comment="Slow")
+    services.survey_answer(token=token, score=1, comment="Slow")
     return crew, FollowUp.objects.get()
 
 
@@ -269,8 +269,8 @@ def test_only_supervisors_read_and_close_follow_ups(client) -> None:  # noqa: AN
         assert client.get(reverse("sla:follow-up-list")).status_code == 403
         assert client.post(reverse("sla:follow-up-close", args=[follow_up.pk]), {"note": "x"}).status_code == 404
     auditor = UserFactory(roles=[roles.AUDITOR])
-    with pytest.raises(surveys.TransitionForbidden):
-        surveys.follow_up_close(follow_up, user=auditor, note="x")
+    with pytest.raises(services.TransitionForbidden):
+        services.follow_up_close(follow_up, user=auditor, note="x")
     assert FollowUp.objects.get().state == FollowUpState.OPEN
 
 
@@ -285,7 +285,7 @@ def test_follow_up_page_query_count_does_not_grow(client, django_assert_num_quer
             assert client.get(reverse("sla:follow-up-list")).status_code == 200
         counts.append(len(captured))
         _c, token = sent_survey(make_crew(supervisor=crew.supervisor))
-        surveys.survey_answer(token=token, score=1, comment="Again")
+        services.survey_answer(token=token, score=1, comment="Again")
     assert counts[0] == counts[1]
 
 
@@ -311,7 +311,7 @@ def two_departments() -> tuple[Crew, Crew]:
     ours, theirs = make_crew(), make_crew()
     for crew in (ours, theirs):
         resolved(crew)
-    surveys.send_due_surveys()
+    services.send_due_surveys()
     return ours, theirs
 
 
@@ -329,7 +329,7 @@ def test_department_users_see_only_their_departments_surveys(api_as) -> None:  #
 def test_scores_of_a_department_user_are_their_departments_whatever_they_ask(api_as) -> None:  # noqa: ANN001
     ours, theirs = two_departments()
     for survey, score in zip(Survey.objects.order_by("pk"), (4, 2), strict=True):
-        surveys.survey_answer(token=surveys.sign(survey.pk, salt=surveys.SURVEY_SALT), score=score, comment="c")
+        services.survey_answer(token=services.sign(survey.pk, salt=services.SURVEY_SALT), score=score, comment="c")
     start, end = (timezone.now() - timedelta(days=1)).isoformat(), (timezone.now() + timedelta(days=1)).isoformat()
     query = {"start": start, "end": end, "department": theirs.department.pk}
     mine = api_as(ours.caller).get("/api/v1/surveys/scores/", query).json()
@@ -367,9 +367,9 @@ def test_api_follow_up_close(api_as) -> None:  # noqa: ANN001
 
 def test_a_used_link_says_so_before_judging_the_answer() -> None:
     _survey, token = sent_survey()
-    surveys.survey_answer(token=token, score=5)
-    with pytest.raises(surveys.AlreadyAnswered):
-        surveys.survey_answer(token=token, score=1)  # low and without a comment: still 409, not 400
+    services.survey_answer(token=token, score=5)
+    with pytest.raises(services.AlreadyAnswered):
+        services.survey_answer(token=token, score=1)  # low and without a comment: still 409, not 400
 
 
 # --- In the browser ---------------------------------------------------------------------------------------
@@ -414,7 +414,7 @@ def race(attempt, count: int) -> list[str]:  # noqa: ANN001
         try:
             result = attempt()
             outcomes.append("ok" if result is None else str(result))
-        except surveys.OpsCenterError as exc:
+        except services.OpsCenterError as exc:
             outcomes.append(exc.code)
         finally:
             connections.close_all()
@@ -445,7 +445,7 @@ def test_concurrent_sweeps_send_each_survey_once(policy_defaults) -> None:  # no
 
     require_postgres()
     pending_surveys(30)
-    sent = race(lambda: surveys.send_due_surveys(), 4)
+    sent = race(lambda: services.send_due_surveys(), 4)
     assert sum(int(n) for n in sent) == 30
     assert Notification.objects.filter(event="survey.sent", channel="email").count() == 30
 
@@ -458,8 +458,8 @@ def test_concurrent_answers_record_one(policy_defaults) -> None:  # noqa: ANN001
     require_postgres()
     policy(low_score=2)
     survey = pending_surveys(1)[0]
-    surveys.send_due_surveys()
-    token = surveys.sign(survey.pk, salt=surveys.SURVEY_SALT)
-    outcomes = race(lambda: surveys.survey_answer(token=token, score=1, comment="Slow") and None, 10)
+    services.send_due_surveys()
+    token = services.sign(survey.pk, salt=services.SURVEY_SALT)
+    outcomes = race(lambda: services.survey_answer(token=token, score=1, comment="Slow") and None, 10)
     assert sorted(outcomes) == ["already_answered"] * 9 + ["ok"]
     assert FollowUp.objects.filter(survey=survey).count() == 1

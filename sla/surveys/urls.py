@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sla import survey_views as views
+from sla.surveys import views
 
 urlpatterns = [
     path("surveys/", views.survey_list, name="survey-list"),

@@ -10,10 +10,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from incidents.admin import ServiceErrorsAsMessages, error_text
+from opscenter.core import roles
 from opscenter.core.exceptions import OpsCenterError
-from sla import surveys
-from sla.choices import CampaignState, FollowUpState
+from opscenter.core.roles import has_role
+from opscenter.core.workflow import allowed_transition_names
+from sla.choices import CampaignState
 from sla.models import Campaign, CampaignInvitation, CampaignQuestion, FollowUp, Survey, SurveyPolicy
+from sla.surveys import services
 
 
 @admin.register(SurveyPolicy)
@@ -69,8 +72,10 @@ class FollowUpAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return obj.survey.comment
 
     def get_readonly_fields(self, request: HttpRequest, obj: FollowUp | None = None) -> list[str]:
+        """The note is written only by whom may close the follow-up now (`close`: a supervisor, while open)."""
         fixed = ["survey", "survey_score", "survey_comment", "state", "closed_by", "closed_at"]
-        return fixed if obj is not None and obj.state == FollowUpState.OPEN else [*fixed, "note"]
+        may_close = obj is not None and "close" in allowed_transition_names(obj, request.user)
+        return fixed if may_close else [*fixed, "note"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -80,7 +85,7 @@ class FollowUpAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: FollowUp, form: Any, change: bool) -> None:
         if "note" in form.changed_data:
-            surveys.follow_up_close(obj, user=request.user, note=obj.note)
+            services.follow_up_close(obj, user=request.user, note=obj.note)
 
 
 class QuestionInline(admin.TabularInline):
@@ -144,10 +149,15 @@ class CampaignAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         if count:
             self.message_user(request, done % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description=_("Open and send the invitations"), permissions=["change"])
+    @admin.action(description=_("Open and send the invitations"), permissions=["take_transitions"])
     def open_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._each(request, queryset, surveys.campaign_open, str(_("%(count)d campaign(s) opened.")))
+        self._each(request, queryset, services.campaign_open, str(_("%(count)d campaign(s) opened.")))
 
-    @admin.action(description=_("Close"), permissions=["change"])
+    @admin.action(description=_("Close"), permissions=["take_transitions"])
     def close_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._each(request, queryset, surveys.campaign_close, str(_("%(count)d campaign(s) closed.")))
+        self._each(request, queryset, services.campaign_close, str(_("%(count)d campaign(s) closed.")))
+
+    def has_take_transitions_permission(self, request: HttpRequest) -> bool:
+        """The actions are offered to whom the transitions' permission admits (supervisors); each campaign's
+        state and rules are checked by the transition itself."""
+        return has_role(request.user, roles.SUPERVISOR) and self.has_change_permission(request)

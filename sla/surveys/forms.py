@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.forms import DATETIME_LOCAL, DateTimeLocalInput, StyledForm
 from opscenter.core.models import Department, Service, Team
 from sla.choices import QuestionKind
-from sla.models import CampaignQuestion
+from sla.surveys.models import CampaignQuestion
 
 SCORE_CHOICES = [(5, _("5 · Very satisfied")), (4, _("4 · Satisfied")), (3, _("3 · Neutral")),
                  (2, _("2 · Dissatisfied")), (1, _("1 · Very dissatisfied"))]

@@ -1,8 +1,9 @@
-"""Periodic task of satisfaction surveys: a thin wrapper of sla.surveys."""
+"""Periodic task of satisfaction surveys: a thin wrapper of sla.surveys.services (registered with Celery by
+SlaConfig.ready())."""
 
 from celery import shared_task
 
-from sla.surveys import close_due_campaigns, send_due_surveys
+from sla.surveys.services import close_due_campaigns, send_due_surveys
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -1,6 +1,7 @@
-"""Satisfaction (用戶滿意度調查): surveys on resolved incidents — scheduled by the survey policy, sent by the
-beat sweep with a signed one-time link, answered without signing in, low scores followed up by supervisors —
-and periodic questionnaire campaigns to department contacts, with the selectors dashboards read."""
+"""Operations of satisfaction (用戶滿意度調查): surveys on resolved incidents — scheduled by the survey policy,
+sent by the beat sweep with a signed one-time link, answered without signing in, low scores followed up by
+supervisors — and periodic questionnaire campaigns to department contacts. Every change of state goes through
+the kernel's perform_transition (one row) or perform_bulk_transition (a sweep)."""
 
 import hashlib
 from collections.abc import Callable, Iterable
@@ -9,8 +10,7 @@ from typing import Any
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,12 +20,13 @@ from incidents.choices import State
 from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.choices import Channel
-from opscenter.core.exceptions import InvalidInput, InvalidState, OpsCenterError, TransitionForbidden
+from opscenter.core.exceptions import InvalidInput, OpsCenterError, TransitionForbidden
 from opscenter.core.models import Department, User
 from opscenter.core.outbox import notify
 from opscenter.core.roles import has_role
-from sla.choices import CampaignState, FollowUpState, QuestionKind, SurveyState
-from sla.models import (
+from opscenter.core.services import perform_bulk_transition, perform_transition
+from sla.choices import CampaignState, QuestionKind, SurveyState
+from sla.surveys.models import (
     Campaign,
     CampaignAnswer,
     CampaignInvitation,
@@ -34,6 +35,7 @@ from sla.models import (
     Survey,
     SurveyPolicy,
 )
+from sla.surveys.selectors import department_contacts
 
 SURVEY_SALT = "sla.survey.answer"
 CAMPAIGN_SALT = "sla.campaign.answer"
@@ -150,30 +152,25 @@ def _announce_survey(survey: Survey) -> None:
 
 
 def expire_surveys(*, now: datetime) -> int:
-    """Surveys sent and not answered before their link expired are marked expired, in one UPDATE."""
-    return Survey.objects.filter(state=SurveyState.SENT, expires_at__lte=now).update(state=SurveyState.EXPIRED)
+    """Surveys sent and not answered before their link expired move to expired, all at once (`expire`)."""
+    return len(perform_bulk_transition(Survey.objects.filter(expires_at__lte=now), "expire"))
 
 
 def send_due_surveys(*, now: datetime | None = None) -> int:
-    """Send every survey whose delay has passed, once: each batch is claimed with a conditional UPDATE on
-    rows locked in the transaction that writes the outbox rows, so a sweep that runs twice, late, or beside
-    another sends each survey exactly once. Unanswered links past their validity are then marked expired."""
+    """Send every survey whose delay has passed, once: each batch moves by `send` on rows locked in the
+    transaction that writes the outbox rows, so a sweep that runs twice, late, or beside another sends each
+    survey exactly once. Unanswered links past their validity then expire."""
     now = now or timezone.now()
     valid_days = SurveyPolicy.current().valid_days
+    due = (Survey.objects.filter(send_after__lte=now, incident__state__in=SETTLED_STATES)
+           .order_by("send_after", "pk"))
     sent = 0
     while True:
         with transaction.atomic():
-            ids = list(Survey.objects.filter(state=SurveyState.PENDING, send_after__lte=now,
-                                             incident__state__in=SETTLED_STATES)
-                       .select_for_update(skip_locked=True, of=("self",))
-                       .order_by("send_after", "pk").values_list("pk", flat=True)[:SEND_BATCH])
+            ids = perform_bulk_transition(due, "send", limit=SEND_BATCH, data={
+                "sent_at": now, "expires_at": now + timedelta(days=valid_days)})
             if not ids:
                 break
-            claimed = Survey.objects.filter(pk__in=ids, state=SurveyState.PENDING).update(
-                state=SurveyState.SENT, sent_at=now, expires_at=now + timedelta(days=valid_days))
-            if claimed != len(ids):
-                transaction.set_rollback(True)
-                continue
             for survey in Survey.objects.filter(pk__in=ids).select_related("incident", "respondent"):
                 _announce_survey(survey)
             sent += len(ids)
@@ -235,16 +232,18 @@ def survey_answer(*, token: str, score: Any, comment: str = "", now: datetime | 
         raise InvalidInput({"comment": [_("Tell us what went wrong: a comment is required for a score of "
                                           "%(score)d or lower.") % {"score": policy.low_score}]})
     with transaction.atomic():
-        survey = Survey.objects.select_for_update().select_related("incident").get(pk=survey.pk)
-        check_survey_open(survey, now=now)
-        survey.state, survey.score, survey.comment, survey.answered_at = SurveyState.ANSWERED, score, comment, now
-        survey.save(update_fields=["state", "score", "comment", "answered_at"])
+        locked = Survey.objects.select_for_update().get(pk=survey.pk)
+        check_survey_open(locked, now=now)
+        # The signed link is the respondent's key: the log names them as the one who answered.
+        survey = perform_transition(locked, "answer", user=survey.respondent, allow_internal=True,
+                                    data={"score": score, "comment": comment, "answered_at": now})
         if score <= policy.low_score:
             _open_follow_up(survey, now=now)
     return survey
 
 
 def _open_follow_up(survey: Survey, *, now: datetime) -> FollowUp:
+    """A low score opens the supervisors' follow-up and tells them."""
     follow_up = FollowUp.objects.create(survey=survey, created_at=now)
     notify(event="survey.low_score", recipients=supervisors(),
            subject=_("Low satisfaction score %(score)d on %(number)s") % {
@@ -256,19 +255,8 @@ def _open_follow_up(survey: Survey, *, now: datetime) -> FollowUp:
 
 
 def follow_up_close(follow_up: FollowUp, *, user: User, note: str) -> FollowUp:
-    """A supervisor closes a follow-up saying what was done with the respondent."""
-    if not has_role(user, roles.SUPERVISOR):
-        raise TransitionForbidden(_("Only a supervisor closes satisfaction follow-ups."))
-    note = (note or "").strip()
-    if not note:
-        raise InvalidInput({"note": [_("Say what was done with the respondent.")]})
-    with transaction.atomic():
-        locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
-        if locked.state == FollowUpState.DONE:
-            raise InvalidState(_("This follow-up is already closed."))
-        locked.state, locked.note, locked.closed_by, locked.closed_at = FollowUpState.DONE, note, user, timezone.now()
-        locked.save(update_fields=["state", "note", "closed_by", "closed_at"])
-    return locked
+    """A supervisor closes a follow-up saying what was done with the respondent (`close`)."""
+    return perform_transition(follow_up, "close", user=user, data={"note": note})
 
 
 # --- Campaigns ------------------------------------------------------------------------------------------
@@ -312,40 +300,15 @@ def campaign_create(*, user: User, name: str, closes_at: datetime, departments: 
     return campaign
 
 
-def department_contacts(departments: Iterable[Department]) -> list[tuple[User, Department]]:
-    """The contacts a campaign invites in each department: its active users holding the department_user role,
-    and, when the department has a contact email, the active user(s) with that address (compared without
-    case) whatever their department. A person is invited once, for the first department that names them."""
-    departments = list(departments)
-    by_email = {d.contact_email.lower(): d for d in departments if d.contact_email}
-    by_id = {d.pk: d for d in departments}
-    holds_role = Exists(User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=roles.DEPARTMENT_USER))
-    users = (User.objects.filter(is_active=True).annotate(email_lower=Lower("email"), department_user=holds_role)
-             .filter(Q(department__in=by_id, department_user=True) | Q(email_lower__in=by_email)).order_by("pk"))
-    contacts: list[tuple[User, Department]] = []
-    for user in users:
-        own = by_id.get(user.department_id) if user.department_user else None
-        contacts.append((user, own or by_email[user.email_lower]))
-    return contacts
-
-
 def campaign_open(campaign: Campaign, *, user: User, now: datetime | None = None) -> Campaign:
-    """Open a draft campaign: invite each chosen department's contacts and send each their signed link."""
-    _check_supervisor(user)
+    """Open a draft campaign (`open`: a supervisor, closing in the future, with questions): invite each chosen
+    department's contacts and send each their signed link; refused (400) when the departments have none."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if locked.state != CampaignState.DRAFT:
-            raise InvalidState(_("Only a draft campaign can be opened."))
-        if locked.closes_at <= now:
-            raise InvalidInput({"closes_at": [_("The campaign must close in the future.")]})
-        if not locked.questions.exists():
-            raise InvalidInput({"questions": [_("Add at least one question before opening the campaign.")]})
+        locked = perform_transition(campaign, "open", user=user)
         contacts = department_contacts(locked.departments.all())
-        if not contacts:
+        if not contacts:  # undoes the transition with the rest of the transaction
             raise InvalidInput({"departments": [_("The chosen departments have no contacts to invite.")]})
-        locked.state, locked.opens_at = CampaignState.OPEN, now
-        locked.save(update_fields=["state", "opens_at"])
         invitations = CampaignInvitation.objects.bulk_create(
             CampaignInvitation(campaign=locked, respondent=person, department=department, sent_at=now)
             for person, department in contacts)
@@ -365,19 +328,13 @@ def _announce_invitation(campaign: Campaign, invitation: CampaignInvitation) -> 
 
 
 def campaign_close(campaign: Campaign, *, user: User) -> Campaign:
-    """Close an open campaign: its links stop working (410) and its results are final."""
-    _check_supervisor(user)
-    closed = Campaign.objects.filter(pk=campaign.pk, state=CampaignState.OPEN).update(state=CampaignState.CLOSED)
-    if not closed:
-        raise InvalidState(_("Only an open campaign can be closed."))
-    campaign.refresh_from_db()
-    return campaign
+    """Close an open campaign (`close`, a supervisor): its links stop working (410) and its results are final."""
+    return perform_transition(campaign, "close", user=user)
 
 
 def close_due_campaigns(*, now: datetime | None = None) -> int:
-    """Open campaigns past their closing time are closed, in one UPDATE."""
-    return Campaign.objects.filter(state=CampaignState.OPEN, closes_at__lte=now or timezone.now()).update(
-        state=CampaignState.CLOSED)
+    """Open campaigns past their closing time close by themselves, all at once (`expire`)."""
+    return len(perform_bulk_transition(Campaign.objects.filter(closes_at__lte=now or timezone.now()), "expire"))
 
 
 def invitation_from_token(token: str) -> CampaignInvitation:
@@ -445,99 +402,3 @@ def campaign_answer(*, token: str, answers: dict[Any, Any], now: datetime | None
         CampaignAnswer.objects.bulk_create(rows)
     invitation.answered_at = now
     return invitation
-
-
-# --- Selectors --------------------------------------------------------------------------------------------
-
-
-def may_read_surveys(user: User) -> bool:
-    """Supervisors and auditors read every survey; a department user reads their own department's."""
-    return user.has_perm("sla.view_survey") or (has_role(user, roles.DEPARTMENT_USER) and bool(user.department_id))
-
-
-def survey_list(*, user: User) -> QuerySet[Survey]:
-    """Surveys the user may read, with what a row shows; another department's appear nowhere."""
-    qs = Survey.objects.select_related("incident", "respondent", "department", "team", "service", "follow_up")
-    if user.has_perm("sla.view_survey"):
-        return qs
-    if has_role(user, roles.DEPARTMENT_USER) and user.department_id:
-        return qs.filter(department_id=user.department_id)
-    return qs.none()
-
-
-def follow_up_list(*, user: User) -> QuerySet[FollowUp]:
-    """Follow-ups of low scores, open first (supervisors and auditors)."""
-    qs = FollowUp.objects.select_related("survey__incident", "survey__respondent", "survey__department",
-                                         "closed_by")
-    return qs if user.has_perm("sla.view_followup") else qs.none()
-
-
-def campaign_list(*, user: User) -> QuerySet[Campaign]:
-    """Campaigns with their invitation and answer counts (supervisors and auditors)."""
-    qs = Campaign.objects.select_related("created_by").annotate(
-        invited=Count("invitations", distinct=True),
-        answered=Count("invitations", filter=Q(invitations__answered_at__isnull=False), distinct=True)
-    ).order_by("-created_at", "-pk")  # a grouped query drops Meta.ordering
-    return qs if user.has_perm("sla.view_campaign") else qs.none()
-
-
-def _group(rows: QuerySet, key: str, label: str) -> list[dict[str, Any]]:
-    return [{"id": r[key], "name": r[label], "average": _round(r["average"]), "count": r["count"]}
-            for r in rows.exclude(**{key: None}).values(key, label).annotate(
-                average=Avg("score"), count=Count("pk")).order_by(label)]
-
-
-def survey_scores(*, start: datetime, end: datetime, department: Department | int | None = None
-                  ) -> dict[str, Any]:
-    """Average score and count of the incident surveys answered in [start, end), overall and per department,
-    team and service; `department` narrows every figure to that department (what its own users read)."""
-    qs = Survey.objects.filter(state=SurveyState.ANSWERED, answered_at__gte=start, answered_at__lt=end)
-    if department is not None:
-        qs = qs.filter(department_id=getattr(department, "pk", department))
-    total = qs.aggregate(average=Avg("score"), count=Count("pk"))
-    return {"average": _round(total["average"]),
-            "count": total["count"],
-            "by_department": _group(qs, "department_id", "department__name"),
-            "by_team": _group(qs, "team_id", "team__name"),
-            "by_service": _group(qs, "service_id", "service__name")}
-
-
-def campaign_results(campaign: Campaign, *, department: Department | int | None = None) -> dict[str, Any]:
-    """A campaign's results: per question (average score, count, the text answers), and the score answers
-    averaged per department, per team and per service the questions are about; `department` narrows them."""
-    answers = CampaignAnswer.objects.filter(invitation__campaign=campaign)
-    invitations = CampaignInvitation.objects.filter(campaign=campaign)
-    if department is not None:
-        department_id = getattr(department, "pk", department)
-        answers, invitations = answers.filter(invitation__department_id=department_id), invitations.filter(
-            department_id=department_id)
-    scores = answers.filter(question__kind=QuestionKind.SCORE)
-    per_question = {r["question_id"]: r for r in scores.values("question_id").annotate(
-        average=Avg("score"), count=Count("pk"))}
-    texts: dict[int, list[str]] = {}
-    for question_id, text in answers.filter(question__kind=QuestionKind.TEXT).order_by("pk").values_list(
-            "question_id", "text"):
-        texts.setdefault(question_id, []).append(text)
-    questions = [{"id": q.pk, "text": q.text, "kind": q.kind, "team": q.team.name if q.team else None,
-                  "service": q.service.name if q.service else None,
-                  "average": _round(per_question.get(q.pk, {}).get("average")),
-                  "count": per_question.get(q.pk, {}).get("count", 0) if q.kind == QuestionKind.SCORE
-                  else len(texts.get(q.pk, [])),
-                  "answers": texts.get(q.pk, [])}
-                 for q in campaign.questions.select_related("team", "service")]
-    counts = invitations.aggregate(invited=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
-    return {"campaign": campaign.pk, "invited": counts["invited"], "answered": counts["answered"],
-            "questions": questions,
-            "by_department": _group(scores.annotate(department_id=F("invitation__department_id"),
-                                                    department_name=F("invitation__department__name")),
-                                    "department_id", "department_name"),
-            "by_team": _group(scores, "question__team_id", "question__team__name"),
-            "by_service": _group(scores, "question__service_id", "question__service__name")}
-
-
-def _round(value: float | None) -> float | None:
-    return round(value, 2) if value is not None else None
-
-
-# Receivers of incident transitions (sla.apps imports sla.survey_receivers too; importing twice is harmless).
-from sla import survey_receivers  # noqa: E402, F401

@@ -22,10 +22,10 @@ from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
 from opscenter.core.pagination import CappedCountPaginator
 from opscenter.core.roles import has_role
-from sla import surveys
-from sla.choices import FollowUpState
+from opscenter.core.workflow import allowed_transition_names, available_transitions
 from sla.models import Campaign
-from sla.survey_forms import (
+from sla.surveys import selectors, services
+from sla.surveys.forms import (
     CampaignAnswerForm,
     CampaignForm,
     FollowUpCloseForm,
@@ -77,9 +77,9 @@ def answer_by_link(request: HttpRequest, *, load: Callable[[], Any], form_for: C
 def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     """Answer a satisfaction survey through its signed link, once, before it expires."""
     return answer_by_link(
-        request, load=lambda: surveys.survey_to_answer(token),
+        request, load=lambda: services.survey_to_answer(token),
         form_for=lambda _survey: SurveyAnswerForm(request.POST or None),
-        submit=lambda: surveys.survey_answer(token=token, score=request.POST.get("score"),
+        submit=lambda: services.survey_answer(token=token, score=request.POST.get("score"),
                                              comment=request.POST.get("comment", "")),
         template="sla/surveys/survey_answer.html", context={"survey": "", "low_score": "low_score"})
 
@@ -88,11 +88,11 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
 def campaign_answer(request: HttpRequest, token: str) -> HttpResponse:
     """Answer a questionnaire through its signed link, once, while the campaign is open."""
     def submit() -> Any:
-        return surveys.campaign_answer(token=token, answers={key[2:]: value for key, value in request.POST.items()
+        return services.campaign_answer(token=token, answers={key[2:]: value for key, value in request.POST.items()
                                                              if key.startswith("q_")})
 
     return answer_by_link(
-        request, load=lambda: surveys.invitation_to_answer(token),
+        request, load=lambda: services.invitation_to_answer(token),
         form_for=lambda invitation: CampaignAnswerForm(request.POST or None, questions=invitation.questions),
         submit=submit, template="sla/surveys/campaign_answer.html",
         context={"invitation": "", "campaign": "campaign"})
@@ -121,11 +121,11 @@ def survey_list(request: HttpRequest) -> HttpResponse:
     """Surveys and their scores over the last 90 days: every department for supervisors and auditors, one's
     own department for its users."""
     user = request.user
-    _require(surveys.may_read_surveys(user))
-    page = _page(request, surveys.survey_list(user=user))
+    _require(selectors.may_read_surveys(user))
+    page = _page(request, selectors.survey_list(user=user))
     end = timezone.now()
     own = None if user.has_perm("sla.view_survey") else user.department_id
-    scores = surveys.survey_scores(start=end - timedelta(days=SCORE_PERIOD_DAYS), end=end, department=own)
+    scores = selectors.survey_scores(start=end - timedelta(days=SCORE_PERIOD_DAYS), end=end, department=own)
     return render(request, "sla/surveys/survey_list.html",
                   {"page": page, "scores": scores, "period_days": SCORE_PERIOD_DAYS})
 
@@ -135,19 +135,19 @@ def survey_list(request: HttpRequest) -> HttpResponse:
 def follow_up_list(request: HttpRequest) -> HttpResponse:
     """Low scores to follow up with the respondent, open first; supervisors close them with a note."""
     _require(request.user.has_perm("sla.view_followup"))
-    page = _page(request, surveys.follow_up_list(user=request.user))
-    return render(request, "sla/surveys/follow_up_list.html", {
-        "page": page, "form": FollowUpCloseForm(), "may_close": has_role(request.user, roles.SUPERVISOR),
-        "open_state": FollowUpState.OPEN})
+    page = _page(request, selectors.follow_up_list(user=request.user))
+    for follow_up in page:  # the page keeps its rows: each offers closing only to whom may take it now
+        follow_up.may_close = "close" in allowed_transition_names(follow_up, request.user)
+    return render(request, "sla/surveys/follow_up_list.html", {"page": page, "form": FollowUpCloseForm()})
 
 
 @login_required
 @require_POST
 def follow_up_close(request: HttpRequest, pk: int) -> HttpResponse:
-    follow_up = get_object_or_404(surveys.follow_up_list(user=request.user), pk=pk)
+    follow_up = get_object_or_404(selectors.follow_up_list(user=request.user), pk=pk)
     form = FollowUpCloseForm(request.POST)
     try:
-        surveys.follow_up_close(follow_up, user=request.user, note=request.POST.get("note", ""))
+        services.follow_up_close(follow_up, user=request.user, note=request.POST.get("note", ""))
     except OpsCenterError as exc:
         apply_service_errors(form, exc.detail)
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -160,7 +160,7 @@ def follow_up_close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def campaign_list(request: HttpRequest) -> HttpResponse:
     _require(request.user.has_perm("sla.view_campaign"))
-    page = _page(request, surveys.campaign_list(user=request.user))
+    page = _page(request, selectors.campaign_list(user=request.user))
     return render(request, "sla/surveys/campaign_list.html",
                   {"page": page, "may_manage": has_role(request.user, roles.SUPERVISOR)})
 
@@ -177,7 +177,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid() and formset.is_valid():
             try:
-                campaign = surveys.campaign_create(user=request.user, questions=question_data(formset),
+                campaign = services.campaign_create(user=request.user, questions=question_data(formset),
                                                    **form.cleaned_data)
             except InvalidInput as exc:
                 apply_service_errors(form, exc.detail)
@@ -189,7 +189,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 def _campaign(request: HttpRequest, pk: int) -> Campaign:
     _require(request.user.has_perm("sla.view_campaign"))
-    return get_object_or_404(surveys.campaign_list(user=request.user), pk=pk)
+    return get_object_or_404(selectors.campaign_list(user=request.user), pk=pk)
 
 
 @login_required
@@ -198,8 +198,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A campaign, its questions and its results so far, per department, team and service."""
     campaign = _campaign(request, pk)
     return render(request, "sla/surveys/campaign_detail.html", {
-        "campaign": campaign, "results": surveys.campaign_results(campaign),
-        "departments": campaign.departments.all(), "may_manage": has_role(request.user, roles.SUPERVISOR)})
+        "campaign": campaign, "results": selectors.campaign_results(campaign),
+        "departments": campaign.departments.all(), "transitions": available_transitions(campaign, request.user)})
 
 
 @login_required
@@ -207,7 +207,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Open (invite the contacts) or close a campaign."""
     campaign = _campaign(request, pk)
-    service = {"open": surveys.campaign_open, "close": surveys.campaign_close}.get(action)
+    service = {"open": services.campaign_open, "close": services.campaign_close}.get(action)
     if service is None:
         raise PermissionDenied
     try:

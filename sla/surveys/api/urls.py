@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from sla.api import survey_views as views
+from sla.surveys.api import views
 
 router = SimpleRouter()
 router.register("follow-ups", views.FollowUpViewSet, basename="survey-follow-up")

@@ -1,0 +1,203 @@
+"""The monthly evaluation's state machine as the policy states it (定期評估; DESIGN §4 "SLA"): every state ×
+every transition × every role, allowed (the state the policy names, one log row naming who) or refused
+(403 not this role's, 409 not from this state or blocked by a rule, with the rule's reason), a refusal
+changing nothing; what each role is offered; and existing rows keeping valid states."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from opscenter.core import roles
+from opscenter.core.exceptions import OpsCenterError
+from opscenter.core.models import TransitionLog
+from opscenter.core.services import perform_transition
+from opscenter.core.tests.factories import DepartmentFactory, UserFactory
+from opscenter.core.workflow import allowed_transition_names, available_transitions, transition_names
+from sla.choices import EvaluationState
+from sla.models import Evaluation
+from sla.tests.figures import APRIL, april, explain_all
+
+pytestmark = pytest.mark.django_db
+
+DRAFT, PUBLISHED = EvaluationState.DRAFT, EvaluationState.PUBLISHED
+
+# --- The matrix, written from the policy, not read from the model ----------------------------------------------
+
+# publish: a supervisor (運維主管) publishes a draft once the month is over and every breach is explained.
+POLICY = {"publish": ({DRAFT}, PUBLISHED, {"supervisor"})}
+TRANSITIONS = sorted(POLICY)
+ROLES = ["supervisor", "system_engineer", "duty_officer", "department_user", "auditor"]
+MONTH_NOT_OVER = "A month is published once it is over."
+UNEXPLAINED = "Every breach needs an explanation and a corrective action with owner and due date before the " \
+              "evaluation is published."
+
+
+@dataclass(frozen=True)
+class Situation:
+    key: str
+    state: str
+    month_over: bool = True
+    explained: bool = True
+
+
+SITUATIONS = [
+    Situation("draft_ready", DRAFT),
+    Situation("draft_this_month", DRAFT, month_over=False),
+    Situation("draft_unexplained", DRAFT, explained=False),
+    Situation("published", PUBLISHED),
+]
+
+
+def expected(situation: Situation, name: str, role: str) -> tuple[int, str]:
+    """(HTTP status, state reached or error code, reason) the policy gives."""
+    sources, target, who = POLICY[name]
+    if situation.state not in sources:
+        return 409, "invalid_state"
+    if role not in who:
+        return 403, "permission_denied"
+    if not situation.month_over:
+        return 409, "condition_failed"
+    if not situation.explained:
+        return 409, "condition_failed"
+    return 200, target
+
+
+def reason(situation: Situation) -> str:
+    return MONTH_NOT_OVER if not situation.month_over else UNEXPLAINED if not situation.explained else ""
+
+
+def test_the_policy_covers_every_transition() -> None:
+    assert sorted(transition_names(Evaluation)) == TRANSITIONS
+
+
+@dataclass
+class World:
+    users: dict[str, Any]
+    evaluations: dict[str, int]
+
+
+@pytest.fixture(scope="class")
+def world(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+    """One evaluation per situation, built once in a transaction rolled back after the class."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        users = {role: UserFactory(roles=[role]) for role in ROLES}
+        evaluations = {}
+        for situation in SITUATIONS:
+            if situation.month_over:
+                month = april(f"Department {situation.key}")
+                if situation.explained:
+                    explain_all(month, users["supervisor"])
+                department, when = month.department, APRIL
+            else:
+                department, when = DepartmentFactory(name=f"Department {situation.key}"), \
+                    timezone.localdate().replace(day=1)
+            evaluation = Evaluation.objects.create(department=department, month=when)
+            if situation.state == PUBLISHED:
+                evaluation = perform_transition(evaluation, "publish", user=users["supervisor"])
+            assert evaluation.state == situation.state
+            evaluations[situation.key] = evaluation.pk
+    yield World(users, evaluations)
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+def footprint(pk: int) -> tuple:
+    """The row and the log: what a refusal must leave as it was."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {Evaluation._meta.db_table} WHERE id = %s", [pk])
+        row = cursor.fetchone()
+        cursor.execute(f"SELECT COUNT(*) FROM {TransitionLog._meta.db_table}")
+        return row, cursor.fetchone()[0]
+
+
+def attempt(world: World, situation: Situation, name: str, role: str) -> str | None:
+    """Take the transition as the role; what differs from the policy, or None."""
+    evaluation = Evaluation.objects.get(pk=world.evaluations[situation.key])
+    user = world.users[role]
+    status, outcome = expected(situation, name, role)
+    offered = {t.name: t for t in available_transitions(evaluation, user)}
+    if (name in allowed_transition_names(evaluation, user)) != (status == 200):
+        return f"{role}: allowed_transition_names disagrees with {status} {outcome}"
+    if (name in offered) != (status == 200 or outcome == "condition_failed"):
+        return f"{role}: offered {sorted(offered)}, expected {status} {outcome}"
+    if outcome == "condition_failed" and offered[name].reason != reason(situation):
+        return f"{role}: offered with reason {offered[name].reason!r}"
+    before = footprint(evaluation.pk)
+    try:
+        moved = perform_transition(evaluation, name, user=user)
+    except OpsCenterError as refused:
+        if (refused.status_code, refused.code) != (status, outcome):
+            return f"{role}: expected {status} {outcome}, got {refused.status_code} {refused.code} {refused.detail}"
+        if outcome == "condition_failed" and str(refused.detail) != reason(situation):
+            return f"{role}: refused for {refused.detail!r}"
+        return None if footprint(evaluation.pk) == before else f"{role}: the refusal changed something"
+    if status != 200:
+        return f"{role}: expected {status} {outcome}, but it moved to {moved.state}"
+    log = TransitionLog.objects.order_by("pk").last()
+    got = (Evaluation.objects.get(pk=evaluation.pk).state, footprint(evaluation.pk)[1] - before[1],
+           (log.transition, log.source_state, log.target_state, log.actor_id, log.object_id))
+    want = (outcome, 1, (name, situation.state, outcome, user.pk, evaluation.pk))
+    return None if got == want else f"{role}: expected {want}, got {got}"
+
+
+class TestMatrix:
+    """Each case runs in a savepoint rolled back afterwards."""
+
+    @pytest.mark.parametrize("name", TRANSITIONS)
+    @pytest.mark.parametrize("situation", SITUATIONS, ids=lambda s: s.key)
+    def test_transition_by_every_role(self, world: World, situation: Situation, name: str) -> None:
+        wrong = []
+        for role in ROLES:
+            with transaction.atomic():
+                wrong.append(attempt(world, situation, name, role))
+                transaction.set_rollback(True)
+        assert [w for w in wrong if w] == []
+
+
+def test_publishing_freezes_the_figures_and_names_who() -> None:
+    month = april()
+    supervisor = UserFactory(roles=[roles.SUPERVISOR])
+    explain_all(month, supervisor)
+    evaluation = Evaluation.objects.create(department=month.department, month=APRIL)
+    published = perform_transition(evaluation, "publish", user=supervisor, data={"summary": "  April.  "})
+    assert (published.summary, published.published_by, len(published.figures["breach_list"])) == (
+        "April.", supervisor, 2)
+    with pytest.raises(AttributeError):  # protected: only a transition moves it
+        published.state = DRAFT
+
+
+def test_existing_rows_keep_valid_states() -> None:
+    """The protected field keeps the column and its values: rows written before it load and move as before."""
+    month = april()
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {Evaluation._meta.db_table} (department_id, month, state, summary, figures) "
+                       "VALUES (%s, %s, 'draft', '', '{}')", [month.department.pk, date(2026, 4, 1)])
+    evaluation = Evaluation.objects.get(department=month.department)
+    assert evaluation.state in EvaluationState.values
+    explain_all(month, UserFactory(roles=[roles.SUPERVISOR]))
+    assert "publish" in allowed_transition_names(evaluation, UserFactory(roles=[roles.SUPERVISOR]))
+
+
+@pytest.mark.parametrize("extra", [0, 3])
+def test_the_evaluation_list_offers_transitions_without_a_query_per_row(api_as, django_assert_num_queries,  # noqa: ANN001
+                                                                         extra: int) -> None:
+    """Whether each draft's month still has an unexplained breach comes with the list, not one query per row."""
+    supervisor = UserFactory(roles=[roles.SUPERVISOR])
+    ready = april("Ready")
+    explain_all(ready, supervisor)
+    Evaluation.objects.create(department=ready.department, month=APRIL)
+    for n in range(extra):
+        Evaluation.objects.create(department=april(f"Unexplained {n}").department, month=APRIL)
+    client = api_as(supervisor)
+    client.get("/api/v1/sla/evaluations/")  # warm the role caches
+    with django_assert_num_queries(3):  # auth 2, the page
+        rows = client.get("/api/v1/sla/evaluations/").json()["results"]
+    assert {row["department_name"]: row["available_transitions"] for row in rows} == {
+        "Ready": ["publish"], **{f"Unexplained {n}": [] for n in range(extra)}}

@@ -282,3 +282,19 @@ def attachment_add(obj: models.Model, *, user: Any, upload: UploadedFile) -> Att
         mime_type=(getattr(upload, "content_type", "") or "application/octet-stream")[:100],
         uploaded_by=user,
     )
+
+
+def ticket_sequences_prepare(*, years: list[int]) -> list[str]:
+    """Make the ticket-number sequences of these years for every ticket prefix, where missing (PostgreSQL;
+    elsewhere numbers count on the TicketSequence rows): a report never makes one. Returns the names made."""
+    from django.apps import apps
+
+    from opscenter.core.models import Ticket, TicketSequence
+
+    tickets: dict[str, list[type[models.Model]]] = {}
+    for model in apps.get_models():
+        if issubclass(model, Ticket):
+            tickets.setdefault(model.NUMBER_PREFIX, []).append(model)
+    return [TicketSequence.sequence_name(prefix, year)
+            for prefix, models_of_prefix in sorted(tickets.items()) for year in years
+            if TicketSequence.create_sequence(prefix, year, models_of_prefix)]

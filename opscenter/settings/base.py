@@ -244,6 +244,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.sweep_incident_assignment", "schedule": crontab(minute="*")},
     "sweep-sla-thresholds": {"task": "sla.tasks.sweep_sla", "schedule": crontab(minute="*")},
     "send-satisfaction-surveys": {"task": "sla.survey_tasks.send_surveys", "schedule": crontab(minute="*")},
+    # Next year's ticket-number sequences, made long before New Year (daily: a missed run changes nothing).
+    "prepare-ticket-sequences": {
+        "task": "opscenter.core.tasks.prepare_ticket_sequences", "schedule": crontab(minute=7, hour=3)},
 }
 
 # --- API

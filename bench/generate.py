@@ -176,13 +176,12 @@ def _assign_minutes() -> dict[str, int]:
 def numbers(count: int, years: list[int]) -> Iterator[str]:
     """Hand out `count` incident numbers for the given years, taken as the services take them, so numbers
     handed out later by the application do not collide."""
-    from incidents.models import Incident
     from opscenter.core.models import TicketSequence
 
     wanted: dict[int, int] = {}
     for year in years:
         wanted[year] = wanted.get(year, 0) + 1
-    taken = {year: iter(TicketSequence.take("INC", year, n, model=Incident)) for year, n in wanted.items()}
+    taken = {year: iter(TicketSequence.take("INC", year, n)) for year, n in wanted.items()}
     for year in years:
         yield f"INC-{year}-{next(taken[year]):06d}"
 

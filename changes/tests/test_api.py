@@ -914,9 +914,10 @@ def list_queries(client: Any) -> tuple[int, int]:
     return len(ctx.captured_queries), len(response.json()["results"])
 
 
-# Token; the user's and the groups' permissions with the user's roles; rows with their count (joined with
-# requester, implementer and template); services, CAB members, votes, steps and reviews of the page's rows.
-LIST_QUERIES = 8
+# Token with its user; the user's own permissions, their groups' permissions, their roles; the count; the rows
+# (joined with requester, implementer and template); services, CAB members, votes, steps and reviews of the
+# page's rows.
+LIST_QUERIES = 11
 
 
 @pytest.mark.parametrize("who", ["supervisor", "implementer", "approver"])
@@ -944,9 +945,9 @@ def test_department_users_list_query_count(api_as, crew: ChangeCrew, finance, fi
     assert response.json()["count"] == 4
 
 
-# Token; permissions (2) with roles; the row (with requester, implementer, template, assessor); services, CIs,
+# Token; permissions (2); roles; the row (with requester, implementer, template, assessor); services, CIs,
 # CAB members, related incidents, votes with voters, steps with who recorded them, opinions, reviews.
-DETAIL_QUERIES = 11
+DETAIL_QUERIES = 13
 
 
 @pytest.mark.parametrize("state", [State.DRAFT, State.AWAITING_APPROVAL, State.APPROVED, State.IMPLEMENTING,
@@ -980,12 +981,11 @@ def add_reference_rows(crew: ChangeCrew, n: int) -> None:
         change_in_state(State.APPROVED, crew, start_in=timedelta(days=7 + tag))
 
 
-# Token, permissions (2) and the page's rows with their count, plus: templates' services (the caller's roles, for their
-# transitions, come with the permissions); freeze windows' creators (joined) and services; maintenance windows'
-# services (joined); votes' voters and changes (joined), the caller's roles for the visibility of their changes
-# (a subquery).
+# Token, permissions (2), the page's count and its rows, plus: templates' services and the caller's roles (for their
+# transitions); freeze windows' creators (joined) and services; maintenance windows' services (joined); votes'
+# voters and changes (joined), the caller's roles for the visibility of their changes (a subquery).
 # The questionnaire: token, its questions, their options.
-REFERENCE_QUERIES = {TEMPLATES: 4, FREEZES: 4, MAINTENANCE: 3, VOTES: 4, QUESTIONS: 3}
+REFERENCE_QUERIES = {TEMPLATES: 7, FREEZES: 6, MAINTENANCE: 5, VOTES: 6, QUESTIONS: 3}
 
 
 @pytest.mark.parametrize("path", list(REFERENCE_QUERIES))
@@ -999,10 +999,10 @@ def test_reference_lists_query_counts(api_as, crew: ChangeCrew, django_assert_nu
         client.get(path)
 
 
-# Token, permissions (2) with roles, the change, and then: the votes with voters; the opinions with reviewers; the
+# Token, permissions (2), roles, the change, and then: the votes with voters; the opinions with reviewers; the
 # schedule check (changes.rules): the affected services (twice), freezes with their services, maintenance
 # windows, and the other changes in the window with their services and CIs.
-PER_CHANGE_QUERIES = {"votes/": 4, "opinions/": 4, "schedule-check/": 15}
+PER_CHANGE_QUERIES = {"votes/": 6, "opinions/": 6, "schedule-check/": 17}
 
 
 @pytest.mark.parametrize("suffix", list(PER_CHANGE_QUERIES))

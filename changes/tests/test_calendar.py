@@ -177,8 +177,8 @@ def test_calendar_and_feed_query_counts_do_not_grow(crew, django_assert_num_quer
         Client().get(feed_url(key))
 
 
-# session with its user, roles with the unread count, changes, their services, their CIs, freezes, their services,
-# the feed token, the service choices (the CIs' services when a change names CIs)
-CALENDAR_QUERIES = 9
+# the user (the session comes from the cache), roles, changes, their services, their CIs, freezes, their services,
+# the feed token, the unread count, the service choices (the CIs' services when a change names CIs)
+CALENDAR_QUERIES = 10
 # the token with its user, roles, changes, services, CIs, freezes, their services
 FEED_QUERIES = 7

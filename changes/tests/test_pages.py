@@ -466,12 +466,13 @@ def test_list_query_count_does_not_grow_with_rows(crew, django_assert_num_querie
     for _n in range(6):
         draft_change(crew, services=[crew.service, ServiceFactory()])
     assert _count(client, LIST, {"queue": "all"}) == few
-    # session with its user, roles with the unread count, rows with their count, their services, service choices
+    # the user (the session comes from the cache), roles, the count, the unread count, service choices, rows, their
+    # services
     with django_assert_num_queries(LIST_QUERIES):
         client.get(LIST, {"queue": "all"})
 
 
-LIST_QUERIES = 5
+LIST_QUERIES = 7
 
 
 def test_detail_query_count_does_not_grow(crew, django_assert_num_queries) -> None:  # noqa: ANN001
@@ -490,10 +491,10 @@ def test_detail_query_count_does_not_grow(crew, django_assert_num_queries) -> No
         client.get(detail_url(change))
 
 
-# session with its user, roles with the unread count, the change with services, CIs and CAB members, the schedule
+# the user (the session comes from the cache), roles, the change with services, CIs and CAB members, the schedule
 # check (services, CIs' services, freezes, maintenance windows, conflicts: 8), votes, steps, reviews, 4 timeline
-# queries, the viewer's vote (approve and reject permissions), opinions
-DETAIL_QUERIES = 25
+# queries, the viewer's vote (approve and reject permissions), opinions, the unread count
+DETAIL_QUERIES = 26
 
 
 def test_cab_agenda_query_count_does_not_grow(crew, django_assert_num_queries) -> None:  # noqa: ANN001
@@ -507,5 +508,6 @@ def test_cab_agenda_query_count_does_not_grow(crew, django_assert_num_queries) -
         client.get(CAB)
 
 
-# session with its user, roles with the unread count, agenda rows, their services, CAB members, votes with voters
-CAB_QUERIES = 6
+# the user (the session comes from the cache), roles, agenda rows, their services, CAB members, votes with voters,
+# the unread count
+CAB_QUERIES = 7

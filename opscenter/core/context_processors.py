@@ -18,7 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_items": SimpleLazyObject(lambda: [
             {"label": item.label, "url": url, "active": item.is_active(request.path, url)}
             for item in nav_for(user) for url in [item.url()]]),
-        # Read with the user's roles (the navigation needs them anyway): one statement for both.
-        "unread_notifications": SimpleLazyObject(lambda: (user_roles(user), outbox.unread_count(user))[1]),
+        # Counted once for the request, when the page first shows it.
+        "unread_notifications": SimpleLazyObject(lambda: outbox.unread_count(user)),
         "role_labels": SimpleLazyObject(lambda: [ROLE_LABELS[r] for r in sorted(user_roles(user)) if r in ROLE_LABELS]),
     }

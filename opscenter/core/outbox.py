@@ -1,7 +1,5 @@
 """The notifications outbox: rows written with the event, delivered once after commit, swept if missed."""
 
-import contextlib
-import functools
 import hashlib
 import hmac
 import json
@@ -13,7 +11,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -165,28 +163,8 @@ def sweep() -> int:
 
 
 def unread_count(user: User) -> int:
-    """The user's delivered in-app notifications not yet read (the badge of every page). A page's user has it
-    from the statement that read their roles (`roles.user_roles`), until `mark_read` changes it."""
-    counted = getattr(user, "_unread_count", None)
-    if counted is not None:
-        return counted
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) {unread_from(connection.vendor)}", [user.pk, *UNREAD_PARAMS])
-        return cursor.fetchone()[0]
-
-
-UNREAD_PARAMS = (Channel.IN_APP, DeliveryStatus.SENT)
-
-
-@functools.cache
-def unread_from(vendor: str) -> str:
-    """The FROM and WHERE of the unread count (parameters: the user's key, then UNREAD_PARAMS), written out once:
-    it runs on every page, and building it with the ORM cost more than running it."""
-    q = connection.ops.quote_name
-    meta = Notification._meta
-    column = {name: q(meta.get_field(name).column) for name in ("recipient", "channel", "status", "read_at")}
-    return (f"FROM {q(meta.db_table)} WHERE {column['recipient']} = %s "
-            f"AND {column['channel']} = %s AND {column['status']} = %s AND {column['read_at']} IS NULL")
+    """The user's delivered in-app notifications not yet read (the badge of every page)."""
+    return inbox(user).filter(read_at__isnull=True).count()
 
 
 def inbox(user: User):
@@ -195,10 +173,8 @@ def inbox(user: User):
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's unread in-app notifications read (all of them, or those of `ids`); returns how many."""
     qs = inbox(user).filter(read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
-    marked = qs.update(read_at=timezone.now())
-    with contextlib.suppress(AttributeError):
-        del user._unread_count  # counted before this change
-    return marked
+    return qs.update(read_at=timezone.now())

@@ -4,10 +4,7 @@ import math
 from functools import cached_property
 from typing import Any
 
-from django.core.paginator import Page, Paginator
-from django.db.models import IntegerField
-from django.db.models.expressions import RawSQL
-from django.db.models.query import ModelIterable
+from django.core.paginator import Paginator
 
 
 class CappedCountPaginator(Paginator):
@@ -18,10 +15,6 @@ class CappedCountPaginator(Paginator):
     bound: `count_is_exact` is False, `count_shown` (the rows counted) is what a page shows as “1000+”,
     and `num_pages` covers what was counted, so the requested page and whether a next one exists are
     always known. `count_everything()` asks for the exact count (an API client's `page=last`).
-
-    A page of a queryset of model instances is read with its count in one statement: the capped count rides
-    along as a column of the page's rows (an uncorrelated subquery, computed once). Only a page that comes
-    back empty is counted on its own, to tell an empty list (page 1) from a number past the end.
     """
 
     cap = 1000
@@ -37,46 +30,6 @@ class CappedCountPaginator(Paginator):
 
     def count_everything(self) -> None:
         self.reach = None
-
-    def page(self, number: Any) -> Page:
-        page = self._page_with_count(number)
-        return super().page(number) if page is None else page
-
-    def get_page(self, number: Any) -> Page:
-        page = self._page_with_count(number)
-        return super().get_page(number) if page is None else page
-
-    def _page_with_count(self, number: Any) -> Page | None:
-        """The page and the count with one statement, or None where the count must come first."""
-        rows = self.object_list
-        if ("count" in self.__dict__ or self.orphans or not hasattr(rows, "query")
-                or rows._iterable_class is not ModelIterable or rows.query.is_sliced or rows.query.combinator):
-            return None
-        try:
-            wanted = int(number)
-        except (TypeError, ValueError, OverflowError):
-            return None
-        if wanted < 1 or wanted != number and str(wanted) != str(number):
-            return None
-        # The reach, as validate_number settles it: far enough to hold this page and tell whether one follows.
-        self.reach = None if self.reach is None else min(max(self.cap, wanted * self.per_page), self.max_reach)
-        bottom = (wanted - 1) * self.per_page
-        if bottom >= self.max_reach:
-            return None
-        counted = rows.order_by().values("pk")
-        if self.reach is not None:
-            counted = counted[: self.reach + 1]
-        sql, params = counted.query.get_compiler(rows.db).as_sql()
-        found = list(rows.annotate(_paginator_count=RawSQL(
-            f"SELECT COUNT(*) FROM ({sql}) _paginator_rows", params, output_field=IntegerField()))[
-            bottom:bottom + self.per_page])
-        if not found:
-            if wanted == 1:  # nothing at all: an empty first page, counted already
-                self.__dict__["count"] = 0
-                return super().page(1) if self.allow_empty_first_page else None
-            return None
-        self.__dict__["count"] = found[0]._paginator_count
-        return self._get_page(found, wanted, self)
 
     def validate_number(self, number: Any) -> int:
         # Count far enough to hold the page asked for and to tell whether another follows it.

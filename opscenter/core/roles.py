@@ -1,7 +1,5 @@
 """The roles of the IT center (DESIGN §3), held as Django groups created by a data migration."""
 
-import functools
-
 from django.utils.translation import gettext_lazy as _
 
 SUPERVISOR = "supervisor"
@@ -55,11 +53,11 @@ KERNEL_PERMISSIONS = {
 
 
 def user_roles(user) -> set[str]:
-    """The role names a user holds, cached on the user object for the request."""
+    """The role names (group names) a user holds, cached on the user object for the request."""
     if not getattr(user, "is_authenticated", False):
         return set()
     if getattr(user, "_role_cache", None) is None:
-        _load_memberships(user)
+        user._role_cache = set(user.groups.values_list("name", flat=True))
     return user._role_cache
 
 
@@ -92,76 +90,12 @@ def grant_role_permissions(apps, permissions_by_role: dict[str, list[str]]) -> N
 
 
 def _teams(user) -> list[tuple[int, str]]:  # noqa: ANN001
+    """The (id, kind) of the teams a user belongs to, cached on the user object for the request."""
     if not getattr(user, "is_authenticated", False):
         return []
     if getattr(user, "_team_cache", None) is None:
-        _load_memberships(user)
+        user._team_cache = list(user.teams.values_list("pk", "kind"))
     return user._team_cache
-
-
-def load_permissions_with_memberships(user) -> set[str]:  # noqa: ANN001
-    """The user's permissions ("app_label.codename", their own and their groups'), read with their roles and
-    teams in one statement (which are then cached as `user_roles` and `user_team_ids` read them)."""
-    return _load_memberships(user, permissions=True)
-
-
-def _load_memberships(user, *, permissions: bool = False) -> set[str]:  # noqa: ANN001
-    """The user's roles and teams, read together (a page or an API request asks for both): cached on the
-    user object for the request, with (unless `permissions`) the count of their unread notifications, which
-    the page's layout shows beside the navigation the roles draw (`outbox.unread_count`).
-    With `permissions`, the same statement also reads the permissions the user
-    holds directly and through their groups, and returns them ("app_label.codename"): an API request checks
-    one before it reads the roles (opscenter.core.backends)."""
-    from django.db import connection
-
-    from opscenter.core.outbox import UNREAD_PARAMS
-
-    user._role_cache, user._team_cache = set(), []
-    held: set[str] = set()
-    params = [user.pk] * 4 if permissions else [user.pk, user.pk, user.pk, *UNREAD_PARAMS]
-    with connection.cursor() as cursor:
-        cursor.execute(_memberships_sql(connection.vendor, permissions), params)
-        for text, team_id, more in cursor.fetchall():
-            if team_id is not None:
-                user._team_cache.append((team_id, more))
-            elif more is None:
-                user._role_cache.add(text)
-            elif text is None:
-                user._unread_count = int(more)
-            else:
-                held.add(f"{text}.{more}")
-    return held
-
-
-@functools.cache
-def _memberships_sql(vendor: str, permissions: bool = False) -> str:
-    """One statement for a user's group names (their roles) and their teams' ids and kinds, written out once
-    from the models' tables: it runs on every request, and building it with the ORM (a UNION of two joins)
-    cost more than running it. With `permissions`, also the (app label, codename) of their own and their
-    groups' permissions, as rows (app label, NULL, codename)."""
-    from django.contrib.auth.models import Group
-    from django.db import connection
-
-    from opscenter.core.backends import permissions_sql
-    from opscenter.core.models import Team, User
-    from opscenter.core.outbox import unread_from
-
-    q = connection.ops.quote_name
-    groups = User._meta.get_field("groups")
-    members = Team._meta.get_field("members")
-    sql = (
-        f"SELECT g.{q('name')}, CAST(NULL AS INTEGER), NULL FROM {q(Group._meta.db_table)} g "
-        f"INNER JOIN {q(groups.m2m_db_table())} ug ON ug.{q(groups.m2m_reverse_name())} = g.{q('id')} "
-        f"WHERE ug.{q(groups.m2m_column_name())} = %s "
-        f"UNION ALL "
-        f"SELECT NULL, t.{q('id')}, t.{q('kind')} FROM {q(Team._meta.db_table)} t "
-        f"INNER JOIN {q(members.m2m_db_table())} tm ON tm.{q(members.m2m_column_name())} = t.{q('id')} "
-        f"WHERE tm.{q(members.m2m_reverse_name())} = %s"
-    )
-    if permissions:
-        return f"{sql} UNION ALL {permissions_sql(vendor, team_column=True)}"
-    # A page shows the unread count beside the navigation its roles draw: it comes along (NULL, NULL, count).
-    return f"{sql} UNION ALL SELECT NULL, CAST(NULL AS INTEGER), CAST(COUNT(*) AS VARCHAR(20)) {unread_from(vendor)}"
 
 
 def user_team_ids(user) -> set[int]:  # noqa: ANN001

@@ -333,3 +333,19 @@ def perform_bulk_transition(
                           target_state=target, actor=None, comment=comment, data=logged)
             for pk, source in rows)
     return ids
+
+
+def ticket_sequences_prepare(*, years: list[int]) -> list[str]:
+    """Make the ticket-number sequences of these years for every ticket prefix, where missing (PostgreSQL;
+    elsewhere numbers count on the TicketSequence rows): a report never makes one. Returns the names made."""
+    from django.apps import apps
+
+    from opscenter.core.models import Ticket, TicketSequence
+
+    tickets: dict[str, list[type[models.Model]]] = {}
+    for model in apps.get_models():
+        if issubclass(model, Ticket):
+            tickets.setdefault(model.NUMBER_PREFIX, []).append(model)
+    return [TicketSequence.sequence_name(prefix, year)
+            for prefix, models_of_prefix in sorted(tickets.items()) for year in years
+            if TicketSequence.create_sequence(prefix, year, models_of_prefix)]

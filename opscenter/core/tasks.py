@@ -1,8 +1,9 @@
-"""Kernel tasks: deliver outbox rows and sweep for anything left undelivered."""
+"""Kernel tasks: deliver outbox rows, sweep for anything left undelivered, prepare ticket-number sequences."""
 
 from celery import shared_task
+from django.utils import timezone
 
-from opscenter.core import outbox
+from opscenter.core import outbox, services
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -15,3 +16,10 @@ def deliver_notifications(ids: list[int]) -> int:
 def sweep_outbox() -> int:
     """Deliver due and stale rows: what a lost task or a broker outage left behind."""
     return outbox.sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def prepare_ticket_sequences() -> list[str]:
+    """Make this year's and next year's ticket-number sequences where missing, well before a report needs them."""
+    year = timezone.localdate().year
+    return services.ticket_sequences_prepare(years=[year, year + 1])

@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "opscenter.core.sessions.AuthenticationMiddleware",  # Django's, the session's user read with it
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -134,7 +134,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
-AUTHENTICATION_BACKENDS = ["opscenter.core.backends.OneQueryPermissionsBackend"]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -144,8 +144,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-SESSION_ENGINE = "opscenter.core.sessions"  # Django's database sessions, read with their user
+# Sessions are read from the cache and written through to the database: a page finds its session without a
+# query, and a session outlives a cache that is cleared or restarted.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = setting("SESSION_COOKIE_AGE", env.int, 60 * 60 * 12)
+# The cache every process of the installation shares (a session ended by one web worker is gone for all): files
+# under var/ by default, enough for the web workers of one machine; CACHE_URL=redis://host:6379/1 when the web
+# runs on several machines. A process-local cache (locmemcache://) suits a single process only.
+CACHES = {"default": setting("CACHE_URL", env.cache_url, f"filecache://{VAR_DIR / 'cache'}?max_entries=10000")}
 
 # --- Language and time: stored in UTC, shown in the center's zone.
 LANGUAGE_CODE = setting("LANGUAGE_CODE", env.str, "zh-hant")
@@ -238,12 +244,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.sweep_incident_assignment", "schedule": crontab(minute="*")},
     "sweep-sla-thresholds": {"task": "sla.tasks.sweep_sla", "schedule": crontab(minute="*")},
     "send-satisfaction-surveys": {"task": "sla.surveys.tasks.send_surveys", "schedule": crontab(minute="*")},
+    # Next year's ticket-number sequences, made long before New Year (daily: a missed run changes nothing).
+    "prepare-ticket-sequences": {
+        "task": "opscenter.core.tasks.prepare_ticket_sequences", "schedule": crontab(minute=7, hour=3)},
 }
 
 # --- API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "opscenter.core.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -19,3 +19,6 @@ INSTALLED_APPS = [*INSTALLED_APPS, "opscenter.core.tests.workflow_app"]
 # Unit tests deliver after commit in-process; the worker integration tests switch this off.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# One process runs the tests (and the browser tests' live server, in a thread): the cache in memory.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

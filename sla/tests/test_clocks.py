@@ -527,9 +527,9 @@ def test_the_clocks_written_out_are_what_the_documented_serializer_gives(crew: C
     assert [clock_data(s) for s in statuses] == ClockSerializer(statuses, many=True).data
 
 
-# The token with its user, the user's roles and teams (visibility), the incident's visibility, the clocks with
+# The token with its user, the user's roles, their teams (visibility), the incident's visibility, the clocks with
 # their calendars and teams, the calendars' hours and exceptions, and the events with their actors.
-CLOCKS_QUERIES = 7
+CLOCKS_QUERIES = 8
 
 
 def test_the_clocks_endpoint_query_count_does_not_grow_with_the_timeline(

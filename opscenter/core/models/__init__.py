@@ -4,7 +4,6 @@ from opscenter.core.models.catalog import ConfigurationItem, Service
 from opscenter.core.models.feeds import FeedToken
 from opscenter.core.models.notifications import Notification, WebhookEndpoint
 from opscenter.core.models.organisation import Department, Team, User
-from opscenter.core.models.sessions import Session
 from opscenter.core.models.workflow import (
     AppendOnlyModel,
     Attachment,
@@ -26,7 +25,6 @@ __all__ = [
     "FieldChange",
     "Notification",
     "Service",
-    "Session",
     "Team",
     "Ticket",
     "TicketQuerySet",

@@ -2,6 +2,7 @@
 
 import functools
 import re
+from collections.abc import Iterable
 from typing import ClassVar
 
 from django.conf import settings
@@ -48,13 +49,13 @@ class TicketSequence(models.Model):
     """The numbers handed out per ticket prefix and year (INC-2026-000123).
 
     On PostgreSQL each prefix and year draws from a database sequence of its own (`ticket_number_inc_2026`),
-    created the first time the year needs it and started after the highest number handed out for it (this
-    table's `last`, or a ticket's number if higher: data restored without its sequences). A sequence holds no
-    lock: two reports in flight do not wait for each other's commit, as they did on this table's row (only the
-    year's first two reports may, while the first creates the sequence). Like ServiceNow's counters, a report
-    that fails after taking its number leaves that number unused. Elsewhere (SQLite, which lets one writer in at
-    a time anyway) the row's `last` counts. Going back to a release that counts with the row needs each row's
-    `last` set to its sequence's `last_value` first.
+    which holds no lock: two reports in flight do not wait for each other's commit. The sequences are made
+    ahead of need, never by a request: a migration makes the current and the next year's, a daily task the next
+    year's (`services.ticket_sequences_prepare`), each started after the highest number handed out for its year
+    (this table's `last`, or a ticket's number if higher). A year without its sequence (SQLite always) counts
+    on this table's row, locked until the report commits. Like ServiceNow's counters, a report that fails after
+    taking a sequence's number leaves that number unused. Going back to a release that counts with the row needs
+    each row's `last` set to its sequence's `last_value` first.
     """
 
     prefix = models.CharField(max_length=8)
@@ -68,23 +69,42 @@ class TicketSequence(models.Model):
         return f"{self.prefix}-{self.year}: {self.last}"
 
     @classmethod
-    def next_number(cls, prefix: str, year: int, model: type[models.Model] | None = None) -> str:
-        """The next human number of this prefix and year (`model`: the tickets that carry it)."""
-        return f"{prefix}-{year}-{cls.take(prefix, year, model=model)[0]:06d}"
+    def next_number(cls, prefix: str, year: int) -> str:
+        """The next human number of this prefix and year."""
+        return f"{prefix}-{year}-{cls.take(prefix, year)[0]:06d}"
 
     @classmethod
-    def take(cls, prefix: str, year: int, count: int = 1, model: type[models.Model] | None = None) -> list[int]:
-        """Hand out `count` numbers of this prefix and year, in one statement (consecutive unless another
-        caller takes numbers at the same moment)."""
-        if connection.vendor == "postgresql":
-            return cls._take_from_sequence(prefix, year, count, model)
+    def take(cls, prefix: str, year: int, count: int = 1) -> list[int]:
+        """Hand out `count` numbers of this prefix and year (consecutive unless another caller takes numbers at
+        the same moment)."""
+        postgresql = connection.vendor == "postgresql"
+        name = cls.sequence_name(prefix, year)
+        if postgresql:
+            # nextval(NULL) is NULL: a missing sequence answers no number instead of failing the transaction.
+            values = (_numbers("SELECT nextval(to_regclass(%s))", [name]) if count == 1 else
+                      _numbers("SELECT nextval(to_regclass(%s)) FROM generate_series(1, %s)", [name, count]))
+            if values:
+                return values
+        last = cls._from_row(prefix, year, count)
+        if postgresql:
+            # The row is locked now, and a sequence is only made under its lock, started after its count: one
+            # made while this waited for the lock is the one to use. Looked up in the catalogue, with this
+            # statement's view of it (a name already looked up in this transaction may be answered from memory).
+            values = _numbers(f"SELECT nextval({_SEQUENCE}::regclass) FROM generate_series(1, %s)", [name, count])
+            if values:
+                return values
+        return list(range(last - count + 1, last + 1))
+
+    @classmethod
+    def _from_row(cls, prefix: str, year: int, count: int) -> int:
+        """Count `count` numbers on the row of this prefix and year (made if missing); the last one taken."""
         sql = f"UPDATE {cls._meta.db_table} SET last = last + %s WHERE prefix = %s AND year = %s RETURNING last"
         for _attempt in range(2):
             with connection.cursor() as cursor:
                 cursor.execute(sql, [count, prefix, year])
                 row = cursor.fetchone()
             if row is not None:
-                return list(range(row[0] - count + 1, row[0] + 1))
+                return row[0]
             with transaction.atomic():
                 cls.objects.get_or_create(prefix=prefix, year=year)
         raise RuntimeError(f"no ticket sequence for {prefix}-{year}")
@@ -94,43 +114,46 @@ class TicketSequence(models.Model):
         return f"ticket_number_{prefix.lower()}_{year}"
 
     @classmethod
-    def _take_from_sequence(cls, prefix: str, year: int, count: int, model: type[models.Model] | None) -> list[int]:
-        name = cls.sequence_name(prefix, year)
-        # nextval(NULL) is NULL: a missing sequence answers no number instead of failing the transaction.
-        sql = ("SELECT nextval(to_regclass(%s))" if count == 1
-               else "SELECT nextval(to_regclass(%s)) FROM generate_series(1, %s)")
-        for _attempt in range(3):
+    def create_sequence(cls, prefix: str, year: int, tickets: Iterable[type[models.Model]] = ()) -> bool:
+        """Make this prefix and year's sequence unless it exists (PostgreSQL; elsewhere there is none to make),
+        started after the highest number handed out for it: the row's count, or a number `tickets` carry if
+        higher (data restored without its sequences). True when made. The year's row stays locked until the
+        caller's transaction ends: a report counting on the row meanwhile is numbered before the sequence
+        starts, and one after it uses the sequence."""
+        if connection.vendor != "postgresql":
+            return False
+        with transaction.atomic():
+            cls.objects.get_or_create(prefix=prefix, year=year)
+            last = cls.objects.select_for_update().filter(prefix=prefix, year=year).values_list("last", flat=True).get()
+            if _numbers(f"SELECT {_SEQUENCE}", [cls.sequence_name(prefix, year)]):
+                return False
+            for model in tickets:
+                last = max(last, highest_number(model, prefix, year))
+            name = connection.ops.quote_name(cls.sequence_name(prefix, year))
             with connection.cursor() as cursor:
-                cursor.execute(sql, [name] if count == 1 else [name, count])
-                values = [row[0] for row in cursor.fetchall()]
-            if values and values[0] is not None:
-                return values
-            cls.create_sequence(prefix, year, model)
-        raise RuntimeError(f"no ticket sequence for {prefix}-{year}")
+                cursor.execute(f"CREATE SEQUENCE {name} AS bigint START WITH {int(last) + 1}")
+        return True
 
-    @classmethod
-    def create_sequence(cls, prefix: str, year: int, model: type[models.Model] | None = None) -> None:
-        """Create this prefix and year's sequence, starting after the highest number handed out for it.
-        Two callers creating it at once: the second waits for the first to commit, its savepoint is rolled back
-        and it uses the first's sequence. Any other failure (no right to create it) is raised."""
-        from django.db import IntegrityError, ProgrammingError
-        from django.db.models.functions import Cast, Substr
 
-        last = cls.objects.filter(prefix=prefix, year=year).values_list("last", flat=True).first() or 0
-        if model is not None:
-            stem = f"{prefix}-{year}-"
-            highest = (model._base_manager.filter(number__regex=rf"^{re.escape(stem)}[0-9]+$")
-                       .annotate(serial=Cast(Substr("number", len(stem) + 1), models.BigIntegerField()))
-                       .aggregate(top=models.Max("serial"))["top"])
-            last = max(last, highest or 0)
-        name = connection.ops.quote_name(cls.sequence_name(prefix, year))
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} AS bigint START WITH {int(last) + 1}")
-        except (IntegrityError, ProgrammingError) as exc:
-            # 23505: created meanwhile by another caller (the catalogue's unique index); 42P07: the same, named.
-            if getattr(exc.__cause__, "sqlstate", None) not in ("23505", "42P07"):
-                raise
+# The sequence of a name (the statement's parameter) in the schema unqualified names are made in, or NULL.
+_SEQUENCE = ("(SELECT c.oid FROM pg_catalog.pg_class c INNER JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+             "WHERE c.relkind = 'S' AND c.relname = %s AND n.nspname = current_schema())")
+
+
+def _numbers(sql: str, params: list) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [value for (value,) in cursor.fetchall() if value is not None]
+
+
+def highest_number(model: type[models.Model], prefix: str, year: int) -> int:
+    """The highest serial of this prefix and year that `model`'s tickets carry (by value, not as text), or 0."""
+    from django.db.models.functions import Cast, Substr
+
+    stem = f"{prefix}-{year}-"
+    return (model._base_manager.filter(number__regex=rf"^{re.escape(stem)}[0-9]+$")
+            .annotate(serial=Cast(Substr("number", len(stem) + 1), models.BigIntegerField()))
+            .aggregate(top=models.Max("serial"))["top"]) or 0
 
 
 class TicketQuerySet(models.QuerySet):
@@ -170,8 +193,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if not self.number:
-            self.number = TicketSequence.next_number(self.NUMBER_PREFIX, timezone.localdate(self.created_at).year,
-                                                     type(self))
+            self.number = TicketSequence.next_number(self.NUMBER_PREFIX, timezone.localdate(self.created_at).year)
         super().save(*args, **kwargs)
 
     @property

@@ -68,30 +68,6 @@ def test_no_credentials_is_401_json(api) -> None:  # noqa: ANN001
     assert_error(api.get(SERVICES), 401, "not_authenticated")
 
 
-def test_a_token_signs_in_its_user_as_the_orm_reads_them(make_user) -> None:  # noqa: ANN001
-    """The token and its user come from one statement; every field reads as the ORM reads it (date-times
-    aware, the department's key), and the request's user is the token's, with the token as its auth."""
-    from rest_framework.test import APIRequestFactory
-
-    from opscenter.core.authentication import TokenAuthentication
-
-    user = make_user(roles.SUPERVISOR, username="chen", email="chen@example.org")
-    user.last_login = user.date_joined
-    user.save()
-    token = Token.objects.create(user=user)
-    request = APIRequestFactory().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
-    with CaptureQueriesContext(connection) as queries:
-        signed_in, auth = TokenAuthentication().authenticate(request)
-        assert auth.user is signed_in
-    assert len(queries) == 1
-    expected = Token.objects.select_related("user").get(key=token.key)
-    assert (auth.pk, auth.user_id, auth.created) == (expected.pk, expected.user_id, expected.created)
-    assert auth.created.tzinfo is not None and signed_in.date_joined.tzinfo is not None
-    for field in User._meta.concrete_fields:
-        assert getattr(signed_in, field.attname) == getattr(expected.user, field.attname), field.name
-    assert not signed_in._state.adding and signed_in.get_session_auth_hash() == expected.user.get_session_auth_hash()
-
-
 def test_token_of_an_inactive_user_is_401(api_as, make_user) -> None:  # noqa: ANN001
     user = make_user(roles.SUPERVISOR)
     client = api_as(user)
@@ -513,9 +489,9 @@ def add_configuration_items(n: int) -> None:
         ci.services.set(services)
 
 
-# token, permissions, rows with their count (+ the services of the CIs)
-@pytest.mark.parametrize(("path", "add_rows", "expected"), [(SERVICES, add_services, 3),
-                                                            (CIS, add_configuration_items, 4)])
+# token with its user, the user's permissions and their roles', the capped count, the rows (+ the CIs' services)
+@pytest.mark.parametrize(("path", "add_rows", "expected"), [(SERVICES, add_services, 5),
+                                                            (CIS, add_configuration_items, 6)])
 def test_list_query_count_does_not_grow(api_as, supervisor, django_assert_num_queries, path, add_rows,  # noqa: ANN001
                                         expected) -> None:
     assert_list_queries_do_not_grow(api_as(supervisor), path, add_rows, expected=expected,
@@ -590,8 +566,7 @@ def test_blank_asset_tags_are_no_tag_and_never_collide(api_as, supervisor) -> No
     assert_error(client.patch(f"{CIS}{first.pk}/", {"asset_tag": "A-3"}, format="json"), 400, "invalid")
 
 
-def test_permissions_of_a_user_and_their_groups_are_read_in_one_query(django_assert_num_queries) -> None:  # noqa: ANN001
-    from django.contrib.auth.backends import ModelBackend
+def test_a_user_holds_their_own_and_their_roles_permissions(django_assert_num_queries) -> None:  # noqa: ANN001
     from django.contrib.auth.models import Group, Permission
 
     from opscenter.core.models import User
@@ -605,16 +580,13 @@ def test_permissions_of_a_user_and_their_groups_are_read_in_one_query(django_ass
     team = TeamFactory(kind="network")
     team.members.add(user)
     user = User.objects.get(pk=user.pk)
-    with django_assert_num_queries(1):  # the roles and teams come with the permissions
-        assert user.has_perm("core.view_service") and user.has_perm("core.view_team")
-        assert not user.has_perm("core.add_service")
-        assert user_roles(user) == {"perm-readers"} and user_team_ids(user) == {team.pk}
+    assert user.has_perm("core.view_service") and user.has_perm("core.view_team")
+    assert not user.has_perm("core.add_service")
     assert user.get_all_permissions() == {"core.view_service", "core.view_team"}
-    assert user.get_all_permissions() == ModelBackend().get_all_permissions(User.objects.get(pk=user.pk))
-    user = User.objects.get(pk=user.pk)
-    with django_assert_num_queries(2):  # roles asked for first (a page): the permissions come on their own
-        assert user_roles(user) == {"perm-readers"}
-        assert user.get_all_permissions() == {"core.view_service", "core.view_team"}
+    assert user_roles(user) == {"perm-readers"} and user_team_ids(user) == {team.pk}
+    with django_assert_num_queries(0):  # the request asks again: read once, kept on the user
+        assert user.has_perm("core.view_service") and not user.has_perm("core.add_service")
+        assert user_roles(user) == {"perm-readers"} and user_team_ids(user) == {team.pk}
     user.is_active = False
     assert not user.has_perm("core.view_service")
     boss = User.objects.create_superuser("perm-boss", password="pw")
@@ -648,7 +620,7 @@ def test_serializers_built_from_field_prototypes_bind_their_own_copies() -> None
     assert other.fields["tags"].child.parent is other.fields["tags"]
 
 
-def test_roles_and_teams_are_read_in_one_query(django_assert_num_queries) -> None:  # noqa: ANN001
+def test_roles_and_teams_are_read_once_for_the_request(django_assert_num_queries) -> None:  # noqa: ANN001
     from django.contrib.auth.models import Group
 
     from opscenter.core.roles import user_roles, user_team_ids, user_team_kinds
@@ -660,10 +632,12 @@ def test_roles_and_teams_are_read_in_one_query(django_assert_num_queries) -> Non
     second.members.add(user)
     TeamFactory(kind="desktop")  # not theirs
     user = User.objects.get(pk=user.pk)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the roles, then the teams
         assert user_roles(user) == {"system_engineer", "extra"}
         assert user_team_ids(user) == {first.pk, second.pk}
         assert user_team_kinds(user) == {"network", "security"}
+    with django_assert_num_queries(0):
+        assert user_roles(user) == {"system_engineer", "extra"} and user_team_kinds(user) == {"network", "security"}
     loner = User.objects.create_user("loner", password="pw")
     assert user_roles(loner) == set() and user_team_ids(loner) == set()
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, connections, transaction
+from django.db import connections
 
 from opscenter.core import outbox, roles
 from opscenter.core.choices import Channel, DeliveryStatus
 from opscenter.core.exceptions import ConcurrentChange, InvalidState
-from opscenter.core.models import Notification, TicketSequence, TransitionLog, WebhookEndpoint
+from opscenter.core.models import Notification, TransitionLog, WebhookEndpoint
 from opscenter.core.services import perform_transition
 from opscenter.core.tests.real_services import (
     celery_worker,
@@ -54,101 +54,6 @@ def test_concurrent_transitions_exactly_one_wins_and_logs_once(policy_defaults, 
     assert len(outcomes) == 8 and set(outcomes) <= {"won", "invalid_state", "concurrent_change"}
     assert TransitionLog.objects.filter(
         content_type=ContentType.objects.get_for_model(WorkOrder), object_id=order.pk).count() == 1
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_tickets_get_distinct_consecutive_numbers(policy_defaults, make_user) -> None:  # noqa: ANN001
-    require_postgres()
-    owner = make_user(roles.DEPARTMENT_USER)
-    first = WorkOrder.objects.create(title="first", created_by=owner)  # the year's sequence exists from here
-    barrier = threading.Barrier(8)
-    numbers: list[str] = []
-
-    def create() -> None:
-        barrier.wait()
-        try:
-            numbers.append(WorkOrder.objects.create(title="race", created_by=owner).number)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=create) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    sequence = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
-    assert sequence == list(range(sequence[0], sequence[0] + 8))
-    assert sequence[0] == int(first.number.rsplit("-", 1)[1]) + 1
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_ticket_being_written_does_not_hold_up_the_next_ones_number(policy_defaults, make_user) -> None:  # noqa: ANN001
-    """A report whose transaction is still open (its clocks being started, its commit being flushed) does
-    not make the next report wait for its number: the next one is numbered while the first is in flight."""
-    require_postgres()
-    owner = make_user(roles.DEPARTMENT_USER)
-    WorkOrder.objects.create(title="first", created_by=owner)
-    taken, release = threading.Event(), threading.Event()
-    in_flight: list[str] = []
-
-    def write_slowly() -> None:
-        try:
-            with transaction.atomic():
-                in_flight.append(WorkOrder.objects.create(title="in flight", created_by=owner).number)
-                taken.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=write_slowly)
-    thread.start()
-    try:
-        assert taken.wait(30)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = '2s'")  # waiting for the other's commit fails here
-            number = WorkOrder.objects.create(title="next", created_by=owner).number
-    finally:
-        release.set()
-        thread.join(30)
-    assert int(number.rsplit("-", 1)[1]) == int(in_flight[0].rsplit("-", 1)[1]) + 1
-    assert WorkOrder.objects.filter(number__in=[number, *in_flight]).count() == 2
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db
-def test_a_years_numbers_continue_after_those_the_table_handed_out(make_user) -> None:  # noqa: ANN001
-    """The first number of a year on PostgreSQL follows the table's count (numbers handed out before the
-    sequences), and a number past 999,999 keeps all its digits."""
-    require_postgres()
-    TicketSequence.objects.create(prefix="WO", year=2031, last=41)
-    assert TicketSequence.next_number("WO", 2031) == "WO-2031-000042"
-    assert TicketSequence.take("WO", 2031, 3) == [43, 44, 45]
-    TicketSequence.objects.create(prefix="WO", year=2032, last=999_999)
-    assert TicketSequence.next_number("WO", 2032) == "WO-2032-1000000"
-    assert TicketSequence.next_number("WO", 2033) == "WO-2033-000001"  # a year nobody numbered yet
-    with transaction.atomic():
-        TicketSequence.objects.create(prefix="WX", year=2031, last=7)
-        assert TicketSequence.next_number("WX", 2031) == "WX-2031-000008"
-        transaction.set_rollback(True)  # the sequence is rolled back with the transaction that created it
-    TicketSequence.objects.create(prefix="WX", year=2031, last=70)
-    assert TicketSequence.next_number("WX", 2031) == "WX-2031-000071"
-
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db
-def test_a_years_sequence_starts_after_the_highest_number_its_tickets_carry(make_user) -> None:  # noqa: ANN001
-    """Tickets restored without their sequence, or numbered by a release that counted with the table: the
-    sequence created for their year goes on after the highest of their numbers (by value, not as text)."""
-    require_postgres()
-    owner = make_user(roles.DEPARTMENT_USER)
-    TicketSequence.objects.create(prefix="WO", year=2034, last=7)
-    for number in ("WO-2034-000050", "WO-2034-999999", "WO-2034-1000002", "WO-2035-5000000", "WO-2034-odd"):
-        WorkOrder.objects.create(title=number, created_by=owner, number=number)
-    assert TicketSequence.next_number("WO", 2034, WorkOrder) == "WO-2034-1000003"
-    assert TicketSequence.next_number("WO", 2036, WorkOrder) == "WO-2036-000001"
 
 
 class _Hook(http.server.BaseHTTPRequestHandler):

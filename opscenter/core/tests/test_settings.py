@@ -25,7 +25,8 @@ def good_secret_key() -> str:
 
 # Variables these tests set or expect absent; whatever the calling shell (or CI) has for them is dropped.
 CONTROLLED = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "TIME_ZONE",
-              "OUTBOX_MAX_ATTEMPTS", "EMAIL_USE_TLS", "CELERY_BROKER_URL", "DATABASE_PREPARED_STATEMENTS"}
+              "OUTBOX_MAX_ATTEMPTS", "EMAIL_USE_TLS", "CELERY_BROKER_URL", "DATABASE_PREPARED_STATEMENTS",
+              "CACHE_URL"}
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -95,11 +96,25 @@ def test_complete_production_configuration_passes_djangos_security_checks(sqlite
         ({"EMAIL_USE_TLS": "ture"}, "EMAIL_USE_TLS"),
         ({"CELERY_BROKER_URL": "carrier-pigeon://loft"}, "CELERY_BROKER_URL"),
         ({"DATABASE_URL": "nonsense://x"}, "DATABASE_URL"),
+        ({"CACHE_URL": "nonsense://x"}, "CACHE_URL"),
     ],
-    ids=["env", "outbox-attempts", "time-zone", "email-tls", "broker", "database-url"],
+    ids=["env", "outbox-attempts", "time-zone", "email-tls", "broker", "database-url", "cache-url"],
 )
 def test_malformed_setting_stops_start_up_with_one_line_naming_it(env, name) -> None:  # noqa: ANN001
     assert_one_line_naming(manage("check", **env), name)
+
+
+@pytest.mark.parametrize("profile", ["development", "production"])
+def test_sessions_are_read_from_a_cache_every_process_of_the_machine_shares(sqlite_url, profile) -> None:  # noqa: ANN001
+    """A session ended by one web worker is ended for all: by default the cache is on disk, not in a process."""
+    script = "from django.conf import settings as s; print(s.SESSION_ENGINE, s.CACHES['default']['BACKEND'])"
+    result = manage("shell", "--no-imports", "-c", script, OPSCENTER_ENV=profile, SECRET_KEY=good_secret_key(),
+                    ALLOWED_HOSTS="ops.example.com", DATABASE_URL=sqlite_url)
+    assert result.stdout.split() == ["django.contrib.sessions.backends.cached_db",
+                                     "django.core.cache.backends.filebased.FileBasedCache"], result.stderr
+    result = manage("shell", "--no-imports", "-c", script, OPSCENTER_ENV=profile, SECRET_KEY=good_secret_key(),
+                    ALLOWED_HOSTS="ops.example.com", DATABASE_URL=sqlite_url, CACHE_URL="redis://cache:6379/1")
+    assert result.stdout.split()[1] == "django.core.cache.backends.redis.RedisCache", result.stderr
 
 
 def test_sqlite_takes_the_write_lock_at_begin() -> None:

@@ -252,8 +252,9 @@ def test_api_creates_opens_and_lists_campaigns(api_as, django_assert_num_queries
     assert client.post(f"/api/v1/surveys/campaigns/{pk}/open/").json()["invited"] == 1
     assert_error(client.post(f"/api/v1/surveys/campaigns/{pk}/open/"), 409)
     for _ in range(2):
-        # auth 3, the count, the page, departments and questions prefetched
-        with django_assert_num_queries(7):
+        # auth 4 (the token, the user's and their groups' permissions, roles), the count, the page, the
+        # departments and questions prefetched
+        with django_assert_num_queries(8):
             assert client.get("/api/v1/surveys/campaigns/").status_code == 200
         client.post("/api/v1/surveys/campaigns/", payload, format="json")
 

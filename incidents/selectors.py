@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 
+from incidents import columns
 from incidents.choices import OPEN_STATES, State
-from incidents.columns import QUEUE_COLUMNS
 from incidents.models import Category, Incident
 from opscenter.core.columns import column_reads
 from opscenter.core.selectors import load_relations
@@ -55,7 +55,7 @@ def list_rows(qs: QuerySet[Incident]) -> QuerySet[Incident]:
 
 def queue_rows(qs: QuerySet[Incident]) -> QuerySet[Incident]:
     """The incidents of the queue page with what its columns read (incidents.columns), joined in one query."""
-    joins, fields = column_reads(QUEUE_COLUMNS)
+    joins, fields = column_reads(columns.QUEUE_COLUMNS)
     return qs.select_related(None).select_related(*joins).only(*fields)
 
 

@@ -13,8 +13,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from incidents import columns as queue_columns
 from incidents.choices import Priority, State
-from incidents.columns import CELL_WORDS, QUEUE_COLUMNS
 from opscenter.core.columns import cell_macros
 from opscenter.core.jinja import url_for_pk
 
@@ -59,8 +59,8 @@ def _state_badge(state: str, language: str | None) -> str:
 @functools.cache
 def _queue_cells() -> list[Any]:
     """The queue's cells, each column's macro compiled once (its words translated when drawn)."""
-    helpers = {"priority_badge": priority_badge, "state_badge": state_badge, **CELL_WORDS}
-    return cell_macros(QUEUE_COLUMNS, engines["jinja2"].env, helpers)
+    helpers = {"priority_badge": priority_badge, "state_badge": state_badge, **queue_columns.CELL_WORDS}
+    return cell_macros(queue_columns.QUEUE_COLUMNS, engines["jinja2"].env, helpers)
 
 
 @register.simple_tag(takes_context=True)
@@ -72,7 +72,7 @@ def queue(context: template.Context, page: Page, form: Any, queues: list, curren
         return django_querystring(context, **changes)  # Django's {% querystring %}
 
     columns = []
-    for column, cell in zip(QUEUE_COLUMNS, _queue_cells(), strict=True):
+    for column, cell in zip(queue_columns.QUEUE_COLUMNS, _queue_cells(), strict=True):
         header = {"label": column.label, "cell": cell, "css": column.css, "href": ""}
         if column.sort:
             key, first = column.sort_key, column.sort

@@ -283,6 +283,39 @@ def test_queue_rows_show_category_service_and_team_beside_the_filter_lists(demo,
     assert f'<option value="{incident.team_id}">' not in team_list[:team_list.index("</select>")]  # not offered
 
 
+def test_queue_draws_every_declared_column_and_reads_only_what_they_show(demo, monkeypatch,  # noqa: ANN001
+                                                                         django_assert_num_queries) -> None:  # noqa: ANN001
+    """The queue's table is its column declarations: a header and a cell per column in their order, and the rows'
+    query joins and reads what the columns name; a column added to the declarations shows on the page with no
+    other change, in the same number of queries."""
+    from incidents import columns
+    from incidents.templatetags import incident_badges
+    from opscenter.core.columns import Column
+
+    finance = Department.objects.get(code="finance")
+    incident = advance(report(demo["duty"], title="Core switch down", department=finance), demo, State.ASSIGNED)
+    client = signed_in(demo["supervisor"])
+    page = html(client.get(LIST, {"queue": "all"}))
+    table = page[page.index('id="incident-table"'):]
+    headers = re.findall(r"<th>(?:<a [^>]*>)?([^<↑↓]+)", table)
+    assert [h.strip() for h in headers] == [str(c.label) for c in columns.QUEUE_COLUMNS]
+    at = table.index(incident.number)
+    row = table[table.rindex("<tr>", 0, at):table.index("</tr>", at)]
+    assert row.count("<td") == len(columns.QUEUE_COLUMNS)
+    added = Column("department", "Department", ("department__name",), "{{ row.department or '' }}")
+    monkeypatch.setattr(columns, "QUEUE_COLUMNS", (*columns.QUEUE_COLUMNS, added))
+    incident_badges._queue_cells.cache_clear()
+    try:
+        with django_assert_num_queries(QUEUE_QUERIES["supervisor"]) as captured:
+            page = html(client.get(LIST, {"queue": "all"}))
+    finally:
+        incident_badges._queue_cells.cache_clear()
+    rows_query = next(q["sql"] for q in captured.captured_queries
+                      if "LIMIT" in q["sql"] and "incidents_incident" in q["sql"])
+    assert '"core_department"."name"' in rows_query and '"incidents_incident"."description"' not in rows_query
+    assert ">Department</th>" in page and f"<td>{finance.name}</td>" in page
+
+
 # --- Visibility and escaping -------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from incidents import columns as queue_columns
 from incidents.choices import Priority, State
-from opscenter.core.columns import cell_macros
+from opscenter.core.columns import rows_template
 from opscenter.core.jinja import url_for_pk
 
 register = template.Library()
@@ -57,10 +57,10 @@ def _state_badge(state: str, language: str | None) -> str:
 
 
 @functools.cache
-def _queue_cells() -> list[Any]:
-    """The queue's cells, each column's macro compiled once (its words translated when drawn)."""
+def _queue_rows() -> Any:
+    """The template of the queue's rows, made of its columns' cells once (its words translated when drawn)."""
     helpers = {"priority_badge": priority_badge, "state_badge": state_badge, **queue_columns.CELL_WORDS}
-    return cell_macros(queue_columns.QUEUE_COLUMNS, engines["jinja2"].env, helpers)
+    return rows_template(queue_columns.QUEUE_COLUMNS, engines["jinja2"].env, helpers)
 
 
 @register.simple_tag(takes_context=True)
@@ -72,8 +72,8 @@ def queue(context: template.Context, page: Page, form: Any, queues: list, curren
         return django_querystring(context, **changes)  # Django's {% querystring %}
 
     columns = []
-    for column, cell in zip(queue_columns.QUEUE_COLUMNS, _queue_cells(), strict=True):
-        header = {"label": column.label, "cell": cell, "css": column.css, "href": ""}
+    for column in queue_columns.QUEUE_COLUMNS:
+        header = {"label": column.label, "href": ""}
         if column.sort:
             key, first = column.sort_key, column.sort
             again = first[1:] if first.startswith("-") else f"-{first}"
@@ -84,7 +84,8 @@ def queue(context: template.Context, page: Page, form: Any, queues: list, curren
     html = get_template("incidents/queue.html", using="jinja2").render({
         "queues": queues, "queue": current, "sort": sort, "querystring": querystring, "columns": columns,
         "fields": [field for field in form if field.name != "sort"], "filtered": form.active,
-        "rows": list(page), "detail_url": url_for_pk("incidents:incident-detail"),
+        "rows": _queue_rows().render(rows=list(page), link_for=url_for_pk("incidents:incident-detail")),
+        "has_rows": bool(page.object_list),
         "labels": {"filter_button": _("Filter"), "clear_filters": _("Clear"),
                    "empty": _("No incidents here."), "no_match": _("No incident matches these filters."),
                    "other_tab": _("Try another tab.")},

@@ -304,12 +304,12 @@ def test_queue_draws_every_declared_column_and_reads_only_what_they_show(demo, m
     assert row.count("<td") == len(columns.QUEUE_COLUMNS)
     added = Column("department", "Department", ("department__name",), "{{ row.department or '' }}")
     monkeypatch.setattr(columns, "QUEUE_COLUMNS", (*columns.QUEUE_COLUMNS, added))
-    incident_badges._queue_cells.cache_clear()
+    incident_badges._queue_rows.cache_clear()
     try:
         with django_assert_num_queries(QUEUE_QUERIES["supervisor"]) as captured:
             page = html(client.get(LIST, {"queue": "all"}))
     finally:
-        incident_badges._queue_cells.cache_clear()
+        incident_badges._queue_rows.cache_clear()
     rows_query = next(q["sql"] for q in captured.captured_queries
                       if "LIMIT" in q["sql"] and "incidents_incident" in q["sql"])
     assert '"core_department"."name"' in rows_query and '"incidents_incident"."description"' not in rows_query

@@ -51,8 +51,13 @@ def column_reads(columns: Sequence[Column]) -> tuple[tuple[str, ...], tuple[str,
     return tuple(joins), (*joins, *fields)
 
 
-def cell_macros(columns: Sequence[Column], environment: Any, helpers: dict[str, Any]) -> list[Any]:
-    """Each column's cell as a Jinja2 macro `cell(row, link)`, compiled from its declaration, with `helpers` (the
-    page's badge tags …) as the names its fragment may call."""
-    return [environment.from_string(f"{{% macro cell(row, link) %}}{column.cell}{{% endmacro %}}",
-                                    globals=helpers).module.cell for column in columns]
+def rows_template(columns: Sequence[Column], environment: Any, helpers: dict[str, Any]) -> Any:
+    """The rows of a list as one Jinja2 template made of its columns' cells (a `<tr>` per row of `rows`, a `<td>`
+    per column, each cell given `row` and its `link` from `link_for(row.pk)`), with `helpers` (the page's badge
+    tags, its words …) as the other names a cell may use. Made once per process: one template for the page's
+    rows draws them in a fraction of the time of a macro or an include per cell."""
+    cells = "".join(("<td>" if not column.css else f'<td class="{column.css}">') + column.cell + "</td>"
+                    for column in columns)
+    return environment.from_string(
+        f"{{% for row in rows %}}{{% set link = link_for(row.pk) %}}<tr>{cells}</tr>\n{{% endfor %}}",
+        globals=helpers)

@@ -61,26 +61,17 @@ def configuration_item_list() -> models.QuerySet:
 
 
 def load_relations(rows: list[models.Model], names: tuple[str, ...],
-                   only: dict[type[models.Model], tuple[str, ...]] | None = None,
-                   known: dict[str, dict[Any, models.Model]] | None = None) -> None:
+                   only: dict[type[models.Model], tuple[str, ...]] | None = None) -> None:
     """Fill in the named foreign keys of `rows` as `select_related` would, with one query per related model
     however many of the names point to it (a ticket's caller and reporter are both users: one query), and
     none for a model the rows point to nowhere. Relations already loaded are left as they are.
 
     `prefetch_related` sends a query per name, and its machinery cost more than those queries (≈ 3 ms for an
-    API page of 25 incidents). `only` names the columns to read of a related model (its primary key always);
-    `known` holds, by relation name, records already read by primary key (a page's choice lists): a row pointing
-    to one of them takes it from there."""
+    API page of 25 incidents). `only` names the columns to read of a related model (its primary key always)."""
     if not rows:
         return
     meta = type(rows[0])._meta
     fields = [meta.get_field(name) for name in names]
-    for name, records in (known or {}).items():
-        field_ = meta.get_field(name)
-        for row in rows:
-            value = getattr(row, field_.attname)
-            if value in records and not field_.is_cached(row):
-                field_.set_cached_value(row, records[value])
     wanted: dict[type[models.Model], set[Any]] = {}
     for field_ in fields:
         for row in rows:

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import Priority, State
 from incidents.models import Category, Incident
-from opscenter.core.filters import PrototypeFiltersMixin
 from opscenter.core.models import Department, Service, Team, User
 
 # "true"/"false" only: anything else is an error, not silently "no filter".
@@ -22,7 +21,7 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-class IncidentFilterSet(PrototypeFiltersMixin, django_filters.FilterSet):
+class IncidentFilterSet(django_filters.FilterSet):
     """What a list of incidents can be narrowed by; visibility is applied before, by the selector."""
 
     # distinct=False: these filter the incident's own columns, and a SELECT DISTINCT over every column of

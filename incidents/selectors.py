@@ -6,8 +6,10 @@ from typing import Any
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 
+from incidents import columns
 from incidents.choices import OPEN_STATES, State
 from incidents.models import Category, Incident
+from opscenter.core.columns import column_reads
 from opscenter.core.selectors import load_relations
 
 # PostgreSQL spends longer choosing the order of a query's joins than running it once there are more than
@@ -39,37 +41,22 @@ ROW_RELATED_FIELDS = {
 }
 
 
-def _joined_fields(joined: tuple[str, ...]) -> list[str]:
-    """The columns a row reads of each record it joins (`joined`): its key and ROW_RELATED_FIELDS."""
-    return [f"{name}__{field}" for name in joined for field in ("id", *ROW_RELATED_FIELDS[name])]
-
-
 @functools.cache
-def _row_fields(joined: tuple[str, ...]) -> tuple[str, ...]:
+def _row_fields() -> tuple[str, ...]:
     own = [f.name for f in Incident._meta.concrete_fields if f.name not in ROW_DEFERRED]
-    return (*own, *_joined_fields(joined))
+    return (*own, *(f"{name}__{field}" for name in LIST_RELATED for field in ("id", *ROW_RELATED_FIELDS[name])))
 
 
-def list_rows(qs: QuerySet[Incident], joined: tuple[str, ...] = LIST_RELATED) -> QuerySet[Incident]:
-    """The incidents of a list, without the columns only a detail shows, nor those of the joined records (of
-    `joined`) that no row shows."""
-    return qs.only(*_row_fields(joined))
+def list_rows(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    """The incidents of a list (joined with LIST_RELATED), without the columns only a detail shows, nor those of
+    the joined records that no row shows."""
+    return qs.only(*_row_fields())
 
 
-# What a row of the queue page shows: it offers no transitions, so it reads fewer of the incident's own columns
-# than an API row (which works out each row's available transitions).
-QUEUE_SHOWN = ("number", "title", "priority", "is_major", "state", "created_at")
-
-
-@functools.cache
-def _queue_fields(joined: tuple[str, ...]) -> tuple[str, ...]:
-    return (*QUEUE_SHOWN, *LIST_RELATED, *_joined_fields(joined))
-
-
-def queue_rows(qs: QuerySet[Incident], joined: tuple[str, ...] = LIST_RELATED) -> QuerySet[Incident]:
-    """The incidents of the queue page with the columns its rows show, and their keys to the relations of
-    LIST_RELATED (those not joined, `joined` being the others, come from `load_relations`)."""
-    return qs.only(*_queue_fields(joined))
+def queue_rows(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    """The incidents of the queue page with what its columns read (incidents.columns), joined in one query."""
+    joins, fields = column_reads(columns.QUEUE_COLUMNS)
+    return qs.select_related(None).select_related(*joins).only(*fields)
 
 
 def incident_list(*, user: Any) -> QuerySet[Incident]:
@@ -98,10 +85,10 @@ def complete_detail(incident: Incident) -> Incident:
     return incident
 
 
-def incident_queue(*, user: Any, queue: str, joined: tuple[str, ...] = LIST_RELATED) -> QuerySet[Incident]:
-    """The named queue: mine, team, unassigned, open, all; its rows joined with the relations of `joined` (those
-    a page has read already come with `load_relations`)."""
-    qs = list_rows(Incident.objects.visible_to(user).select_related(*joined), joined)
+def incident_queue(*, user: Any, queue: str) -> QuerySet[Incident]:
+    """The named queue: mine, team, unassigned, open, all; with what a list row shows (`queue_rows` narrows it to
+    what the queue page's columns show)."""
+    qs = list_rows(incident_list(user=user))
     if queue == "mine":
         return qs.filter(assignee=user, state__in=OPEN_STATES)
     if queue == "team":

@@ -46,10 +46,10 @@ from opscenter.core.exceptions import (
     detail_text,
 )
 from opscenter.core.extensions import detail_sections
-from opscenter.core.models import ConfigurationItem, Team
+from opscenter.core.models import ConfigurationItem
 from opscenter.core.pagination import CappedCountPaginator
 from opscenter.core.roles import has_role, user_team_ids
-from opscenter.core.selectors import load_relations, ticket_timeline
+from opscenter.core.selectors import ticket_timeline
 from opscenter.core.services import (
     attachment_add,
     check_may_contribute,
@@ -103,17 +103,10 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     if queue not in queues:
         queue = default_queue(user)
     form = IncidentFilterForm(request.GET if request.GET else None, user=user)
-    # The filter bar's lists are read anyway; the rows take their category, service and team from them.
-    listed = form.choice_records()
-    joined = tuple(name for name in selectors.LIST_RELATED if name not in listed)
-    qs = selectors.queue_rows(form.order(form.filter(selectors.incident_queue(user=user, queue=queue, joined=joined))),
-                              joined)
+    qs = selectors.queue_rows(form.order(form.filter(selectors.incident_queue(user=user, queue=queue))))
     # Counting stops past a thousand ("Page 1 of 40+ · 1000+ items"): counting the 100,000 incidents of
     # the "all" queue cost more than showing a page of them.
     page = CappedCountPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    # A row pointing outside the lists (a team since made inactive) gets its record with one query.
-    load_relations(page.object_list, tuple(listed), only={Team: ("code", "name")}, known=listed)
     query = request.GET.copy()
     query.pop("page", None)
     query["queue"] = queue

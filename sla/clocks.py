@@ -2,13 +2,12 @@
 resolution, re-targeted when the priority or the department changes, with one event per change; and the
 sweep that announces warnings and breaches once each, from deadlines stored in the database."""
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connections, router, transaction
-from django.db.models import Prefetch, Q
+from django.db import transaction
+from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,9 +36,14 @@ ROUND_THE_CLOCK = "7×24"
 
 def default_calendar() -> BusinessCalendar:
     """The 7×24 calendar clocks count in while no agreement applies (created by the data migration)."""
-    found = read_frozen("round-the-clock calendar", BusinessCalendar,
-                        lambda: BusinessCalendar.objects.filter(is_24x7=True).order_by("pk")[:1])
+    found = read_frozen(BusinessCalendar, round_the_clock_calendars)
     return found[0] if found else BusinessCalendar.objects.create(name=ROUND_THE_CLOCK, is_24x7=True)
+
+
+def round_the_clock_calendars() -> QuerySet[BusinessCalendar]:
+    """The first 7×24 calendar (read through read_frozen: every report starts its clocks in it when no agreement
+    applies)."""
+    return BusinessCalendar.objects.filter(is_24x7=True).order_by("pk")[:1]
 
 
 def agreement_for(department_id: int | None, on: datetime) -> Agreement | None:
@@ -160,68 +164,10 @@ def _schedule_deadlines(clock: Clock, at: datetime) -> None:
         row.save()
 
 
-def _values(alias: str, model: type, rows: list, *, skip: tuple[str, ...] = (),
-            first: tuple[str, list[Any]] | None = None) -> tuple[tuple[str, ...], str, list[Any]]:
-    """Columns, a VALUES list with typed placeholders, and parameters: the rows of `model` as an insert would
-    write them (each field's own conversion), without the primary key and the fields in `skip`; `first` is a
-    (type, values) column put before them."""
-    connection = connections[alias]
-    fields, columns, row_sql = _value_columns(alias, model, skip, first[0] if first else None)
-    params = [value for n, row in enumerate(rows)
-              for value in ([first[1][n]] if first else []) + [f.get_db_prep_save(f.pre_save(row, True), connection)
-                                                             for f in fields]]
-    return columns, ", ".join([row_sql] * len(rows)), params
-
-
-@functools.cache
-def _value_columns(alias: str, model: type, skip: tuple[str, ...], first_type: str | None
-                   ) -> tuple[tuple[Any, ...], tuple[str, ...], str]:
-    """The fields `_values` writes, their quoted columns, and one row's typed placeholders (worked out once)."""
-    connection = connections[alias]
-    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key and f.name not in skip)
-    types = ([first_type] if first_type else []) + [f.cast_db_type(connection) for f in fields]
-    row_sql = "(" + ", ".join(f"CAST(%s AS {kind})" for kind in types) + ")"
-    return fields, tuple(connection.ops.quote_name(f.column) for f in fields), row_sql
-
-
-def _insert_started(alias: str, clocks: list[Clock], events: list[ClockEvent],
-                    thresholds: list[ClockThreshold]) -> None:
-    """Write the clocks, their start events and their thresholds with one statement (PostgreSQL): an event or
-    threshold row carries its clock's kind and takes the key the clocks' insert returned for that kind."""
-    connection, quote = connections[alias], connections[alias].ops.quote_name
-    columns, values, params = _values(alias, Clock, clocks)
-    parts = [f"c AS (INSERT INTO {quote(Clock._meta.db_table)} ({', '.join(columns)}) "
-             f"SELECT * FROM (VALUES {values}) v RETURNING id, kind)"]
-    selects = ["SELECT 'clock', kind, 0, id FROM c"]
-    for name, model, rows, key in (("event", ClockEvent, events, "0"),
-                                   ("threshold", ClockThreshold, thresholds, "percent")):
-        if not rows:
-            continue
-        columns, values, row_params = _values(alias, model, rows, skip=("clock",),
-                                              first=("varchar", [row.clock.kind for row in rows]))
-        names = [f"x{n}" for n in range(len(columns))]
-        table = f"{quote(model._meta.db_table)} ({quote('clock_id')}, {', '.join(columns)})"
-        parts.append(f"{name} AS (INSERT INTO {table} "
-                     f"SELECT c.id, {', '.join(names)} FROM (VALUES {values}) v (kind, {', '.join(names)}) "
-                     f"JOIN c ON c.kind = v.kind RETURNING id, clock_id, {key} AS key)")
-        params += row_params
-        selects.append(f"SELECT '{name}', c.kind, {name}.key, {name}.id FROM {name} JOIN c ON c.id = {name}.clock_id")
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}", params)
-        keys = {(what, kind, key): pk for what, kind, key, pk in cursor.fetchall()}
-    for clock in clocks:
-        clock.pk = keys[("clock", clock.kind, 0)]
-    for row, what, key in [*((e, "event", 0) for e in events), *((t, "threshold", t.percent) for t in thresholds)]:
-        row.clock = row.clock  # made before the clocks had their keys: now it takes the key
-        row.pk = keys[(what, row.clock.kind, key)]
-    for row in (*clocks, *events, *thresholds):
-        row._state.adding, row._state.db = False, alias
-
-
 def start_clocks(incident: Incident, *, actor: Any = None) -> list[Clock]:
     """Response and resolution clocks start when the incident is reported. Both count against the same
     agreement and calendar, so their terms are looked up once and the clocks, their start events and their
-    thresholds are written together: one statement on PostgreSQL, one insert each elsewhere."""
+    thresholds are written together, one bulk insert for each."""
     at = incident.created_at
     agreement, target, calendar = _agreement_terms(incident)
     schedule = Schedule.of(calendar)
@@ -237,15 +183,9 @@ def start_clocks(incident: Incident, *, actor: Any = None) -> list[Clock]:
                                              due_at=schedule.add(at, seconds * percent // 100) if seconds else None))
         clocks.append(clock)
     started = [_event_row(clock, ClockEventKind.START, at, actor, _("Reported")) for clock in clocks]
-    alias = router.db_for_write(Clock)
-    if connections[alias].vendor == "postgresql" and len({clock.kind for clock in clocks}) == len(clocks):
-        _insert_started(alias, clocks, started, thresholds)
-    else:
-        Clock.objects.bulk_create(clocks)
-        for row in (*started, *thresholds):
-            row.clock = row.clock  # made before the clocks had their keys: now it takes the key
-        ClockEvent.objects.bulk_create(started)
-        ClockThreshold.objects.bulk_create(thresholds)
+    Clock.objects.bulk_create(clocks)
+    ClockEvent.objects.bulk_create(started)  # each row takes its clock's new key (the ORM fills clock_id in)
+    ClockThreshold.objects.bulk_create(thresholds)
     for clock, event in zip(clocks, started, strict=True):
         clock._prefetched_objects_cache = {"events": [event]}
     # Whoever reported the incident is answered with its clocks as they were just written (see incident_clocks).

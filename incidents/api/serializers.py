@@ -13,9 +13,6 @@ from incidents import selectors
 from incidents.choices import CancelReason, HoldReason, Level, Priority
 from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule
 from opscenter.core.api.serializers import (
-    CompiledObjectMixin,
-    CompiledRowsSerializer,
-    FieldPrototypesMixin,
     TransitionInputSerializer,
     UserRefSerializer,
     choice_label,
@@ -103,8 +100,6 @@ class RefField(serializers.Field):
     from its attributes. A list row holds up to eight of these: DRF's nested serializers, which look up
     every field and inspect the signature of every callable source, cost more than the rest of the row."""
 
-    context_free = True  # reads the object alone: CompiledObjectMixin shares one copy
-
     def __init__(self, serializer_class: type[serializers.Serializer], **kwargs: Any) -> None:
         kwargs["read_only"] = True
         super().__init__(**kwargs)
@@ -126,8 +121,6 @@ class ChoiceLabelField(serializers.ReadOnlyField):
     """The label of a choice, as `get_<field>_display()` gives it, each language's labels translated once
     (`choice_label`)."""
 
-    context_free = True  # reads the object alone: CompiledObjectMixin shares one copy
-
     def __init__(self, choice_field: str, **kwargs: Any) -> None:
         self.choice_field = choice_field
         super().__init__(**kwargs)
@@ -145,14 +138,14 @@ class TransitionNamesField(AvailableTransitionsField):
 
 
 
-class IncidentRowsSerializer(CompiledRowsSerializer):
+class IncidentRowsSerializer(serializers.ListSerializer):
     """The rows of a page, with what they show beyond the list's joins loaded for all of them at once."""
 
     def to_representation(self, data: Any) -> list[dict[str, Any]]:
         return super().to_representation(selectors.complete_rows(list(data)))
 
 
-class IncidentListSerializer(FieldPrototypesMixin, serializers.ModelSerializer):
+class IncidentListSerializer(serializers.ModelSerializer):
     """A row of the incident list: every related record comes from the selector's joins, and the rest from
     `complete_rows` (a page's rows together)."""
 
@@ -181,7 +174,7 @@ class IncidentListSerializer(FieldPrototypesMixin, serializers.ModelSerializer):
         list_serializer_class = IncidentRowsSerializer
 
 
-class IncidentDetailSerializer(CompiledObjectMixin, IncidentListSerializer):
+class IncidentDetailSerializer(IncidentListSerializer):
     """One incident with everything recorded on it so far."""
 
     hold_reason = serializers.ChoiceField(choices=HoldReason.choices, allow_blank=True, read_only=True)
@@ -208,7 +201,7 @@ class IncidentDetailSerializer(CompiledObjectMixin, IncidentListSerializer):
 # --- incidents (write side) ------------------------------------------------------------------------------
 
 
-class IncidentReportSerializer(StrictInputMixin, FieldPrototypesMixin, serializers.ModelSerializer):
+class IncidentReportSerializer(StrictInputMixin, serializers.ModelSerializer):
     """A fault as it is reported: phenomenon, when, impact scope, channel, and who called.
 
     A duty officer names the caller (a user, or a name); a department user reports for themselves.

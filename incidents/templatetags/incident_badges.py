@@ -5,6 +5,7 @@ from typing import Any
 
 from django import template
 from django.core.paginator import Page
+from django.template import engines
 from django.template.defaulttags import querystring as django_querystring
 from django.template.loader import get_template
 from django.utils.html import format_html
@@ -12,7 +13,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from incidents import columns as queue_columns
 from incidents.choices import Priority, State
+from opscenter.core.columns import rows_template
 from opscenter.core.jinja import url_for_pk
 
 register = template.Library()
@@ -53,37 +56,37 @@ def _state_badge(state: str, language: str | None) -> str:
                        STATE_CLASSES.get(state, "bg-secondary-lt"), label)
 
 
-# The sortable columns of the queue, and the order a first click on each sorts by.
-SORTABLE = {"priority": "priority", "state": "state", "created": "-created"}
+@functools.cache
+def _queue_rows() -> Any:
+    """The template of the queue's rows, made of its columns' cells once (its words translated when drawn)."""
+    helpers = {"priority_badge": priority_badge, "state_badge": state_badge, **queue_columns.CELL_WORDS}
+    return rows_template(queue_columns.QUEUE_COLUMNS, engines["jinja2"].env, helpers)
 
 
 @register.simple_tag(takes_context=True)
 def queue(context: template.Context, page: Page, form: Any, queues: list, current: str, sort: str) -> SafeString:
-    """The queue's tabs, filter bar and table, drawn by Jinja2 (templates/jinja2/incidents/queue.html, with the
-    rows of queue_rows.html): with Django's engine, the rows, the tab and sort links and the filter bar were
-    most of a list page's time. The markup is the same, every value escaped."""
+    """The queue's tabs, filter bar and table, drawn by Jinja2 (templates/jinja2/incidents/queue.html) from the
+    queue's columns (incidents.columns): with Django's engine, the rows, the tab and sort links and the filter bar
+    were most of a list page's time. The markup is the same, every value escaped."""
     def querystring(**changes: Any) -> str:
         return django_querystring(context, **changes)  # Django's {% querystring %}
 
     columns = []
-    for key, label in (("", _("Number")), ("priority", _("Priority")), ("", _("Title")), ("", _("Service")),
-                       ("state", _("State")), ("", _("Assignee / team")), ("created", _("Reported"))):
-        if not key:
-            columns.append({"label": label, "href": ""})
-            continue
-        first = SORTABLE[key]
-        again = first[1:] if first.startswith("-") else f"-{first}"
-        columns.append({"label": label, "active": sort in (key, f"-{key}"),
-                        "href": querystring(sort=again if sort == first else first, page=None),
-                        "arrow": " ↑" if sort == key else " ↓" if sort == f"-{key}" else ""})
-    language = get_language()  # once for the page's badges, not for each of them
+    for column in queue_columns.QUEUE_COLUMNS:
+        header = {"label": column.label, "href": ""}
+        if column.sort:
+            key, first = column.sort_key, column.sort
+            again = first[1:] if first.startswith("-") else f"-{first}"
+            header.update({"active": sort in (key, f"-{key}"),
+                           "href": querystring(sort=again if sort == first else first, page=None),
+                           "arrow": " ↑" if sort == key else " ↓" if sort == f"-{key}" else ""})
+        columns.append(header)
     html = get_template("incidents/queue.html", using="jinja2").render({
         "queues": queues, "queue": current, "sort": sort, "querystring": querystring, "columns": columns,
         "fields": [field for field in form if field.name != "sort"], "filtered": form.active,
-        "rows": list(page), "priority_badge": lambda value: _priority_badge(value, language),
-        "state_badge": lambda value: _state_badge(value, language),
-        "detail_url": url_for_pk("incidents:incident-detail"),
-        "labels": {"major": _("Major"), "filter_button": _("Filter"), "clear_filters": _("Clear"),
+        "rows": _queue_rows().render(rows=list(page), link_for=url_for_pk("incidents:incident-detail")),
+        "has_rows": bool(page.object_list),
+        "labels": {"filter_button": _("Filter"), "clear_filters": _("Clear"),
                    "empty": _("No incidents here."), "no_match": _("No incident matches these filters."),
                    "other_tab": _("Try another tab.")},
     })

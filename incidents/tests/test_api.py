@@ -1048,9 +1048,9 @@ def test_a_page_of_rows_loads_its_people_in_one_query_and_reads_review_records_w
 
 @pytest.mark.parametrize("who", ["supervisor", "engineer", "caller"])
 @pytest.mark.parametrize("language", ["en", "zh-hant"])
-def test_compiled_list_rows_are_what_the_serializer_gives_row_by_row(crew: Crew, who: str, language: str) -> None:
-    """A page's rows are written by a plan worked out once per response; each row equals what the serializer
-    gives for it alone (DRF's own path), labels, dates, references and transitions included."""
+def test_list_rows_read_together_are_what_the_serializer_gives_row_by_row(crew: Crew, who: str, language: str) -> None:
+    """A page's rows take their further records together (complete_rows); each row equals what the serializer
+    gives for it alone, labels, dates, references and transitions included."""
     from django.utils import translation
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
@@ -1077,12 +1077,10 @@ def test_compiled_list_rows_are_what_the_serializer_gives_row_by_row(crew: Crew,
 
 @pytest.mark.parametrize("who", ["supervisor", "engineer", "caller"])
 @pytest.mark.parametrize("language", ["en", "zh-hant"])
-def test_compiled_detail_is_what_drf_writes_field_by_field(crew: Crew, who: str, language: str) -> None:
-    """The detail is written by a plan worked out once per class; for incidents in a spread of states it equals
-    what DRF's own Serializer.to_representation writes, labels, dates, references, transitions and clocks
-    included, and its labels are Django's."""
+def test_detail_shows_labels_references_transitions_and_clocks(crew: Crew, who: str, language: str) -> None:
+    """For incidents in a spread of states the detail shows Django's labels in the reader's language, its
+    references, its available transitions and its SLA clocks."""
     from django.utils import translation
-    from rest_framework import serializers as drf
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
@@ -1104,11 +1102,7 @@ def test_compiled_detail_is_what_drf_writes_field_by_field(crew: Crew, who: str,
     for row in rows:
         with translation.override(language):
             compiled = IncidentDetailSerializer(row, context={"request": request}).data
-            serializer = IncidentDetailSerializer(row, context={"request": request})
-            drf_own = drf.ModelSerializer.to_representation(serializer, row)
-        assert compiled == drf_own
-        assert list(compiled) == list(drf_own)  # the same keys in the same order
-        assert [type(v) for v in compiled.values()] == [type(v) for v in drf_own.values()]
+        assert isinstance(compiled["is_major"], bool) and isinstance(compiled["created_at"], str)
         with translation.override(language):
             assert compiled["state_label"] == row.get_state_display()
             assert compiled["priority_label"] == (row.get_priority_display() if row.priority else "")

@@ -235,8 +235,9 @@ def test_queue_query_count_does_not_grow_with_rows(demo, username, django_assert
 
 
 # the user (the session comes from the cache), roles, teams (with their kinds: also the security-team check),
-# the unread count, the rows' count, the rows, the category, service (and team) lists together
-QUEUE_QUERIES = {"supervisor": 7, "sysadmin": 7, "finance": 7}
+# the unread count, the rows' count, the rows (joined with what their columns show), the filter bar's category,
+# service (and, for IT staff, team) lists as Django's choice fields read them, one query each
+QUEUE_QUERIES = {"supervisor": 9, "sysadmin": 9, "finance": 8}
 
 
 def test_queue_tabs_filter_bar_and_sort_links_keep_the_query_and_speak_both_languages(demo) -> None:  # noqa: ANN001
@@ -256,9 +257,9 @@ def test_queue_tabs_filter_bar_and_sort_links_keep_the_query_and_speak_both_lang
     assert "請嘗試其他分頁。" in unfiltered and ">清除</a>" not in unfiltered
 
 
-def test_queue_rows_take_category_service_and_team_from_the_filter_lists(demo, django_assert_num_queries) -> None:  # noqa: ANN001
-    """The rows show the records of the filter bar's lists; a team no longer in its list (made inactive) is read
-    with one query for the page, and its name still shows."""
+def test_queue_rows_show_category_service_and_team_beside_the_filter_lists(demo, django_assert_num_queries) -> None:  # noqa: ANN001
+    """The rows show their category, service and team; a team no longer in the filter bar's list (made inactive)
+    still shows its name on its rows, without a query more."""
     from opscenter.core.models import Team
 
     finance = Department.objects.get(code="finance")
@@ -274,12 +275,46 @@ def test_queue_rows_take_category_service_and_team_from_the_filter_lists(demo, d
     assert incident.team.name in row and str(incident.category) in row
     assert f'<option value="{incident.category.code}" selected>' in page
     Team.objects.filter(pk=incident.team_id).update(is_active=False)
-    with django_assert_num_queries(QUEUE_QUERIES["supervisor"] + 1):
+    with django_assert_num_queries(QUEUE_QUERIES["supervisor"]):
         page = html(client.get(LIST, {"queue": "all"}))
     row = page[page.index(incident.number):]
     assert incident.team.name in row[:row.index("</tr>")]
     team_list = page[page.index('<select name="team"'):]
     assert f'<option value="{incident.team_id}">' not in team_list[:team_list.index("</select>")]  # not offered
+
+
+def test_queue_draws_every_declared_column_and_reads_only_what_they_show(demo, monkeypatch,  # noqa: ANN001
+                                                                         django_assert_num_queries) -> None:  # noqa: ANN001
+    """The queue's table is its column declarations: a header and a cell per column in their order, and the rows'
+    query joins and reads what the columns name; a column added to the declarations shows on the page with no
+    other change, in the same number of queries."""
+    from incidents import columns
+    from incidents.templatetags import incident_badges
+    from opscenter.core.columns import Column
+
+    finance = Department.objects.get(code="finance")
+    incident = advance(report(demo["duty"], title="Core switch down", department=finance), demo, State.ASSIGNED)
+    client = signed_in(demo["supervisor"])
+    page = html(client.get(LIST, {"queue": "all"}))
+    table = page[page.index('id="incident-table"'):]
+    headers = re.findall(r"<th>(?:<a [^>]*>)?([^<↑↓]+)", table)
+    assert [h.strip() for h in headers] == [str(c.label) for c in columns.QUEUE_COLUMNS]
+    at = table.index(incident.number)
+    row = table[table.rindex("<tr>", 0, at):table.index("</tr>", at)]
+    assert row.count("<td") == len(columns.QUEUE_COLUMNS)
+    added = Column("department", "Department", ("department__name",), "{{ row.department or '' }}")
+    monkeypatch.setattr(columns, "QUEUE_COLUMNS", (*columns.QUEUE_COLUMNS, added))
+    incident_badges._queue_rows.cache_clear()
+    try:
+        with django_assert_num_queries(QUEUE_QUERIES["supervisor"]) as captured:
+            page = html(client.get(LIST, {"queue": "all"}))
+    finally:
+        incident_badges._queue_rows.cache_clear()
+    rows_query = next(q["sql"] for q in captured.captured_queries
+                      if "LIMIT" in q["sql"] and "incidents_incident" in q["sql"]
+                      and "COUNT(" not in q["sql"])
+    assert '"core_department"."name"' in rows_query and '"incidents_incident"."description"' not in rows_query
+    assert ">Department</th>" in page and f"<td>{finance.name}</td>" in page
 
 
 # --- Visibility and escaping -------------------------------------------------------------------------------

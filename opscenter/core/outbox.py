@@ -12,7 +12,7 @@ import requests
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from opscenter.core.choices import Channel, DeliveryStatus
@@ -56,9 +56,14 @@ def build_notifications(
 
 
 def active_endpoints() -> list[WebhookEndpoint]:
+    """The active outbound webhooks (see read_frozen)."""
     from opscenter.core.selectors import read_frozen
 
-    return read_frozen("active webhooks", WebhookEndpoint, lambda: WebhookEndpoint.objects.filter(is_active=True))
+    return read_frozen(WebhookEndpoint, active_webhooks)
+
+
+def active_webhooks() -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(is_active=True)
 
 
 def write_notifications(rows: list[Notification]) -> list[Notification]:

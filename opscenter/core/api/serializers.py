@@ -1,199 +1,25 @@
 """Serializers of the kernel's resources and of the ticket timeline."""
 
-import copy
 import functools
 from typing import Any
 
-from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
-from rest_framework import ISO_8601, serializers
-from rest_framework.fields import SkipField
-from rest_framework.relations import PKOnlyObject
-from rest_framework.settings import api_settings
+from rest_framework import serializers
 
 from opscenter.core.filters import ID_MAX
 from opscenter.core.models import ConfigurationItem, Department, Notification, Service, Team, User
 from opscenter.core.roles import user_roles
 from opscenter.core.selectors import TimelineEntry
 
-
-class FieldPrototypesMixin:
-    """For a ModelSerializer whose fields depend on its class alone (not on the request or the instance):
-    work them out from the model once per class and give each serializer its own copies, as DRF does with
-    declared fields. Looking at the model for every field was a fifth of the time of reporting an incident.
-
-    A field without inner fields is copied shallowly: binding it to its serializer sets attributes of the
-    copy alone, and the prototype's validators, choices and querysets are only read. DRF's deep copy builds
-    every field anew from its arguments (≈ 0.75 ms for the incident detail's 53 fields, ≈ 0.2 ms this way).
-    A nested serializer or a field holding a child field is deep-copied as DRF does."""
-
-    def get_fields(self) -> dict[str, Any]:
-        cls = type(self)
-        prototypes = cls.__dict__.get("_field_prototypes")
-        if prototypes is None:
-            prototypes = super().get_fields()  # type: ignore[misc]
-            cls._field_prototypes = prototypes
-        return {name: copy.deepcopy(field) if has_inner_fields(field) else copy.copy(field)
-                for name, field in prototypes.items()}
-
-    def get_validators(self) -> list[Any]:
-        # The serializer-wide validators (the model's unique-together and unique-for-date checks) depend on the
-        # class alone too; DRF's look through the model's fields and constraints for every request. They hold no
-        # state of a validation (DRF passes them the serializer), so the list's items are shared.
-        cls = type(self)
-        validators = cls.__dict__.get("_validator_prototypes")
-        if validators is None:
-            validators = cls._validator_prototypes = tuple(super().get_validators())  # type: ignore[misc]
-        return list(validators)
-
-
-def has_inner_fields(field: serializers.Field) -> bool:
-    """Serializers, and fields that bind a child field of their own (lists, dicts, many-related)."""
-    return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation")
-
-
-# Field classes whose output is the model attribute itself when it holds its model field's own type (a str for
-# a CharField or a choice, an int, a bool): DRF's to_representation returns such a value unchanged.
-PLAIN_FIELDS = (serializers.CharField, serializers.IntegerField, serializers.BooleanField, serializers.ChoiceField)
 _DATETIME = serializers.DateTimeField()
 
 
 def datetime_text(value: Any) -> str | None:
     """A date-time as DRF's DateTimeField writes it (the site's time zone, ISO 8601)."""
     return None if value is None else _DATETIME.to_representation(value)
-
-
-def datetime_writer() -> Any:
-    """`datetime_text` for the many date-times of one response: DRF looks the current time zone up for each
-    value (a context-local lookup); this looks it up once. The same text: ISO 8601 in that zone, UTC as "Z"."""
-    if not settings.USE_TZ or (getattr(_DATETIME, "format", api_settings.DATETIME_FORMAT) or "").lower() != ISO_8601:
-        return datetime_text
-    zone = timezone.get_current_timezone()
-
-    def write(value: Any) -> str | None:
-        if value is None:
-            return None
-        if timezone.is_naive(value):
-            return datetime_text(value)
-        text = value.astimezone(zone).isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-    return write
-
-
-def _direct_read(field: serializers.Field, model: Any) -> tuple[bool, str] | None:
-    """(as a date-time, attribute name) when a bound field's output is its model attribute itself (DRF would
-    return it unchanged) or that attribute as its DateTimeField writes it; None when it must go through the field."""
-    attrs = field.source_attrs
-    model_field = None
-    if len(attrs) == 1 and model is not None:
-        model_field = next((f for f in model._meta.concrete_fields if f.name == attrs[0]), None)
-    if model_field is not None and not model_field.is_relation:
-        if (type(field) is serializers.DateTimeField and "timezone" not in field.__dict__
-                and getattr(field, "format", None) == getattr(_DATETIME, "format", None)):
-            return True, model_field.attname
-        if type(field) in PLAIN_FIELDS:
-            return False, model_field.attname
-    if (type(field) is serializers.PrimaryKeyRelatedField and field.use_pk_only_optimization()
-            and model_field is not None and model_field.many_to_one):
-        return False, model_field.attname
-    return None
-
-
-def _through_field(field: serializers.Field, row: Any) -> Any:
-    """What DRF's Serializer.to_representation writes for one field of a row (SkipField propagates)."""
-    value = field.get_attribute(row)
-    checked = value.pk if isinstance(value, PKOnlyObject) else value
-    return None if checked is None else field.to_representation(value)
-
-
-def _accessor(field: serializers.Field, model: Any, write_datetime: Any = datetime_text) -> Any:
-    """How to read one field of a row: straight from the model attribute when DRF would return it unchanged (or
-    as its DateTimeField writes it, with `write_datetime`), else through the field as DRF does (None stays
-    None)."""
-    direct = _direct_read(field, model)
-    if direct is not None:
-        as_datetime, name = direct
-        if as_datetime:
-            return lambda row: write_datetime(getattr(row, name))
-        return lambda row: getattr(row, name)
-    return functools.partial(_through_field, field)
-
-
-class CompiledRowsSerializer(serializers.ListSerializer):
-    """The rows of a list, each as its serializer (`child`) writes it, with the way to read each field worked
-    out once per response instead of once per row and field: DRF's per-field machinery (and its date-time
-    conversion) was most of the time of serialising an API page. A test of each user compares the two."""
-
-    def to_representation(self, data: Any) -> list[dict[str, Any]]:
-        model = getattr(getattr(self.child, "Meta", None), "model", None)
-        write_datetime = datetime_writer()
-        plan = [(name, _accessor(field, model, write_datetime)) for name, field in self.child.fields.items()
-                if not field.write_only]
-        return [{name: read(row) for name, read in plan} for row in data]
-
-
-# How CompiledObjectMixin reads a field: the attribute, the attribute as a date-time, through one copy of the field
-# shared by every serializer of the class, or through the serializer's own bound copy.
-_ATTRIBUTE, _DATETIME_ATTRIBUTE, _SHARED_FIELD, _OWN_FIELD = range(4)
-
-
-class CompiledObjectMixin(FieldPrototypesMixin):
-    """For a read-only serializer of one object whose fields depend on its class alone: the object is written as
-    DRF writes it, each field read the way CompiledRowsSerializer reads a row's, by a plan worked out once per
-    class. Only the fields that may read the request (anything but a model attribute or a field marked
-    `context_free`) are copied and bound for each serializer: copying and binding all 60 fields of the incident
-    detail, and DRF's per-field calls, were most of the time of writing it. A test compares the two for every
-    state."""
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        write_datetime = datetime_writer()
-        data: dict[str, Any] = {}
-        for name, how, what in object_plan(self):
-            if how == _ATTRIBUTE:
-                data[name] = getattr(instance, what)
-            elif how == _DATETIME_ATTRIBUTE:
-                data[name] = write_datetime(getattr(instance, what))
-            else:
-                field = what if how == _SHARED_FIELD else self._own_field(name, what)
-                try:
-                    data[name] = _through_field(field, instance)
-                except SkipField:
-                    continue
-        return data
-
-    def _own_field(self, name: str, prototype: serializers.Field) -> serializers.Field:
-        field = copy.deepcopy(prototype) if has_inner_fields(prototype) else copy.copy(prototype)
-        field.bind(name, self)
-        return field
-
-
-def object_plan(serializer: serializers.Serializer) -> list[tuple[str, int, Any]]:
-    """(name, how, attribute name or field) for each readable field of the serializer's class, in its order."""
-    cls = type(serializer)
-    plan = cls.__dict__.get("_object_plan")
-    if plan is None:
-        model = getattr(getattr(cls, "Meta", None), "model", None)
-        holder = serializers.Serializer()  # binds the shared copies without tying them to a request
-        plan = []
-        for name, prototype in serializer.get_fields().items():
-            if prototype.write_only:
-                continue
-            field = copy.copy(prototype)
-            field.bind(name, holder)
-            direct = _direct_read(field, model)
-            if direct is not None:
-                plan.append((name, _DATETIME_ATTRIBUTE if direct[0] else _ATTRIBUTE, direct[1]))
-            elif getattr(field, "context_free", False) and not has_inner_fields(field):
-                plan.append((name, _SHARED_FIELD, field))
-            else:
-                plan.append((name, _OWN_FIELD, prototype))
-        cls._object_plan = plan
-    return plan
 
 
 @functools.cache

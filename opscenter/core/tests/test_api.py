@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from conftest import assert_error
 from opscenter.core import outbox, roles
 from opscenter.core.choices import Channel, CIStatus, CIType, Criticality
-from opscenter.core.models import Attachment, Comment, ConfigurationItem, Notification, Service, Team, User
+from opscenter.core.models import Attachment, Comment, ConfigurationItem, Notification, Service, User
 from opscenter.core.services import perform_transition
 from opscenter.core.tests.factories import (
     ConfigurationItemFactory,
@@ -593,33 +593,6 @@ def test_a_user_holds_their_own_and_their_roles_permissions(django_assert_num_qu
     assert boss.has_perm("core.add_service")
 
 
-def test_serializers_built_from_field_prototypes_bind_their_own_copies() -> None:
-    """Fields worked out once per class are copied for each serializer: binding one serializer's fields
-    leaves the prototypes and the other serializer's fields alone, and a list field gets its own child."""
-    from rest_framework import serializers as drf
-
-    from incidents.api.serializers import IncidentDetailSerializer
-    from opscenter.core.api.serializers import FieldPrototypesMixin
-
-    class Tagged(FieldPrototypesMixin, drf.ModelSerializer):
-        tags = drf.ListField(child=drf.CharField(), source="groups", read_only=True)
-
-        class Meta:
-            model = User
-            fields = ["id", "username", "tags"]
-
-    first, second = IncidentDetailSerializer(), IncidentDetailSerializer()
-    assert first.fields["state_label"] is not second.fields["state_label"]
-    assert first.fields["state_label"].parent is first and second.fields["state_label"].parent is second
-    assert first.fields["category"].field_name == "category"
-    prototype = IncidentDetailSerializer._field_prototypes["state_label"]
-    assert prototype.field_name is None
-    one, other = Tagged(), Tagged()
-    assert one.fields["tags"].child is not other.fields["tags"].child
-    assert one.fields["tags"].child.parent is one.fields["tags"]
-    assert other.fields["tags"].child.parent is other.fields["tags"]
-
-
 def test_roles_and_teams_are_read_once_for_the_request(django_assert_num_queries) -> None:  # noqa: ANN001
     from django.contrib.auth.models import Group
 
@@ -640,71 +613,3 @@ def test_roles_and_teams_are_read_once_for_the_request(django_assert_num_queries
         assert user_roles(user) == {"system_engineer", "extra"} and user_team_kinds(user) == {"network", "security"}
     loner = User.objects.create_user("loner", password="pw")
     assert user_roles(loner) == set() and user_team_ids(loner) == set()
-
-
-def test_filtersets_built_from_prototypes_keep_their_own_filters_and_forms() -> None:
-    """Each filterset gets its own copies of its class's filters (method filters call their own filterset)
-    and its own form fields; the form class is built once."""
-    from django.http import QueryDict
-
-    from incidents.filters import IncidentFilterSet
-    from incidents.models import Incident
-
-    first = IncidentFilterSet(QueryDict("q=printer"), queryset=Incident.objects.all())
-    second = IncidentFilterSet(QueryDict("q=router&state=handling"), queryset=Incident.objects.all())
-    assert first.filters["q"] is not second.filters["q"]
-    assert first.filters["q"].parent is first and second.filters["q"].parent is second
-    assert first.filters["q"].filter.f is first.filters["q"]
-    assert IncidentFilterSet.base_filters["q"].filter.f is IncidentFilterSet.base_filters["q"]
-    assert type(first.form) is type(second.form)
-    assert first.form.fields["q"] is not second.form.fields["q"]
-    assert first.is_valid() and second.is_valid()
-    assert "printer" in str(first.qs.query).lower() and "router" in str(second.qs.query).lower()
-    assert "handling" in str(second.qs.query) and "handling" not in str(first.qs.query)
-    assert not IncidentFilterSet(QueryDict("state=nonsense"), queryset=Incident.objects.all()).is_valid()
-
-
-def test_several_lists_are_read_in_one_statement_each_in_its_own_order(django_assert_num_queries) -> None:  # noqa: ANN001
-    """A filter bar's lists: one statement, each list as its queryset orders and filters it, with the named
-    columns read and the others left for later."""
-    from opscenter.core.selectors import read_lists
-
-    for name in ("Zeta", "Alpha", "Mu"):
-        ServiceFactory(name=name)
-    TeamFactory(name="Night", is_active=True)
-    TeamFactory(name="Day", is_active=True)
-    TeamFactory(name="Gone", is_active=False)
-    querysets = {"service": Service.objects.all(), "team": Team.objects.filter(is_active=True)}
-    columns = {"service": ("code", "name"), "team": ("name",)}
-    for _ in range(2):  # built the first time, reused the second
-        with django_assert_num_queries(1):
-            lists = read_lists(("test-lists", "service+team"), querysets, columns)
-            services = [(s.pk, s.code, s.name) for s in lists["service"]]
-            teams = [(t.pk, t.name) for t in lists["team"]]
-        assert services == list(Service.objects.values_list("pk", "code", "name"))
-        assert teams == list(Team.objects.filter(is_active=True).values_list("pk", "name"))
-        assert "Gone" not in [name for _pk, name in teams] and [n for _p, _c, n in services][:1] == ["Alpha"]
-    with django_assert_num_queries(1):
-        assert lists["team"][0].kind  # not read with the list: loaded when asked for
-
-
-@pytest.mark.parametrize("zone", ["Asia/Taipei", "UTC", "America/St_Johns"])
-def test_a_responses_date_times_are_written_as_drf_writes_them(zone: str) -> None:
-    """The date-times of a list response are written with the time zone looked up once; the text is DRF's."""
-    import datetime as dt
-    import zoneinfo
-
-    from django.utils import timezone
-    from rest_framework import serializers as drf
-
-    from opscenter.core.api.serializers import datetime_writer
-
-    values = [dt.datetime(2026, 11, 28, 1, 2, 3, tzinfo=dt.UTC),
-              dt.datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=dt.UTC),
-              dt.datetime(2026, 3, 8, 9, 0, tzinfo=zoneinfo.ZoneInfo("Europe/London")), None]
-    with timezone.override(zoneinfo.ZoneInfo(zone)):
-        write = datetime_writer()
-        for value in values:
-            expected = None if value is None else drf.DateTimeField().to_representation(value)
-            assert write(value) == expected
-    assert datetime_writer()(values[0]) == "2026-11-28T09:02:03+08:00"  # the site's zone again

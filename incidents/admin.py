@@ -19,7 +19,6 @@ from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionCo
 from incidents.choices import CancelReason, HoldReason, Level, State
 from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule
 from incidents.services import (
-    COMMENT_REQUIRED,
     EDITABLE,
     incident_record_review,
     incident_transition,
@@ -28,7 +27,7 @@ from incidents.services import (
 from opscenter.core import roles
 from opscenter.core.exceptions import OpsCenterError
 from opscenter.core.models import Team, TransitionLog, User
-from opscenter.core.workflow import available_transitions, is_transition, transition_label
+from opscenter.core.workflow import available_transitions, comment_requirement, is_transition, transition_label
 
 
 def error_text(exc: OpsCenterError) -> str:
@@ -154,7 +153,7 @@ TRANSITION_FORMS: dict[str, type[forms.Form]] = {
 def needs_data(name: str) -> bool:
     """The transition takes arguments without defaults (besides its actor) or a required reason."""
     parameters = inspect.signature(getattr(Incident, name)).parameters.values()
-    return name in COMMENT_REQUIRED or any(
+    return bool(comment_requirement(Incident, name)) or any(
         p.kind is p.KEYWORD_ONLY and p.default is p.empty and p.name != "by" for p in parameters)
 
 

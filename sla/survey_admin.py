@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from incidents.admin import ServiceErrorsAsMessages, error_text
+from opscenter.core.admin import ServiceErrorsAsMessages, error_text
 from opscenter.core.exceptions import OpsCenterError
 from sla import surveys
 from sla.choices import CampaignState, FollowUpState

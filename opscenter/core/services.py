@@ -110,9 +110,7 @@ def check_transition(obj: models.Model, name: str, *, user: Any, allow_internal:
     (409, with its reason).
     """
     model = type(obj)
-    if is_transition(model, name) and is_internal_transition(model, name) and not allow_internal:
-        raise UnknownTransition(_("“%(name)s” is performed by the system and cannot be requested.") % {"name": name})
-    if not is_transition(model, name):
+    if not is_transition(model, name) or (is_internal_transition(model, name) and not allow_internal):
         raise UnknownTransition(_("“%(name)s” is not a transition of %(model)s.") % {
             "name": name, "model": model._meta.verbose_name})
     transition = get_transition(obj, name)

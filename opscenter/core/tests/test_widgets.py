@@ -6,8 +6,9 @@ import pytest
 from django import forms
 from django.utils.safestring import mark_safe
 
-from incidents.forms import DateInput, DateTimeLocalInput, IncidentFilterForm, style_widgets
+from incidents.forms import IncidentFilterForm
 from opscenter.core import roles
+from opscenter.core.forms import DateInput, DateTimeLocalInput, style_widgets
 from opscenter.core.widgets import INPUT_TEMPLATES, FastInputMixin, FastSelect, fast_class, write_out
 
 ATTRS = [

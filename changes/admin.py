@@ -46,7 +46,9 @@ from changes.services import (
 from opscenter.core import roles
 from opscenter.core.admin import (
     ReasonForm,
+    RecordInline,
     ServiceErrorsAsMessages,
+    ServiceRecordAdmin,
     TransitionAdminMixin,
     TransitionForm,
     error_text,
@@ -163,29 +165,6 @@ def _local(moment: Any) -> str:
 
 
 # --- Read-only records of a change: votes, opinions, steps, reviews ---
-
-class RecordInline(admin.TabularInline):
-    """Records written by their own services: shown, never edited here."""
-
-    extra = 0
-    can_delete = False
-    select_related: tuple[str, ...] = ()
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related(*self.select_related)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 class VoteInline(RecordInline):
     model = ChangeVote
@@ -606,28 +585,18 @@ class ReviewForm(forms.ModelForm):
 
 
 @admin.register(ChangeReview)
-class ChangeReviewAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+class ChangeReviewAdmin(ServiceRecordAdmin):
     """Post-implementation reviews, recorded through change_record_review; then read-only."""
 
     form = ReviewForm
+    ticket_field = "change"
     list_display = ["change", "held_on", "recorded_by", "recorded_at"]
     list_select_related = ["change", "recorded_by"]
     search_fields = ["change__number", "change__title"]
     date_hierarchy = "held_on"
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "change":
-            kwargs["queryset"] = Change.objects.filter(
-                state__in=[State.VERIFYING, State.COMPLETED, State.FAILED, State.ROLLED_BACK])
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def ticket_queryset(self) -> QuerySet:
+        return Change.objects.filter(state__in=[State.VERIFYING, State.COMPLETED, State.FAILED, State.ROLLED_BACK])
 
-    def has_change_permission(self, request: HttpRequest, obj: ChangeReview | None = None) -> bool:
-        return False  # the record of a review is not rewritten
-
-    def has_delete_permission(self, request: HttpRequest, obj: ChangeReview | None = None) -> bool:
-        return False
-
-    def save_model(self, request: HttpRequest, obj: ChangeReview, form: forms.ModelForm, change: bool) -> None:
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields if name != "change"}
-        review = change_record_review(form.cleaned_data["change"], user=request.user, data=data)
-        obj.pk, obj.recorded_by, obj.recorded_at = review.pk, review.recorded_by, review.recorded_at
+    def record(self, ticket: Change, *, user: Any, data: dict[str, Any]) -> ChangeReview:
+        return change_record_review(ticket, user=user, data=data)

@@ -20,7 +20,13 @@ from incidents.services import (
     incident_update,
 )
 from opscenter.core import roles
-from opscenter.core.admin import ReasonForm, ServiceErrorsAsMessages, TransitionAdminMixin, TransitionForm
+from opscenter.core.admin import (
+    ReasonForm,
+    ServiceErrorsAsMessages,
+    ServiceRecordAdmin,
+    TransitionAdminMixin,
+    TransitionForm,
+)
 from opscenter.core.models import Team, TransitionLog, User
 
 # --- The forms of the transitions that need data (django-fsm-2 shows one per transition) ---
@@ -226,30 +232,18 @@ class ReviewForm(forms.ModelForm):
 
 
 @admin.register(MajorIncidentReview)
-class MajorIncidentReviewAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+class MajorIncidentReviewAdmin(ServiceRecordAdmin):
     """Review meetings of major incidents, recorded through incident_record_review; then read-only."""
 
     form = ReviewForm
+    ticket_field = "incident"
     list_display = ["incident", "held_on", "recorded_by", "recorded_at"]
     list_select_related = ["incident", "recorded_by"]
     search_fields = ["incident__number", "incident__title"]
     date_hierarchy = "held_on"
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "incident":
-            kwargs["queryset"] = Incident.objects.filter(is_major=True).filter(
-                ~Q(state__in=[State.CLOSED, State.CANCELLED]))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def ticket_queryset(self) -> Any:
+        return Incident.objects.filter(is_major=True).filter(~Q(state__in=[State.CLOSED, State.CANCELLED]))
 
-    def has_change_permission(self, request: HttpRequest, obj: MajorIncidentReview | None = None) -> bool:
-        return False  # the record of a meeting is not rewritten
-
-    def has_delete_permission(self, request: HttpRequest, obj: MajorIncidentReview | None = None) -> bool:
-        return False
-
-    def save_model(self, request: HttpRequest, obj: MajorIncidentReview, form: forms.ModelForm, change: bool) -> None:
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields if name != "incident"}
-        review = incident_record_review(form.cleaned_data["incident"], user=request.user, data=data)
-        obj.pk = review.pk
-        obj.recorded_by = review.recorded_by
-        obj.recorded_at = review.recorded_at
+    def record(self, ticket: Incident, *, user: Any, data: dict[str, Any]) -> MajorIncidentReview:
+        return incident_record_review(ticket, user=user, data=data)

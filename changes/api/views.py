@@ -140,15 +140,8 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
             return ChangeListSerializer
         return ChangeDetailSerializer
 
-    def _detail(self, change: Change, status_code: int = status.HTTP_200_OK) -> Response:
-        """The change as the caller now sees it; an edit may have hidden it from them (then only what they did
-        is confirmed)."""
-        fresh = detail_rows(self.visible(), self.request.user).filter(pk=change.pk).first()
-        if fresh is None:
-            return Response({"id": change.pk, "number": change.number, "state": change.state, "visible": False},
-                            status=status_code)
-        return Response(ChangeDetailSerializer(fresh, context=self.get_serializer_context()).data,
-                        status=status_code)
+    def detail_queryset(self) -> QuerySet[Change]:
+        return detail_rows(self.visible(), self.request.user)
 
     @staticmethod
     def _request_data(serializer: serializers.Serializer) -> tuple[dict[str, Any], list[str] | None]:
@@ -162,7 +155,7 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         serializer.is_valid(raise_exception=True)
         data, steps = self._request_data(serializer)
         change = change_create(requester=request.user, data=data, steps=steps)
-        return self._detail(change, status.HTTP_201_CREATED)
+        return self.detail_response(change, status.HTTP_201_CREATED)
 
     @extend_schema(request=ChangeRequestSerializer, responses=ChangeDetailSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -176,14 +169,11 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         serializer.is_valid(raise_exception=True)
         data, steps = self._request_data(serializer)
         change = change_update(change, user=request.user, changes=data, steps=steps)
-        return self._detail(change)
+        return self.detail_response(change)
 
     def perform_ticket_transition(self, obj: Change, name: str, *, user: Any, comment: str,
                                   data: dict[str, Any]) -> Change:
         return change_transition(obj, name, user=user, comment=comment, data=data)
-
-    def transition_response(self, obj: Change) -> Response:
-        return self._detail(obj)
 
     @extend_schema(responses=ScheduleCheckSerializer, filters=False)
     @action(detail=True, methods=["get"], url_path="schedule-check", pagination_class=None)

@@ -86,16 +86,6 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
             return IncidentListSerializer
         return IncidentDetailSerializer
 
-    def _detail(self, incident: Incident, status_code: int = status.HTTP_200_OK) -> Response:
-        """The incident as the caller now sees it. A change may hide it from them (classified as a
-        security incident by someone outside the security team): then only what they did is confirmed."""
-        fresh = self.get_queryset().filter(pk=incident.pk).first()
-        if fresh is None:
-            return Response({"id": incident.pk, "number": incident.number, "state": incident.state,
-                             "state_label": incident.get_state_display(), "visible": False}, status=status_code)
-        return Response(IncidentDetailSerializer(fresh, context=self.get_serializer_context()).data,
-                        status=status_code)
-
     @extend_schema(request=IncidentReportSerializer, responses={201: IncidentDetailSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = IncidentReportSerializer(data=request.data, context=self.get_serializer_context())
@@ -115,14 +105,11 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
                                               context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         incident = incident_update(incident, user=request.user, changes=dict(serializer.validated_data))
-        return self._detail(incident)
+        return self.detail_response(incident)
 
     def perform_ticket_transition(self, obj: Incident, name: str, *, user: Any, comment: str,
                                   data: dict[str, Any]) -> Incident:
         return incident_transition(obj, name, user=user, comment=comment, data=data)
-
-    def transition_response(self, obj: Incident) -> Response:
-        return self._detail(obj)
 
     @extend_schema(request=LinkSerializer, responses=IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -132,7 +119,7 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         serializer = LinkSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         incident = incident_link(incident, user=request.user, parent=serializer.validated_data["parent"])
-        return self._detail(incident)
+        return self.detail_response(incident)
 
     @extend_schema(responses=IncidentListSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], pagination_class=None)

@@ -179,6 +179,59 @@ class ServiceErrorsAsMessages:
             return HttpResponseRedirect(request.get_full_path())
 
 
+class RecordInline(admin.TabularInline):
+    """Records written by their own services: shown, never edited here."""
+
+    extra = 0
+    can_delete = False
+    select_related: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).select_related(*self.select_related)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ServiceRecordAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    """Records of a ticket that a service writes (a review meeting …): added here through `record`, then
+    read-only. Declare `ticket_field` (the record's ticket) and override `ticket_queryset` and `record`."""
+
+    ticket_field = ""
+
+    def ticket_queryset(self) -> models.QuerySet:
+        raise NotImplementedError
+
+    def record(self, ticket: models.Model, *, user: Any, data: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == self.ticket_field:
+            kwargs["queryset"] = self.ticket_queryset()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False  # the record of what was held is not rewritten
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: models.Model, form: forms.ModelForm, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields if name != self.ticket_field}
+        saved = self.record(form.cleaned_data[self.ticket_field], user=request.user, data=data)
+        for field in obj._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+
+
 class TransitionForm(forms.Form):
     """What every transition may carry: a comment for the timeline. `obj` is the object it is for (a form may
     show what it knows of it)."""

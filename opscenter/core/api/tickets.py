@@ -84,7 +84,23 @@ class TransitionActionMixin:
 
 class TicketViewSetMixin(TransitionActionMixin):
     """Adds `transitions/<name>/` (TransitionActionMixin), `available-transitions`, `timeline`, `comments`,
-    `attachments`."""
+    `attachments`, and answers a write with the ticket as the caller now sees it (`detail_response`, with the
+    viewset's serializer; override `detail_queryset` when the detail reads more than `get_queryset`)."""
+
+    def detail_queryset(self) -> Any:
+        return self.get_queryset()
+
+    def detail_response(self, obj: Any, status_code: int = status.HTTP_200_OK) -> Response:
+        """The ticket as the caller now sees it. A change may hide it from them (moved to a queue they do not
+        see): then only what they did is confirmed."""
+        fresh = self.detail_queryset().filter(pk=obj.pk).first()
+        if fresh is None:
+            return Response({"id": obj.pk, "number": obj.number, "state": obj.state,
+                             "state_label": obj.get_state_display(), "visible": False}, status=status_code)
+        return Response(self.get_serializer(fresh).data, status=status_code)
+
+    def transition_response(self, obj: Any) -> Response:
+        return self.detail_response(obj)
 
     # Lists of one ticket's records come whole: neither paginated nor filtered (nor described so).
     @extend_schema(responses=AvailableTransitionSerializer(many=True), filters=False)

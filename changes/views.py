@@ -51,8 +51,6 @@ from opscenter.core.ticket_views import (
     TicketTransitionView,
 )
 
-PAGE_SIZE = 25
-
 QUEUES = {
     "requested": gettext_lazy("My requests"),
     "implementing": gettext_lazy("My implementations"),
@@ -60,26 +58,6 @@ QUEUES = {
     "open": gettext_lazy("Open"),
     "all": gettext_lazy("All"),
 }
-
-
-def queues_for(user: Any) -> list[str]:
-    """Engineers implement, approvers and CAB members decide; everyone follows what they requested."""
-    names = ["requested"]
-    if has_role(user, *roles.ENGINEERS, roles.SUPERVISOR):
-        names.append("implementing")
-    if has_role(user, roles.CHANGE_APPROVER, roles.CAB_MEMBER):
-        names.append("approval")
-    return [*names, "open", "all"]
-
-
-def default_queue(user: Any) -> str:
-    if has_role(user, roles.CHANGE_APPROVER, roles.CAB_MEMBER):
-        return "approval"
-    if has_role(user, roles.SUPERVISOR, roles.AUDITOR):
-        return "open"
-    if has_role(user, *roles.ENGINEERS):
-        return "implementing"
-    return "requested"
 
 
 def _may_see_agenda(user: Any) -> bool:
@@ -90,15 +68,26 @@ class ChangeListView(TicketListView):
     """The queues: tabs, filters, sort and pagination; a constant number of queries whatever the rows."""
 
     template_name = "changes/change_list.html"
-    page_size = PAGE_SIZE
     queues = QUEUES
     filter_form = ChangeFilterForm
 
     def queues_for(self, user: Any) -> list[str]:
-        return queues_for(user)
+        """Engineers implement, approvers and CAB members decide; everyone follows what they requested."""
+        names = ["requested"]
+        if has_role(user, *roles.ENGINEERS, roles.SUPERVISOR):
+            names.append("implementing")
+        if has_role(user, roles.CHANGE_APPROVER, roles.CAB_MEMBER):
+            names.append("approval")
+        return [*names, "open", "all"]
 
     def default_queue(self, user: Any) -> str:
-        return default_queue(user)
+        if has_role(user, roles.CHANGE_APPROVER, roles.CAB_MEMBER):
+            return "approval"
+        if has_role(user, roles.SUPERVISOR, roles.AUDITOR):
+            return "open"
+        if has_role(user, *roles.ENGINEERS):
+            return "implementing"
+        return "requested"
 
     def rows(self, form: ChangeFilterForm, user: Any, queue: str) -> Any:
         return form.order(form.filter(selectors.change_queue(user=user, queue=queue)))

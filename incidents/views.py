@@ -52,8 +52,6 @@ from opscenter.core.ticket_views import (
 )
 from opscenter.core.workflow import get_transition
 
-PAGE_SIZE = 25
-
 QUEUES = {
     "mine": gettext_lazy("My incidents"),
     "team": gettext_lazy("My team's"),
@@ -63,42 +61,33 @@ QUEUES = {
 }
 
 
-def queues_for(user: Any) -> list[str]:
-    """The queue tabs a user has: IT staff work queues; a department follows its own incidents."""
-    if not has_role(user, *roles.IT_STAFF, roles.AUDITOR):
-        return ["open", "all"]
-    names = ["mine", "team", "unassigned", "open", "all"]
-    if not user_team_ids(user):
-        names.remove("team")
-    return names
-
-
-def default_queue(user: Any) -> str:
-    """The duty officer dispatches, engineers work their own, the supervisor watches what is open."""
-    if has_role(user, roles.SUPERVISOR):
-        return "open"
-    if has_role(user, roles.DUTY_OFFICER):
-        return "unassigned"
-    if has_role(user, *roles.ENGINEERS):
-        return "mine"
-    if not has_role(user, *roles.IT_STAFF, roles.AUDITOR):
-        return "all"
-    return "open"
-
-
 class IncidentListView(TicketListView):
     """The queue: tabs, filters, sort and pagination; a constant number of queries whatever the rows."""
 
     template_name = "incidents/incident_list.html"
-    page_size = PAGE_SIZE
     queues = QUEUES
     filter_form = IncidentFilterForm
 
     def queues_for(self, user: Any) -> list[str]:
-        return queues_for(user)
+        """The queue tabs a user has: IT staff work queues; a department follows its own incidents."""
+        if not has_role(user, *roles.IT_STAFF, roles.AUDITOR):
+            return ["open", "all"]
+        names = ["mine", "team", "unassigned", "open", "all"]
+        if not user_team_ids(user):
+            names.remove("team")
+        return names
 
     def default_queue(self, user: Any) -> str:
-        return default_queue(user)
+        """The duty officer dispatches, engineers work their own, the supervisor watches what is open."""
+        if has_role(user, roles.SUPERVISOR):
+            return "open"
+        if has_role(user, roles.DUTY_OFFICER):
+            return "unassigned"
+        if has_role(user, *roles.ENGINEERS):
+            return "mine"
+        if not has_role(user, *roles.IT_STAFF, roles.AUDITOR):
+            return "all"
+        return "open"
 
     def get_filter_form(self, request: HttpRequest) -> IncidentFilterForm:
         return IncidentFilterForm(request.GET if request.GET else None, user=request.user)

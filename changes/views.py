@@ -285,11 +285,11 @@ class ChangeTransitionView(ChangeDetailView, TicketTransitionView):
 
 
 class ChangeCommentView(ChangeDetailView, TicketCommentView):
-    pass
+    """Add a comment to the change's timeline."""
 
 
 class ChangeAttachmentView(ChangeDetailView, TicketAttachmentView):
-    pass
+    """Attach a file to the change."""
 
 
 change_detail = ChangeDetailView.as_view()
@@ -299,10 +299,11 @@ change_attachment = ChangeAttachmentView.as_view()
 
 
 class ChangeInviteView(ChangeDetailView):
+    """The supervisor invites engineers and security staff to give their opinion."""
+
     http_method_names: ClassVar[list[str]] = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The supervisor invites engineers and security staff to give their opinion."""
         user = request.user
         change = self.object_or_404(user, pk)
         form = InviteOpinionsForm(request.POST, change=change)
@@ -318,10 +319,11 @@ class ChangeInviteView(ChangeDetailView):
 
 
 class ChangeOpinionView(ChangeDetailView):
+    """An invited reviewer gives their opinion once."""
+
     http_method_names: ClassVar[list[str]] = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """An invited reviewer gives their opinion once."""
         user = request.user
         change = self.object_or_404(user, pk)
         form = OpinionForm(request.POST, prefix="opinion")
@@ -339,10 +341,11 @@ class ChangeOpinionView(ChangeDetailView):
 
 
 class ChangeStepView(ChangeDetailView):
+    """The implementer records a step done, or skipped with the reason."""
+
     http_method_names: ClassVar[list[str]] = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The implementer records a step done, or skipped with the reason."""
         user = request.user
         change = self.object_or_404(user, pk)
         form = StepForm(request.POST)
@@ -360,10 +363,11 @@ class ChangeStepView(ChangeDetailView):
 
 
 class ChangeReviewView(ChangeDetailView):
+    """The supervisor records the post-implementation review."""
+
     http_method_names: ClassVar[list[str]] = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The supervisor records the post-implementation review."""
         user = request.user
         change = self.object_or_404(user, pk)
         form = ReviewForm(request.POST, prefix="review")

@@ -185,11 +185,11 @@ class IncidentTransitionView(IncidentDetailView, TicketTransitionView):
 
 
 class IncidentCommentView(IncidentDetailView, TicketCommentView):
-    pass
+    """Add a comment to the incident's timeline."""
 
 
 class IncidentAttachmentView(IncidentDetailView, TicketAttachmentView):
-    pass
+    """Attach a file to the incident."""
 
 
 class IncidentReviewView(IncidentDetailView):

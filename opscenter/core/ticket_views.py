@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, UnknownTransition, detail_text
@@ -282,46 +283,59 @@ class TicketTransitionView(TicketDetailView):
         return redirect(self.detail_url(obj))
 
 
-class TicketCommentView(TicketDetailView):
+class TicketContributionView(TicketDetailView):
+    """A post that adds to an open ticket's timeline (a comment, a file): refused for a read-only ticket or user,
+    the form shown again with the service's complaints."""
+
+    http_method_names: ClassVar[list[str]] = ["post"]
+    form_key = ""
+    done_message = ""
+
+    def get_form(self, request: HttpRequest) -> Any:
+        raise NotImplementedError
+
+    def add(self, obj: models.Model, user: Any, form: Any) -> None:
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = request.user
+        obj = self.object_or_404(user, pk)
+        form = self.get_form(request)
+        try:
+            check_may_contribute(obj, user=user)
+            if not form.is_valid():
+                raise InvalidInput({})
+            self.add(obj, user, form)
+        except InvalidInput as exc:
+            return self.invalid(request, obj, self.form_key, form, exc)
+        except OpsCenterError as exc:
+            return self.refused(request, pk, exc)
+        messages.success(request, str(self.done_message))
+        return redirect(self.detail_url(obj, "#timeline"))
+
+
+class TicketCommentView(TicketContributionView):
     """Add a comment to the ticket's timeline."""
 
-    http_method_names: ClassVar[list[str]] = ["post"]
+    form_key = "comment"
+    done_message = gettext_lazy("Your comment was added.")
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = request.user
-        obj = self.object_or_404(user, pk)
-        form = CommentForm(request.POST, user=user)
-        try:
-            check_may_contribute(obj, user=user)
-            if not form.is_valid():
-                raise InvalidInput({})
-            comment_add(obj, user=user, body=form.cleaned_data["body"],
-                        is_internal=bool(form.cleaned_data.get("is_internal")))
-        except InvalidInput as exc:
-            return self.invalid(request, obj, "comment", form, exc)
-        except OpsCenterError as exc:
-            return self.refused(request, pk, exc)
-        messages.success(request, _("Your comment was added."))
-        return redirect(self.detail_url(obj, "#timeline"))
+    def get_form(self, request: HttpRequest) -> CommentForm:
+        return CommentForm(request.POST, user=request.user)
+
+    def add(self, obj: models.Model, user: Any, form: CommentForm) -> None:
+        comment_add(obj, user=user, body=form.cleaned_data["body"],
+                    is_internal=bool(form.cleaned_data.get("is_internal")))
 
 
-class TicketAttachmentView(TicketDetailView):
+class TicketAttachmentView(TicketContributionView):
     """Attach a file to the ticket."""
 
-    http_method_names: ClassVar[list[str]] = ["post"]
+    form_key = "attachment"
+    done_message = gettext_lazy("The file was attached.")
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = request.user
-        obj = self.object_or_404(user, pk)
-        form = AttachmentForm(request.POST, request.FILES)
-        try:
-            check_may_contribute(obj, user=user)
-            if not form.is_valid():
-                raise InvalidInput({})
-            attachment_add(obj, user=user, upload=form.cleaned_data["file"])
-        except InvalidInput as exc:
-            return self.invalid(request, obj, "attachment", form, exc)
-        except OpsCenterError as exc:
-            return self.refused(request, pk, exc)
-        messages.success(request, _("The file was attached."))
-        return redirect(self.detail_url(obj, "#timeline"))
+    def get_form(self, request: HttpRequest) -> AttachmentForm:
+        return AttachmentForm(request.POST, request.FILES)
+
+    def add(self, obj: models.Model, user: Any, form: AttachmentForm) -> None:
+        attachment_add(obj, user=user, upload=form.cleaned_data["file"])

@@ -245,9 +245,6 @@ class ChangeDetailView(TicketDetailView):
     forward_transitions = FORWARD_TRANSITIONS
     danger_transitions = DANGER_TRANSITIONS
     created_label = gettext_lazy("Requested")
-    url_names: ClassVar[dict[str, str]] = {
-        "detail": "changes:change-detail", "transition": "changes:change-transition",
-        "comment": "changes:change-comment", "attachment": "changes:change-attachment"}
 
     def get_object(self, user: Any, pk: int) -> Change:
         return selectors.change_get(user=user, pk=pk)

@@ -142,9 +142,6 @@ class IncidentDetailView(TicketDetailView):
     danger_transitions = ("cancel", "declare_major")
     created_transition = "report"
     created_label = gettext_lazy("Reported")
-    url_names: ClassVar[dict[str, str]] = {
-        "detail": "incidents:incident-detail", "transition": "incidents:incident-transition",
-        "comment": "incidents:incident-comment", "attachment": "incidents:incident-attachment"}
 
     def get_object(self, user: Any, pk: int) -> Incident:
         return selectors.incident_get(user=user, pk=pk)

@@ -110,7 +110,7 @@ class TicketDetailView(LoginRequiredMixin, View):
     """The detail page of a ticket: what the app shows, the transitions the user may take (each with its form, or
     the rule that blocks it), the timeline, and the comment and file forms.
 
-    Declare `model`, `template_name`, `url_names` (the app's detail, transition, comment and attachment routes),
+    Declare `model`, `template_name` (the app's routes are named by convention, see `url_names`),
     `transition_forms`, `forward_transitions` (the next steps: shown open) and `danger_transitions`; override
     `get_object` (the app's selector), `perform` (the app's service) and `detail_context` (what else the page
     shows). The posts (TicketTransitionView, TicketCommentView, TicketAttachmentView) subclass the app's detail
@@ -125,8 +125,13 @@ class TicketDetailView(LoginRequiredMixin, View):
     # The timeline's first row: the transition name the create service logs, and how it reads.
     created_transition = "create"
     created_label = ""
-    # The app's routes: "detail", "transition", "comment", "attachment".
-    url_names: ClassVar[dict[str, str]] = {}
+
+    @property
+    def url_names(self) -> dict[str, str]:
+        """The app's routes, named by convention `<app>:<model>-detail`, `-transition`, `-comment`, `-attachment`."""
+        opts = self.model._meta
+        return {kind: f"{opts.app_label}:{opts.model_name}-{kind}"
+                for kind in ("detail", "transition", "comment", "attachment")}
 
     # --- hooks ---
 

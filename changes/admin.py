@@ -9,14 +9,12 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm.admin import FSMAdminMixin, FSMTransitionContext
 
 from changes.choices import ApprovalMode, RiskLevel, State
 from changes.models import (
@@ -45,12 +43,19 @@ from changes.services import (
     may_edit,
     template_propose,
 )
-from incidents.admin import IncidentAdmin, ReasonForm, ServiceErrorsAsMessages, TransitionForm, error_text
 from opscenter.core import roles
+from opscenter.core.admin import (
+    ReasonForm,
+    RecordInline,
+    ServiceErrorsAsMessages,
+    ServiceRecordAdmin,
+    TransitionAdminMixin,
+    TransitionForm,
+    error_text,
+)
 from opscenter.core.exceptions import OpsCenterError
 from opscenter.core.models import FieldChange, TransitionLog, User
-from opscenter.core.services import check_transition, perform_transition
-from opscenter.core.workflow import is_transition, transition_label
+from opscenter.core.services import check_transition
 
 
 def _users_with(*role_names: str) -> QuerySet:
@@ -59,19 +64,7 @@ def _users_with(*role_names: str) -> QuerySet:
 
 # --- The forms of the transitions (each gets the change it is for) ---
 
-class ChangeTransitionForm(TransitionForm):
-    """A transition form that may show what it knows of the change (conflicts, the computed risk)."""
-
-    def __init__(self, *args: Any, change: Change | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.change = change
-
-
-class ChangeReasonForm(ReasonForm, ChangeTransitionForm):
-    """Reject, send back, cancel: the comment is the reason the policy asks for."""
-
-
-class AssessForm(ChangeTransitionForm):
+class AssessForm(TransitionForm):
     necessity = forms.CharField(label=_("necessity"), widget=forms.Textarea(attrs={"rows": 3}))
     feasibility = forms.CharField(label=_("feasibility"), widget=forms.Textarea(attrs={"rows": 3}))
     assessment = forms.CharField(label=_("assessment opinion"), widget=forms.Textarea(attrs={"rows": 3}))
@@ -90,9 +83,9 @@ class AssessForm(ChangeTransitionForm):
         super().__init__(*args, **kwargs)
         self.fields["cab_members"].queryset = _users_with(roles.CAB_MEMBER)
         self.fields["implementer"].queryset = _users_with(*roles.ENGINEERS, roles.SUPERVISOR)
-        if self.change is not None and self.change.computed_risk_level:
+        if self.obj is not None and self.obj.computed_risk_level:
             self.fields["risk_level"].help_text = gettext("Computed: %(level)s (score %(score)d).") % {
-                "level": self.change.get_computed_risk_level_display(), "score": self.change.risk_score}
+                "level": self.obj.get_computed_risk_level_display(), "score": self.obj.risk_score}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -100,13 +93,13 @@ class AssessForm(ChangeTransitionForm):
         return data
 
 
-class ScheduleForm(ChangeTransitionForm):
+class ScheduleForm(TransitionForm):
     acknowledge_conflicts = forms.BooleanField(label=_("I have seen the conflicts and proceed"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.change is not None:
-            self.fields["acknowledge_conflicts"].help_text = schedule_summary(self.change)
+        if self.obj is not None:
+            self.fields["acknowledge_conflicts"].help_text = schedule_summary(self.obj)
 
 
 def schedule_summary(change: Change) -> str:
@@ -130,40 +123,40 @@ def schedule_summary(change: Change) -> str:
     return format_html_join("", "{}", ((p,) for p in parts))
 
 
-class FailForm(ChangeTransitionForm):
+class FailForm(TransitionForm):
     what_happened = forms.CharField(label=_("what happened"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class RollBackForm(ChangeTransitionForm):
+class RollBackForm(TransitionForm):
     rollback_log = forms.CharField(label=_("rollback log"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class VerifyForm(ChangeTransitionForm):
+class VerifyForm(TransitionForm):
     function = forms.CharField(label=_("function test"), widget=forms.Textarea(attrs={"rows": 2}))
     performance = forms.CharField(label=_("performance test"), widget=forms.Textarea(attrs={"rows": 2}))
     data_integrity = forms.CharField(label=_("data integrity test"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class CompleteForm(ChangeTransitionForm):
+class CompleteForm(TransitionForm):
     report = forms.CharField(label=_("implementation report"), widget=forms.Textarea(attrs={"rows": 5}))
 
 
-class CloseForm(ChangeTransitionForm):
+class CloseForm(TransitionForm):
     review = forms.CharField(label=_("supervisor's review"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 TRANSITION_FORMS: dict[str, type[forms.Form]] = {
-    "send_back": ChangeReasonForm,
+    "send_back": ReasonForm,
     "assess": AssessForm,
-    "approve": ChangeTransitionForm,
-    "reject": ChangeReasonForm,
+    "approve": TransitionForm,
+    "reject": ReasonForm,
     "schedule": ScheduleForm,
     "fail": FailForm,
     "roll_back": RollBackForm,
     "verify": VerifyForm,
     "complete": CompleteForm,
     "close": CloseForm,
-    "cancel": ChangeReasonForm,
+    "cancel": ReasonForm,
 }
 
 
@@ -171,104 +164,7 @@ def _local(moment: Any) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
-# --- Transition buttons through the kernel (changes and templates) ---
-
-class TransitionButtonsMixin(FSMAdminMixin):
-    """django-fsm-2's buttons and forms, but the buttons are the kernel's list of what the signed-in user
-    may do, a refusal says the policy's reason, and every transition goes through `perform`."""
-
-    fsm_fields = ["state"]
-    # The buttons, their labels and help are the incident admin's: the kernel's list of what the signed-in
-    # user may do from the current state, a blocked one marked with the policy's reason.
-    get_fsm_label = IncidentAdmin.get_fsm_label
-    get_help_text = IncidentAdmin.get_help_text
-    _get_fsm_extra_context = IncidentAdmin._get_fsm_extra_context
-
-    def perform(self, obj: Any, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Any:
-        return perform_transition(obj, name, user=user, comment=comment, data=data)
-
-    def change_url(self, obj: Any) -> str:
-        opts = self.model._meta
-        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-
-    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
-        name = request.POST.get(self.fsm_post_param)
-        if name and not is_transition(self.model, name):
-            self.message_user(request, gettext("“%(name)s” is not a transition of %(model)s.") % {
-                "name": name, "model": self.model._meta.verbose_name}, messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)
-
-    def fsm_transition_view(self, request: HttpRequest, object_id: str, transition_name: str,
-                            **kwargs: Any) -> HttpResponse:
-        """The form of one transition. Whoever may not take it now is told why (segregation of duties, a
-        vote already cast, the wrong state) and sent back to the change form; nothing changes."""
-        if not is_transition(self.model, transition_name):
-            raise Http404(transition_name)
-        obj = self.get_object(request, object_id)
-        if obj is None:
-            raise Http404(object_id)
-        try:
-            if not self.has_change_permission(request, obj):
-                raise OpsCenterError(gettext("You are not allowed to perform this transition."))
-            check_transition(obj, transition_name, user=request.user)
-        except OpsCenterError as exc:
-            self.message_user(request, error_text(exc), messages.ERROR)
-            return HttpResponseRedirect(self.change_url(obj))
-        form_class = self.fsm_forms.get(transition_name)
-        if form_class is None:
-            return HttpResponseRedirect(self.change_url(obj))
-        form = form_class(request.POST if request.method == "POST" else None, change=obj)
-        if form.is_valid() and self._apply_fsm_transition(obj=obj, transition_name=transition_name,
-                                                          request=request, kwargs=form.cleaned_data):
-            return HttpResponseRedirect(self.change_url(obj))
-        transition = self._get_fsm_transition_by_name(obj=obj, transition_name=transition_name)
-        return render(request, self.fsm_transition_form_template, {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "original": obj,
-            "transition": FSMTransitionContext(name=transition_name, label=self.get_fsm_label(transition),
-                                               help_text=self.get_help_text(transition)),
-            "transition_form": form})
-
-    def _apply_fsm_transition(self, *, obj: Any, transition_name: str, request: HttpRequest,
-                              kwargs: dict[str, Any] | None = None) -> bool:
-        """Perform the transition as the signed-in user; a refusal becomes an error message."""
-        data = dict(kwargs or {})
-        comment = data.pop("comment", "") or ""
-        try:
-            done = self.perform(obj, transition_name, user=request.user, comment=comment, data=data)
-        except OpsCenterError as exc:
-            self.message_user(request, error_text(exc), messages.ERROR)
-            return False
-        self.message_user(request, gettext("%(transition)s: %(object)s is now %(state)s.") % {
-            "transition": transition_label(self._get_fsm_transition_by_name(obj=obj, transition_name=transition_name)),
-            "object": getattr(done, "number", done), "state": done.get_state_display()}, messages.SUCCESS)
-        return True
-
-
 # --- Read-only records of a change: votes, opinions, steps, reviews ---
-
-class RecordInline(admin.TabularInline):
-    """Records written by their own services: shown, never edited here."""
-
-    extra = 0
-    can_delete = False
-    select_related: tuple[str, ...] = ()
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related(*self.select_related)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 class VoteInline(RecordInline):
     model = ChangeVote
@@ -349,7 +245,7 @@ class AwaitingMyDecisionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Change)
-class ChangeAdmin(ServiceErrorsAsMessages, TransitionButtonsMixin, admin.ModelAdmin):
+class ChangeAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmin):
     """Changes: transition buttons and the fields the state allows; every edit goes through
     changes.services so that it is checked, logged, and approved content stays frozen."""
 
@@ -541,7 +437,7 @@ class TemplateForm(forms.ModelForm):
 
 
 @admin.register(ChangeTemplate)
-class ChangeTemplateAdmin(ServiceErrorsAsMessages, TransitionButtonsMixin, admin.ModelAdmin):
+class ChangeTemplateAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmin):
     """IT staff propose templates here (template_propose); a supervisor other than the proposer approves
     or retires them with the buttons."""
 
@@ -689,28 +585,18 @@ class ReviewForm(forms.ModelForm):
 
 
 @admin.register(ChangeReview)
-class ChangeReviewAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+class ChangeReviewAdmin(ServiceRecordAdmin):
     """Post-implementation reviews, recorded through change_record_review; then read-only."""
 
     form = ReviewForm
+    ticket_field = "change"
     list_display = ["change", "held_on", "recorded_by", "recorded_at"]
     list_select_related = ["change", "recorded_by"]
     search_fields = ["change__number", "change__title"]
     date_hierarchy = "held_on"
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "change":
-            kwargs["queryset"] = Change.objects.filter(
-                state__in=[State.VERIFYING, State.COMPLETED, State.FAILED, State.ROLLED_BACK])
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def ticket_queryset(self) -> QuerySet:
+        return Change.objects.filter(state__in=[State.VERIFYING, State.COMPLETED, State.FAILED, State.ROLLED_BACK])
 
-    def has_change_permission(self, request: HttpRequest, obj: ChangeReview | None = None) -> bool:
-        return False  # the record of a review is not rewritten
-
-    def has_delete_permission(self, request: HttpRequest, obj: ChangeReview | None = None) -> bool:
-        return False
-
-    def save_model(self, request: HttpRequest, obj: ChangeReview, form: forms.ModelForm, change: bool) -> None:
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields if name != "change"}
-        review = change_record_review(form.cleaned_data["change"], user=request.user, data=data)
-        obj.pk, obj.recorded_by, obj.recorded_at = review.pk, review.recorded_by, review.recorded_at
+    def record(self, ticket: Change, *, user: Any, data: dict[str, Any]) -> ChangeReview:
+        return change_record_review(ticket, user=user, data=data)

@@ -25,8 +25,8 @@ from changes.services import (
     change_transition,
     template_propose,
 )
-from incidents.demo import Clock, stepped_clock
 from opscenter.core.choices import DeliveryStatus
+from opscenter.core.demo import Clock, stepped_clock
 from opscenter.core.models import ConfigurationItem, Notification, Service, User
 from opscenter.core.services import perform_transition
 

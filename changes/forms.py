@@ -12,18 +12,18 @@ from django.utils.translation import gettext_lazy as _
 from changes.choices import Category, ChangeType, Decision, Recommendation, RiskLevel, State, StepStatus, TemplateState
 from changes.models import Change, ChangeTemplate, RiskQuestion
 from changes.services import EDITABLE, configuration_items_visible_to
-from incidents.forms import (
+from opscenter.core import roles
+from opscenter.core.forms import (
+    ConfirmForm,
     DateInput,
     DateTimeLocalInput,
     EngineerChoiceField,
+    ReasonForm,
     StyledForm,
-    apply_service_errors,
+    TransitionForm,
     textarea,
 )
-from opscenter.core import roles
 from opscenter.core.models import Service, User
-
-__all__ = ["apply_service_errors"]
 
 
 def users_with_role(*names: str) -> QuerySet[User]:
@@ -270,34 +270,6 @@ class FromTemplateForm(StyledForm):
 # --- One form per transition -------------------------------------------------------------------------------
 
 
-class TransitionForm(StyledForm):
-    """The input one transition needs; `transition_data()` is what the model's transition takes."""
-
-    data_fields: tuple[str, ...] = ()
-    submit_label = _("Confirm")
-
-    def __init__(self, *args: Any, change: Change, user: Any, schedule: Any = None, **kwargs: Any) -> None:
-        self.change, self.user, self.schedule = change, user, schedule
-        super().__init__(*args, **kwargs)
-
-    def transition_data(self) -> dict[str, Any]:
-        return {name: self.cleaned_data.get(name) for name in self.data_fields}
-
-    def comment(self) -> str:
-        return (self.cleaned_data.get("comment") or "").strip()
-
-
-class ConfirmForm(TransitionForm):
-    confirm = forms.BooleanField(label=_("I confirm"), required=True)
-    comment = forms.CharField(label=_("Comment (optional)"), required=False, widget=textarea(2))
-
-
-class ReasonForm(TransitionForm):
-    """A transition whose reason is its (required) comment."""
-
-    comment = forms.CharField(label=_("Reason"), widget=textarea(3))
-
-
 class SubmitForm(ConfirmForm):
     submit_label = _("Submit the request")
     confirm = forms.BooleanField(label=_("The request is complete; hand it to the supervisor"), required=True)
@@ -334,8 +306,8 @@ class AssessForm(TransitionForm):
         super().__init__(*args, **kwargs)
         self.fields["cab_members"].queryset = users_with_role(roles.CAB_MEMBER)
         self.fields["implementer"].queryset = users_with_role(*roles.ENGINEERS)
-        self.initial.setdefault("risk_level", self.change.computed_risk_level or self.change.risk_level)
-        self.initial.setdefault("implementer", self.change.implementer_id)
+        self.initial.setdefault("risk_level", self.obj.computed_risk_level or self.obj.risk_level)
+        self.initial.setdefault("implementer", self.obj.implementer_id)
 
     def transition_data(self) -> dict[str, Any]:
         data = super().transition_data()
@@ -362,7 +334,7 @@ class ScheduleForm(TransitionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.schedule is not None and not self.schedule.conflicts:
+        if self.context.get("schedule") is not None and not self.context["schedule"].conflicts:
             del self.fields["acknowledge_conflicts"]
 
     def transition_data(self) -> dict[str, Any]:

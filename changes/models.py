@@ -582,7 +582,8 @@ class Change(Ticket):
         """The supervisor takes up the request and may invite opinions from engineers and security."""
 
     @transition(field=state, source=[State.SUBMITTED, State.ASSESSING], target=State.DRAFT,
-                permission=roles_allowed(roles.SUPERVISOR), custom={"label": _("Send back to requester")})
+                permission=roles_allowed(roles.SUPERVISOR),
+                custom={"label": _("Send back to requester"), "comment_required": _("Say what the request needs.")})
     def send_back(self, *, by) -> None:  # noqa: ANN001
         """The request is incomplete; the requester edits and submits it again (the reason is the comment)."""
 
@@ -616,8 +617,8 @@ class Change(Ticket):
         rule = approval_rule_for(level)
         self.approval_mode, self.approvals_required = rule.mode, rule.approvals_required
         if rule.mode == ApprovalMode.JOINT:
-            members = list(cab_members) if cab_members else list(rule.default_cab_members.filter(is_active=True))
-            self._set_cab_members(members)
+            # The members are written by change_transition: a transition sets fields on its own row only.
+            self._check_cab_members(self.joint_review_members(cab_members))
 
     def _set_implementer(self, implementer) -> None:  # noqa: ANN001
         if not implementer.is_active or not has_role(implementer, *roles.ENGINEERS, roles.SUPERVISOR):
@@ -627,7 +628,15 @@ class Change(Ticket):
                 "Whoever approves a change cannot implement it (segregation of duties).")})
         self.implementer = implementer
 
-    def _set_cab_members(self, members: list) -> None:
+    def joint_review_members(self, chosen: list | None = None) -> list:
+        """The CAB members of a joint review: those chosen at assessment, else the rule's default members."""
+        from changes.rules import approval_rule_for
+
+        if chosen:
+            return list(chosen)
+        return list(approval_rule_for(self.risk_level).default_cab_members.filter(is_active=True))
+
+    def _check_cab_members(self, members: list) -> None:
         if not members:
             raise ValidationError({"cab_members": _("Name the CAB members of the joint review.")})
         refused = [str(u) for u in members if not u.is_active or not has_role(u, roles.CAB_MEMBER)]
@@ -637,7 +646,6 @@ class Change(Ticket):
         if any(u.pk in (self.created_by_id, self.implementer_id) for u in members):
             raise ValidationError({"cab_members": _(
                 "The requester and the implementer cannot sit on the change's joint review.")})
-        self.cab_members.set(members)
 
     @transition(field=state, source=State.AWAITING_APPROVAL,
                 target=RETURN_VALUE(State.AWAITING_APPROVAL, State.APPROVED), permission=may_approve,
@@ -672,7 +680,8 @@ class Change(Ticket):
         return snapshot
 
     @transition(field=state, source=[State.ASSESSING, State.AWAITING_APPROVAL], target=State.REJECTED,
-                permission=may_approve, custom={"label": _("Reject")})
+                permission=may_approve,
+                custom={"label": _("Reject"), "comment_required": _("Give the reason for rejecting.")})
     def reject(self, *, by) -> None:  # noqa: ANN001
         """Refuse the change (the reason is the comment). In a joint review any rejection rejects."""
         self.closed_at = timezone.now()
@@ -770,7 +779,8 @@ class Change(Ticket):
         self.closed_at = timezone.now()
 
     @transition(field=state, source=[*BEFORE_APPROVAL, State.APPROVED, State.SCHEDULED], target=State.CANCELLED,
-                permission=may_cancel, custom={"label": _("Cancel")})
+                permission=may_cancel,
+                custom={"label": _("Cancel"), "comment_required": _("Give the reason for cancelling.")})
     def cancel(self, *, by) -> None:  # noqa: ANN001
         """Withdraw the change before implementation starts (the reason is the comment)."""
         self.closed_at = timezone.now()

@@ -1,4 +1,4 @@
-"""Votes and notifications written inside a change's transition (the outbox delivers after commit)."""
+"""Who hears about what happens to a change: outbox rows written inside the transition (delivered after commit)."""
 
 from typing import Any
 
@@ -6,8 +6,8 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from changes.choices import ApprovalMode, Decision, State
-from changes.models import Change, ChangeVote
+from changes.choices import ApprovalMode, State
+from changes.models import Change
 from opscenter.core import roles
 from opscenter.core.models import User
 from opscenter.core.outbox import notify
@@ -39,12 +39,6 @@ def opinion_invited(change: Change, reviewers: list[User]) -> None:
 def on_change_transition(sender: Any, instance: Change, transition: str, source: str, target: str, actor: Any,
                          log: Any, **kwargs: Any) -> None:
     change = instance
-    if transition in ("approve", "reject") and source == State.AWAITING_APPROVAL:
-        # Every approval decision is kept: who, when, what, why (the unique row refuses a second vote).
-        ChangeVote.objects.create(
-            change=change, round=change.approval_round, voter=actor,
-            decision=Decision.APPROVE if transition == "approve" else Decision.REJECT, comment=log.comment,
-            is_joint_review=change.approval_mode == ApprovalMode.JOINT)
     people = [u for u in (change.created_by, change.implementer) if u is not None]
     if target == State.SUBMITTED and source != target:
         _send(change, "change.submitted", _users_with(roles.SUPERVISOR), _("awaits assessment"))

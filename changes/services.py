@@ -1,7 +1,6 @@
 """Operations on changes: request, edit (approved content is frozen), transitions through the kernel's one
 service, opinions, implementation steps, post-implementation reviews and templates."""
 
-from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -9,9 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from changes.choices import FROZEN_STATES, ChangeType, State, StepStatus, TemplateState
+from changes.choices import FROZEN_STATES, ApprovalMode, ChangeType, Decision, State, StepStatus, TemplateState
 from changes.models import (
     FROZEN_FIELDS,
     PLAN_FIELDS,
@@ -20,20 +18,13 @@ from changes.models import (
     ChangeReview,
     ChangeStep,
     ChangeTemplate,
-    frozen_text,
+    ChangeVote,
 )
 from opscenter.core import roles
 from opscenter.core.exceptions import ConditionFailed, InvalidInput, InvalidState, ReadOnlyRecord, TransitionForbidden
 from opscenter.core.models import ConfigurationItem, FieldChange, TransitionLog
 from opscenter.core.roles import has_role
-from opscenter.core.services import check_transition, perform_transition
-
-# Transitions whose comment is the reason the policy asks for.
-COMMENT_REQUIRED = {
-    "reject": gettext_lazy("Give the reason for rejecting."),
-    "send_back": gettext_lazy("Say what the request needs."),
-    "cancel": gettext_lazy("Give the reason for cancelling."),
-}
+from opscenter.core.services import perform_transition, ticket_create, ticket_update
 
 REQUEST_FIELDS = {"title", "change_type", "category", "description", "purpose", "impact_scope", "planned_start",
                   "planned_end", "risk_assessment", "risk_mitigation", "rollback_tested", "risk_answers",
@@ -76,12 +67,6 @@ def _validation(exc: ValidationError) -> InvalidInput:
     return InvalidInput(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
 
-def _log_created(change: Change, user: Any, data: dict) -> None:
-    TransitionLog.objects.create(
-        content_type=ContentType.objects.get_for_model(Change), object_id=change.pk, transition="create",
-        source_state="", target_state=change.state, actor=user, comment="", data=data)
-
-
 def may_request(user: Any) -> bool:
     """Anyone signed in may request a change (任何需要對信息系統進行變更的人員或部門) but a read-only auditor."""
     from opscenter.core.services import is_read_only_user
@@ -118,23 +103,13 @@ def change_create(*, requester: Any, data: dict[str, Any], steps: list[str] | No
     change = Change(created_by=requester, **data)
     if change.planned_start and change.planned_start < timezone.now() - timezone.timedelta(minutes=1):
         raise InvalidInput({"planned_start": [_("The planned window cannot start in the past.")]})
-    try:
-        change.full_clean(exclude=["number", "state", "created_by"])
-    except ValidationError as exc:
-        raise _validation(exc) from exc
     if change.implementer_id:
         try:
             change._set_implementer(change.implementer)
         except ValidationError as exc:
             raise _validation(exc) from exc
-    with transaction.atomic():
-        change.save()
-        for name, values in m2m.items():
-            getattr(change, name).set(values)
-        if steps:
-            _write_steps(change, steps)
-        _log_created(change, requester, {"type": change.change_type})
-    return change
+    return ticket_create(change, user=requester, many=m2m, log_data={"type": change.change_type},
+                         then=(lambda created: _write_steps(created, steps)) if steps else None)
 
 
 def _write_steps(change: Change, steps: list[str]) -> None:
@@ -153,14 +128,6 @@ def may_edit(change: Change, user: Any) -> bool:
     return user.pk in (change.created_by_id, change.implementer_id) or has_role(user, roles.SUPERVISOR)
 
 
-def _display(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple, set)):
-        return ", ".join(sorted(str(v) for v in value))
-    return frozen_text(value) if isinstance(value, datetime) else str(value)
-
-
 def change_update(change: Change, *, user: Any, changes: dict[str, Any], steps: list[str] | None = None) -> Change:
     """Edit what the state allows, each old and new value on the timeline. Editing approved content (content,
     window, services, CIs, or a plan that was approved) sends the change back for approval."""
@@ -172,29 +139,14 @@ def change_update(change: Change, *, user: Any, changes: dict[str, Any], steps: 
         raise InvalidInput({k: [_("Set by assessment and transitions only.")]
                             for k in ("state", "risk_level") if k in changes})
     editable = EDITABLE.get(change.state, set())
-    refused = sorted(set(changes) - editable)
-    if steps is not None and change.state not in (*EDITABLE, ):
-        refused.append("steps")
-    if refused:
-        raise InvalidInput({f: [_("This field cannot be changed now.")] for f in refused})
+    if steps is not None and change.state not in EDITABLE:
+        raise InvalidInput({f: [_("This field cannot be changed now.")] for f in [*sorted(set(changes) - editable),
+                                                                                   "steps"]})
     _check_visible_cis(user, changes.get("configuration_items"))
-    content_type = ContentType.objects.get_for_model(Change)
-    with transaction.atomic():
-        locked = Change.objects.select_for_update().get(pk=change.pk)
-        if locked.state != change.state:
-            raise InvalidState(_("The change moved on meanwhile; reload it."), code="concurrent_change")
+
+    def prepare(locked: Change) -> list[tuple[str, str, str]]:
+        """The steps of the plan, and the checks of a new implementer or window."""
         records = []
-        for field, value in changes.items():
-            if field in M2M_FIELDS:
-                before = list(getattr(locked, field).all())
-                if {o.pk for o in before} != {o.pk for o in value}:
-                    records.append((field, _display(before), _display(value)))
-                    getattr(locked, field).set(value)
-                continue
-            before = _display(getattr(locked, field))
-            setattr(locked, field, value)
-            if before != _display(value):
-                records.append((field, before, _display(value)))
         if steps is not None:
             old = list(locked.steps.order_by("position").values_list("description", flat=True))
             if old != [str(s).strip() for s in steps]:
@@ -202,30 +154,24 @@ def change_update(change: Change, *, user: Any, changes: dict[str, Any], steps: 
                     raise InvalidInput({"steps": [_("Steps already recorded cannot be rewritten.")]})
                 _write_steps(locked, steps)
                 records.append(("steps", "\n".join(old), "\n".join(str(s).strip() for s in steps)))
-        if not records:
-            return locked
-        if "implementer" in changes and changes["implementer"] is not None:
+        if changes.get("implementer") is not None and changes["implementer"] != change.implementer:
             try:
                 locked._set_implementer(changes["implementer"])
             except ValidationError as exc:
                 raise _validation(exc) from exc
-        try:
-            plain = [f for f in changes if f not in M2M_FIELDS]
-            locked.clean_fields(exclude=[f.name for f in locked._meta.concrete_fields if f.name not in plain])
-            locked.clean()
-        except ValidationError as exc:
-            raise _validation(exc) from exc
-        if "planned_start" in changes and locked.planned_start and locked.planned_start < timezone.now():
+        if ("planned_start" in changes and changes["planned_start"] != change.planned_start
+                and locked.planned_start and locked.planned_start < timezone.now()):
             raise InvalidInput({"planned_start": [_("The planned window cannot start in the past.")]})
-        locked.save()
-        FieldChange.objects.bulk_create([
-            FieldChange(content_type=content_type, object_id=locked.pk, field=f, old_value=o, new_value=n, actor=user)
-            for f, o, n in records])
+        return records
+
+    def then(locked: Change, fields: list[str]) -> Change:
+        """Approved content edited: the approvals of this round no longer hold."""
         if locked.state in FROZEN_STATES and _approved_content_changed(locked):
-            locked = perform_transition(
-                locked, "require_reapproval", user=user, allow_internal=True,
-                comment=_("Approved content edited: %(fields)s") % {"fields": ", ".join(f for f, _o, _n in records)})
-    return locked
+            return perform_transition(locked, "require_reapproval", user=user, allow_internal=True,
+                                      comment=_("Approved content edited: %(fields)s") % {"fields": ", ".join(fields)})
+        return locked
+
+    return ticket_update(change, user=user, changes=changes, editable=editable, prepare=prepare, then=then)
 
 
 def _approved_content_changed(change: Change) -> bool:
@@ -250,12 +196,21 @@ def _plan_changed_since_schedule(change: Change) -> bool:
 
 def change_transition(change: Change, name: str, *, user: Any, comment: str = "",
                       data: dict[str, Any] | None = None) -> Change:
-    """Perform one change transition through the kernel's transition service, asking the reason the
-    policy wants for rejections, returns and cancellations."""
-    if name in COMMENT_REQUIRED and not comment.strip():
-        check_transition(change, name, user=user)  # 403/409 take precedence over the missing reason
-        raise InvalidInput({"comment": [COMMENT_REQUIRED[name]]})
-    return perform_transition(change, name, user=user, comment=comment, data=data)
+    """Perform one change transition through the kernel's transition service, and write what it decides
+    beside the change: each approval decision as a vote, the members of a joint review."""
+    data = dict(data or {})
+
+    def then(locked: Change, log: TransitionLog) -> None:
+        if name in ("approve", "reject") and log.source_state == State.AWAITING_APPROVAL:
+            # Every approval decision is kept: who, when, what, why (the unique row refuses a second vote).
+            ChangeVote.objects.create(
+                change=locked, round=locked.approval_round, voter=user,
+                decision=Decision.APPROVE if name == "approve" else Decision.REJECT, comment=comment,
+                is_joint_review=locked.approval_mode == ApprovalMode.JOINT)
+        elif name == "assess" and locked.approval_mode == ApprovalMode.JOINT:
+            locked.cab_members.set(locked.joint_review_members(data.get("cab_members")))
+
+    return perform_transition(change, name, user=user, comment=comment, data=data, then=then)
 
 
 # --- Opinions, steps, reviews --------------------------------------------------------------------------

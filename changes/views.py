@@ -5,9 +5,8 @@ Views are thin: a selector, a form, one service call; refusals from the services
 shown on the page with their HTTP status and change nothing.
 """
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -34,30 +33,23 @@ from changes.forms import (
     OpinionForm,
     ReviewForm,
     StepForm,
-    TransitionForm,
-    apply_service_errors,
 )
 from changes.models import Change, may_implement
 from changes.risk import RULE_LABELS
 from changes.rules import CONFLICT_LABELS, schedule_check
 from changes.services import EDITABLE, may_edit, may_request
-from incidents.forms import AttachmentForm, CommentForm
 from opscenter.core import roles
-from opscenter.core.exceptions import InvalidInput, OpsCenterError, UnknownTransition, detail_text
+from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
+from opscenter.core.forms import apply_service_errors
 from opscenter.core.models import FeedToken, Service
-from opscenter.core.pagination import CappedCountPaginator
 from opscenter.core.roles import has_role
-from opscenter.core.selectors import ticket_timeline
-from opscenter.core.services import (
-    attachment_add,
-    check_may_contribute,
-    check_transition,
-    comment_add,
-    is_read_only_user,
+from opscenter.core.ticket_views import (
+    TicketAttachmentView,
+    TicketCommentView,
+    TicketDetailView,
+    TicketListView,
+    TicketTransitionView,
 )
-from opscenter.core.workflow import AvailableTransition, available_transitions
-
-PAGE_SIZE = 25
 
 QUEUES = {
     "requested": gettext_lazy("My requests"),
@@ -68,55 +60,43 @@ QUEUES = {
 }
 
 
-def queues_for(user: Any) -> list[str]:
-    """Engineers implement, approvers and CAB members decide; everyone follows what they requested."""
-    names = ["requested"]
-    if has_role(user, *roles.ENGINEERS, roles.SUPERVISOR):
-        names.append("implementing")
-    if has_role(user, roles.CHANGE_APPROVER, roles.CAB_MEMBER):
-        names.append("approval")
-    return [*names, "open", "all"]
-
-
-def default_queue(user: Any) -> str:
-    if has_role(user, roles.CHANGE_APPROVER, roles.CAB_MEMBER):
-        return "approval"
-    if has_role(user, roles.SUPERVISOR, roles.AUDITOR):
-        return "open"
-    if has_role(user, *roles.ENGINEERS):
-        return "implementing"
-    return "requested"
-
-
 def _may_see_agenda(user: Any) -> bool:
     return has_role(user, *roles.IT_STAFF, roles.AUDITOR)
 
 
-@login_required
-@require_GET
-def change_list(request: HttpRequest) -> HttpResponse:
+class ChangeListView(TicketListView):
     """The queues: tabs, filters, sort and pagination; a constant number of queries whatever the rows."""
-    user = request.user
-    queues = queues_for(user)
-    queue = request.GET.get("queue")
-    if queue not in queues:
-        queue = default_queue(user)
-    form = ChangeFilterForm(request.GET if request.GET else None)
-    qs = form.order(form.filter(selectors.change_queue(user=user, queue=queue)))
-    page = CappedCountPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    query["queue"] = queue
-    return render(request, "changes/change_list.html", {
-        "page": page,
-        "query": query.urlencode(),
-        "form": form,
-        "queue": queue,
-        "queues": [(name, QUEUES[name]) for name in queues],
-        "sort": form.sort_key(),
-        "may_request": may_request(user),
-        "may_see_agenda": _may_see_agenda(user),
-    })
+
+    template_name = "changes/change_list.html"
+    queues = QUEUES
+    filter_form = ChangeFilterForm
+
+    def queues_for(self, user: Any) -> list[str]:
+        """Engineers implement, approvers and CAB members decide; everyone follows what they requested."""
+        names = ["requested"]
+        if has_role(user, *roles.ENGINEERS, roles.SUPERVISOR):
+            names.append("implementing")
+        if has_role(user, roles.CHANGE_APPROVER, roles.CAB_MEMBER):
+            names.append("approval")
+        return [*names, "open", "all"]
+
+    def default_queue(self, user: Any) -> str:
+        if has_role(user, roles.CHANGE_APPROVER, roles.CAB_MEMBER):
+            return "approval"
+        if has_role(user, roles.SUPERVISOR, roles.AUDITOR):
+            return "open"
+        if has_role(user, *roles.ENGINEERS):
+            return "implementing"
+        return "requested"
+
+    def rows(self, form: ChangeFilterForm, user: Any, queue: str) -> Any:
+        return form.order(form.filter(selectors.change_queue(user=user, queue=queue)))
+
+    def extra_context(self, user: Any) -> dict[str, Any]:
+        return {"may_request": may_request(user), "may_see_agenda": _may_see_agenda(user)}
+
+
+change_list = ChangeListView.as_view()
 
 
 # --- Request, from a template, edit ------------------------------------------------------------------------
@@ -210,79 +190,6 @@ def change_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The detail page ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class Action:
-    """One transition on the detail page: its form, or the reason it is blocked."""
-
-    transition: AvailableTransition
-    form: TransitionForm | None
-    open: bool = False
-
-    @property
-    def target_label(self) -> str:
-        target = self.transition.target
-        return str(State(target).label) if target in State.values else ""
-
-    @property
-    def style(self) -> str:
-        name = self.transition.name
-        if name in DANGER_TRANSITIONS:
-            return "btn-outline-danger"
-        return "btn-primary" if name in FORWARD_TRANSITIONS else "btn-outline-primary"
-
-
-def _transition_labels() -> dict[str, str]:
-    field = Change._meta.get_field("state")
-    labels = {t.name: str(t.custom.get("label") or t.name) for t in field.get_all_transitions(Change)}
-    labels["create"] = _("Requested")
-    return labels
-
-
-def _field_label(name: str) -> str:
-    try:
-        return str(Change._meta.get_field(name).verbose_name)
-    except Exception:  # steps and fields since removed
-        return name
-
-
-def _timeline(change: Change, user: Any) -> list[dict[str, Any]]:
-    labels, states = _transition_labels(), dict(State.choices)
-    rows = []
-    for entry in ticket_timeline(change, user=user):
-        row: dict[str, Any] = {"entry": entry, "kind": entry.kind, "at": entry.at, "actor": entry.actor}
-        record = entry.record
-        if entry.kind == "transition":
-            row["label"] = labels.get(record.transition, record.transition)
-            if record.source_state and record.source_state != record.target_state:
-                row["source"] = states.get(record.source_state, record.source_state)
-                row["target"] = states.get(record.target_state, record.target_state)
-        elif entry.kind == "change":
-            row["label"] = _field_label(record.field)
-        rows.append(row)
-    return rows
-
-
-def _actions(change: Change, user: Any, *, schedule: Any, bound: dict[str, Any]) -> list[Action]:
-    if change.is_read_only:
-        return []
-    actions = []
-    for transition in available_transitions(change, user):
-        form_class = TRANSITION_FORMS.get(transition.name)
-        if form_class is None:
-            continue
-        if not transition.allowed:
-            actions.append(Action(transition, None))
-            continue
-        form = bound.get(f"transition:{transition.name}") or form_class(
-            prefix=transition.name, change=change, user=user, schedule=schedule)
-        actions.append(Action(transition, form, open=form.is_bound))
-    if not any(a.open for a in actions):
-        first = next((a for a in actions if a.form and a.transition.name in FORWARD_TRANSITIONS), None)
-        if first:
-            first.open = True
-    return actions
-
-
 # The schedule check is shown while the window may still move: it costs a few queries.
 CHECKED_STATES = (State.ASSESSING, State.AWAITING_APPROVAL, State.APPROVED, State.SCHEDULED)
 
@@ -314,37 +221,6 @@ def _panel_forms(change: Change, user: Any, bound: dict[str, Any]) -> dict[str, 
     }
 
 
-def _render_detail(request: HttpRequest, change: Change, *, bound: dict[str, Any] | None = None,
-                   status: int = 200) -> HttpResponse:
-    user = request.user
-    bound = bound or {}
-    schedule = _schedule(change)
-    contribute = not is_read_only_user(user) and not change.is_read_only
-    rounds = selectors.approval_rounds(change)
-    cab_members = sorted(change.cab_members.all(), key=str)
-    current = {v.voter_id: v for v in rounds[0]["votes"]}
-    context = {
-        "change": change,
-        "services": list(change.services.all()),
-        "configuration_items": list(change.configuration_items.all()),
-        "member_votes": [(m, current.get(m.pk)) for m in cab_members],
-        "steps": list(change.steps.select_related("done_by")),
-        "rounds": rounds,
-        "risk_reasons": [str(RULE_LABELS.get(r, r)) for r in change.risk_reasons or []],
-        "schedule": schedule,
-        "acknowledged": _acknowledged(change) if schedule is None else [],
-        "reviews": list(change.reviews.select_related("recorded_by")),
-        "timeline": _timeline(change, user),
-        "actions": _actions(change, user, schedule=schedule, bound=bound),
-        "may_edit": may_edit(change, user) and change.state in EDITABLE and not change.is_read_only,
-        "comment_form": (bound.get("comment") or CommentForm(user=user)) if contribute else None,
-        "attachment_form": (bound.get("attachment") or AttachmentForm()) if contribute else None,
-        "progress": _progress(change),
-        **_panel_forms(change, user, bound),
-    }
-    return render(request, "changes/change_detail.html", context, status=status)
-
-
 MAIN_PATH = [State.DRAFT, State.SUBMITTED, State.ASSESSING, State.AWAITING_APPROVAL, State.APPROVED,
              State.SCHEDULED, State.IMPLEMENTING, State.VERIFYING, State.COMPLETED, State.CLOSED]
 
@@ -359,169 +235,157 @@ def _progress(change: Change) -> list[dict[str, Any]]:
     return [{"label": state.label, "active": state == change.state} for state in path]
 
 
-@login_required
-@require_GET
-def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_detail(request, _get_change(request.user, pk))
+class ChangeDetailView(TicketDetailView):
+    """The change page: the request, its risk, assessment, approval rounds and votes, opinions, the plan and its
+    steps, the schedule check, results and reviews, and the transitions the user may take."""
+
+    model = Change
+    template_name = "changes/change_detail.html"
+    transition_forms = TRANSITION_FORMS
+    forward_transitions = FORWARD_TRANSITIONS
+    danger_transitions = DANGER_TRANSITIONS
+    created_label = gettext_lazy("Requested")
+
+    def get_object(self, user: Any, pk: int) -> Change:
+        return selectors.change_get(user=user, pk=pk)
+
+    def perform(self, obj: Change, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Change:
+        return change_services.change_transition(obj, name, user=user, comment=comment, data=data)
+
+    def form_context(self, obj: Change, user: Any, context: dict[str, Any] | None) -> dict[str, Any]:
+        return {"schedule": context["schedule"] if context is not None else _schedule(obj)}
+
+    def detail_context(self, obj: Change, user: Any, bound: dict[str, Any]) -> dict[str, Any]:
+        change = obj
+        schedule = _schedule(change)
+        rounds = selectors.approval_rounds(change)
+        cab_members = sorted(change.cab_members.all(), key=str)
+        current = {v.voter_id: v for v in rounds[0]["votes"]}
+        return {
+            "services": list(change.services.all()),
+            "configuration_items": list(change.configuration_items.all()),
+            "member_votes": [(m, current.get(m.pk)) for m in cab_members],
+            "steps": list(change.steps.select_related("done_by")),
+            "rounds": rounds,
+            "risk_reasons": [str(RULE_LABELS.get(r, r)) for r in change.risk_reasons or []],
+            "schedule": schedule,
+            "acknowledged": _acknowledged(change) if schedule is None else [],
+            "reviews": list(change.reviews.select_related("recorded_by")),
+            "may_edit": may_edit(change, user) and change.state in EDITABLE and not change.is_read_only,
+            "progress": _progress(change),
+            **_panel_forms(change, user, bound),
+        }
 
 
-def _refused(request: HttpRequest, pk: int, exc: OpsCenterError) -> HttpResponse:
-    """Show a refusal (403/409/400) on the page, with the change as it is now."""
-    messages.error(request, detail_text(exc.detail))
-    return _render_detail(request, _get_change(request.user, pk), status=exc.status_code)
-
-
-def _invalid(request: HttpRequest, change: Change, key: str, form: Any, exc: InvalidInput) -> HttpResponse:
-    apply_service_errors(form, exc.detail)
-    messages.error(request, _("Please correct the fields marked below."))
-    return _render_detail(request, change, bound={key: form}, status=exc.status_code)
-
-
-@login_required
-@require_POST
-def change_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+class ChangeTransitionView(ChangeDetailView, TicketTransitionView):
     """Perform one transition from its form, through changes.services.change_transition."""
-    user = request.user
-    change = _get_change(user, pk)
-    form_class = TRANSITION_FORMS.get(name)
-    if form_class is None:
-        return _refused(request, pk, UnknownTransition())
-    form = form_class(request.POST, prefix=name, change=change, user=user, schedule=_schedule(change))
-    try:
-        check_transition(change, name, user=user)  # 403/409 before the form's own complaints
-        if not form.is_valid():
-            raise InvalidInput({})
-        change = change_services.change_transition(change, name, user=user, comment=form.comment(),
-                                                   data=form.transition_data())
-    except InvalidInput as exc:
-        return _invalid(request, change, f"transition:{name}", form, exc)
-    except OpsCenterError as exc:
-        return _refused(request, pk, exc)
-    messages.success(request, _("%(action)s: done. The change is now “%(state)s”.") % {
-        "action": _transition_labels().get(name, name), "state": change.get_state_display()})
-    return redirect("changes:change-detail", pk=change.pk)
 
 
-def _detail_anchor(change: Change, anchor: str) -> HttpResponse:
-    return redirect(reverse("changes:change-detail", args=[change.pk]) + anchor)
+class ChangeCommentView(ChangeDetailView, TicketCommentView):
+    """Add a comment to the change's timeline."""
 
 
-@login_required
-@require_POST
-def change_comment(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    change = _get_change(user, pk)
-    form = CommentForm(request.POST, user=user)
-    try:
-        check_may_contribute(change, user=user)
-        if not form.is_valid():
-            raise InvalidInput({})
-        comment_add(change, user=user, body=form.cleaned_data["body"],
-                    is_internal=bool(form.cleaned_data.get("is_internal")))
-    except InvalidInput as exc:
-        return _invalid(request, change, "comment", form, exc)
-    except OpsCenterError as exc:
-        return _refused(request, pk, exc)
-    messages.success(request, _("Your comment was added."))
-    return _detail_anchor(change, "#timeline")
+class ChangeAttachmentView(ChangeDetailView, TicketAttachmentView):
+    """Attach a file to the change."""
 
 
-@login_required
-@require_POST
-def change_attachment(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    change = _get_change(user, pk)
-    form = AttachmentForm(request.POST, request.FILES)
-    try:
-        check_may_contribute(change, user=user)
-        if not form.is_valid():
-            raise InvalidInput({})
-        attachment_add(change, user=user, upload=form.cleaned_data["file"])
-    except InvalidInput as exc:
-        return _invalid(request, change, "attachment", form, exc)
-    except OpsCenterError as exc:
-        return _refused(request, pk, exc)
-    messages.success(request, _("The file was attached."))
-    return _detail_anchor(change, "#timeline")
+change_detail = ChangeDetailView.as_view()
+change_transition = ChangeTransitionView.as_view()
+change_comment = ChangeCommentView.as_view()
+change_attachment = ChangeAttachmentView.as_view()
 
 
-@login_required
-@require_POST
-def change_invite(request: HttpRequest, pk: int) -> HttpResponse:
+class ChangeInviteView(ChangeDetailView):
     """The supervisor invites engineers and security staff to give their opinion."""
-    user = request.user
-    change = _get_change(user, pk)
-    form = InviteOpinionsForm(request.POST, change=change)
-    try:
-        reviewers = list(form.cleaned_data["reviewers"]) if form.is_valid() else []
-        change_services.change_invite_opinions(change, user=user, reviewers=reviewers)
-    except InvalidInput as exc:
-        return _invalid(request, change, "invite", form, exc)
-    except OpsCenterError as exc:
-        return _refused(request, pk, exc)
-    messages.success(request, _("The opinions were asked for."))
-    return _detail_anchor(change, "#opinions")
+
+    http_method_names: ClassVar[list[str]] = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = request.user
+        change = self.object_or_404(user, pk)
+        form = InviteOpinionsForm(request.POST, change=change)
+        try:
+            reviewers = list(form.cleaned_data["reviewers"]) if form.is_valid() else []
+            change_services.change_invite_opinions(change, user=user, reviewers=reviewers)
+        except InvalidInput as exc:
+            return self.invalid(request, change, "invite", form, exc)
+        except OpsCenterError as exc:
+            return self.refused(request, pk, exc)
+        messages.success(request, _("The opinions were asked for."))
+        return redirect(self.detail_url(change, "#opinions"))
 
 
-@login_required
-@require_POST
-def change_opinion(request: HttpRequest, pk: int) -> HttpResponse:
+class ChangeOpinionView(ChangeDetailView):
     """An invited reviewer gives their opinion once."""
-    user = request.user
-    change = _get_change(user, pk)
-    form = OpinionForm(request.POST, prefix="opinion")
-    form.is_valid()
-    data = getattr(form, "cleaned_data", {})
-    try:
-        change_services.change_give_opinion(change, user=user, recommendation=data.get("recommendation", ""),
-                                            opinion=data.get("opinion", ""))
-    except InvalidInput as exc:
-        return _invalid(request, change, "opinion", form, exc)
-    except OpsCenterError as exc:
-        return _refused(request, pk, exc)
-    messages.success(request, _("Your opinion was recorded."))
-    return _detail_anchor(change, "#opinions")
+
+    http_method_names: ClassVar[list[str]] = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = request.user
+        change = self.object_or_404(user, pk)
+        form = OpinionForm(request.POST, prefix="opinion")
+        form.is_valid()
+        data = getattr(form, "cleaned_data", {})
+        try:
+            change_services.change_give_opinion(change, user=user, recommendation=data.get("recommendation", ""),
+                                                opinion=data.get("opinion", ""))
+        except InvalidInput as exc:
+            return self.invalid(request, change, "opinion", form, exc)
+        except OpsCenterError as exc:
+            return self.refused(request, pk, exc)
+        messages.success(request, _("Your opinion was recorded."))
+        return redirect(self.detail_url(change, "#opinions"))
 
 
-@login_required
-@require_POST
-def change_step(request: HttpRequest, pk: int) -> HttpResponse:
+class ChangeStepView(ChangeDetailView):
     """The implementer records a step done, or skipped with the reason."""
-    user = request.user
-    change = _get_change(user, pk)
-    form = StepForm(request.POST)
-    form.is_valid()
-    data = getattr(form, "cleaned_data", {})
-    try:
-        change_services.change_record_step(change, user=user, position=data.get("position") or 0,
-                                           status=data.get("status", ""), note=data.get("note", ""))
-    except InvalidInput as exc:
-        return _invalid(request, change, "step", form, exc)
-    except OpsCenterError as exc:
-        return _refused(request, pk, exc)
-    messages.success(request, _("Step %(position)s was recorded.") % {"position": data.get("position")})
-    return _detail_anchor(change, "#plan")
+
+    http_method_names: ClassVar[list[str]] = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = request.user
+        change = self.object_or_404(user, pk)
+        form = StepForm(request.POST)
+        form.is_valid()
+        data = getattr(form, "cleaned_data", {})
+        try:
+            change_services.change_record_step(change, user=user, position=data.get("position") or 0,
+                                               status=data.get("status", ""), note=data.get("note", ""))
+        except InvalidInput as exc:
+            return self.invalid(request, change, "step", form, exc)
+        except OpsCenterError as exc:
+            return self.refused(request, pk, exc)
+        messages.success(request, _("Step %(position)s was recorded.") % {"position": data.get("position")})
+        return redirect(self.detail_url(change, "#plan"))
 
 
-@login_required
-@require_POST
-def change_review(request: HttpRequest, pk: int) -> HttpResponse:
+class ChangeReviewView(ChangeDetailView):
     """The supervisor records the post-implementation review."""
-    user = request.user
-    change = _get_change(user, pk)
-    form = ReviewForm(request.POST, prefix="review")
-    try:
-        if not has_role(user, roles.SUPERVISOR):
-            change_services.change_record_review(change, user=user, data={})  # raises the refusal
-        if not form.is_valid():
-            raise InvalidInput({})
-        change_services.change_record_review(change, user=user, data=form.cleaned_data)
-    except InvalidInput as exc:
-        return _invalid(request, change, "review", form, exc)
-    except OpsCenterError as exc:
-        return _refused(request, pk, exc)
-    messages.success(request, _("The post-implementation review was recorded."))
-    return _detail_anchor(change, "#reviews")
+
+    http_method_names: ClassVar[list[str]] = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = request.user
+        change = self.object_or_404(user, pk)
+        form = ReviewForm(request.POST, prefix="review")
+        try:
+            if not has_role(user, roles.SUPERVISOR):
+                change_services.change_record_review(change, user=user, data={})  # raises the refusal
+            if not form.is_valid():
+                raise InvalidInput({})
+            change_services.change_record_review(change, user=user, data=form.cleaned_data)
+        except InvalidInput as exc:
+            return self.invalid(request, change, "review", form, exc)
+        except OpsCenterError as exc:
+            return self.refused(request, pk, exc)
+        messages.success(request, _("The post-implementation review was recorded."))
+        return redirect(self.detail_url(change, "#reviews"))
+
+
+change_invite = ChangeInviteView.as_view()
+change_opinion = ChangeOpinionView.as_view()
+change_step = ChangeStepView.as_view()
+change_review = ChangeReviewView.as_view()
 
 
 # --- The CAB agenda ----------------------------------------------------------------------------------------

@@ -1,73 +1,35 @@
 """Admin of incident management: incidents with transition buttons that go through the transition
 service, categories, the priority matrix and major-incident review meetings."""
 
-import inspect
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import Transition
-from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
 
 from incidents.choices import CancelReason, HoldReason, Level, State
 from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule
 from incidents.services import (
-    COMMENT_REQUIRED,
     EDITABLE,
     incident_record_review,
     incident_transition,
     incident_update,
 )
 from opscenter.core import roles
-from opscenter.core.exceptions import OpsCenterError
+from opscenter.core.admin import (
+    ReasonForm,
+    ServiceErrorsAsMessages,
+    ServiceRecordAdmin,
+    TransitionAdminMixin,
+    TransitionForm,
+)
 from opscenter.core.models import Team, TransitionLog, User
-from opscenter.core.workflow import available_transitions, is_transition, transition_label
-
-
-def error_text(exc: OpsCenterError) -> str:
-    """A refusal's detail (a sentence, a list, or errors by field) as one line for an admin message."""
-    detail = exc.detail
-    if isinstance(detail, dict):
-        return "; ".join(f"{field}: {' '.join(str(m) for m in (msgs if isinstance(msgs, list | tuple) else [msgs]))}"
-                         for field, msgs in detail.items())
-    if isinstance(detail, list | tuple):
-        return " ".join(str(m) for m in detail)
-    return str(detail)
-
-
-class ServiceErrorsAsMessages:
-    """A refusal raised by a service while the admin saves (an OpsCenterError) becomes an error
-    message on the same page instead of a server error; the transaction of the save is rolled back."""
-
-    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
-                        extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except OpsCenterError as exc:
-            self.message_user(request, error_text(exc), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
 
 # --- The forms of the transitions that need data (django-fsm-2 shows one per transition) ---
-
-class TransitionForm(forms.Form):
-    """What every transition may carry: a comment for the timeline."""
-
-    comment = forms.CharField(label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class ReasonForm(TransitionForm):
-    """Return a report or reopen an incident: the comment is the reason the policy asks for."""
-
-    comment = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
-
 
 class ClassifyForm(TransitionForm):
     category = forms.ModelChoiceField(label=_("category"), queryset=Category.objects.all())
@@ -151,13 +113,6 @@ TRANSITION_FORMS: dict[str, type[forms.Form]] = {
 }
 
 
-def needs_data(name: str) -> bool:
-    """The transition takes arguments without defaults (besides its actor) or a required reason."""
-    parameters = inspect.signature(getattr(Incident, name)).parameters.values()
-    return name in COMMENT_REQUIRED or any(
-        p.kind is p.KEYWORD_ONLY and p.default is p.empty and p.name != "by" for p in parameters)
-
-
 # --- Incidents ---
 
 # What the change form shows, grouped; only what EDITABLE allows for the state is an input.
@@ -179,11 +134,10 @@ INCIDENT_FIELDS = [name for _title, names in INCIDENT_FIELDSETS for name in name
 
 
 @admin.register(Incident)
-class IncidentAdmin(ServiceErrorsAsMessages, FSMAdminMixin, admin.ModelAdmin):
+class IncidentAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmin):
     """Incidents: transition buttons and the fields the state allows; every change goes through
     incidents.services so that it is checked and appears on the timeline."""
 
-    fsm_fields = ["state"]
     fsm_forms = TRANSITION_FORMS
     list_display = ["number", "title", "state", "priority", "team", "assignee", "created_at"]
     list_select_related = ["team", "assignee"]
@@ -236,68 +190,8 @@ class IncidentAdmin(ServiceErrorsAsMessages, FSMAdminMixin, admin.ModelAdmin):
                  log.target_state, log.actor or "—", log.comment) for log in logs)),
         )
 
-    # --- django-fsm-2 hooks: which buttons, their labels, and the one way to perform them ---
-
-    def get_fsm_label(self, transition: Transition) -> str:
-        return transition_label(transition)
-
-    def get_help_text(self, transition: Transition) -> str | None:
-        doc = (transition.method.__doc__ or "").strip().splitlines()
-        return doc[0] if doc else None
-
-    def _get_fsm_extra_context(self, *, request: HttpRequest, obj: Incident | None) -> list[FSMObjectTransition]:
-        """The buttons: the transitions this user may take from the current state (the kernel's list,
-        so internal ones stay hidden); one a policy rule blocks is marked and says the rule."""
-        if obj is None or not self.has_change_permission(request, obj):
-            return []  # a view-only user gets no buttons
-        buttons = []
-        for choice in available_transitions(obj, request.user):
-            label = choice.label if choice.allowed else gettext("%(label)s (blocked)") % {"label": choice.label}
-            help_text = choice.reason or self.get_help_text(self._get_fsm_transition_by_name(
-                obj=obj, transition_name=choice.name))
-            buttons.append(FSMTransitionContext(name=choice.name, label=label, help_text=help_text))
-        if not buttons:
-            return []
-        return [FSMObjectTransition(fsm_field="state", block_label=gettext("Transitions"),
-                                    available_transitions=buttons)]
-
-    def response_change(self, request: HttpRequest, obj: Incident) -> HttpResponse:
-        name = request.POST.get(self.fsm_post_param)
-        if name and not is_transition(Incident, name):
-            self.message_user(request, gettext("“%(name)s” is not a transition of an incident.") % {"name": name},
-                              messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)
-
-    def fsm_transition_view(self, request: HttpRequest, object_id: str, transition_name: str,
-                            **kwargs: Any) -> HttpResponse:
-        if not is_transition(Incident, transition_name):
-            raise Http404(transition_name)
-        if not self.has_change_permission(request, self.get_object(request, object_id)):
-            self.message_user(request, gettext("You are not allowed to perform this transition."), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[object_id]))
-        return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
-
-    def _apply_fsm_transition(self, *, obj: Incident, transition_name: str, request: HttpRequest,
-                              kwargs: dict[str, Any] | None = None) -> bool:
-        """Perform the transition through incidents.services.incident_transition, as the signed-in user;
-        a refusal becomes an error message."""
-        data = dict(kwargs or {})
-        comment = data.pop("comment", "") or ""
-        if not data and not comment and needs_data(transition_name):
-            self.message_user(request, gettext(
-                "“%(name)s” needs data the admin does not ask for: use the incident page.")
-                % {"name": transition_name}, messages.ERROR)
-            return False
-        try:
-            incident = incident_transition(obj, transition_name, user=request.user, comment=comment, data=data)
-        except OpsCenterError as exc:
-            self.message_user(request, error_text(exc), messages.ERROR)
-            return False
-        self.message_user(request, gettext("%(transition)s: %(number)s is now %(state)s.") % {
-            "transition": transition_label(self._get_fsm_transition_by_name(obj=obj, transition_name=transition_name)),
-            "number": incident.number, "state": incident.get_state_display()}, messages.SUCCESS)
-        return True
+    def perform(self, obj: Incident, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Incident:
+        return incident_transition(obj, name, user=user, comment=comment, data=data)
 
 
 # --- Categories, the priority matrix, review meetings ---
@@ -338,30 +232,18 @@ class ReviewForm(forms.ModelForm):
 
 
 @admin.register(MajorIncidentReview)
-class MajorIncidentReviewAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+class MajorIncidentReviewAdmin(ServiceRecordAdmin):
     """Review meetings of major incidents, recorded through incident_record_review; then read-only."""
 
     form = ReviewForm
+    ticket_field = "incident"
     list_display = ["incident", "held_on", "recorded_by", "recorded_at"]
     list_select_related = ["incident", "recorded_by"]
     search_fields = ["incident__number", "incident__title"]
     date_hierarchy = "held_on"
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "incident":
-            kwargs["queryset"] = Incident.objects.filter(is_major=True).filter(
-                ~Q(state__in=[State.CLOSED, State.CANCELLED]))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def ticket_queryset(self) -> Any:
+        return Incident.objects.filter(is_major=True).filter(~Q(state__in=[State.CLOSED, State.CANCELLED]))
 
-    def has_change_permission(self, request: HttpRequest, obj: MajorIncidentReview | None = None) -> bool:
-        return False  # the record of a meeting is not rewritten
-
-    def has_delete_permission(self, request: HttpRequest, obj: MajorIncidentReview | None = None) -> bool:
-        return False
-
-    def save_model(self, request: HttpRequest, obj: MajorIncidentReview, form: forms.ModelForm, change: bool) -> None:
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields if name != "incident"}
-        review = incident_record_review(form.cleaned_data["incident"], user=request.user, data=data)
-        obj.pk = review.pk
-        obj.recorded_by = review.recorded_by
-        obj.recorded_at = review.recorded_at
+    def record(self, ticket: Incident, *, user: Any, data: dict[str, Any]) -> MajorIncidentReview:
+        return incident_record_review(ticket, user=user, data=data)

@@ -1,11 +1,9 @@
 """Demo incidents: about 150 over the last 90 days in every state, each walked through the services on
 a stepped clock so that its timeline, response and resolution times read as if they had happened."""
 
-import contextlib
 import datetime as dt
 import random
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 from unittest import mock
@@ -25,6 +23,7 @@ from incidents.services import (
 )
 from opscenter.core.choices import Channel as NotificationChannel
 from opscenter.core.choices import DeliveryStatus
+from opscenter.core.demo import Clock, stepped_clock
 from opscenter.core.models import ConfigurationItem, Department, Notification, Service, Team, User
 from opscenter.core.services import comment_add
 
@@ -123,39 +122,6 @@ PLAN = [
     (State.CLASSIFIED, 6, (0.6, 0.05)),
     (State.REPORTED, 5, (0.3, 0.02)),
 ]
-
-
-# --- A clock the services read: timezone.now() and every field default that calls it ---
-
-class _ClockMeta(type):
-    def __instancecheck__(cls, obj: object) -> bool:
-        return isinstance(obj, dt.datetime)
-
-
-class Clock:
-    """Stands in for django.utils.timezone's datetime so that timezone.now() returns `current`."""
-
-    def __init__(self) -> None:
-        self.current: dt.datetime | None = None
-
-    def set(self, when: dt.datetime) -> None:
-        self.current = when
-
-
-@contextlib.contextmanager
-def stepped_clock() -> Iterator[Clock]:
-    """While open, timezone.now() (and defaults such as created_at) read the clock, unless it is unset."""
-    clock = Clock()
-
-    class ClockDatetime(dt.datetime, metaclass=_ClockMeta):
-        @classmethod
-        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
-            if clock.current is None:
-                return dt.datetime.now(tz)
-            return clock.current.astimezone(tz) if tz else clock.current.replace(tzinfo=None)
-
-    with mock.patch("django.utils.timezone.datetime", ClockDatetime):
-        yield clock
 
 
 # --- Stories: one incident each, from the report to the state it ends in ---

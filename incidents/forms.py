@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.forms.renderers import Jinja2
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -18,92 +17,19 @@ from incidents.models import Category, Incident, MajorIncidentReview
 from incidents.selectors import incident_assignable_users
 from opscenter.core import roles
 from opscenter.core.filters import names_a_filter
+from opscenter.core.forms import (
+    ConfirmForm,
+    DateInput,
+    DateTimeLocalInput,
+    EngineerChoiceField,
+    ReasonForm,
+    StyledForm,
+    TransitionForm,
+    UserChoiceField,
+    textarea,
+)
 from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
 from opscenter.core.roles import has_role
-
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-class StyledForm(forms.Form):
-    """Gives widgets Tabler's classes and marks fields with errors as invalid. Its widgets are drawn by Django's
-    Jinja2 form renderer (Django's own widget templates, written for Jinja2): the same markup as its default
-    renderer, in a third of the time for a page of selects and transition forms."""
-
-    default_renderer = Jinja2()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        style_widgets(self)
-
-    def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)
-        mark_invalid(self)
-
-
-def style_widgets(form: forms.BaseForm) -> None:
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
-            css = "form-check-input"
-        elif isinstance(widget, forms.Select):
-            css = "form-select"
-        else:
-            css = "form-control"
-        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-        if isinstance(widget, forms.Textarea):
-            widget.attrs.setdefault("rows", 3)
-
-
-def mark_invalid(form: forms.BaseForm) -> None:
-    for name in form.errors:
-        if name in form.fields and "is-invalid" not in form.fields[name].widget.attrs.get("class", ""):
-            form.fields[name].widget.attrs["class"] += " is-invalid"
-
-
-def apply_service_errors(form: forms.BaseForm, detail: Any) -> None:
-    """Put a service's InvalidInput detail on the form: on the field it names, else on the form."""
-    if not form.is_bound or not hasattr(form, "cleaned_data"):
-        form.is_valid()
-    if isinstance(detail, dict):
-        for key, messages in detail.items():
-            messages = messages if isinstance(messages, (list, tuple)) else [messages]
-            target = key if key in form.fields else None
-            for message in messages:
-                form.add_error(target, str(message))
-    else:
-        for message in detail if isinstance(detail, (list, tuple)) else [detail]:
-            form.add_error(None, str(message))
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format=DATETIME_LOCAL)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-def textarea(rows: int = 3) -> forms.Textarea:
-    return forms.Textarea(attrs={"rows": rows})
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        extra = obj.department.name if getattr(obj, "department", None) else obj.username
-        return f"{obj} ({extra})"
-
-
-class EngineerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        teams = ", ".join(team.name for team in obj.teams.all())
-        return f"{obj} · {teams}" if teams else str(obj)
-
 
 # --- The queue ---------------------------------------------------------------------------------------------
 
@@ -258,31 +184,6 @@ class IncidentReportForm(StyledForm):
 # --- One form per transition -------------------------------------------------------------------------------
 
 
-class TransitionForm(StyledForm):
-    """The input one transition needs; `transition_data()` is what the model's transition takes."""
-
-    #: Fields whose values become the transition's keyword arguments (the rest are the comment).
-    data_fields: tuple[str, ...] = ()
-    submit_label = _("Confirm")
-
-    def __init__(self, *args: Any, incident: Incident, user: Any, open_children: int = 0, **kwargs: Any) -> None:
-        self.incident, self.user, self.open_children = incident, user, open_children
-        super().__init__(*args, **kwargs)
-
-    def transition_data(self) -> dict[str, Any]:
-        return {name: self.cleaned_data.get(name) for name in self.data_fields}
-
-    def comment(self) -> str:
-        return (self.cleaned_data.get("comment") or "").strip()
-
-
-class ConfirmForm(TransitionForm):
-    """A transition that needs no data: a confirmation and an optional comment."""
-
-    confirm = forms.BooleanField(label=_("I confirm"), required=True)
-    comment = forms.CharField(label=_("Comment (optional)"), required=False, widget=textarea(2))
-
-
 class ClassifyForm(TransitionForm):
     data_fields = ("category", "impact", "urgency")
     submit_label = _("Classify")
@@ -293,9 +194,9 @@ class ClassifyForm(TransitionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("category", self.incident.category_id)
-        self.initial.setdefault("impact", self.incident.impact)
-        self.initial.setdefault("urgency", self.incident.urgency)
+        self.initial.setdefault("category", self.obj.category_id)
+        self.initial.setdefault("impact", self.obj.impact)
+        self.initial.setdefault("urgency", self.obj.urgency)
 
 
 class AssignForm(TransitionForm):
@@ -308,7 +209,7 @@ class AssignForm(TransitionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = incident_assignable_users()
-        incident = self.incident
+        incident = self.obj
         team_id = incident.team_id
         if team_id is None and incident.category_id and incident.category:
             team_id = incident.category.default_team_id
@@ -332,8 +233,8 @@ class StartHandlingForm(TransitionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("cause", self.incident.diagnosis_cause)
-        self.initial.setdefault("scope", self.incident.diagnosis_scope)
+        self.initial.setdefault("cause", self.obj.diagnosis_cause)
+        self.initial.setdefault("scope", self.obj.diagnosis_scope)
 
 
 class RestoreForm(TransitionForm):
@@ -343,7 +244,7 @@ class RestoreForm(TransitionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("measures", self.incident.measures)
+        self.initial.setdefault("measures", self.obj.measures)
 
 
 class ConfirmRecoveryForm(TransitionForm):
@@ -364,7 +265,7 @@ class ConfirmRecoveryForm(TransitionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not self.open_children:
+        if not self.context.get("open_children"):
             del self.fields["resolve_children"]
 
     def clean(self) -> dict[str, Any]:
@@ -394,7 +295,7 @@ class SubmitReportForm(TransitionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Start from what was recorded on the way (a returned report keeps its text).
-        incident = self.incident
+        incident = self.obj
         self.initial.setdefault("cause", incident.report_cause or incident.diagnosis_cause)
         self.initial.setdefault("process", incident.report_process)
         self.initial.setdefault("measures", incident.report_measures or incident.measures)
@@ -423,7 +324,7 @@ class CancelForm(TransitionForm):
         if found is None:
             raise forms.ValidationError(_("There is no incident %(number)s that you can see."),
                                         params={"number": number})
-        if found.pk == self.incident.pk:
+        if found.pk == self.obj.pk:
             raise forms.ValidationError(_("An incident cannot duplicate itself."))
         return found
 
@@ -433,12 +334,6 @@ class CancelForm(TransitionForm):
                 and "duplicate_of" not in self.errors:
             self.add_error("duplicate_of", _("Name the incident this one duplicates."))
         return data
-
-
-class ReasonForm(TransitionForm):
-    """A transition whose reason is its (required) comment."""
-
-    comment = forms.CharField(label=_("Reason"), widget=textarea(3))
 
 
 class ReopenForm(ReasonForm):
@@ -492,21 +387,7 @@ FORWARD_TRANSITIONS = ("classify", "assign", "start_diagnosis", "start_handling"
                        "submit_report", "approve_report", "resume")
 
 
-# --- Notes, files, the review meeting ----------------------------------------------------------------------
-
-
-class CommentForm(StyledForm):
-    body = forms.CharField(label=_("Comment"), widget=textarea(3), max_length=10000)
-    is_internal = forms.BooleanField(label=_("Internal note (not shown to the department)"), required=False)
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not has_role(user, *roles.IT_STAFF):
-            del self.fields["is_internal"]
-
-
-class AttachmentForm(StyledForm):
-    file = forms.FileField(label=_("File"))
+# --- The review meeting ----------------------------------------------------------------------
 
 
 def _review_label(name: str) -> Any:  # noqa: ANN401

@@ -368,7 +368,8 @@ class Incident(Ticket):
         self.closed_at = timezone.now()
 
     @transition(field=state, source=State.UNDER_REVIEW, target=State.RESOLVED,
-                permission=roles_allowed(roles.SUPERVISOR), custom={"label": _("Return report")})
+                permission=roles_allowed(roles.SUPERVISOR), custom={"label": _("Return report"),
+                        "comment_required": _("Say what the report needs.")})
     def return_report(self, *, by) -> None:  # noqa: ANN001
         """The supervisor sends the report back with a comment (required by the service)."""
 
@@ -399,7 +400,8 @@ class Incident(Ticket):
         self.duplicate_of = duplicate_of if reason == CancelReason.DUPLICATE else None
 
     @transition(field=state, source=[State.RESOLVED, State.UNDER_REVIEW], target=State.HANDLING,
-                permission=may_reopen, custom={"label": _("Reopen")})
+                permission=may_reopen,
+                custom={"label": _("Reopen"), "comment_required": _("Give the reason for reopening.")})
     def reopen(self, *, by) -> None:  # noqa: ANN001
         """The fault is back; work resumes (the reason is the required comment)."""
         self.resolved_at = None

@@ -14,7 +14,7 @@ from opscenter.core import roles
 from opscenter.core.models import User
 from opscenter.core.outbox import notify
 from opscenter.core.selectors import role_members
-from opscenter.core.signals import transition_performed
+from opscenter.core.signals import ticket_created, transition_performed
 
 
 def supervisors() -> list[User]:
@@ -43,8 +43,10 @@ def _send(incident: Incident, event: str, recipients: list[User], subject: str) 
                     "priority": incident.priority})
 
 
-def incident_reported(incident: Incident) -> None:
+@receiver(ticket_created, sender=Incident)
+def incident_reported(sender: Any, instance: Incident, **kwargs: Any) -> None:
     """A new incident: the duty officers hear of it (they classify it)."""
+    incident = instance
     duty = [user for user in role_members(roles.DUTY_OFFICER) if user.pk != incident.created_by_id]
     _send(incident, "incident.reported", duty, _("reported: %(title)s") % {"title": incident.title})
 

@@ -3,31 +3,21 @@
 from datetime import datetime
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from incidents.choices import OPEN_STATES, WORKING_STATES, Channel, State
 from incidents.models import Incident, MajorIncidentReview, may_edit
-from incidents.receivers import incident_reported, supervisors
+from incidents.receivers import supervisors
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord, TransitionForbidden
-from opscenter.core.models import TransitionLog
 from opscenter.core.outbox import notify
 from opscenter.core.roles import has_role
 from opscenter.core.selectors import role_members
-from opscenter.core.services import perform_transition, ticket_update
-from opscenter.core.signals import ticket_created
-
-# Transitions whose comment is the reason the policy asks for.
-COMMENT_REQUIRED = {
-    "return_report": gettext_lazy("Say what the report needs."),
-    "reopen": gettext_lazy("Give the reason for reopening."),
-}
+from opscenter.core.services import perform_transition, ticket_create, ticket_update
 
 # Fields that may still be edited, by state (the rest change only through transitions).
 EDITABLE = {
@@ -56,40 +46,18 @@ def incident_report(*, recorder: Any, data: dict[str, Any]) -> Incident:
     if not data.get("caller_name") and caller is None:
         raise InvalidInput({"caller_name": [_("Name the caller, or choose them from the users.")]})
     incident = Incident(created_by=recorder, **data)
-    try:
-        incident.full_clean(exclude=["number", "state", "created_by"])
-    except Exception as exc:  # ValidationError → 400 with the fields named
-        from django.core.exceptions import ValidationError
-
-        if isinstance(exc, ValidationError):
-            raise InvalidInput(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
-        raise
-    with transaction.atomic():
-        incident.save()
-        TransitionLog.objects.create(
-            content_type=ContentType.objects.get_for_model(Incident), object_id=incident.pk,
-            transition="report", source_state="", target_state=incident.state, actor=recorder,
-            comment="", data={"channel": incident.channel},
-        )
-        incident_reported(incident)
-        ticket_created.send(sender=Incident, instance=incident, actor=recorder)
-    return incident
+    return ticket_create(incident, user=recorder, transition="report", log_data={"channel": incident.channel})
 
 
 def incident_transition(incident: Incident, name: str, *, user: Any, comment: str = "",
                         data: dict[str, Any] | None = None) -> Incident:
     """Perform one incident transition through the kernel's transition service.
 
-    Adds what the incident policy asks around it: a reason for returns and reopening, and,
-    when a parent is resolved with `resolve_children`, the same resolution for its open children.
+    Adds what the incident policy asks around it: when a parent is resolved with `resolve_children`,
+    the same resolution for its open children.
     """
     data = dict(data or {})
     resolve_children = bool(data.pop("resolve_children", False))
-    if name in COMMENT_REQUIRED and not comment.strip():
-        from opscenter.core.services import check_transition
-
-        check_transition(incident, name, user=user)  # 403/409 take precedence over the missing reason
-        raise InvalidInput({"comment": [COMMENT_REQUIRED[name]]})
     with transaction.atomic():
         incident = perform_transition(incident, name, user=user, comment=comment, data=data)
         if name == "confirm_recovery" and incident.state == State.RESOLVED and resolve_children:

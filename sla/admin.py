@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from incidents.admin import ServiceErrorsAsMessages, error_text
+from opscenter.core.admin import ServiceErrorsAsMessages, error_text
 from opscenter.core.exceptions import OpsCenterError
 from sla import evaluations
 from sla.choices import EvaluationState

@@ -20,11 +20,12 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from incidents.choices import State
-from incidents.demo import Director, stepped_clock
+from incidents.demo import Director
 from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.choices import Channel as NotificationChannel
 from opscenter.core.choices import DeliveryStatus
+from opscenter.core.demo import stepped_clock
 from opscenter.core.models import Department, Notification, Service, Team, TransitionLog, User
 from sla import clocks, metrics, receivers
 from sla.choices import ExceptionKind, FollowUpState, OutageKind, QuestionKind, SurveyState

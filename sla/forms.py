@@ -5,8 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from incidents.forms import apply_service_errors
 from opscenter.core import roles
+from opscenter.core.forms import apply_service_errors
 from opscenter.core.models import User
 
 __all__ = ["BreachExplainForm", "PublishForm", "apply_service_errors"]

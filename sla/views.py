@@ -18,9 +18,9 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Priority
-from incidents.views import humanise_duration
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError
+from opscenter.core.formatting import humanise_duration
 from opscenter.core.workflow import available_transitions
 from sla import evaluations, metrics, selectors
 from sla.choices import ClockKind, EvaluationState

@@ -27,16 +27,17 @@ from changes.models import (
 )
 from changes.risk import RULE_LABELS
 from changes.rules import CONFLICT_LABELS
-from incidents.api.serializers import (
+from incidents.models import Incident
+from opscenter.core.api.serializers import (
     ChoiceLabelField,
     ConfigurationItemRefSerializer,
     RefField,
     ServiceRefSerializer,
     StrictInputMixin,
-    TransitionNamesField,
+    TransitionInputSerializer,
+    UserRefSerializer,
 )
-from incidents.models import Incident
-from opscenter.core.api.serializers import TransitionInputSerializer, UserRefSerializer
+from opscenter.core.api.tickets import AvailableTransitionsField
 from opscenter.core.filters import ID_MAX
 from opscenter.core.models import ConfigurationItem, Service, User
 
@@ -185,7 +186,7 @@ class ChangeListSerializer(serializers.ModelSerializer):
     services = RefListField(ServiceRefSerializer)
     implementer = RefField(UserRefSerializer, allow_null=True)
     created_by = RefField(UserRefSerializer)
-    available_transitions = TransitionNamesField()
+    available_transitions = AvailableTransitionsField()
 
     class Meta:
         model = Change
@@ -440,7 +441,7 @@ class ChangeTemplateSerializer(StrictInputMixin, ModelCleanMixin, serializers.Mo
     steps = serializers.ListField(child=serializers.CharField(max_length=4000), allow_empty=False)
     proposed_by = UserRefSerializer(read_only=True)
     approved_by = UserRefSerializer(read_only=True, allow_null=True)
-    available_transitions = TransitionNamesField()
+    available_transitions = AvailableTransitionsField()
 
     class Meta:
         model = ChangeTemplate

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -60,11 +60,9 @@ from changes.services import (
 )
 from incidents.models import Incident
 from opscenter.core.api.permissions import RoleModelPermissions
-from opscenter.core.api.tickets import TicketViewSetMixin
+from opscenter.core.api.tickets import TicketViewSetMixin, TransitionActionMixin
 from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord
 from opscenter.core.roles import user_roles
-from opscenter.core.services import check_transition, perform_transition
-from opscenter.core.workflow import transition_names
 
 # A step's position is a small positive integer: anything larger names no step (and is not sent to the database).
 MAX_STEP_POSITION = 32767
@@ -90,6 +88,16 @@ def detail_rows(qs: QuerySet[Change], user: Any) -> QuerySet[Change]:
         Prefetch("reviews", queryset=ChangeReview.objects.only("pk", "change_id")))
 
 
+@extend_schema_view(transition=extend_schema(
+    request=ChangeTransitionSerializer,
+    responses=ChangeDetailSerializer,
+    parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
+    summary="Perform a transition",
+    description="submit, start_assessment, send_back (comment), assess (necessity, feasibility, assessment, "
+                "risk_level, override_reason, cab_members, implementer), approve, reject (comment), schedule "
+                "(acknowledge_conflicts), start, fail (what_happened), roll_back (rollback_log), verify "
+                "(function, performance, data_integrity), complete (report), close (review), cancel (comment).",
+))
 class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     viewsets.GenericViewSet):
     """Changes the caller may see (IT staff and auditors: all; others: their own requests and the changes on
@@ -102,8 +110,8 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     ordering_fields = ["created_at", "updated_at", "planned_start", "number", "state", "risk_level"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     # Every transition reads its input strictly (unknown keys are a 400), whether or not it needs data.
-    transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {
-        name: TRANSITION_SERIALIZERS.get(name, ChangeTransitionSerializer) for name in transition_names(Change)}
+    transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = TRANSITION_SERIALIZERS
+    transition_serializer_class = ChangeTransitionSerializer
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -132,15 +140,8 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
             return ChangeListSerializer
         return ChangeDetailSerializer
 
-    def _detail(self, change: Change, status_code: int = status.HTTP_200_OK) -> Response:
-        """The change as the caller now sees it; an edit may have hidden it from them (then only what they did
-        is confirmed)."""
-        fresh = detail_rows(self.visible(), self.request.user).filter(pk=change.pk).first()
-        if fresh is None:
-            return Response({"id": change.pk, "number": change.number, "state": change.state, "visible": False},
-                            status=status_code)
-        return Response(ChangeDetailSerializer(fresh, context=self.get_serializer_context()).data,
-                        status=status_code)
+    def detail_queryset(self) -> QuerySet[Change]:
+        return detail_rows(self.visible(), self.request.user)
 
     @staticmethod
     def _request_data(serializer: serializers.Serializer) -> tuple[dict[str, Any], list[str] | None]:
@@ -154,7 +155,7 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         serializer.is_valid(raise_exception=True)
         data, steps = self._request_data(serializer)
         change = change_create(requester=request.user, data=data, steps=steps)
-        return self._detail(change, status.HTTP_201_CREATED)
+        return self.detail_response(change, status.HTTP_201_CREATED)
 
     @extend_schema(request=ChangeRequestSerializer, responses=ChangeDetailSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -168,27 +169,11 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         serializer.is_valid(raise_exception=True)
         data, steps = self._request_data(serializer)
         change = change_update(change, user=request.user, changes=data, steps=steps)
-        return self._detail(change)
+        return self.detail_response(change)
 
-    @extend_schema(
-        request=ChangeTransitionSerializer,
-        responses=ChangeDetailSerializer,
-        parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
-        summary="Perform a transition",
-        description="submit, start_assessment, send_back (comment), assess (necessity, feasibility, assessment, "
-                    "risk_level, override_reason, cab_members, implementer), approve, reject (comment), schedule "
-                    "(acknowledge_conflicts), start, fail (what_happened), roll_back (rollback_log), verify "
-                    "(function, performance, data_integrity), complete (report), close (review), cancel (comment).",
-    )
-    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<transition>[A-Za-z0-9_]+)")
-    def transition(self, request: Request, pk: str | None = None, transition: str = "") -> Response:
-        """Refuse what may not happen (400 unknown, 409 state, 403 role or segregation of duties, 409 condition
-        or vote already cast) before reading the data it requires (400), then move the change."""
-        change = self.get_object()
-        check_transition(change, transition, user=request.user)
-        data, comment = self.transition_input(transition, request)
-        change = change_transition(change, transition, user=request.user, comment=comment, data=data)
-        return self._detail(change)
+    def perform_ticket_transition(self, obj: Change, name: str, *, user: Any, comment: str,
+                                  data: dict[str, Any]) -> Change:
+        return change_transition(obj, name, user=user, comment=comment, data=data)
 
     @extend_schema(responses=ScheduleCheckSerializer, filters=False)
     @action(detail=True, methods=["get"], url_path="schedule-check", pagination_class=None)
@@ -267,7 +252,12 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return Response(ReviewSerializer(rows, many=True).data)
 
 
-class ChangeTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@extend_schema_view(transition=extend_schema(
+    request=ChangeTransitionSerializer, responses=ChangeTemplateSerializer,
+    parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
+    summary="Perform a transition", description="approve, retire (supervisors)."))
+class ChangeTemplateViewSet(TransitionActionMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                            viewsets.GenericViewSet):
     """Standard-change templates: IT staff read and propose them; a supervisor approves each once (changes made
     from it are then approved at once) and retires it."""
 
@@ -277,6 +267,7 @@ class ChangeTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     filterset_fields = ["state", "category"]
     search_fields = ["name", "description"]
     http_method_names = ["get", "post", "head", "options"]
+    transition_serializer_class = ChangeTransitionSerializer
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Propose a standard change."""
@@ -285,19 +276,6 @@ class ChangeTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         template = template_propose(user=request.user, data=dict(serializer.validated_data))
         return Response(self.get_serializer(self.get_queryset().get(pk=template.pk)).data,
                         status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=ChangeTransitionSerializer, responses=ChangeTemplateSerializer,
-                   parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
-                   summary="Perform a transition", description="approve, retire (supervisors).")
-    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<transition>[A-Za-z0-9_]+)")
-    def transition(self, request: Request, pk: str | None = None, transition: str = "") -> Response:
-        template = self.get_object()
-        check_transition(template, transition, user=request.user)
-        serializer = ChangeTransitionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        perform_transition(template, transition, user=request.user,
-                           comment=serializer.validated_data.get("comment", ""))
-        return Response(self.get_serializer(self.get_queryset().get(pk=template.pk)).data)
 
 
 class FreezeWindowViewSet(viewsets.ModelViewSet):

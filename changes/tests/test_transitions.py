@@ -382,6 +382,33 @@ def test_send_back_returns_the_request_to_its_requester_to_submit_again(crew: Ch
     assert again.state == State.SUBMITTED
 
 
+def test_requesting_and_editing_a_change_send_the_kernels_ticket_signals(crew: ChangeCrew) -> None:
+    from opscenter.core.signals import ticket_created, ticket_updated
+
+    received = []
+
+    def created(sender, instance, actor, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        received.append(("created", instance.pk, actor, None))
+
+    def updated(sender, instance, fields, actor, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        received.append(("updated", instance.pk, actor, fields))
+
+    ticket_created.connect(created, sender=Change)
+    ticket_updated.connect(updated, sender=Change)
+    try:
+        change = draft_change(crew)
+        other = make_crew().service
+        change_update(change, user=crew.requester, changes={"services": [crew.service, other], "title": "ERP 16.4"})
+    finally:
+        ticket_created.disconnect(created, sender=Change)
+        ticket_updated.disconnect(updated, sender=Change)
+    assert received == [("created", change.pk, crew.requester, None),
+                        ("updated", change.pk, crew.requester, {"services", "title"})]
+    assert set(reload(change).services.all()) == {crew.service, other}
+    edits = {f.field: (f.old_value, f.new_value) for f in FieldChange.objects.filter(object_id=change.pk)}
+    assert edits["services"] == (str(crew.service), ", ".join(sorted([str(crew.service), str(other)])))
+
+
 # --- Submitting a request -------------------------------------------------------------------------------------
 
 

@@ -1,11 +1,9 @@
 """Serializers of the incident API: list rows and the detail, what reporting and editing accept,
 the data each transition requires, links, review meetings, categories and the priority matrix."""
 
-import functools
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -13,19 +11,21 @@ from incidents import selectors
 from incidents.choices import CancelReason, HoldReason, Level, Priority
 from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule
 from opscenter.core.api.serializers import (
+    ChoiceLabelField,
+    ConfigurationItemRefSerializer,
+    RefField,
+    ServiceRefSerializer,
     TransitionInputSerializer,
     UserRefSerializer,
-    choice_label,
 )
+from opscenter.core.api.serializers import StrictInputMixin as KernelStrictInputMixin
 from opscenter.core.api.tickets import AvailableTransitionsField
 from opscenter.core.extensions import extra_fields
-from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
+from opscenter.core.models import Department, Service, Team, User
 
 # Set only by classification (the priority matrix) and by transitions; a request naming them is refused
 # rather than silently ignored, so a client never believes it forced a priority.
 SET_BY_WORKFLOW = frozenset({"state", "priority", "impact", "urgency", "category", "is_major"})
-# Form plumbing of the browsable API, not data.
-IGNORED_KEYS = frozenset({"csrfmiddlewaretoken"})
 
 
 def visible_incidents(context: dict[str, Any]):  # noqa: ANN201
@@ -37,26 +37,11 @@ def visible_incidents(context: dict[str, Any]):  # noqa: ANN201
     return Incident.objects.visible_to(request.user)
 
 
-class StrictInputMixin:
-    """Refuse keys the serializer does not accept (400 naming them) instead of dropping them."""
+class StrictInputMixin(KernelStrictInputMixin):
+    """The kernel's strict input, naming what classification sets."""
 
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        keys = set(data.keys()) if hasattr(data, "keys") else set()
-        writable = {name for name, field in self.fields.items() if not field.read_only}  # type: ignore[attr-defined]
-        errors: dict[str, Any] = {
-            key: [_("Set by classification and transitions only.") if key in SET_BY_WORKFLOW
-                  else _("This field is not accepted here.")]
-            for key in sorted(keys - writable - IGNORED_KEYS)
-        }
-        try:
-            value = super().to_internal_value(data)  # type: ignore[misc]
-        except serializers.ValidationError as exc:
-            if isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**exc.detail, **errors}) from exc
-            raise
-        if errors:
-            raise serializers.ValidationError(errors)
-        return value
+    workflow_fields = SET_BY_WORKFLOW
+    workflow_message = _("Set by classification and transitions only.")
 
 
 # --- references to related records (read side) ---------------------------------------------------------
@@ -70,18 +55,6 @@ class CategoryRefSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "is_security"]
 
 
-class ServiceRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Service
-        fields = ["id", "code", "name"]
-
-
-class ConfigurationItemRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ConfigurationItem
-        fields = ["id", "name", "asset_tag"]
-
-
 class TeamRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
@@ -92,41 +65,6 @@ class DepartmentRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Department
         fields = ["id", "code", "name"]
-
-
-class RefField(serializers.Field):
-    """A related record as `serializer_class` shows it (and as the schema describes it, null when
-    `allow_null`: a missing record is null, never passed to `to_representation`), read straight
-    from its attributes. A list row holds up to eight of these: DRF's nested serializers, which look up
-    every field and inspect the signature of every callable source, cost more than the rest of the row."""
-
-    def __init__(self, serializer_class: type[serializers.Serializer], **kwargs: Any) -> None:
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-        self.sources = ref_sources(serializer_class)
-        extend_schema_field(serializer_class)(self)
-
-    def to_representation(self, value: Any) -> dict[str, Any]:
-        return {name: str(value) if source == "__str__" else getattr(value, source) for name, source in self.sources}
-
-
-@functools.cache
-def ref_sources(serializer_class: type[serializers.Serializer]) -> tuple[tuple[str, str], ...]:
-    """(name, source) of each field of a reference serializer; worked out once, not per request."""
-    return tuple((name, field.source) for name, field in serializer_class().fields.items())
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class ChoiceLabelField(serializers.ReadOnlyField):
-    """The label of a choice, as `get_<field>_display()` gives it, each language's labels translated once
-    (`choice_label`)."""
-
-    def __init__(self, choice_field: str, **kwargs: Any) -> None:
-        self.choice_field = choice_field
-        super().__init__(**kwargs)
-
-    def get_attribute(self, instance: Any) -> Any:
-        return choice_label(instance, self.choice_field)
 
 
 # --- incidents (read side) -------------------------------------------------------------------------------

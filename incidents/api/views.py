@@ -3,8 +3,7 @@ priority matrix. Thin: a selector, the filterset, a serializer, one service call
 
 from typing import Any, ClassVar
 
-from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -35,17 +34,19 @@ from incidents.services import (
     incident_update,
 )
 from opscenter.core.api.tickets import TicketViewSetMixin
-from opscenter.core.exceptions import ReadOnlyRecord, UnknownTransition
+from opscenter.core.exceptions import ReadOnlyRecord
 from opscenter.core.roles import user_roles, user_team_ids
-from opscenter.core.services import check_transition
 
 
-def is_internal_transition(name: str) -> bool:
-    """Transitions the system performs itself (resolving children with their parent) are not requested."""
-    meta = getattr(getattr(Incident, name, None), "_django_fsm", None)
-    return meta is not None and any(t.custom.get("internal") for t in meta.transitions.values())
-
-
+@extend_schema_view(transition=extend_schema(
+    request=IncidentTransitionSerializer,
+    responses=IncidentDetailSerializer,
+    parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
+    summary="Perform a transition",
+    description="classify, assign, reassign, start_diagnosis, start_handling, restore, confirm_recovery, "
+                "submit_report, approve_report, return_report (comment), hold, resume, cancel, reopen (comment), "
+                "declare_major.",
+))
 class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       viewsets.GenericViewSet):
     """Incidents the caller may see; another department's incident is 404 everywhere."""
@@ -57,6 +58,7 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     ordering_fields = ["created_at", "updated_at", "occurred_at", "priority", "state", "number"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = TRANSITION_SERIALIZERS
+    transition_serializer_class = IncidentTransitionSerializer
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -84,16 +86,6 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
             return IncidentListSerializer
         return IncidentDetailSerializer
 
-    def _detail(self, incident: Incident, status_code: int = status.HTTP_200_OK) -> Response:
-        """The incident as the caller now sees it. A change may hide it from them (classified as a
-        security incident by someone outside the security team): then only what they did is confirmed."""
-        fresh = self.get_queryset().filter(pk=incident.pk).first()
-        if fresh is None:
-            return Response({"id": incident.pk, "number": incident.number, "state": incident.state,
-                             "state_label": incident.get_state_display(), "visible": False}, status=status_code)
-        return Response(IncidentDetailSerializer(fresh, context=self.get_serializer_context()).data,
-                        status=status_code)
-
     @extend_schema(request=IncidentReportSerializer, responses={201: IncidentDetailSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = IncidentReportSerializer(data=request.data, context=self.get_serializer_context())
@@ -113,35 +105,11 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
                                               context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         incident = incident_update(incident, user=request.user, changes=dict(serializer.validated_data))
-        return self._detail(incident)
+        return self.detail_response(incident)
 
-    @extend_schema(
-        request=IncidentTransitionSerializer,
-        responses=IncidentDetailSerializer,
-        parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
-        summary="Perform a transition",
-        description="classify, assign, reassign, start_diagnosis, start_handling, restore, confirm_recovery, "
-                    "submit_report, approve_report, return_report, hold, resume, cancel, reopen, declare_major.",
-    )
-    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<transition>[A-Za-z0-9_]+)")
-    def transition(self, request: Request, pk: str | None = None, transition: str = "") -> Response:
-        """Refuse what may not happen (400 unknown, 409 state, 403 role, 409 condition) before reading the
-        data it requires (400), then move the incident through the incident service."""
-        incident = self.get_object()
-        if is_internal_transition(transition):
-            raise UnknownTransition(_("“%(name)s” is performed by the system and cannot be requested.")
-                                    % {"name": transition})
-        check_transition(incident, transition, user=request.user)
-        data, comment = self.transition_input(transition, request)
-        incident = incident_transition(incident, transition, user=request.user, comment=comment, data=data)
-        return self._detail(incident)
-
-    def transition_input(self, name: str, request: Request) -> tuple[dict[str, Any], str]:
-        serializer_class = self.transition_serializers.get(name, IncidentTransitionSerializer)
-        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        return data, data.pop("comment", "")
+    def perform_ticket_transition(self, obj: Incident, name: str, *, user: Any, comment: str,
+                                  data: dict[str, Any]) -> Incident:
+        return incident_transition(obj, name, user=user, comment=comment, data=data)
 
     @extend_schema(request=LinkSerializer, responses=IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -151,7 +119,7 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         serializer = LinkSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         incident = incident_link(incident, user=request.user, parent=serializer.validated_data["parent"])
-        return self._detail(incident)
+        return self.detail_response(incident)
 
     @extend_schema(responses=IncidentListSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], pagination_class=None)

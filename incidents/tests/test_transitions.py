@@ -553,10 +553,10 @@ def test_parent_assignee_resolves_children_reported_or_worked_by_others(crew: Cr
 
 
 def test_resolve_with_parent_is_not_a_transition_people_request(crew: Crew) -> None:
-    from incidents.api.views import is_internal_transition
+    from opscenter.core.workflow import is_internal_transition
 
-    assert is_internal_transition("resolve_with_parent")
-    assert not any(is_internal_transition(name) for name in POLICY)
+    assert is_internal_transition(Incident, "resolve_with_parent")
+    assert not any(is_internal_transition(Incident, name) for name in POLICY)
     with pytest.raises(UnknownTransition):
         incident_transition(report(crew), "explode", user=crew.supervisor)
     with pytest.raises(UnknownTransition):

@@ -1,4 +1,10 @@
-"""Demo organisation of an IT management center: departments, teams, one user per role, services, CIs."""
+"""Demo organisation of an IT management center: departments, teams, one user per role, services, CIs; and the
+stepped clock every app's demo walks its tickets on."""
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from unittest import mock
 
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -120,3 +126,36 @@ def seed_organisation(password: str) -> list[tuple[str, str, str]]:
             "status": CIStatus.IN_USE})
         ci.services.set([services[c] for c in service_codes])
     return signins
+
+
+# --- A clock the services read: timezone.now() and every field default that calls it ---
+
+class _ClockMeta(type):
+    def __instancecheck__(cls, obj: object) -> bool:
+        return isinstance(obj, dt.datetime)
+
+
+class Clock:
+    """Stands in for django.utils.timezone's datetime so that timezone.now() returns `current`."""
+
+    def __init__(self) -> None:
+        self.current: dt.datetime | None = None
+
+    def set(self, when: dt.datetime) -> None:
+        self.current = when
+
+
+@contextlib.contextmanager
+def stepped_clock() -> Iterator[Clock]:
+    """While open, timezone.now() (and defaults such as created_at) read the clock, unless it is unset."""
+    clock = Clock()
+
+    class ClockDatetime(dt.datetime, metaclass=_ClockMeta):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            if clock.current is None:
+                return dt.datetime.now(tz)
+            return clock.current.astimezone(tz) if tz else clock.current.replace(tzinfo=None)
+
+    with mock.patch("django.utils.timezone.datetime", ClockDatetime):
+        yield clock

@@ -1,8 +1,19 @@
-"""Forms of the kernel's pages."""
+"""Forms of the kernel's pages, and the form pieces every process app's pages use: Tabler-styled forms, date
+inputs, a service's refusals put on the form, one form per transition, comments and files."""
+
+from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import models
+from django.forms.renderers import Jinja2
 from django.utils.translation import gettext_lazy as _
+
+from opscenter.core import roles
+from opscenter.core.models import User
+from opscenter.core.roles import has_role
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 class SignInForm(AuthenticationForm):
@@ -10,3 +21,142 @@ class SignInForm(AuthenticationForm):
         "autofocus": True, "class": "form-control", "autocomplete": "username"}))
     password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={
         "class": "form-control", "autocomplete": "current-password"}))
+
+
+# --- Styling, inputs and refusals --------------------------------------------------------------------------
+
+
+class StyledForm(forms.Form):
+    """Gives widgets Tabler's classes and marks fields with errors as invalid. Its widgets are drawn by Django's
+    Jinja2 form renderer (Django's own widget templates, written for Jinja2): the same markup as its default
+    renderer, in a third of the time for a page of selects and transition forms."""
+
+    default_renderer = Jinja2()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        style_widgets(self)
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        mark_invalid(self)
+
+
+def style_widgets(form: forms.BaseForm) -> None:
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+        if isinstance(widget, forms.Textarea):
+            widget.attrs.setdefault("rows", 3)
+
+
+def mark_invalid(form: forms.BaseForm) -> None:
+    for name in form.errors:
+        if name in form.fields and "is-invalid" not in form.fields[name].widget.attrs.get("class", ""):
+            form.fields[name].widget.attrs["class"] += " is-invalid"
+
+
+def apply_service_errors(form: forms.BaseForm, detail: Any) -> None:
+    """Put a service's InvalidInput detail on the form: on the field it names, else on the form."""
+    if not form.is_bound or not hasattr(form, "cleaned_data"):
+        form.is_valid()
+    if isinstance(detail, dict):
+        for key, messages in detail.items():
+            messages = messages if isinstance(messages, (list, tuple)) else [messages]
+            target = key if key in form.fields else None
+            for message in messages:
+                form.add_error(target, str(message))
+    else:
+        for message in detail if isinstance(detail, (list, tuple)) else [detail]:
+            form.add_error(None, str(message))
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format=DATETIME_LOCAL)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def textarea(rows: int = 3) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        extra = obj.department.name if getattr(obj, "department", None) else obj.username
+        return f"{obj} ({extra})"
+
+
+class EngineerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        teams = ", ".join(team.name for team in obj.teams.all())
+        return f"{obj} · {teams}" if teams else str(obj)
+
+
+# --- One form per transition -------------------------------------------------------------------------------
+
+
+class TransitionForm(StyledForm):
+    """The input one transition needs; `transition_data()` is what the model's transition takes.
+
+    `obj` is the ticket, `user` who acts, `context` what the page worked out for its forms (the schedule
+    check, the children a resolution would resolve …)."""
+
+    #: Fields whose values become the transition's keyword arguments (the rest are the comment).
+    data_fields: tuple[str, ...] = ()
+    submit_label = _("Confirm")
+
+    def __init__(self, *args: Any, obj: models.Model, user: Any, context: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        self.obj, self.user, self.context = obj, user, context or {}
+        super().__init__(*args, **kwargs)
+
+    def transition_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in self.data_fields}
+
+    def comment(self) -> str:
+        return (self.cleaned_data.get("comment") or "").strip()
+
+
+class ConfirmForm(TransitionForm):
+    """A transition that needs no data: a confirmation and an optional comment."""
+
+    confirm = forms.BooleanField(label=_("I confirm"), required=True)
+    comment = forms.CharField(label=_("Comment (optional)"), required=False, widget=textarea(2))
+
+
+class ReasonForm(TransitionForm):
+    """A transition whose reason is its (required) comment."""
+
+    comment = forms.CharField(label=_("Reason"), widget=textarea(3))
+
+
+# --- Notes and files ---------------------------------------------------------------------------------------
+
+
+class CommentForm(StyledForm):
+    body = forms.CharField(label=_("Comment"), widget=textarea(3), max_length=10000)
+    is_internal = forms.BooleanField(label=_("Internal note (not shown to the department)"), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not has_role(user, *roles.IT_STAFF):
+            del self.fields["is_internal"]
+
+
+class AttachmentForm(StyledForm):
+    file = forms.FileField(label=_("File"))

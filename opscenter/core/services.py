@@ -1,6 +1,8 @@
 """Operations on tickets: the one transition service, field updates, comments and attachments."""
 
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
@@ -10,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
@@ -24,8 +27,15 @@ from opscenter.core.exceptions import (
 )
 from opscenter.core.models import Attachment, Comment, FieldChange, TransitionLog
 from opscenter.core.roles import AUDITOR, DEPARTMENT_USER, IT_STAFF, has_role
-from opscenter.core.signals import ticket_updated, transition_performed
-from opscenter.core.workflow import condition_reason, get_transition, is_transition, state_field_name
+from opscenter.core.signals import ticket_created, ticket_updated, transition_performed
+from opscenter.core.workflow import (
+    comment_requirement,
+    condition_reason,
+    get_transition,
+    is_internal_transition,
+    is_transition,
+    state_field_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +52,15 @@ def perform_transition(
     comment: str = "",
     data: dict[str, Any] | None = None,
     allow_internal: bool = False,
+    then: Callable[[models.Model, TransitionLog], None] | None = None,
 ) -> models.Model:
     """Move a ticket by one transition: the only way any caller changes a ticket's state.
 
-    Locks the row, checks the user's permission and the policy's conditions on the locked
-    copy, runs the transition (which sets fields on its own row), saves, appends the
-    transition log, and sends `transition_performed` so receivers can queue side effects
-    that run after commit. Returns the saved, locked copy.
+    Locks the row, checks the user's permission, the policy's conditions and a comment the
+    transition declares required on the locked copy, runs the transition (which sets fields on
+    its own row), saves, appends the transition log, lets the app's service write its own rows
+    (`then(locked, log)`: votes, many-to-many fields), and sends `transition_performed` so
+    receivers can queue side effects that run after commit. Returns the saved, locked copy.
     """
     model = type(obj)
     if not is_transition(model, name):
@@ -60,6 +72,7 @@ def perform_transition(
             locked = model._default_manager.select_for_update().get(pk=obj.pk)
             source = getattr(locked, state_field_name(model))
             check_transition(locked, name, user=user, allow_internal=allow_internal)
+            check_comment(locked, name, comment)
             before = _field_values(locked)
             try:
                 getattr(locked, name)(by=user, **data)
@@ -80,6 +93,8 @@ def perform_transition(
                 comment=comment,
                 data=_loggable(data),
             )
+            if then is not None:
+                then(locked, log)
             transition_performed.send(
                 sender=model, instance=locked, transition=name, source=source, target=target,
                 actor=user, log=log, data=data,
@@ -95,7 +110,7 @@ def check_transition(obj: models.Model, name: str, *, user: Any, allow_internal:
     (409, with its reason).
     """
     model = type(obj)
-    if not is_transition(model, name) or (_is_internal(model, name) and not allow_internal):
+    if not is_transition(model, name) or (is_internal_transition(model, name) and not allow_internal):
         raise UnknownTransition(_("“%(name)s” is not a transition of %(model)s.") % {
             "name": name, "model": model._meta.verbose_name})
     transition = get_transition(obj, name)
@@ -113,9 +128,11 @@ def check_transition(obj: models.Model, name: str, *, user: Any, allow_internal:
             raise ConditionFailed(condition_reason(predicate))
 
 
-def _is_internal(model: type[models.Model], name: str) -> bool:
-    meta = getattr(getattr(model, name), "_django_fsm", None)
-    return any(t.custom.get("internal") for t in meta.transitions.values()) if meta else False
+def check_comment(obj: models.Model, name: str, comment: str) -> None:
+    """Refuse (400, naming the comment) a transition declared comment-required that comes without one."""
+    required = comment_requirement(obj, name)
+    if required and not (comment or "").strip():
+        raise InvalidInput({"comment": [str(required)]})
 
 
 def _check_arguments(method: Any, data: dict[str, Any]) -> None:
@@ -163,42 +180,108 @@ def _loggable(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _display(instance: models.Model, field: str) -> str:
+def display_value(instance: models.Model, field: str) -> str:
+    """A field's value as the timeline shows it: choices by label, many-to-many fields as a sorted list,
+    instants in UTC (so that an edit that changes only the time zone records nothing)."""
+    model_field = instance._meta.get_field(field)
+    if model_field.many_to_many:
+        return _display_many(getattr(instance, field).all()) if instance.pk else ""
     value = getattr(instance, field)
     if value is None:
         return ""
     display = getattr(instance, f"get_{field}_display", None)
-    return str(display()) if callable(display) else str(value)
+    if callable(display):
+        return str(display())
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        return str(value.astimezone(UTC))
+    return str(value)
+
+
+def _display_many(values: Any) -> str:
+    return ", ".join(sorted(str(v) for v in values))
+
+
+def ticket_create(
+    obj: models.Model,
+    *,
+    user: Any,
+    many: dict[str, Any] | None = None,
+    transition: str = "create",
+    log_data: dict[str, Any] | None = None,
+    then: Callable[[models.Model], None] | None = None,
+) -> models.Model:
+    """Save a new ticket with its many-to-many fields, write the first row of its timeline and send
+    `ticket_created`, all in one transaction.
+
+    The ticket is validated first (a 400 names the fields); `then` writes what the app keeps beside
+    the ticket (its steps …) before the log row and the signal.
+    """
+    try:
+        obj.full_clean(exclude=["number", state_field_name(type(obj)), "created_by"])
+    except ValidationError as exc:
+        raise InvalidInput(_validation_detail(exc)) from exc
+    model = type(obj)
+    with transaction.atomic():
+        obj.save()
+        for field, values in (many or {}).items():
+            getattr(obj, field).set(values)
+        if then is not None:
+            then(obj)
+        TransitionLog.objects.create(
+            content_type=ContentType.objects.get_for_model(model), object_id=obj.pk, transition=transition,
+            source_state="", target_state=getattr(obj, state_field_name(model)),
+            actor=user if getattr(user, "pk", None) else None, comment="", data=_loggable(log_data or {}),
+        )
+        ticket_created.send(sender=model, instance=obj, actor=user)
+    return obj
 
 
 def ticket_update(
-    obj: models.Model, *, user: Any, changes: dict[str, Any], editable: set[str] | frozenset[str]
+    obj: models.Model,
+    *,
+    user: Any,
+    changes: dict[str, Any],
+    editable: set[str] | frozenset[str],
+    prepare: Callable[[models.Model], list[tuple[str, str, str]]] | None = None,
+    then: Callable[[models.Model, list[str]], models.Model] | None = None,
 ) -> models.Model:
-    """Change plain fields of a ticket, recording each old and new value on its timeline.
+    """Change fields of a ticket, many-to-many fields included, recording each old and new value on its
+    timeline and sending `ticket_updated`.
 
-    Only fields in `editable` (what the current state allows) may change.
+    Only fields in `editable` (what the state the caller saw allows) may change; a ticket that moved on
+    meanwhile is refused (409). `prepare(locked)` checks and writes what the app keeps beside the fields
+    and returns its own (field, old, new) records; `then(locked, fields)` follows in the same transaction
+    and returns the ticket as it ends up.
     """
     refused = sorted(set(changes) - set(editable))
     if refused:
         raise InvalidInput({field: [_("This field cannot be changed now.")] for field in refused})
     model = type(obj)
+    state = state_field_name(model)
+    many = {f for f in changes if model._meta.get_field(f).many_to_many}
     with transaction.atomic():
         locked = model._default_manager.select_for_update().get(pk=obj.pk)
-        content_type = ContentType.objects.get_for_model(model)
-        records = []
+        if getattr(locked, state) != getattr(obj, state):
+            raise ConcurrentChange()
+        records: list[tuple[str, str, str]] = []
         for field, value in changes.items():
-            before = _display(locked, field)
+            before = display_value(locked, field)
+            if field in many:
+                after = _display_many(value)
+                if {v.pk for v in getattr(locked, field).all()} != {v.pk for v in value}:
+                    records.append((field, before, after))
+                continue
             setattr(locked, field, value)
-            after = _display(locked, field)
+            after = display_value(locked, field)
             if before != after:
-                records.append(FieldChange(
-                    content_type=content_type, object_id=locked.pk, field=field,
-                    old_value=before, new_value=after, actor=user,
-                ))
+                records.append((field, before, after))
+        if prepare is not None:
+            records += prepare(locked)
         if not records:
             return locked
         try:
-            locked.clean_fields(exclude=[f.name for f in locked._meta.concrete_fields if f.name not in changes])
+            plain = [f for f in changes if f not in many]
+            locked.clean_fields(exclude=[f.name for f in locked._meta.concrete_fields if f.name not in plain])
             locked.clean()
         except ValidationError as exc:
             raise InvalidInput(_validation_detail(exc)) from exc
@@ -206,8 +289,17 @@ def ticket_update(
             locked.save()
         except ConcurrentTransition as exc:
             raise ConcurrentChange() from exc
-        FieldChange.objects.bulk_create(records)
-        ticket_updated.send(sender=model, instance=locked, fields={r.field for r in records}, actor=user)
+        for field in many:
+            getattr(locked, field).set(changes[field])
+        content_type = ContentType.objects.get_for_model(model)
+        FieldChange.objects.bulk_create([
+            FieldChange(content_type=content_type, object_id=locked.pk, field=field, old_value=old, new_value=new,
+                        actor=user)
+            for field, old, new in records])
+        fields = [field for field, _old, _new in records]
+        ticket_updated.send(sender=model, instance=locked, fields=set(fields), actor=user)
+        if then is not None:
+            locked = then(locked, fields)
     return locked
 
 

@@ -68,6 +68,22 @@ def is_transition(model: type[models.Model], name: str) -> bool:
     return not name.startswith("_") and hasattr(getattr(model, name, None), "_django_fsm")
 
 
+def is_internal_transition(model: type[models.Model], name: str) -> bool:
+    """Transitions the system performs itself (`custom={"internal": True}`) are not requested by people."""
+    meta = getattr(getattr(model, name, None), "_django_fsm", None)
+    return meta is not None and any(t.custom.get("internal") for t in meta.transitions.values())
+
+
+def comment_requirement(model: type[models.Model] | models.Model, name: str) -> str:
+    """What a user is asked for when the transition declares that its comment is required (its
+    `custom={"comment_required": …}`, the reason the policy wants); "" when it is not required."""
+    meta = getattr(getattr(model, name, None), "_django_fsm", None)
+    if meta is None:
+        return ""
+    return next((str(t.custom["comment_required"]) for t in meta.transitions.values()
+                 if t.custom.get("comment_required")), "")
+
+
 @dataclass(frozen=True)
 class AvailableTransition:
     name: str

@@ -9,8 +9,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from incidents.admin import ServiceErrorsAsMessages, error_text
 from opscenter.core import roles
+from opscenter.core.admin import ServiceErrorsAsMessages, error_text
 from opscenter.core.exceptions import OpsCenterError
 from opscenter.core.roles import has_role
 from opscenter.core.workflow import allowed_transition_names

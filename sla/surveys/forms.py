@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.forms import DATETIME_LOCAL, DateTimeLocalInput, StyledForm
+from opscenter.core.forms import DATETIME_LOCAL, DateTimeLocalInput, StyledForm
 from opscenter.core.models import Department, Service, Team
 from sla.choices import QuestionKind
 from sla.surveys.models import CampaignQuestion

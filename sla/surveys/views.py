@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents.forms import apply_service_errors
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
+from opscenter.core.forms import apply_service_errors
 from opscenter.core.pagination import CappedCountPaginator
 from opscenter.core.roles import has_role
 from opscenter.core.workflow import allowed_transition_names, available_transitions

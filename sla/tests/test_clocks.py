@@ -583,3 +583,20 @@ def test_the_beat_task_run_twice_by_a_real_worker_announces_once(policy_defaults
     assert warnings.filter(channel=Channel.IN_APP).count() == 2
     assert set(warnings.values_list("recipient", flat=True)) == {crew.engineer.pk}
     assert ClockThreshold.objects.filter(clock__incident=incident, fired_at__isnull=False).count() == 2
+
+
+def test_the_round_the_clock_calendars_read_once_compiled_are_the_orms_rows() -> None:
+    """read_frozen's rows of the 7×24 calendars are the ORM's own, column for column, and read afresh."""
+    from opscenter.core.selectors import read_frozen
+
+    def columns(row: BusinessCalendar) -> dict:
+        return {f.attname: getattr(row, f.attname) for f in BusinessCalendar._meta.concrete_fields}
+
+    BusinessCalendar.objects.create(name="second 7x24", is_24x7=True)
+    BusinessCalendar.objects.create(name="office", is_24x7=False)
+    for _turn in range(2):
+        found = read_frozen(BusinessCalendar, clocks.round_the_clock_calendars)
+        expected = list(clocks.round_the_clock_calendars())
+        assert found and [columns(r) for r in found] == [columns(r) for r in expected]
+        assert all(row._state.adding is False for row in found)
+        BusinessCalendar.objects.filter(is_24x7=True).update(version=7)

@@ -6,7 +6,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from opscenter.core.filters import ID_MAX
@@ -175,3 +176,81 @@ class TimelineEntrySerializer(serializers.Serializer):
         if entry.kind == "comment":
             return {"id": r.pk, "body": r.body, "internal": r.is_internal}
         return {"id": r.pk, "name": r.original_name, "size": r.size, "type": r.mime_type}
+
+
+# --- Input and reference pieces every process app's serializers use -------------------------------------------
+
+# Form plumbing of the browsable API, not data.
+IGNORED_KEYS = frozenset({"csrfmiddlewaretoken"})
+
+
+class StrictInputMixin:
+    """Refuse keys the serializer does not accept (400 naming them) instead of dropping them. Keys in
+    `workflow_fields` are named as set by the workflow, so that a client never believes it forced them."""
+
+    workflow_fields: frozenset[str] = frozenset({"state"})
+    workflow_message = _("Set by transitions only.")
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        keys = set(data.keys()) if hasattr(data, "keys") else set()
+        writable = {name for name, field in self.fields.items() if not field.read_only}  # type: ignore[attr-defined]
+        errors: dict[str, Any] = {
+            key: [self.workflow_message if key in self.workflow_fields else _("This field is not accepted here.")]
+            for key in sorted(keys - writable - IGNORED_KEYS)
+        }
+        try:
+            value = super().to_internal_value(data)  # type: ignore[misc]
+        except serializers.ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **errors}) from exc
+            raise
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class ServiceRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["id", "code", "name"]
+
+
+class ConfigurationItemRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConfigurationItem
+        fields = ["id", "name", "asset_tag"]
+
+
+class RefField(serializers.Field):
+    """A related record as `serializer_class` shows it (and as the schema describes it, null when
+    `allow_null`: a missing record is null, never passed to `to_representation`), read straight
+    from its attributes. A list row holds up to eight of these: DRF's nested serializers, which look up
+    every field and inspect the signature of every callable source, cost more than the rest of the row."""
+
+    def __init__(self, serializer_class: type[serializers.Serializer], **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+        self.sources = ref_sources(serializer_class)
+        extend_schema_field(serializer_class)(self)
+
+    def to_representation(self, value: Any) -> dict[str, Any]:
+        return {name: str(value) if source == "__str__" else getattr(value, source) for name, source in self.sources}
+
+
+@functools.cache
+def ref_sources(serializer_class: type[serializers.Serializer]) -> tuple[tuple[str, str], ...]:
+    """(name, source) of each field of a reference serializer; worked out once, not per request."""
+    return tuple((name, field.source) for name, field in serializer_class().fields.items())
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ChoiceLabelField(serializers.ReadOnlyField):
+    """The label of a choice, as `get_<field>_display()` gives it, each language's labels translated once
+    (`choice_label`)."""
+
+    def __init__(self, choice_field: str, **kwargs: Any) -> None:
+        self.choice_field = choice_field
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        return choice_label(instance, self.choice_field)

@@ -39,21 +39,34 @@ class AvailableTransitionsField(serializers.SerializerMethodField):
         return allowed_transition_names(instance, user) if user else []
 
 
-class TicketViewSetMixin:
-    """Adds `transitions/<name>/`, `available-transitions`, `timeline`, `comments`, `attachments`.
+class TransitionActionMixin:
+    """Adds `transitions/<name>/`: refuse what may not happen (400 unknown, 409 state, 403 role, 409 condition)
+    before reading the data it requires (400), then move the object through the app's service.
 
-    Set `transition_serializers` to the input serializer of each transition that needs data;
-    the validated data (less `comment`) becomes the transition's keyword arguments.
+    Declare `transition_serializers` (the input serializer of each transition that needs data; the
+    validated data less `comment` becomes the transition's keyword arguments) and, for the others,
+    `transition_serializer_class`. Override `perform_ticket_transition` to call the app's own service,
+    and `transition_response` to answer with the app's detail.
     """
 
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {}
+    transition_serializer_class: ClassVar[type[serializers.Serializer]] = TransitionInputSerializer
 
     def transition_input(self, name: str, request: Request) -> tuple[dict[str, Any], str]:
-        serializer_class = self.transition_serializers.get(name, TransitionInputSerializer)
+        serializer_class = self.transition_serializers.get(name, self.transition_serializer_class)
         serializer = serializer_class(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         return data, data.pop("comment", "")
+
+    def perform_ticket_transition(self, obj: Any, name: str, *, user: Any, comment: str,
+                                  data: dict[str, Any]) -> Any:
+        """The one hook for an app's service (the kernel's transition service by default)."""
+        return perform_transition(obj, name, user=user, comment=comment, data=data)
+
+    def transition_response(self, obj: Any) -> Response:
+        """The object as the caller now sees it."""
+        return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data)
 
     @extend_schema(
         request=TransitionInputSerializer,
@@ -65,9 +78,29 @@ class TicketViewSetMixin:
         obj = self.get_object()
         check_transition(obj, transition, user=request.user)
         data, comment = self.transition_input(transition, request)
-        obj = perform_transition(obj, transition, user=request.user, comment=comment, data=data)
-        obj = self.get_queryset().get(pk=obj.pk)
-        return Response(self.get_serializer(obj).data)
+        obj = self.perform_ticket_transition(obj, transition, user=request.user, comment=comment, data=data)
+        return self.transition_response(obj)
+
+
+class TicketViewSetMixin(TransitionActionMixin):
+    """Adds `transitions/<name>/` (TransitionActionMixin), `available-transitions`, `timeline`, `comments`,
+    `attachments`, and answers a write with the ticket as the caller now sees it (`detail_response`, with the
+    viewset's serializer; override `detail_queryset` when the detail reads more than `get_queryset`)."""
+
+    def detail_queryset(self) -> Any:
+        return self.get_queryset()
+
+    def detail_response(self, obj: Any, status_code: int = status.HTTP_200_OK) -> Response:
+        """The ticket as the caller now sees it. A change may hide it from them (moved to a queue they do not
+        see): then only what they did is confirmed."""
+        fresh = self.detail_queryset().filter(pk=obj.pk).first()
+        if fresh is None:
+            return Response({"id": obj.pk, "number": obj.number, "state": obj.state,
+                             "state_label": obj.get_state_display(), "visible": False}, status=status_code)
+        return Response(self.get_serializer(fresh).data, status=status_code)
+
+    def transition_response(self, obj: Any) -> Response:
+        return self.detail_response(obj)
 
     # Lists of one ticket's records come whole: neither paginated nor filtered (nor described so).
     @extend_schema(responses=AvailableTransitionSerializer(many=True), filters=False)

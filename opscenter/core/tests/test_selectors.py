@@ -43,12 +43,9 @@ def test_active_webhooks_keep_their_json_as_the_orm_reads_it() -> None:
 
 
 def test_every_frozen_read_gives_the_rows_the_orm_gives(make_user) -> None:  # noqa: ANN001
-    """For each builder read through read_frozen (the active webhooks, the members of each role, the round-the-clock
-    calendar): the same rows, in the same order, with every column as the ORM converts it (JSON, date-times,
+    """For each kernel builder read through read_frozen (the active webhooks, the members of each role; sla's tests
+    hold its round-the-clock calendar to the same): the same rows, in the same order, with every column as the ORM converts it (JSON, date-times,
     booleans, blanks and NULLs), read afresh after a change."""
-    from sla.clocks import round_the_clock_calendars
-    from sla.models import BusinessCalendar
-
     WebhookEndpoint.objects.create(name="chat", url="https://chat.example/hook", events=["incident.urgent"],
                                    secret="s3cret")
     WebhookEndpoint.objects.create(name="all", url="https://all.example/hook", events=[])
@@ -56,8 +53,7 @@ def test_every_frozen_read_gives_the_rows_the_orm_gives(make_user) -> None:  # n
     make_user(roles.SUPERVISOR, username="boss", last_login=timezone.now(), email="")
     make_user(roles.SUPERVISOR, username="gone", is_active=False)
     make_user(roles.DUTY_OFFICER, username="duty")
-    BusinessCalendar.objects.create(name="second 7x24", is_24x7=True)
-    callers = [(WebhookEndpoint, active_webhooks, ()), (BusinessCalendar, round_the_clock_calendars, ()),
+    callers = [(WebhookEndpoint, active_webhooks, ()),
                *((User, role_holders, (role,)) for role in (roles.SUPERVISOR, roles.DUTY_OFFICER, roles.AUDITOR))]
     for turn in range(2):
         for model, build, args in callers:
@@ -66,7 +62,6 @@ def test_every_frozen_read_gives_the_rows_the_orm_gives(make_user) -> None:  # n
             assert all(row._state.adding is False for row in found)
         WebhookEndpoint.objects.filter(name="all").update(events=["incident.closed"], is_active=False)
         make_user(roles.SUPERVISOR, username=f"boss-{turn + 2}")
-        BusinessCalendar.objects.filter(is_24x7=True).update(version=7)
 
 
 def test_a_frozen_read_is_keyed_by_its_builder_and_takes_the_models_own_columns() -> None:

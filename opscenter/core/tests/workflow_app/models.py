@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django_fsm import FSMField, transition
 
-from opscenter.core.models import Ticket, TicketQuerySet
+from opscenter.core.models import Service, Ticket, TicketQuerySet
 from opscenter.core.roles import DEPARTMENT_USER, SUPERVISOR, has_role
 from opscenter.core.workflow import condition, roles_allowed
 
@@ -32,6 +32,7 @@ class WorkOrder(Ticket):
     state = FSMField(default="draft", protected=True)
     estimate_hours = models.PositiveIntegerField(null=True, blank=True)
     result = models.TextField(blank=True)
+    services = models.ManyToManyField(Service, blank=True, related_name="+", verbose_name="services")
 
     objects = WorkOrderQuerySet.as_manager()
 
@@ -58,3 +59,8 @@ class WorkOrder(Ticket):
     @transition(field=state, source=["draft", "submitted"], target="cancelled", permission=is_owner)
     def cancel(self, *, by) -> None:  # noqa: ANN001
         """The owner withdraws the order before approval."""
+
+    @transition(field=state, source="cancelled", target="draft", permission=roles_allowed(SUPERVISOR),
+                custom={"label": "Restore", "comment_required": "Say why the order is restored."})
+    def restore(self, *, by) -> None:  # noqa: ANN001
+        """A supervisor brings a cancelled order back to draft, saying why."""

@@ -1,0 +1,16 @@
+"""How figures read on every app's pages: durations in hours and minutes."""
+
+from datetime import timedelta
+
+from django.utils.translation import gettext as _
+
+
+def humanise_duration(value: timedelta | None) -> str:
+    """Hours and minutes, e.g. “3 h 05 min”; “—” when there is nothing to average."""
+    if value is None:
+        return "—"
+    minutes = max(0, round(value.total_seconds() / 60))
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}

@@ -44,8 +44,8 @@ def test_active_webhooks_keep_their_json_as_the_orm_reads_it() -> None:
 
 def test_every_frozen_read_gives_the_rows_the_orm_gives(make_user) -> None:  # noqa: ANN001
     """For each kernel builder read through read_frozen (the active webhooks, the members of each role; sla's tests
-    hold its round-the-clock calendar to the same): the same rows, in the same order, with every column as the ORM converts it (JSON, date-times,
-    booleans, blanks and NULLs), read afresh after a change."""
+    hold its round-the-clock calendar to the same): the same rows, in the same order, with every column as the
+    ORM converts it (JSON, date-times, booleans, blanks and NULLs), read afresh after a change."""
     WebhookEndpoint.objects.create(name="chat", url="https://chat.example/hook", events=["incident.urgent"],
                                    secret="s3cret")
     WebhookEndpoint.objects.create(name="all", url="https://all.example/hook", events=[])

@@ -18,9 +18,11 @@ from opscenter.core.forms import (
     DateInput,
     DateTimeLocalInput,
     EngineerChoiceField,
+    QueueFilterForm,
     ReasonForm,
     StyledForm,
     TransitionForm,
+    choice_order,
     textarea,
 )
 from opscenter.core.models import Service, User
@@ -33,8 +35,7 @@ def users_with_role(*names: str) -> QuerySet[User]:
 
 # --- The queue ---------------------------------------------------------------------------------------------
 
-STATE_ORDER = Case(*[When(state=value, then=Value(i)) for i, value in enumerate(State.values)],
-                   default=Value(len(State.values)), output_field=IntegerField())
+STATE_ORDER = choice_order("state", State.values)
 RISK_ORDER = Case(*[When(risk_level=value, then=Value(i)) for i, value in enumerate(RiskLevel.values)],
                   default=Value(-1), output_field=IntegerField())
 SORTS = {
@@ -50,8 +51,11 @@ SORTS = {
 DEFAULT_SORT = "-created"
 
 
-class ChangeFilterForm(StyledForm):
+class ChangeFilterForm(QueueFilterForm):
     """The filter bar and sort order of the change queue."""
+
+    sorts = SORTS
+    default_sort = DEFAULT_SORT
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200,
                         widget=forms.SearchInput(attrs={"placeholder": _("Number or title")}))
@@ -69,13 +73,6 @@ class ChangeFilterForm(StyledForm):
         ("state", _("State, in process order")), ("-state", _("State, reverse order")),
     ])
 
-    def values(self) -> dict[str, Any]:
-        """The valid filter values (a bad value drops only its own filter)."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
-
     def filter(self, qs: QuerySet[Change]) -> QuerySet[Change]:
         values = self.values()
         if values.get("q"):
@@ -89,15 +86,6 @@ class ChangeFilterForm(StyledForm):
                 service_id=values["service"].pk).values("change_id"))
         return qs
 
-    def sort_key(self) -> str:
-        return self.values().get("sort") or DEFAULT_SORT
-
-    def order(self, qs: QuerySet[Change]) -> QuerySet[Change]:
-        return qs.order_by(*SORTS[self.sort_key()])
-
-    @property
-    def active(self) -> bool:
-        return any(k != "sort" for k in self.values())
 
 
 # --- The request -------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -22,10 +22,12 @@ from opscenter.core.forms import (
     DateInput,
     DateTimeLocalInput,
     EngineerChoiceField,
+    QueueFilterForm,
     ReasonForm,
     StyledForm,
     TransitionForm,
     UserChoiceField,
+    choice_order,
     textarea,
 )
 from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
@@ -34,11 +36,9 @@ from opscenter.core.roles import has_role
 # --- The queue ---------------------------------------------------------------------------------------------
 
 # Workflow order, so that sorting by state follows the process rather than the alphabet.
-STATE_ORDER = Case(*[When(state=value, then=Value(i)) for i, value in enumerate(State.values)],
-                   default=Value(len(State.values)), output_field=IntegerField())
+STATE_ORDER = choice_order("state", State.values)
 # Unclassified incidents sort after P4.
-PRIORITY_ORDER = Case(*[When(priority=value, then=Value(i)) for i, value in enumerate(Priority.values)],
-                      default=Value(len(Priority.values)), output_field=IntegerField())
+PRIORITY_ORDER = choice_order("priority", Priority.values)
 SORTS = {
     "-created": ("-created_at", "-pk"),
     "created": ("created_at", "pk"),
@@ -50,8 +50,11 @@ SORTS = {
 DEFAULT_SORT = "-created"
 
 
-class IncidentFilterForm(StyledForm):
+class IncidentFilterForm(QueueFilterForm):
     """The filter bar and sort order of the incident queue (the filtering itself is incidents.filters')."""
+
+    sorts = SORTS
+    default_sort = DEFAULT_SORT
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200,
                         widget=forms.SearchInput(attrs={"placeholder": _("Number, title or phenomenon")}))
@@ -75,13 +78,6 @@ class IncidentFilterForm(StyledForm):
         if not has_role(user, *roles.IT_STAFF, roles.AUDITOR):
             del self.fields["team"]
 
-    def values(self) -> dict[str, Any]:
-        """The valid filter values (a bad value drops only its own filter)."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
-
     def filter(self, qs: QuerySet[Incident]) -> QuerySet[Incident]:
         """Narrow the queue with the FilterSet the API uses (same parameters); values that do not validate
         are left out of its cleaned data, so a bad link shows the unfiltered queue rather than an error. A request
@@ -90,15 +86,6 @@ class IncidentFilterForm(StyledForm):
             return qs
         return IncidentFilterSet(self.data, queryset=qs).qs
 
-    def sort_key(self) -> str:
-        return self.values().get("sort") or DEFAULT_SORT
-
-    def order(self, qs: QuerySet[Incident]) -> QuerySet[Incident]:
-        return qs.order_by(*SORTS[self.sort_key()])
-
-    @property
-    def active(self) -> bool:
-        return any(k != "sort" for k in self.values())
 
 
 # --- Report a fault ----------------------------------------------------------------------------------------

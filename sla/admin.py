@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from opscenter.core.admin import ServiceErrorsAsMessages, error_text
+from opscenter.core.admin import RecordInline, ServiceErrorsAsMessages, error_text
 from opscenter.core.exceptions import OpsCenterError
 from sla import evaluations
 from sla.choices import EvaluationState
@@ -168,26 +168,7 @@ class TeamTargetAdmin(admin.ModelAdmin):
 
 # --- Clocks and breaches -------------------------------------------------------------------------------
 
-class ReadOnlyInline(admin.TabularInline):
-    """Rows written by the clock services: shown, never edited here."""
-
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ClockEventInline(ReadOnlyInline):
+class ClockEventInline(RecordInline):
     model = ClockEvent
     fields = ["kind", "at", "actor", "reason", "segment_seconds", "target_seconds"]
 
@@ -195,7 +176,7 @@ class ClockEventInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("actor")
 
 
-class ClockThresholdInline(ReadOnlyInline):
+class ClockThresholdInline(RecordInline):
     model = ClockThreshold
     fields = ["percent", "due_at", "fired_at"]
 

@@ -1,7 +1,7 @@
 """Forms of the kernel's pages, and the form pieces every process app's pages use: Tabler-styled forms, date
 inputs, a service's refusals put on the form, one form per transition, comments and files."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -108,6 +108,41 @@ class EngineerChoiceField(forms.ModelChoiceField):
 
 
 # --- One form per transition -------------------------------------------------------------------------------
+
+
+class QueueFilterForm(StyledForm):
+    """The filter bar and sort order of a ticket queue: declare the fields, `sorts` (key → order_by terms) and
+    `default_sort`, and override `filter`. A value that does not validate drops only its own filter, so a bad
+    link shows the queue rather than an error."""
+
+    sorts: ClassVar[dict[str, tuple[Any, ...]]] = {}
+    default_sort = "-created"
+
+    def values(self) -> dict[str, Any]:
+        """The valid filter values (a bad value drops only its own filter)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+    def filter(self, qs: models.QuerySet) -> models.QuerySet:
+        return qs
+
+    def sort_key(self) -> str:
+        return self.values().get("sort") or self.default_sort
+
+    def order(self, qs: models.QuerySet) -> models.QuerySet:
+        return qs.order_by(*self.sorts[self.sort_key()])
+
+    @property
+    def active(self) -> bool:
+        return any(k != "sort" for k in self.values())
+
+
+def choice_order(field: str, values: list[str]) -> models.Case:
+    """An ordering by the position of a choice in `values` (a state or a priority in the policy's order)."""
+    return models.Case(*[models.When(**{field: value}, then=models.Value(i)) for i, value in enumerate(values)],
+                       default=models.Value(len(values)), output_field=models.IntegerField())
 
 
 class TransitionForm(StyledForm):

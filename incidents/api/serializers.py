@@ -13,8 +13,10 @@ from incidents.models import Category, Incident, MajorIncidentReview, PriorityRu
 from opscenter.core.api.serializers import (
     ChoiceLabelField,
     ConfigurationItemRefSerializer,
+    DepartmentRefSerializer,
     RefField,
     ServiceRefSerializer,
+    TeamRefSerializer,
     TransitionInputSerializer,
     UserRefSerializer,
 )
@@ -53,18 +55,6 @@ class CategoryRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "code", "name", "is_security"]
-
-
-class TeamRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Team
-        fields = ["id", "code", "name"]
-
-
-class DepartmentRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Department
-        fields = ["id", "code", "name"]
 
 
 # --- incidents (read side) -------------------------------------------------------------------------------

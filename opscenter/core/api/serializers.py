@@ -221,6 +221,18 @@ class ConfigurationItemRefSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "asset_tag"]
 
 
+class TeamRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "code", "name"]
+
+
+class DepartmentRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "code", "name"]
+
+
 class RefField(serializers.Field):
     """A related record as `serializer_class` shows it (and as the schema describes it, null when
     `allow_null`: a missing record is null, never passed to `to_representation`), read straight

@@ -295,12 +295,17 @@ def change_record_step(change: Change, *, user: Any, position: int, status: str,
     return step
 
 
-def change_record_review(change: Change, *, user: Any, data: dict[str, Any]) -> ChangeReview:
-    """The supervisor records the post-implementation review (required for emergency and failed changes)."""
+def check_may_record_review(change: Change, *, user: Any) -> None:
+    """Refuse a review from anyone but a supervisor (403), or before the implementation (409)."""
     if not has_role(user, roles.SUPERVISOR):
         raise TransitionForbidden(_("Only a supervisor records the post-implementation review."))
     if change.state not in (State.COMPLETED, State.FAILED, State.ROLLED_BACK, State.VERIFYING):
         raise InvalidState(_("The review follows the implementation."))
+
+
+def change_record_review(change: Change, *, user: Any, data: dict[str, Any]) -> ChangeReview:
+    """The supervisor records the post-implementation review (required for emergency and failed changes)."""
+    check_may_record_review(change, user=user)
     review = ChangeReview(change=change, recorded_by=user, **data)
     try:
         review.full_clean(exclude=["change", "recorded_by"])

@@ -369,8 +369,7 @@ class ChangeReviewView(ChangeDetailView):
         change = self.object_or_404(user, pk)
         form = ReviewForm(request.POST, prefix="review")
         try:
-            if not has_role(user, roles.SUPERVISOR):
-                change_services.change_record_review(change, user=user, data={})  # raises the refusal
+            change_services.check_may_record_review(change, user=user)  # refused before the form is read
             if not form.is_valid():
                 raise InvalidInput({})
             change_services.change_record_review(change, user=user, data=form.cleaned_data)

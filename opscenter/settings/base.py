@@ -86,6 +86,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "opscenter.core.context_processors.navigation",
             ],
+            # {{ moment|local_datetime }}: the one date-time format of the pages (opscenter.core.formatting).
+            "builtins": ["opscenter.core.templatetags.formatting"],
         },
     },
     {

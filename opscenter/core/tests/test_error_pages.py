@@ -157,3 +157,12 @@ def test_a_server_error_keeps_its_traceback_in_the_log(finance, caplog) -> None:
         assert client.get("/").status_code == 500
     (record,) = [r for r in caplog.records if r.name == "django.request"]
     assert record.exc_info is not None and record.exc_info[0] is OperationalError
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hant"])
+def test_mtta_and_mttr_are_spelled_out_where_the_summary_first_shows_them(make_user, language) -> None:  # noqa: ANN001
+    supervisor = make_user(roles.SUPERVISOR, username="sup2")
+    html = client_for(supervisor, language).get("/incidents/summary/").content.decode()
+    for words in in_language(language, "Mean time to acknowledge (MTTA)", "Mean time to resolve (MTTR)"):
+        assert words in html
+    assert ">MTTA<" not in html and ">MTTR<" not in html

@@ -11,7 +11,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -54,6 +53,7 @@ from opscenter.core.admin import (
     error_text,
 )
 from opscenter.core.exceptions import OpsCenterError
+from opscenter.core.formatting import local_datetime
 from opscenter.core.models import FieldChange, TransitionLog, User
 from opscenter.core.services import check_transition
 
@@ -161,7 +161,7 @@ TRANSITION_FORMS: dict[str, type[forms.Form]] = {
 
 
 def _local(moment: Any) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+    return local_datetime(moment) or "—"
 
 
 # --- Read-only records of a change: votes, opinions, steps, reviews ---

@@ -7,7 +7,6 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +26,7 @@ from opscenter.core.admin import (
     TransitionAdminMixin,
     TransitionForm,
 )
+from opscenter.core.formatting import local_datetime
 from opscenter.core.models import Team, TransitionLog, User
 
 # --- The forms of the transitions that need data (django-fsm-2 shows one per transition) ---
@@ -186,7 +186,7 @@ class IncidentAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAd
         return format_html(
             "<table><tbody>{}</tbody></table>",
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>", (
-                (timezone.localtime(log.created_at).strftime("%Y-%m-%d %H:%M"), log.transition, log.source_state or "—",
+                (local_datetime(log.created_at), log.transition, log.source_state or "—",
                  log.target_state, log.actor or "—", log.comment) for log in logs)),
         )
 

@@ -31,3 +31,7 @@ urlpatterns = [
 ]
 for app in getattr(settings, "OPSCENTER_PROCESS_APPS", []):
     urlpatterns.append(path("", include(f"{app}.urls")))
+
+handler403 = "opscenter.core.error_views.permission_denied"
+handler404 = "opscenter.core.error_views.page_not_found"
+handler500 = "opscenter.core.error_views.server_error"

@@ -1,8 +1,26 @@
-"""How figures read on every app's pages: durations in hours and minutes."""
+"""How figures read on every app's pages: date-times in the center's time zone in one format, durations in hours
+and minutes."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
+
+# Every date-time a person reads (pages, fragments, the admin, notifications): local time, to the minute.
+DATETIME_FORMAT = "%Y-%m-%d %H:%M"
+DATE_FORMAT = "%Y-%m-%d"
+
+
+def local_datetime(value: datetime | date | str | None) -> str:
+    """A date-time in the center's time zone as every page shows it (“2026-11-18 05:50”); a date alone as
+    “2026-11-18”; an ISO 8601 string (a snapshot's JSON) read first; nothing for nothing (templates add “—”)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return (timezone.localtime(value) if timezone.is_aware(value) else value).strftime(DATETIME_FORMAT)
+    return value.strftime(DATE_FORMAT)
 
 
 def humanise_duration(value: timedelta | None) -> str:

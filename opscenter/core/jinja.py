@@ -13,9 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from jinja2 import Environment, StrictUndefined
 
+from opscenter.core.formatting import DATETIME_FORMAT
 
-def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A date-time in the center's time zone, as Django's `date` filter shows it (`Y-m-d H:i` by default)."""
+
+def local(value: datetime | None, fmt: str = DATETIME_FORMAT) -> str:
+    """A date-time in the center's time zone, in the pages' one format by default (`local_datetime`)."""
     if value is None:
         return ""
     return timezone.localtime(value).strftime(fmt)

@@ -53,6 +53,15 @@ KERNEL_PERMISSIONS = {
     DEPARTMENT_USER: ["core.view_service"],
 }
 
+# Supervisors keep the schedules of the background sweeps in the admin (Periodic tasks): they read every schedule
+# and switch a task on or off or move it; adding or deleting tasks stays with the superuser. Granted by migration
+# 0009 (the beat tables come after the roles).
+PERIODIC_TASK_PERMISSIONS = {
+    SUPERVISOR: ["django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask"]
+    + [f"django_celery_beat.view_{model}" for model in
+       ("crontabschedule", "intervalschedule", "clockedschedule", "solarschedule")],
+}
+
 
 def user_roles(user) -> frozenset[str]:
     """The role names (group names) a user holds (`opscenter.core.access`: kept for the request and cached)."""

@@ -32,6 +32,7 @@ DEBUG = setting("DEBUG", env.bool, False)
 SECRET_KEY = setting("SECRET_KEY", env.str, "dev-only-insecure-key-change-me-0123456789abcdefghijklmnop")
 ALLOWED_HOSTS = setting("ALLOWED_HOSTS", env.list, ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = setting("CSRF_TRUSTED_ORIGINS", env.list, [])
+CSRF_FAILURE_VIEW = "opscenter.core.error_views.csrf_failure"
 SITE_URL = setting("SITE_URL", env.str, "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
@@ -85,6 +86,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "opscenter.core.context_processors.navigation",
             ],
+            # {{ moment|local_datetime }}: the one date-time format of the pages (opscenter.core.formatting).
+            "builtins": ["opscenter.core.templatetags.formatting"],
         },
     },
     {
@@ -215,9 +218,13 @@ OUTBOX_MAX_ATTEMPTS = setting("OUTBOX_MAX_ATTEMPTS", env.int, 8)
 OUTBOX_CLAIM_TIMEOUT = timedelta(minutes=setting("OUTBOX_CLAIM_TIMEOUT_MINUTES", env.int, 10))
 
 # --- Celery: the embedded default is kombu's filesystem transport under var/.
-CELERY_BROKER_URL = setting("CELERY_BROKER_URL", env.str, "filesystem://")
+CELERY_BROKER_URL = setting("CELERY_BROKER_URL", env.str, "filesystem://localhost/")
 BROKER_DIR = Path(setting("BROKER_DIR", env.str, str(VAR_DIR / "broker")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The transport keeps its messages in the folders below and has no host; kombu warns at every connection
+    # of a URL without one ("No hostname was supplied"), so the URL names the local machine.
+    if CELERY_BROKER_URL.rstrip("/") == "filesystem:":
+        CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -291,11 +298,27 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# One line per event on the console. Django's own "django" logger (which prints to the console too when DEBUG is
+# on) passes its records to the root handler here only, so nothing is printed twice; a refused or missing page
+# (403, 404, a CSRF failure) is a line without a traceback, and a server error keeps its traceback.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "filters": {"client_errors_without_traceback": {"()": "opscenter.core.log_filters.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "server": {"class": "logging.StreamHandler", "formatter": "server"},
+    },
     "root": {"handlers": ["console"], "level": setting("LOG_LEVEL", env.str, "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},  # runserver's access lines
+        "django.request": {"filters": ["client_errors_without_traceback"]},
+        "django.security.csrf": {"filters": ["client_errors_without_traceback"]},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

@@ -21,6 +21,7 @@ from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.choices import Channel
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, TransitionForbidden
+from opscenter.core.formatting import local_datetime
 from opscenter.core.models import Department, User
 from opscenter.core.outbox import notify
 from opscenter.core.roles import has_role
@@ -321,8 +322,7 @@ def _announce_invitation(campaign: Campaign, invitation: CampaignInvitation) -> 
     notify(event="campaign.invited", recipients=[invitation.respondent],
            subject=_("Questionnaire: %(name)s") % {"name": campaign.name},
            body=_("%(intro)s\n\nPlease answer before %(date)s (no sign-in needed; the link works once).") % {
-               "intro": campaign.description, "date": timezone.localtime(campaign.closes_at).strftime(
-                   "%Y-%m-%d %H:%M")},
+               "intro": campaign.description, "date": local_datetime(campaign.closes_at)},
            link=invitation_link(invitation), payload={"campaign": campaign.pk},
            channels=(Channel.IN_APP, Channel.EMAIL), webhooks=False)
 

@@ -242,6 +242,31 @@ def test_supervisor_adds_a_department_in_the_admin(demo) -> None:  # noqa: ANN00
     assert Department.objects.get(code="legal").name == "法務部"
 
 
+def test_supervisor_reads_and_pauses_a_periodic_task_in_the_admin(demo) -> None:  # noqa: ANN001
+    """The README sends supervisors to the admin's Periodic tasks to see and change the background schedules."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    every_minute = CrontabSchedule.objects.create(minute="*", timezone="Asia/Shanghai")
+    task = PeriodicTask.objects.create(name="sweep-outbox", task="opscenter.core.tasks.sweep_outbox",
+                                       crontab=every_minute)
+    client = signed_in(demo["supervisor"])
+    index = client.get("/admin/").content.decode()
+    assert "/admin/django_celery_beat/periodictask/" in index
+    listing = client.get("/admin/django_celery_beat/periodictask/")
+    assert listing.status_code == 200 and "sweep-outbox" in listing.content.decode()
+    page = client.get(f"/admin/django_celery_beat/periodictask/{task.pk}/change/")
+    assert page.status_code == 200
+    response = client.post(f"/admin/django_celery_beat/periodictask/{task.pk}/change/", {
+        "name": "sweep-outbox", "regtask": "opscenter.core.tasks.sweep_outbox", "task": "",
+        "crontab": every_minute.pk, "args": "[]", "kwargs": "{}", "priority": "", "queue": "", "exchange": "",
+        "routing_key": "", "headers": "{}", "expires_0": "", "expires_1": "", "expire_seconds": "",
+        "description": "", "_save": "Save"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    task.refresh_from_db()
+    assert task.enabled is False  # the "enabled" box was left unticked: the sweep is paused
+    assert client.get("/admin/django_celery_beat/periodictask/add/").status_code == 403  # adding stays with root
+
+
 def test_engineer_is_sent_to_the_admin_sign_in(demo) -> None:  # noqa: ANN001
     client = signed_in(demo["sysadmin"])
     response = client.get("/admin/core/department/")

@@ -174,3 +174,17 @@ def test_prepared_statements_can_be_turned_off_for_a_pooler() -> None:
     result = manage("shell", "-c", "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])",
                     DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
     assert "'server_side_binding': True" in result.stdout and "'prepare_threshold': 2" in result.stdout
+
+
+def test_the_embedded_broker_connects_without_a_hostname_warning(caplog) -> None:  # noqa: ANN001
+    """The filesystem transport has no host: its URL names localhost so kombu does not warn at every connection."""
+    import logging
+
+    from kombu import Connection
+
+    from opscenter.celery import app
+
+    assert app.conf.broker_url.startswith("filesystem://localhost")
+    with caplog.at_level(logging.WARNING, logger="kombu.connection"):
+        Connection(app.conf.broker_url).info()
+    assert not [r for r in caplog.records if "hostname" in r.getMessage()]

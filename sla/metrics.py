@@ -159,6 +159,26 @@ def availability_between(*, calendar: Any, outages: list[tuple[datetime, datetim
                         downtime_seconds=outage_seconds(schedule, clipped), target=target)
 
 
+def budget_spent_at(*, calendar: Any, outages: list[tuple[datetime, datetime | None, str]], start: datetime,
+                    end: datetime, target: Decimal) -> datetime | None:
+    """The instant within [start, end) the downtime passed what the availability target allows over the whole
+    period (None when it never did): the moment a month's availability miss became certain."""
+    schedule = Schedule.of(calendar)
+    allowed = Decimal(schedule.seconds_between(start, end)) * (Decimal(100) - target) / 100
+    clipped = [(max(b, start), min(e or end, end), kind) for b, e, kind in outages]
+    clipped = [(b, e, kind) for b, e, kind in clipped if e > b]
+    full = _merge([(b, e) for b, e, kind in clipped if kind == OutageKind.FULL])
+    partial = _subtract(_merge([(b, e) for b, e, kind in clipped if kind != OutageKind.FULL]), full)
+    periods = sorted([(b, e, Decimal(1)) for b, e in full] + [(b, e, Decimal("0.5")) for b, e in partial])
+    spent = Decimal(0)
+    for begin, finish, weight in periods:
+        lost = Decimal(schedule.seconds_between(begin, finish)) * weight
+        if spent + lost > allowed:
+            return schedule.add(begin, int((allowed - spent) / weight) + 1) or finish
+        spent += lost
+    return None
+
+
 def _outages_by_service(service_ids: set[int], start: datetime, end: datetime) -> dict[int, list[tuple]]:
     """Outages of the services overlapping [start, end), one query."""
     rows = (Outage.objects.filter(service_id__in=service_ids, started_at__lt=end)
@@ -222,6 +242,31 @@ def availability_rows(*, agreements: dict[int, Agreement], months: list[date],
     return result
 
 
+def availability_misses(*, department_ids: list[int] | None, month: date) -> list[dict[str, Any]]:
+    """The services of the departments' agreements that came in below their availability target over a month,
+    with the instant the month's downtime passed what the target allows (a fixed number of queries)."""
+    month = month_start(month)
+    start, end = month_bounds(month)
+    agreements = agreements_in(department_ids, month, add_months(month, 1) - timedelta(days=1))
+    by_agreement = {a.pk: a for a in agreements.values()}
+    targets = _service_targets(list(by_agreement))
+    outages = _outages_by_service({t.service_id for t in targets}, start, end)
+    misses = []
+    for target in targets:
+        agreement = by_agreement[target.agreement_id]
+        calendar = target.calendar or agreement.calendar
+        periods = outages.get(target.service_id, [])
+        figure = availability_between(calendar=calendar, outages=periods, start=start, end=end,
+                                      target=target.availability)
+        if figure.breached:
+            misses.append({"department_id": agreement.department_id, "service_id": target.service_id,
+                           "availability": figure.percent, "target": target.availability,
+                           "breached_at": min(budget_spent_at(calendar=calendar, outages=periods, start=start,
+                                                              end=end, target=target.availability) or end,
+                                              end - timedelta(seconds=1))})
+    return misses
+
+
 # --- Clocks, incidents, breaches -------------------------------------------------------------------------
 
 
@@ -267,9 +312,9 @@ def breach_rows(*, department_ids: list[int] | None, start: datetime, end: datet
     unexplained = (Q(explanation="") | Q(corrective_action="") | Q(action_owner__isnull=True)
                    | Q(action_due__isnull=True))
     grouped = (_departments(Breach.objects.filter(breached_at__gte=start, breached_at__lt=end), department_ids)
-               .annotate(month=TruncMonth("breached_at", tzinfo=zone)).values("department_id", "month")
+               .annotate(breach_month=TruncMonth("breached_at", tzinfo=zone)).values("department_id", "breach_month")
                .annotate(total=Count("pk"), unexplained=Count("pk", filter=unexplained)).order_by())
-    return {(r["department_id"], _month_key(r["month"])): r for r in grouped}
+    return {(r["department_id"], _month_key(r["breach_month"])): r for r in grouped}
 
 
 def _target_minutes(agreement_ids: list[int]) -> dict[tuple[int, str], tuple[int, int]]:

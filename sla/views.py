@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
@@ -23,7 +24,7 @@ from opscenter.core.exceptions import InvalidInput, OpsCenterError
 from opscenter.core.formatting import humanise_duration
 from opscenter.core.workflow import available_transitions
 from sla import evaluations, metrics, selectors
-from sla.choices import ClockKind, EvaluationState
+from sla.choices import BreachKind, ClockKind, EvaluationState
 from sla.forms import BreachExplainForm, PublishForm, apply_service_errors, it_staff
 from sla.models import Evaluation
 from sla.surveys.selectors import survey_scores
@@ -58,6 +59,20 @@ def readable(figures: dict[str, Any]) -> dict[str, Any]:
                                "downtime": _duration(round(row["downtime_seconds"]))}
                               for row in figures.get("availability", [])],
     }
+
+
+def breach_rows(breaches: list[Any]) -> list[dict[str, Any]]:
+    """Breaches (rows, or the records a published evaluation froze) as people read them: what missed which
+    target, when in local time, and whether it is explained."""
+    kinds = dict(BreachKind.choices)
+    rows = []
+    for breach in breaches:
+        record = breach if isinstance(breach, dict) else evaluations.breach_record(breach)
+        rows.append({"record": record, "subject": record["incident"] or record.get("service", ""),
+                     "kind_label": str(kinds.get(record["kind"], record["kind"])),
+                     "breached_at": parse_datetime(record["breached_at"]),
+                     "explained": True if isinstance(breach, dict) else breach.is_explained})
+    return rows
 
 
 def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
@@ -195,9 +210,7 @@ def _render_evaluation(request: HttpRequest, context: dict[str, Any], status: in
             forms_by_breach.setdefault(breach.pk, BreachExplainForm(prefix=f"b{breach.pk}", owners=owners, initial={
                 "explanation": breach.explanation, "corrective_action": breach.corrective_action,
                 "action_owner": breach.action_owner_id, "action_due": breach.action_due}))
-    rows = [{"record": b if isinstance(b, dict) else evaluations.breach_record(b),
-             "explained": True if isinstance(b, dict) else b.is_explained,
-             "form": forms_by_breach.get(b["id"] if isinstance(b, dict) else b.pk)} for b in context["breaches"]]
+    rows = [{**row, "form": forms_by_breach.get(row["record"]["id"])} for row in breach_rows(context["breaches"])]
     unexplained = sum(1 for b in context["breaches"] if not context["published"] and not b.is_explained)
     # A month not prepared yet is published as a draft would be (the view prepares it first); the breaches
     # are on the page already, so the rule reads them rather than asking again.
@@ -247,6 +260,8 @@ def evaluation_publish(request: HttpRequest, department_id: int, month: str) -> 
         evaluations.evaluation_publish(evaluation=evaluation, user=request.user, summary=form.cleaned_data["summary"])
     except OpsCenterError as error:
         messages.error(request, str(error.detail))
+        # Read again: the refusal may have recorded availability misses, now listed to be explained.
+        context = _evaluation_context(request, department_id, month)
         return _render_evaluation(request, context, status=error.status_code, publish_form=form)
     messages.success(request, _("The evaluation was published to the department."))
     return _back(department_id, context["month"])
@@ -268,11 +283,12 @@ def breach_explain(request: HttpRequest, pk: int) -> HttpResponse:
     except OpsCenterError as error:
         if form.is_bound and hasattr(form, "cleaned_data") and isinstance(error.detail, dict):
             apply_service_errors(form, {k: v for k, v in error.detail.items() if k not in form.errors})
-        messages.error(request, _("The breach of %(incident)s was not saved.") % {"incident": breach.incident.number}
-                       if error.status_code == 400 else str(error.detail))
+        messages.error(request, _("The breach of %(incident)s was not saved.") % {
+            "incident": evaluations.breach_subject(breach)} if error.status_code == 400 else str(error.detail))
         context = _evaluation_context(request, breach.department_id, f"{month:%Y-%m}")
         return _render_evaluation(request, context, status=error.status_code, forms_by_breach={breach.pk: form})
-    messages.success(request, _("The explanation of %(incident)s was saved.") % {"incident": breach.incident.number})
+    messages.success(request, _("The explanation of %(incident)s was saved.") % {
+        "incident": evaluations.breach_subject(breach)})
     return _back(breach.department_id, month)
 
 
@@ -281,7 +297,8 @@ def breach_explain(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _report_context(request: HttpRequest, department_id: int, month: str) -> dict[str, Any]:
     """What the report shows: a department user only a published month (else 404)."""
-    return _evaluation_context(request, department_id, month)
+    context = _evaluation_context(request, department_id, month)
+    return {**context, "breach_rows": breach_rows(context["breaches"])}
 
 
 def _csv_cell(value: Any) -> Any:
@@ -312,8 +329,9 @@ def _report_rows(context: dict[str, Any]) -> list[list[Any]]:
                      "breached" if row["breached"] else "met", row["downtime_seconds"]])
     for breach in context["breaches"]:
         record = breach if isinstance(breach, dict) else evaluations.breach_record(breach)
-        rows.append(["breach", record["incident"], record["kind"], record["breached_at"], record["explanation"],
-                     record["corrective_action"], record["action_owner"], record["action_due"] or ""])
+        rows.append(["breach", record["incident"] or record.get("service", ""), record["kind"],
+                     record["breached_at"], record["explanation"], record["corrective_action"],
+                     record["action_owner"], record["action_due"] or ""])
     return rows
 
 

@@ -123,6 +123,9 @@ def test_explain_on_the_page_then_publish(client, two, supervisor) -> None:  # n
     detail = reverse("sla:evaluation-detail", args=[finance.department.pk, MONTH])
     text = client.get(detail).content.decode()
     assert 'id="publish-form"' in text and text.count('id="explain-') == 2
+    # Nobody prepared April: publishing records the service's availability below target and refuses it.
+    refused = client.post(reverse("sla:evaluation-publish", args=[finance.department.pk, MONTH]), {"summary": "x"})
+    assert refused.status_code == 409 and refused.content.decode().count('id="explain-') == 3
     for breach in Breach.objects.filter(department=finance.department):
         prefix = f"b{breach.pk}"
         bad = client.post(reverse("sla:breach-explain", args=[breach.pk]), {f"{prefix}-explanation": "Slow."})

@@ -317,23 +317,52 @@ def breach_rows(*, department_ids: list[int] | None, start: datetime, end: datet
     return {(r["department_id"], _month_key(r["breach_month"])): r for r in grouped}
 
 
-def _target_minutes(agreement_ids: list[int]) -> dict[tuple[int, str], tuple[int, int]]:
-    return {(a, p): (r, s) for a, p, r, s in PriorityTarget.objects.filter(agreement_id__in=agreement_ids)
-            .values_list("agreement_id", "priority", "response_minutes", "resolution_minutes")}
+def working_day_minutes(calendar: Any) -> int | None:
+    """Minutes of the calendar's longest working weekday (what "a business day" means to its readers); None
+    for 7×24 or a calendar without hours."""
+    if calendar.is_24x7:
+        return None
+    per_day: dict[int, int] = {}
+    for interval in calendar.intervals.all():
+        minutes = (interval.end.hour * 60 + interval.end.minute) - (interval.start.hour * 60 + interval.start.minute)
+        per_day[interval.weekday] = per_day.get(interval.weekday, 0) + max(minutes, 0)
+    return max(per_day.values(), default=None) or None
+
+
+def _target_minutes(agreements: dict[int, Agreement]) -> dict[tuple[int, str], dict[str, Any]]:
+    """Per agreement and priority: the response and resolution minutes, whether they count round the clock,
+    and the length of a business day of their calendar (when it is the agreement's, whose hours are loaded)."""
+    by_id = {a.pk: a for a in agreements.values()}
+    targets = {}
+    for agreement_id, priority, response, resolution, calendar_id, round_the_clock in (
+            PriorityTarget.objects.filter(agreement_id__in=list(by_id)).values_list(
+                "agreement_id", "priority", "response_minutes", "resolution_minutes", "calendar_id",
+                "calendar__is_24x7")):
+        calendar = by_id[agreement_id].calendar
+        own = calendar_id is None or calendar_id == calendar.pk
+        targets[(agreement_id, priority)] = {
+            "minutes": (response, resolution),
+            "round_the_clock": calendar.is_24x7 if own else bool(round_the_clock),
+            "day_minutes": working_day_minutes(calendar) if own else None}
+    return targets
 
 
 # --- Department figures ----------------------------------------------------------------------------------
 
 
-def _compliance_entries(rows: list[dict], targets: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
-    """Rows of one department and month, one per priority and kind, with the target they were judged by."""
+def _compliance_entries(rows: list[dict], targets: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of one department and month, one per priority and kind, with the target they were judged by (its
+    minutes, whether they count round the clock, and the business day of its calendar)."""
     entries = []
     for row in rows:
-        minutes = targets.get(row["priority"])
+        target = targets.get(row["priority"])
         entries.append({
             "priority": row["priority"], "kind": row["kind"], "total": row["total"], "met": row["met"],
             "percent": _percent(row["met"], row["total"]),
-            "target_minutes": None if minutes is None else minutes[0 if row["kind"] == ClockKind.RESPONSE else 1],
+            "target_minutes": None if target is None
+            else target["minutes"][0 if row["kind"] == ClockKind.RESPONSE else 1],
+            "target_round_the_clock": None if target is None else target["round_the_clock"],
+            "target_day_minutes": None if target is None else target["day_minutes"],
         })
     return entries
 
@@ -375,7 +404,7 @@ def department_months(*, department_ids: list[int] | None, months: list[date],
     first, last = months[0], months[-1]
     start, end = month_bounds(first)[0], month_bounds(last)[1]
     agreements = agreements_in(department_ids, first, add_months(last, 1) - timedelta(days=1))
-    targets = _target_minutes([a.pk for a in agreements.values()])
+    targets = _target_minutes(agreements)
     compliance = compliance_rows(department_ids=department_ids, start=start, end=end)
     times = incident_time_rows(department_ids=department_ids, start=start, end=end)
     breaches = breach_rows(department_ids=department_ids, start=start, end=end)

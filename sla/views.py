@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Priority
@@ -27,7 +27,7 @@ from sla import evaluations, metrics, selectors
 from sla.choices import BreachKind, ClockKind, EvaluationState
 from sla.forms import BreachExplainForm, PublishForm, apply_service_errors, it_staff
 from sla.models import Evaluation
-from sla.surveys.selectors import survey_scores
+from sla.surveys.selectors import department_scores, survey_scores
 
 # --- Presentation ----------------------------------------------------------------------------------------
 
@@ -38,6 +38,33 @@ def _duration(seconds: int | None) -> str:
 
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}%"
+
+
+def target_text(row: dict[str, Any]) -> str:
+    """A response or resolution target as a department reads it: "2 business days", "4 business hours" on a
+    business calendar, "4 h" or "3 days" round the clock; "" without a target."""
+    minutes = row.get("target_minutes")
+    if not minutes:
+        return ""
+    day = row.get("target_day_minutes")
+    if row.get("target_round_the_clock") is False:
+        if day and minutes >= day and minutes % day == 0:
+            count = minutes // day
+            return ngettext("%(count)d business day", "%(count)d business days", count) % {"count": count}
+        if minutes < 60:
+            return ngettext("%(count)d business minute", "%(count)d business minutes", minutes) % {"count": minutes}
+        hours = minutes / 60
+        return ngettext("%(count)s business hour", "%(count)s business hours", 1 if hours == 1 else 2) % {
+            "count": f"{hours:g}" if minutes % 30 == 0 else f"{hours:.1f}"}
+    if minutes % (24 * 60) == 0:
+        count = minutes // (24 * 60)
+        return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return _("%(minutes)d min") % {"minutes": rest}
+    if not rest:
+        return _("%(hours)d h") % {"hours": hours}
+    return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": rest}
 
 
 def readable(figures: dict[str, Any]) -> dict[str, Any]:
@@ -52,8 +79,9 @@ def readable(figures: dict[str, Any]) -> dict[str, Any]:
         "response_label": _percent(figures.get("response_percent")),
         "resolution_label": _percent(figures.get("resolution_percent")),
         "compliance_rows": [{**row, "priority_label": str(priorities.get(row["priority"], row["priority"])),
-                             "kind_label": str(kinds.get(row["kind"], row["kind"])),
-                             "percent_label": _percent(row["percent"])} for row in figures.get("compliance", [])],
+                             "kind_label": str(kinds.get(row["kind"], row["kind"])), "target_label": target_text(row),
+                             "missed": row["total"] - row["met"], "percent_label": _percent(row["percent"])}
+                            for row in figures.get("compliance", [])],
         "availability_rows": [{**row, "availability_label": "—" if row["availability"] is None
                                else f"{row['availability']:.3f}%", "target_label": f"{row['target']:.3f}%",
                                "downtime": _duration(round(row["downtime_seconds"]))}
@@ -78,9 +106,11 @@ def breach_rows(breaches: list[Any]) -> list[dict[str, Any]]:
 def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
     """The twelve months as series for the charts (the tables beside them show the same numbers)."""
     services: dict[str, list[float | None]] = {}
+    targets: dict[str, float] = {}
     for index, month in enumerate(trend):
         for row in month["availability"]:
             services.setdefault(row["name"], [None] * len(trend))[index] = row["availability"]
+            targets[row["name"]] = row["target"]  # the latest month's target
     return {
         "months": [m["month"] for m in trend],
         "compliance": [m["compliance_percent"] for m in trend],
@@ -89,10 +119,12 @@ def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
         "mtta": [None if m["mtta_seconds"] is None else round(m["mtta_seconds"] / 60, 1) for m in trend],
         "mttr": [None if m["mttr_seconds"] is None else round(m["mttr_seconds"] / 60, 1) for m in trend],
         "breaches": [m["breaches"] for m in trend],
-        "availability": [{"name": name, "values": values} for name, values in services.items()],
-        "labels": {"compliance": _("Within target (%)"), "response": _("Response"),
+        "availability": [{"name": name, "values": values, "target": targets[name]}
+                         for name, values in services.items()],
+        "labels": {"compliance": _("Targets met (%)"), "response": _("Response"),
                    "resolution": pgettext("service level", "Resolution"),
-                   "mtta": _("MTTA (minutes)"), "mttr": _("MTTR (minutes)"), "breaches": _("Breaches")},
+                   "mtta": _("MTTA (minutes)"), "mttr": _("MTTR (minutes)"), "breaches": _("Breaches"),
+                   "target": _("Target")},
     }
 
 
@@ -126,11 +158,15 @@ def sla_home(request: HttpRequest) -> HttpResponse:
 
 
 def departments_overview(request: HttpRequest) -> HttpResponse:
-    """Every department's month side by side (compliance, MTTA, MTTR, breaches, services below target)."""
+    """Every department's month side by side (compliance, MTTA, MTTR, breaches, services below target, and
+    the satisfaction of its answered surveys)."""
     month, valid = _picked_month(request)
     departments = list(selectors.department_list(user=request.user))
     figures = metrics.departments_side_by_side(month, department_ids=[d.pk for d in departments])
-    rows = [{"department": d, "figures": readable(figures[d.pk])} for d in departments]
+    start, end = metrics.month_bounds(month)
+    scores = department_scores(start=start, end=end)
+    rows = [{"department": d, "figures": readable(figures[d.pk]), "satisfaction": scores.get(d.pk)}
+            for d in departments]
     chart = {"departments": [r["department"].name for r in rows],
              "compliance": [r["figures"]["compliance_percent"] for r in rows],
              "label": _("Within target (%)")}

@@ -269,17 +269,19 @@ class BreachForm(forms.ModelForm):
 
 @admin.register(Breach)
 class BreachAdmin(ServiceErrorsAsMessages, RecordAdmin):
-    """Breaches are recorded once by the clocks; supervisors explain each and record its corrective action
-    (owner, due date) before the month is published. A published month's explanations stay as published."""
+    """Breaches are recorded once by the clocks, and a service's availability below target once per month;
+    supervisors explain each and record its corrective action (owner, due date) before the month is published.
+    A published month's explanations stay as published."""
 
     form = BreachForm
-    list_display = ["incident", "kind", "department", "breached_at", "is_explained", "action_owner", "action_due"]
-    list_select_related = ["incident", "department", "action_owner"]
+    list_display = ["incident", "service", "kind", "department", "breached_at", "is_explained", "action_owner",
+                    "action_due"]
+    list_select_related = ["incident", "service", "department", "action_owner"]
     list_filter = [ExplainedFilter, "kind", "department"]
-    search_fields = ["incident__number", "incident__title", "explanation"]
+    search_fields = ["incident__number", "incident__title", "service__name", "explanation"]
     date_hierarchy = "breached_at"
     show_full_result_count = False
-    RECORD = ["incident", "kind", "department", "breached_at", "explained_by", "explained_at"]
+    RECORD = ["incident", "service", "month", "kind", "department", "breached_at", "explained_by", "explained_at"]
     fields = [*RECORD, *EXPLANATION]
 
     def has_change_permission(self, request: HttpRequest, obj: Breach | None = None) -> bool:

@@ -19,11 +19,16 @@ def duration_text(seconds: int | None) -> str:
 
 def incident_clocks_section(incident: Any, user: Any) -> dict[str, Any]:
     """The incident page's SLA block: each clock's due time and remaining business time, and whether it is
-    paused, stopped or breached."""
+    paused, stopped or breached. The IT center's internal team (OLA) clocks are not shown to a department."""
+    from sla.choices import ClockKind
     from sla.clocks import clock_status, incident_clocks
+    from sla.selectors import sees_all_departments
 
+    internal = sees_all_departments(user)
     rows = []
     for clock in incident_clocks(incident):
+        if clock.kind == ClockKind.OLA and not internal:
+            continue
         status = clock_status(clock)
         rows.append({"status": status, "clock": clock, "target": duration_text(clock.target_seconds),
                      "elapsed": duration_text(status.elapsed_seconds),

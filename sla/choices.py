@@ -16,6 +16,15 @@ class ClockKind(models.TextChoices):
     OLA = "ola", _("Team (OLA)")
 
 
+class BreachKind(models.TextChoices):
+    """The targets a breach missed: a clock's time target, or a service's availability over a month."""
+
+    RESPONSE = "response", _("Response")
+    RESOLUTION = "resolution", pgettext_lazy("service level", "Resolution")
+    OLA = "ola", _("Team (OLA)")
+    AVAILABILITY = "availability", _("Availability")
+
+
 class ClockState(models.TextChoices):
     RUNNING = "running", _("Running")
     PAUSED = "paused", _("Paused")

@@ -68,6 +68,7 @@ EXPLANATIONS = {
     "response": ("夜間值班人員同時處理多起告警，首次回應延遲", "值班高峰時段增派一名工程師並調整告警分級"),
     "resolution": ("故障需原廠備件，處理時間超出承諾", "關鍵設備備件常備並與原廠簽訂四小時到場服務"),
     "ola": ("工單在組內等待排程，未及時處理", "組長每日兩次檢視待處理工單"),
+    "availability": ("機房供電切換期間服務中斷，當月可用率低於承諾", "供電切換納入變更管理並於非服務時段進行"),
 }
 
 
@@ -108,6 +109,7 @@ def seed_service_levels(*, stdout: TextIO) -> None:
             days=HISTORY_DAYS[1] + 2)).order_by("created_at")])
         clock.set(now)
         clocks.sweep(now=now)  # what beat would have announced by now
+        record_availability_misses()
         unexplained = explain_breaches(clock, now)
         published = publish_evaluations(clock, now)
     mark_delivered(last_notification, now)
@@ -221,6 +223,15 @@ def _evaluations() -> Any:
     return importlib.import_module("sla.evaluations")
 
 
+def record_availability_misses() -> int:
+    """The services below their availability target in each past month, recorded as the daily task would have."""
+    services = _evaluations()
+    if services is None or not hasattr(services, "availability_breaches_record"):
+        return 0
+    return sum(services.availability_breaches_record(department_id=None, month=month)
+               for month in metrics.trend_months(metrics.add_months(metrics.current_month(), -1), MONTHS))
+
+
 def explain_breaches(clock: Any, now: dt.datetime) -> int:
     """Every breach explained a day after it, with its corrective action, owner and due date — except the
     latest two of the last month, which keep that month's evaluation from being published. Returns how many
@@ -237,7 +248,7 @@ def explain_breaches(clock: Any, now: dt.datetime) -> int:
         moment = min(breach.breached_at + dt.timedelta(days=1), now)
         clock.set(moment)
         explanation, action = EXPLANATIONS.get(breach.kind, EXPLANATIONS["resolution"])
-        owner = breach.incident.assignee or supervisor
+        owner = (breach.incident.assignee if breach.incident_id else None) or supervisor
         due = timezone.localdate(moment) + dt.timedelta(days=14)
         if services is not None:
             services.breach_explain(breach=breach, user=supervisor, explanation=explanation,

@@ -17,7 +17,7 @@ from opscenter.core.outbox import notify
 from opscenter.core.services import perform_transition
 from opscenter.core.workflow import get_transition
 from sla import metrics
-from sla.choices import EvaluationState
+from sla.choices import BreachKind, EvaluationState
 from sla.models import Breach, Evaluation, month_is_over
 
 
@@ -35,7 +35,13 @@ def month_breaches(department_id: int, month: date):  # noqa: ANN201
     """Breaches of a department recorded in a month, oldest first, with their incident and owner."""
     start, end = metrics.month_bounds(month)
     return (Breach.objects.filter(department_id=department_id, breached_at__gte=start, breached_at__lt=end)
-            .select_related("incident", "action_owner", "explained_by").order_by("breached_at", "pk"))
+            .select_related("incident", "service", "action_owner", "explained_by").order_by("breached_at", "pk"))
+
+
+def breach_subject(breach: Breach) -> str:
+    """What missed the target, as people name it: the incident's number, or the service whose availability
+    came in below target."""
+    return breach.incident.number if breach.incident_id else str(breach.service)
 
 
 def unexplained(breaches) -> list[Breach]:  # noqa: ANN001
@@ -45,8 +51,10 @@ def unexplained(breaches) -> list[Breach]:  # noqa: ANN001
 def breach_record(breach: Breach) -> dict[str, Any]:
     """A breach as the published evaluation keeps it."""
     return {
-        "id": breach.pk, "incident": breach.incident.number, "incident_id": breach.incident_id,
-        "title": breach.incident.title, "kind": breach.kind, "breached_at": breach.breached_at.isoformat(),
+        "id": breach.pk, "incident": breach.incident.number if breach.incident_id else "",
+        "incident_id": breach.incident_id, "title": breach.incident.title if breach.incident_id else "",
+        "service": str(breach.service) if breach.service_id else "", "service_id": breach.service_id,
+        "kind": breach.kind, "breached_at": breach.breached_at.isoformat(),
         "explanation": breach.explanation, "corrective_action": breach.corrective_action,
         "action_owner": str(breach.action_owner) if breach.action_owner else "",
         "action_due": breach.action_due.isoformat() if breach.action_due else None,
@@ -72,9 +80,41 @@ def evaluation_prepare(*, department: Department, month: date, user: Any) -> Eva
     evaluation, _created = Evaluation.objects.select_for_update().get_or_create(department=department, month=month)
     if evaluation.state == EvaluationState.PUBLISHED:
         raise ReadOnlyRecord(_("This evaluation is published; its figures no longer change."))
+    availability_breaches_record(department_id=department.pk, month=month)
     evaluation.figures = metrics.department_month(department.pk, month)
     evaluation.save(update_fields=["figures"])
     return evaluation
+
+
+@transaction.atomic
+def availability_breaches_record(*, department_id: int | None, month: date) -> int:
+    """Record each service that came in below its availability target over a finished month, once per
+    department, service and month, so that it is explained like any other breach before the month is published
+    (`department_id` None: every department). A recorded miss the corrected outages no longer show is removed
+    while nothing of its explanation is written; a published month is left as it was published. Returns how
+    many were recorded."""
+    month = metrics.month_start(month)
+    if month >= metrics.current_month():
+        return 0
+    closed = set(Evaluation.objects.filter(month=month, state=EvaluationState.PUBLISHED)
+                 .values_list("department_id", flat=True))
+    recorded = Breach.objects.select_for_update().filter(kind=BreachKind.AVAILABILITY, month=month).exclude(
+        department_id__in=closed)
+    if department_id is not None:
+        recorded = recorded.filter(department_id=department_id)
+    kept = {(b.department_id, b.service_id): b for b in recorded}
+    misses = [m for m in metrics.availability_misses(
+        department_ids=None if department_id is None else [department_id], month=month)
+        if m["department_id"] not in closed]
+    missed = {(m["department_id"], m["service_id"]) for m in misses}
+    stale = [b.pk for key, b in kept.items() if key not in missed and not (
+        b.explanation or b.corrective_action or b.action_owner_id or b.action_due)]
+    Breach.objects.filter(pk__in=stale).delete()
+    new = [Breach(kind=BreachKind.AVAILABILITY, department_id=m["department_id"], service_id=m["service_id"],
+                  month=month, breached_at=m["breached_at"])
+           for m in misses if (m["department_id"], m["service_id"]) not in kept]
+    Breach.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
 
 
 @transaction.atomic
@@ -125,11 +165,19 @@ def frozen_figures(department_id: int, month: date) -> dict[str, Any]:
     return figures
 
 
-@transaction.atomic
 def evaluation_publish(*, evaluation: Evaluation, user: Any, summary: str | None = None) -> Evaluation:
     """Freeze the month's figures and breach explanations and publish them to the department (`publish`).
-    Refused (409) while any breach of the department and month is unexplained (`unexplained_breaches`, with
-    the list), before the month is over (`month_not_over`), or when already published."""
+    Refused (409) while any breach of the department and month is unexplained, a service's availability
+    below target included (`unexplained_breaches`, with the list), before the month is over
+    (`month_not_over`), or when already published. The month's availability misses are recorded first, in a
+    transaction of their own, so that a refusal leaves them listed to be explained."""
+    if may_manage_evaluations(user) and evaluation.state == EvaluationState.DRAFT:
+        availability_breaches_record(department_id=evaluation.department_id, month=evaluation.month)
+    return _publish(evaluation=evaluation, user=user, summary=summary)
+
+
+@transaction.atomic
+def _publish(*, evaluation: Evaluation, user: Any, summary: str | None) -> Evaluation:
     locked = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
     _check_named_rules(locked, user)
     evaluation = perform_transition(locked, "publish", user=user, data={"summary": summary})
@@ -151,7 +199,8 @@ def _check_named_rules(evaluation: Evaluation, user: Any) -> None:
             _("Every breach needs an explanation and a corrective action with owner and due date before the "
               "evaluation is published (%(count)d left).") % {"count": len(missing)},
             code="unexplained_breaches",
-            extra={"breaches": [{"id": b.pk, "incident": b.incident.number, "kind": b.kind} for b in missing]})
+            extra={"breaches": [{"id": b.pk, "incident": b.incident.number if b.incident_id else None,
+                                 "service": b.service_id, "kind": b.kind} for b in missing]})
 
 
 def _announce(evaluation: Evaluation) -> None:

@@ -159,6 +159,26 @@ def availability_between(*, calendar: Any, outages: list[tuple[datetime, datetim
                         downtime_seconds=outage_seconds(schedule, clipped), target=target)
 
 
+def budget_spent_at(*, calendar: Any, outages: list[tuple[datetime, datetime | None, str]], start: datetime,
+                    end: datetime, target: Decimal) -> datetime | None:
+    """The instant within [start, end) the downtime passed what the availability target allows over the whole
+    period (None when it never did): the moment a month's availability miss became certain."""
+    schedule = Schedule.of(calendar)
+    allowed = Decimal(schedule.seconds_between(start, end)) * (Decimal(100) - target) / 100
+    clipped = [(max(b, start), min(e or end, end), kind) for b, e, kind in outages]
+    clipped = [(b, e, kind) for b, e, kind in clipped if e > b]
+    full = _merge([(b, e) for b, e, kind in clipped if kind == OutageKind.FULL])
+    partial = _subtract(_merge([(b, e) for b, e, kind in clipped if kind != OutageKind.FULL]), full)
+    periods = sorted([(b, e, Decimal(1)) for b, e in full] + [(b, e, Decimal("0.5")) for b, e in partial])
+    spent = Decimal(0)
+    for begin, finish, weight in periods:
+        lost = Decimal(schedule.seconds_between(begin, finish)) * weight
+        if spent + lost > allowed:
+            return schedule.add(begin, int((allowed - spent) / weight) + 1) or finish
+        spent += lost
+    return None
+
+
 def _outages_by_service(service_ids: set[int], start: datetime, end: datetime) -> dict[int, list[tuple]]:
     """Outages of the services overlapping [start, end), one query."""
     rows = (Outage.objects.filter(service_id__in=service_ids, started_at__lt=end)
@@ -222,6 +242,31 @@ def availability_rows(*, agreements: dict[int, Agreement], months: list[date],
     return result
 
 
+def availability_misses(*, department_ids: list[int] | None, month: date) -> list[dict[str, Any]]:
+    """The services of the departments' agreements that came in below their availability target over a month,
+    with the instant the month's downtime passed what the target allows (a fixed number of queries)."""
+    month = month_start(month)
+    start, end = month_bounds(month)
+    agreements = agreements_in(department_ids, month, add_months(month, 1) - timedelta(days=1))
+    by_agreement = {a.pk: a for a in agreements.values()}
+    targets = _service_targets(list(by_agreement))
+    outages = _outages_by_service({t.service_id for t in targets}, start, end)
+    misses = []
+    for target in targets:
+        agreement = by_agreement[target.agreement_id]
+        calendar = target.calendar or agreement.calendar
+        periods = outages.get(target.service_id, [])
+        figure = availability_between(calendar=calendar, outages=periods, start=start, end=end,
+                                      target=target.availability)
+        if figure.breached:
+            misses.append({"department_id": agreement.department_id, "service_id": target.service_id,
+                           "availability": figure.percent, "target": target.availability,
+                           "breached_at": min(budget_spent_at(calendar=calendar, outages=periods, start=start,
+                                                              end=end, target=target.availability) or end,
+                                              end - timedelta(seconds=1))})
+    return misses
+
+
 # --- Clocks, incidents, breaches -------------------------------------------------------------------------
 
 
@@ -267,28 +312,57 @@ def breach_rows(*, department_ids: list[int] | None, start: datetime, end: datet
     unexplained = (Q(explanation="") | Q(corrective_action="") | Q(action_owner__isnull=True)
                    | Q(action_due__isnull=True))
     grouped = (_departments(Breach.objects.filter(breached_at__gte=start, breached_at__lt=end), department_ids)
-               .annotate(month=TruncMonth("breached_at", tzinfo=zone)).values("department_id", "month")
+               .annotate(breach_month=TruncMonth("breached_at", tzinfo=zone)).values("department_id", "breach_month")
                .annotate(total=Count("pk"), unexplained=Count("pk", filter=unexplained)).order_by())
-    return {(r["department_id"], _month_key(r["month"])): r for r in grouped}
+    return {(r["department_id"], _month_key(r["breach_month"])): r for r in grouped}
 
 
-def _target_minutes(agreement_ids: list[int]) -> dict[tuple[int, str], tuple[int, int]]:
-    return {(a, p): (r, s) for a, p, r, s in PriorityTarget.objects.filter(agreement_id__in=agreement_ids)
-            .values_list("agreement_id", "priority", "response_minutes", "resolution_minutes")}
+def working_day_minutes(calendar: Any) -> int | None:
+    """Minutes of the calendar's longest working weekday (what "a business day" means to its readers); None
+    for 7×24 or a calendar without hours."""
+    if calendar.is_24x7:
+        return None
+    per_day: dict[int, int] = {}
+    for interval in calendar.intervals.all():
+        minutes = (interval.end.hour * 60 + interval.end.minute) - (interval.start.hour * 60 + interval.start.minute)
+        per_day[interval.weekday] = per_day.get(interval.weekday, 0) + max(minutes, 0)
+    return max(per_day.values(), default=None) or None
+
+
+def _target_minutes(agreements: dict[int, Agreement]) -> dict[tuple[int, str], dict[str, Any]]:
+    """Per agreement and priority: the response and resolution minutes, whether they count round the clock,
+    and the length of a business day of their calendar (when it is the agreement's, whose hours are loaded)."""
+    by_id = {a.pk: a for a in agreements.values()}
+    targets = {}
+    for agreement_id, priority, response, resolution, calendar_id, round_the_clock in (
+            PriorityTarget.objects.filter(agreement_id__in=list(by_id)).values_list(
+                "agreement_id", "priority", "response_minutes", "resolution_minutes", "calendar_id",
+                "calendar__is_24x7")):
+        calendar = by_id[agreement_id].calendar
+        own = calendar_id is None or calendar_id == calendar.pk
+        targets[(agreement_id, priority)] = {
+            "minutes": (response, resolution),
+            "round_the_clock": calendar.is_24x7 if own else bool(round_the_clock),
+            "day_minutes": working_day_minutes(calendar) if own else None}
+    return targets
 
 
 # --- Department figures ----------------------------------------------------------------------------------
 
 
-def _compliance_entries(rows: list[dict], targets: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
-    """Rows of one department and month, one per priority and kind, with the target they were judged by."""
+def _compliance_entries(rows: list[dict], targets: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of one department and month, one per priority and kind, with the target they were judged by (its
+    minutes, whether they count round the clock, and the business day of its calendar)."""
     entries = []
     for row in rows:
-        minutes = targets.get(row["priority"])
+        target = targets.get(row["priority"])
         entries.append({
             "priority": row["priority"], "kind": row["kind"], "total": row["total"], "met": row["met"],
             "percent": _percent(row["met"], row["total"]),
-            "target_minutes": None if minutes is None else minutes[0 if row["kind"] == ClockKind.RESPONSE else 1],
+            "target_minutes": None if target is None
+            else target["minutes"][0 if row["kind"] == ClockKind.RESPONSE else 1],
+            "target_round_the_clock": None if target is None else target["round_the_clock"],
+            "target_day_minutes": None if target is None else target["day_minutes"],
         })
     return entries
 
@@ -330,7 +404,7 @@ def department_months(*, department_ids: list[int] | None, months: list[date],
     first, last = months[0], months[-1]
     start, end = month_bounds(first)[0], month_bounds(last)[1]
     agreements = agreements_in(department_ids, first, add_months(last, 1) - timedelta(days=1))
-    targets = _target_minutes([a.pk for a in agreements.values()])
+    targets = _target_minutes(agreements)
     compliance = compliance_rows(department_ids=department_ids, start=start, end=end)
     times = incident_time_rows(department_ids=department_ids, start=start, end=end)
     breaches = breach_rows(department_ids=department_ids, start=start, end=end)

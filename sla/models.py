@@ -21,7 +21,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from incidents.choices import Priority
 from opscenter.core.workflow import condition
-from sla.choices import ClockEventKind, ClockKind, ClockState, EvaluationState, ExceptionKind, OutageKind
+from sla.choices import BreachKind, ClockEventKind, ClockKind, ClockState, EvaluationState, ExceptionKind, OutageKind
 from sla.surveys.models import (  # noqa: F401  (the satisfaction models, registered with the sla app here)
     Campaign,
     CampaignAnswer,
@@ -379,14 +379,20 @@ class ClockThreshold(models.Model):
 
 
 class Breach(models.Model):
-    """A target missed, recorded once per clock, and what the IT center says about it (未達到SLA要求…說明原因)."""
+    """A target missed and what the IT center says about it (未達到SLA要求…說明原因): a clock's time target,
+    recorded once per clock, or a service's availability target, recorded once per service and month."""
 
-    clock = models.OneToOneField(Clock, verbose_name=_("clock"), on_delete=models.CASCADE, related_name="breach")
-    incident = models.ForeignKey("incidents.Incident", verbose_name=_("incident"), on_delete=models.CASCADE,
-                                 related_name="sla_breaches")
+    clock = models.OneToOneField(Clock, verbose_name=_("clock"), null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="breach")
+    incident = models.ForeignKey("incidents.Incident", verbose_name=_("incident"), null=True, blank=True,
+                                 on_delete=models.CASCADE, related_name="sla_breaches")
+    service = models.ForeignKey("core.Service", verbose_name=_("service"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("month"), null=True, blank=True,
+                             help_text=_("Availability: the first day of the month that came in below target."))
     department = models.ForeignKey("core.Department", verbose_name=_("department"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(_("kind"), max_length=12, choices=ClockKind.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=BreachKind.choices)
     breached_at = models.DateTimeField(_("breached at"), db_index=True)
     explanation = models.TextField(_("explanation"), blank=True)
     corrective_action = models.TextField(_("corrective action"), blank=True)
@@ -402,9 +408,17 @@ class Breach(models.Model):
         verbose_name = _("SLA breach")
         verbose_name_plural = _("SLA breaches")
         indexes = [models.Index(fields=["department", "breached_at"], name="breach_department_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "service", "month"],
+                                    condition=Q(kind=BreachKind.AVAILABILITY), name="availability_breach_once"),
+            models.CheckConstraint(
+                condition=(~Q(kind=BreachKind.AVAILABILITY) & Q(clock__isnull=False, incident__isnull=False))
+                | Q(kind=BreachKind.AVAILABILITY, service__isnull=False, month__isnull=False),
+                name="breach_of_a_clock_or_a_service_month"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.incident_id} {self.get_kind_display()} {self.breached_at:%Y-%m-%d}"
+        return f"{self.incident_id or self.service_id} {self.get_kind_display()} {self.breached_at:%Y-%m-%d}"
 
     @property
     def is_explained(self) -> bool:

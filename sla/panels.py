@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opscenter.core import roles
@@ -65,6 +66,31 @@ def _to_publish(request: HttpRequest) -> dict[str, Any]:  # noqa: ARG001
     return {"month": month, "rows": [{**r, "published": r["department_id"] in published} for r in rows]}
 
 
+def surveys_waiting(user: Any) -> dict[str, Any]:
+    """The incident surveys and questionnaires waiting for the user's answer, each with its answer link, the
+    soonest to close first (two queries)."""
+    from sla.surveys import selectors as survey_selectors
+    from sla.surveys.services import invitation_link, survey_link
+
+    now = timezone.now()
+    surveys = [{"title": s.incident.title, "number": s.incident.number, "closes_at": s.expires_at,
+                "url": survey_link(s)} for s in survey_selectors.surveys_waiting(user=user, now=now)[:PANEL_ROWS]]
+    invitations = [{"title": i.campaign.name, "number": "", "closes_at": i.campaign.closes_at,
+                    "url": invitation_link(i)}
+                   for i in survey_selectors.invitations_waiting(user=user, now=now)[:PANEL_ROWS]]
+    return {"rows": sorted(invitations + surveys, key=lambda r: (r["closes_at"] is None, r["closes_at"] or now))}
+
+
+def _surveys_waiting(request: HttpRequest) -> dict[str, Any]:
+    return surveys_waiting(request.user)
+
+
+def _waiting_count(user: Any) -> int:
+    from sla.surveys.selectors import waiting_count
+
+    return waiting_count(user)
+
+
 def _follow_ups(request: HttpRequest) -> dict[str, Any]:  # noqa: ARG001
     """Low satisfaction scores still to follow up with the respondent, oldest first (the policy asks the
     supervisor to call back), and how many there are."""
@@ -75,7 +101,10 @@ def _follow_ups(request: HttpRequest) -> dict[str, Any]:  # noqa: ARG001
 
 
 def register() -> None:
-    register_nav(NavItem(_("Service levels"), "sla:home", roles=READERS, order=40, sections=("/sla/", "/surveys/")))
+    register_nav(NavItem(_("Service levels"), "sla:home", roles=READERS, order=40, sections=("/sla/", "/surveys/"),
+                         count=_waiting_count, count_title=_("Surveys waiting for your answer")))
+    register_panel(HomePanel("sla-surveys", _("Surveys waiting for your answer"), "sla/panels/surveys_waiting.html",
+                             _surveys_waiting, roles=(roles.DEPARTMENT_USER,), order=15))
     register_panel(HomePanel("sla-department", _("My department's service levels this month"),
                              "sla/panels/department_month.html", _department_month,
                              roles=(roles.DEPARTMENT_USER,), order=20))

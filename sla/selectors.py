@@ -75,8 +75,8 @@ def evaluation_get(*, user: Any, department_id: int, month: date) -> Evaluation 
 
 
 def breach_list(*, user: Any) -> QuerySet[Breach]:
-    """Breaches the user may read, with their incident, department and owner."""
-    qs = Breach.objects.select_related("incident", "department", "action_owner", "explained_by")
+    """Breaches the user may read, with their incident or service, department and owner."""
+    qs = Breach.objects.select_related("incident", "service", "department", "action_owner", "explained_by")
     ids = visible_department_ids(user)
     return qs if ids is None else qs.filter(department_id__in=ids)
 

@@ -13,8 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Priority
@@ -23,10 +24,10 @@ from opscenter.core.exceptions import InvalidInput, OpsCenterError
 from opscenter.core.formatting import humanise_duration
 from opscenter.core.workflow import available_transitions
 from sla import evaluations, metrics, selectors
-from sla.choices import ClockKind, EvaluationState
+from sla.choices import BreachKind, ClockKind, EvaluationState
 from sla.forms import BreachExplainForm, PublishForm, apply_service_errors, it_staff
 from sla.models import Evaluation
-from sla.surveys.selectors import survey_scores
+from sla.surveys.selectors import department_scores, survey_scores
 
 # --- Presentation ----------------------------------------------------------------------------------------
 
@@ -37,6 +38,33 @@ def _duration(seconds: int | None) -> str:
 
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}%"
+
+
+def target_text(row: dict[str, Any]) -> str:
+    """A response or resolution target as a department reads it: "2 business days", "4 business hours" on a
+    business calendar, "4 h" or "3 days" round the clock; "" without a target."""
+    minutes = row.get("target_minutes")
+    if not minutes:
+        return ""
+    day = row.get("target_day_minutes")
+    if row.get("target_round_the_clock") is False:
+        if day and minutes >= day and minutes % day == 0:
+            count = minutes // day
+            return ngettext("%(count)d business day", "%(count)d business days", count) % {"count": count}
+        if minutes < 60:
+            return ngettext("%(count)d business minute", "%(count)d business minutes", minutes) % {"count": minutes}
+        hours = minutes / 60
+        return ngettext("%(count)s business hour", "%(count)s business hours", 1 if hours == 1 else 2) % {
+            "count": f"{hours:g}" if minutes % 30 == 0 else f"{hours:.1f}"}
+    if minutes % (24 * 60) == 0:
+        count = minutes // (24 * 60)
+        return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return _("%(minutes)d min") % {"minutes": rest}
+    if not rest:
+        return _("%(hours)d h") % {"hours": hours}
+    return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": rest}
 
 
 def readable(figures: dict[str, Any]) -> dict[str, Any]:
@@ -51,8 +79,9 @@ def readable(figures: dict[str, Any]) -> dict[str, Any]:
         "response_label": _percent(figures.get("response_percent")),
         "resolution_label": _percent(figures.get("resolution_percent")),
         "compliance_rows": [{**row, "priority_label": str(priorities.get(row["priority"], row["priority"])),
-                             "kind_label": str(kinds.get(row["kind"], row["kind"])),
-                             "percent_label": _percent(row["percent"])} for row in figures.get("compliance", [])],
+                             "kind_label": str(kinds.get(row["kind"], row["kind"])), "target_label": target_text(row),
+                             "missed": row["total"] - row["met"], "percent_label": _percent(row["percent"])}
+                            for row in figures.get("compliance", [])],
         "availability_rows": [{**row, "availability_label": "—" if row["availability"] is None
                                else f"{row['availability']:.3f}%", "target_label": f"{row['target']:.3f}%",
                                "downtime": _duration(round(row["downtime_seconds"]))}
@@ -60,12 +89,28 @@ def readable(figures: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def breach_rows(breaches: list[Any]) -> list[dict[str, Any]]:
+    """Breaches (rows, or the records a published evaluation froze) as people read them: what missed which
+    target, when in local time, and whether it is explained."""
+    kinds = dict(BreachKind.choices)
+    rows = []
+    for breach in breaches:
+        record = breach if isinstance(breach, dict) else evaluations.breach_record(breach)
+        rows.append({"record": record, "subject": record["incident"] or record.get("service", ""),
+                     "kind_label": str(kinds.get(record["kind"], record["kind"])),
+                     "breached_at": parse_datetime(record["breached_at"]),
+                     "explained": True if isinstance(breach, dict) else breach.is_explained})
+    return rows
+
+
 def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
     """The twelve months as series for the charts (the tables beside them show the same numbers)."""
     services: dict[str, list[float | None]] = {}
+    targets: dict[str, float] = {}
     for index, month in enumerate(trend):
         for row in month["availability"]:
             services.setdefault(row["name"], [None] * len(trend))[index] = row["availability"]
+            targets[row["name"]] = row["target"]  # the latest month's target
     return {
         "months": [m["month"] for m in trend],
         "compliance": [m["compliance_percent"] for m in trend],
@@ -74,10 +119,12 @@ def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
         "mtta": [None if m["mtta_seconds"] is None else round(m["mtta_seconds"] / 60, 1) for m in trend],
         "mttr": [None if m["mttr_seconds"] is None else round(m["mttr_seconds"] / 60, 1) for m in trend],
         "breaches": [m["breaches"] for m in trend],
-        "availability": [{"name": name, "values": values} for name, values in services.items()],
-        "labels": {"compliance": _("Within target (%)"), "response": _("Response"),
+        "availability": [{"name": name, "values": values, "target": targets[name]}
+                         for name, values in services.items()],
+        "labels": {"compliance": _("Targets met (%)"), "response": _("Response"),
                    "resolution": pgettext("service level", "Resolution"),
-                   "mtta": _("MTTA (minutes)"), "mttr": _("MTTR (minutes)"), "breaches": _("Breaches")},
+                   "mtta": _("MTTA (minutes)"), "mttr": _("MTTR (minutes)"), "breaches": _("Breaches"),
+                   "target": _("Target")},
     }
 
 
@@ -111,11 +158,15 @@ def sla_home(request: HttpRequest) -> HttpResponse:
 
 
 def departments_overview(request: HttpRequest) -> HttpResponse:
-    """Every department's month side by side (compliance, MTTA, MTTR, breaches, services below target)."""
+    """Every department's month side by side (compliance, MTTA, MTTR, breaches, services below target, and
+    the satisfaction of its answered surveys)."""
     month, valid = _picked_month(request)
     departments = list(selectors.department_list(user=request.user))
     figures = metrics.departments_side_by_side(month, department_ids=[d.pk for d in departments])
-    rows = [{"department": d, "figures": readable(figures[d.pk])} for d in departments]
+    start, end = metrics.month_bounds(month)
+    scores = department_scores(start=start, end=end)
+    rows = [{"department": d, "figures": readable(figures[d.pk]), "satisfaction": scores.get(d.pk)}
+            for d in departments]
     chart = {"departments": [r["department"].name for r in rows],
              "compliance": [r["figures"]["compliance_percent"] for r in rows],
              "label": _("Within target (%)")}
@@ -195,9 +246,7 @@ def _render_evaluation(request: HttpRequest, context: dict[str, Any], status: in
             forms_by_breach.setdefault(breach.pk, BreachExplainForm(prefix=f"b{breach.pk}", owners=owners, initial={
                 "explanation": breach.explanation, "corrective_action": breach.corrective_action,
                 "action_owner": breach.action_owner_id, "action_due": breach.action_due}))
-    rows = [{"record": b if isinstance(b, dict) else evaluations.breach_record(b),
-             "explained": True if isinstance(b, dict) else b.is_explained,
-             "form": forms_by_breach.get(b["id"] if isinstance(b, dict) else b.pk)} for b in context["breaches"]]
+    rows = [{**row, "form": forms_by_breach.get(row["record"]["id"])} for row in breach_rows(context["breaches"])]
     unexplained = sum(1 for b in context["breaches"] if not context["published"] and not b.is_explained)
     # A month not prepared yet is published as a draft would be (the view prepares it first); the breaches
     # are on the page already, so the rule reads them rather than asking again.
@@ -247,6 +296,8 @@ def evaluation_publish(request: HttpRequest, department_id: int, month: str) -> 
         evaluations.evaluation_publish(evaluation=evaluation, user=request.user, summary=form.cleaned_data["summary"])
     except OpsCenterError as error:
         messages.error(request, str(error.detail))
+        # Read again: the refusal may have recorded availability misses, now listed to be explained.
+        context = _evaluation_context(request, department_id, month)
         return _render_evaluation(request, context, status=error.status_code, publish_form=form)
     messages.success(request, _("The evaluation was published to the department."))
     return _back(department_id, context["month"])
@@ -268,11 +319,12 @@ def breach_explain(request: HttpRequest, pk: int) -> HttpResponse:
     except OpsCenterError as error:
         if form.is_bound and hasattr(form, "cleaned_data") and isinstance(error.detail, dict):
             apply_service_errors(form, {k: v for k, v in error.detail.items() if k not in form.errors})
-        messages.error(request, _("The breach of %(incident)s was not saved.") % {"incident": breach.incident.number}
-                       if error.status_code == 400 else str(error.detail))
+        messages.error(request, _("The breach of %(incident)s was not saved.") % {
+            "incident": evaluations.breach_subject(breach)} if error.status_code == 400 else str(error.detail))
         context = _evaluation_context(request, breach.department_id, f"{month:%Y-%m}")
         return _render_evaluation(request, context, status=error.status_code, forms_by_breach={breach.pk: form})
-    messages.success(request, _("The explanation of %(incident)s was saved.") % {"incident": breach.incident.number})
+    messages.success(request, _("The explanation of %(incident)s was saved.") % {
+        "incident": evaluations.breach_subject(breach)})
     return _back(breach.department_id, month)
 
 
@@ -281,7 +333,8 @@ def breach_explain(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _report_context(request: HttpRequest, department_id: int, month: str) -> dict[str, Any]:
     """What the report shows: a department user only a published month (else 404)."""
-    return _evaluation_context(request, department_id, month)
+    context = _evaluation_context(request, department_id, month)
+    return {**context, "breach_rows": breach_rows(context["breaches"])}
 
 
 def _csv_cell(value: Any) -> Any:
@@ -312,8 +365,9 @@ def _report_rows(context: dict[str, Any]) -> list[list[Any]]:
                      "breached" if row["breached"] else "met", row["downtime_seconds"]])
     for breach in context["breaches"]:
         record = breach if isinstance(breach, dict) else evaluations.breach_record(breach)
-        rows.append(["breach", record["incident"], record["kind"], record["breached_at"], record["explanation"],
-                     record["corrective_action"], record["action_owner"], record["action_due"] or ""])
+        rows.append(["breach", record["incident"] or record.get("service", ""), record["kind"],
+                     record["breached_at"], record["explanation"], record["corrective_action"],
+                     record["action_owner"], record["action_due"] or ""])
     return rows
 
 

@@ -16,7 +16,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {}
     return {
         "nav_items": SimpleLazyObject(lambda: [
-            {"label": item.label, "url": url, "active": item.is_active(request.path, url)}
+            {"label": item.label, "url": url, "active": item.is_active(request.path, url),
+             "count": item.count(user) if item.count else 0, "count_title": item.count_title}
             for item in nav_for(user) for url in [item.url()]]),
         # Counted once for the request, when the page first shows it.
         "unread_notifications": SimpleLazyObject(lambda: outbox.unread_count(user)),

@@ -18,6 +18,8 @@ class NavItem:
     order: int = 100
     staff_only: bool = False
     sections: tuple[str, ...] = ()  # path prefixes of the pages under this entry (it stays highlighted there)
+    count: Callable[[Any], int] | None = None  # how many things wait for the user there, shown as a badge
+    count_title: Any = ""  # what the badge counts, e.g. "Surveys waiting for your answer"
 
     def url(self) -> str:
         return reverse_once(self.url_name)

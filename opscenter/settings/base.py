@@ -252,6 +252,9 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-incident-assignment": {
         "task": "incidents.tasks.sweep_incident_assignment", "schedule": crontab(minute="*")},
     "sweep-sla-thresholds": {"task": "sla.tasks.sweep_sla", "schedule": crontab(minute="*")},
+    # Last month's services below their availability target, recorded to be explained (daily: idempotent).
+    "record-availability-breaches": {
+        "task": "sla.tasks.record_availability_breaches", "schedule": crontab(minute=17, hour=0)},
     "send-satisfaction-surveys": {"task": "sla.surveys.tasks.send_surveys", "schedule": crontab(minute="*")},
     # Next year's ticket-number sequences, made long before New Year (daily: a missed run changes nothing).
     "prepare-ticket-sequences": {

@@ -17,6 +17,7 @@ from opscenter.core.api.serializers import UserRefSerializer, choice_label, date
 from opscenter.core.filters import ID_MAX
 from sla.choices import ClockEventKind, ClockKind, ClockState
 from sla.clocks import ClockStatus, clock_status, incident_clocks
+from sla.selectors import sees_all_departments
 
 
 class ClockTeamSerializer(serializers.Serializer):
@@ -90,6 +91,13 @@ def clock_data(status: ClockStatus) -> dict[str, Any]:
     }
 
 
+def department_view(clocks: list[dict[str, Any]], user: Any) -> list[dict[str, Any]]:
+    """The clocks a reader sees: a department's users not the IT center's internal team (OLA) clocks."""
+    if user is not None and sees_all_departments(user):
+        return clocks
+    return [c for c in clocks if c["kind"] != ClockKind.OLA]
+
+
 @extend_schema_field(ClockSerializer(many=True))
 class IncidentClocksField(serializers.Field):
     """The `sla_clocks` of an incident's detail: its clocks now with their timelines (one query, and three
@@ -99,7 +107,9 @@ class IncidentClocksField(serializers.Field):
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, incident: Incident) -> list[dict[str, Any]]:
-        return [clock_data(clock_status(c)) for c in incident_clocks(incident, events=True)]
+        request = self.context.get("request")
+        return department_view([clock_data(clock_status(c)) for c in incident_clocks(incident, events=True)],
+                               getattr(request, "user", None))
 
 
 class IncidentClocksView(APIView):
@@ -111,4 +121,5 @@ class IncidentClocksView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         if not 1 <= pk <= ID_MAX or not Incident.objects.visible_to(request.user).filter(pk=pk).exists():
             raise NotFound()
-        return Response([clock_data(clock_status(c)) for c in incident_clocks(pk, events=True)])
+        return Response(department_view([clock_data(clock_status(c)) for c in incident_clocks(pk, events=True)],
+                                        request.user))

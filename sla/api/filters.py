@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opscenter.core.filters import ID_MAX
 from sla import metrics, selectors
-from sla.choices import ClockKind, EvaluationState, OutageKind
+from sla.choices import BreachKind, EvaluationState, OutageKind
 from sla.models import Breach, Evaluation, Outage
 
 
@@ -43,7 +43,7 @@ IDS = {"min_value": 1, "max_value": ID_MAX}
 class BreachFilterSet(django_filters.FilterSet):
     department = django_filters.NumberFilter(field_name="department_id", **IDS)
     incident = django_filters.NumberFilter(field_name="incident_id", **IDS)
-    kind = django_filters.ChoiceFilter(choices=ClockKind.choices)
+    kind = django_filters.ChoiceFilter(choices=BreachKind.choices)
     month = MonthFilter(method=_in_month("breached_at"))
     explained = django_filters.BooleanFilter(method="filter_explained")
 

@@ -237,14 +237,18 @@ class AgreementSerializer(serializers.ModelSerializer):
 
 
 class BreachSerializer(serializers.ModelSerializer):
-    incident_number = serializers.CharField(source="incident.number", read_only=True)
+    """A missed target: a clock's (with its incident) or a service's availability over a month."""
+
+    incident_number = serializers.CharField(source="incident.number", read_only=True, allow_null=True)
+    service_name = serializers.CharField(source="service.name", read_only=True, allow_null=True)
     action_owner = UserRefSerializer(read_only=True)
     explained_by = UserRefSerializer(read_only=True)
     is_explained = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Breach
-        fields = ["id", "incident", "incident_number", "department", "kind", "breached_at", "explanation",
+        fields = ["id", "incident", "incident_number", "service", "service_name", "month", "department", "kind",
+                  "breached_at", "explanation",
                   "corrective_action", "action_owner", "action_due", "explained_by", "explained_at", "is_explained"]
         read_only_fields = fields
 

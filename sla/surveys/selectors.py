@@ -5,13 +5,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Avg, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
 
 from opscenter.core import roles
 from opscenter.core.models import Department, User
 from opscenter.core.roles import has_role
-from sla.choices import QuestionKind, SurveyState
+from sla.choices import CampaignState, QuestionKind, SurveyState
 from sla.surveys.models import Campaign, CampaignAnswer, CampaignInvitation, FollowUp, Survey
 
 
@@ -32,6 +33,39 @@ def department_contacts(departments: Iterable[Department]) -> list[tuple[User, D
     return contacts
 
 
+
+
+def surveys_waiting(*, user: User, now: datetime | None = None) -> QuerySet[Survey]:
+    """Incident surveys sent to the user that they can still answer, the soonest to expire first."""
+    now = now or timezone.now()
+    return (Survey.objects.filter(respondent=user, state=SurveyState.SENT)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .select_related("incident").order_by(F("expires_at").asc(nulls_last=True), "pk"))
+
+
+def invitations_waiting(*, user: User, now: datetime | None = None) -> QuerySet[CampaignInvitation]:
+    """Questionnaires the user is invited to and has not answered while their campaign is open."""
+    now = now or timezone.now()
+    return (CampaignInvitation.objects.filter(respondent=user, answered_at__isnull=True,
+                                              campaign__state=CampaignState.OPEN, campaign__closes_at__gt=now)
+            .select_related("campaign").order_by("campaign__closes_at", "pk"))
+
+
+def _counted(qs: QuerySet) -> Coalesce:
+    return Coalesce(Subquery(qs.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1]), 0)
+
+
+def waiting_count(user: User) -> int:
+    """How many surveys and questionnaires wait for a department user's answer (one query; 0 without one for
+    everyone else)."""
+    if not user.is_authenticated or not has_role(user, roles.DEPARTMENT_USER):
+        return 0
+    now = timezone.now()
+    row = User.objects.filter(pk=user.pk).annotate(
+        waiting_surveys=_counted(surveys_waiting(user=user, now=now).filter(respondent=OuterRef("pk"))),
+        waiting_invitations=_counted(invitations_waiting(user=user, now=now).filter(respondent=OuterRef("pk")))
+    ).values_list("waiting_surveys", "waiting_invitations").first()
+    return sum(row) if row else 0
 
 
 def may_read_surveys(user: User) -> bool:
@@ -84,6 +118,13 @@ def survey_scores(*, start: datetime, end: datetime, department: Department | in
             "by_department": _group(qs, "department_id", "department__name"),
             "by_team": _group(qs, "team_id", "team__name"),
             "by_service": _group(qs, "service_id", "service__name")}
+
+
+def department_scores(*, start: datetime, end: datetime) -> dict[int, dict[str, Any]]:
+    """Per department: the average score and count of the incident surveys answered in [start, end) (one
+    query; what supervisors compare side by side)."""
+    answered = Survey.objects.filter(state=SurveyState.ANSWERED, answered_at__gte=start, answered_at__lt=end)
+    return {row["id"]: row for row in _group(answered, "department_id", "department__name")}
 
 
 def campaign_results(campaign: Campaign, *, department: Department | int | None = None) -> dict[str, Any]:

@@ -126,8 +126,11 @@ def survey_list(request: HttpRequest) -> HttpResponse:
     end = timezone.now()
     own = None if user.has_perm("sla.view_survey") else user.department_id
     scores = selectors.survey_scores(start=end - timedelta(days=SCORE_PERIOD_DAYS), end=end, department=own)
+    from sla.panels import surveys_waiting
+
+    waiting = surveys_waiting(user) if has_role(user, roles.DEPARTMENT_USER) else None
     return render(request, "sla/surveys/survey_list.html",
-                  {"page": page, "scores": scores, "period_days": SCORE_PERIOD_DAYS})
+                  {"page": page, "scores": scores, "period_days": SCORE_PERIOD_DAYS, "waiting": waiting})
 
 
 @login_required

@@ -183,6 +183,24 @@ def test_publishing_waits_for_every_breach_to_be_explained(supervisor_client: Cl
     assert draft.state == "published" and draft.figures["breach_list"][0]["explanation"] == "交接遺漏"
 
 
+def test_the_admin_refuses_to_publish_a_month_whose_availability_miss_is_unexplained(
+        supervisor_client: Client, supervisor: Any) -> None:
+    from sla.tests.figures import APRIL, april
+
+    month = april()
+    Breach.objects.filter(department=month.department).update(
+        explanation="慢", corrective_action="演練", action_owner=supervisor, action_due=date(2026, 5, 15))
+    draft = Evaluation.objects.create(department=month.department, month=APRIL)
+    response = supervisor_client.post(url("evaluation"), {"action": "publish_selected",
+                                                          "_selected_action": [draft.pk]}, follow=True)
+    assert any("refused" in str(m) and "1 left" in str(m) for m in response.context["messages"])
+    draft.refresh_from_db()
+    assert draft.state == "draft"
+    missed = Breach.objects.get(kind="availability")
+    page = supervisor_client.get(url("breach", "change", missed.pk)).content.decode()
+    assert month.service.name in page
+
+
 def test_the_auditor_has_no_evaluation_actions(auditor_client: Client, records: dict[str, Any]) -> None:
     evaluation = records["evaluation"]
     response = auditor_client.post(url("evaluation"), {"action": "publish_selected",

@@ -113,7 +113,7 @@ def nowhere(page, figures: list[str]) -> None:  # noqa: ANN001
 
 def reads_this_month(page, finance: Month, elsewhere: list[str]) -> None:  # noqa: ANN001
     """The "Service levels" entry opens the department's own dashboard on this month (May)."""
-    click_and_wait(page, page.get_by_role("link", name="Service levels", exact=True))
+    click_and_wait(page, page.locator("#navbar-menu").get_by_role("link", name=re.compile("^Service levels")))
     expect(page.get_by_role("heading", level=1)).to_have_text("Finance · 2026-05")
     tabs = page.get_by_role("navigation", name="Service levels")
     expect(tabs.get_by_role("link", name="Dashboard")).to_have_attribute("aria-current", "page")
@@ -130,22 +130,23 @@ def reads_this_month(page, finance: Month, elsewhere: list[str]) -> None:  # noq
 
 def reads_the_trend(page) -> None:  # noqa: ANN001
     """Twelve months up to May: the charts draw what the tables beside them list."""
-    compliance_chart = page.get_by_role("img", name="Share of clocks within target and breaches per month")
+    compliance_chart = page.get_by_role("img", name="Share of targets met and breaches per month")
     expect(compliance_chart.locator("svg")).to_have_count(1)
     expect(page.get_by_role("img", name=re.compile("^MTTA and MTTR in minutes")).locator("svg")).to_have_count(1)
-    expect(page.get_by_role("img", name="Availability of each service per month").locator("svg")).to_have_count(1)
+    expect(page.get_by_role("img", name=re.compile("^Availability of each service per month")).locator("svg")
+           ).to_have_count(1)
 
     table = page.get_by_role("table", name="Targets met, MTTA, MTTR and breaches per month")
     expect(table.get_by_role("rowheader")).to_have_count(12)
-    assert row_cells(table, "2026-04") == ["60.0%", "27 min", "6 h 00 min", "2"]
+    assert row_cells(table, "2026-04") == ["60.0%", "27 min", "6 h 00 min", "3"]  # with the availability miss
     assert row_cells(table, "2026-05") == ["100.0%", "5 min", "1 h 00 min", "0"]
     assert row_cells(table, "2026-03") == ["—", "—", "—", "0"]
 
     drawn = chart_series(page, "trend-compliance")
     assert drawn["months"][0] == "2025-06" and drawn["months"][-2:] == ["2026-04", "2026-05"]
-    assert drawn["Within target (%)"][-2:] == [60.0, 100.0]
+    assert drawn["Targets met (%)"][-2:] == [60.0, 100.0]
     assert drawn["Response"][-2:] == [66.7, 100.0] and drawn["Resolution"][-2:] == [50.0, 100.0]
-    assert drawn["Breaches"][-2:] == [2, 0] and drawn["Within target (%)"][0] is None
+    assert drawn["Breaches"][-2:] == [3, 0] and drawn["Targets met (%)"][0] is None
     times = chart_series(page, "trend-times")
     assert times["MTTA (minutes)"][-2:] == [26.7, 5.0] and times["MTTR (minutes)"][-2:] == [360.0, 60.0]
 
@@ -164,7 +165,7 @@ def picks_last_month(page, finance: Month, elsewhere: list[str]) -> None:  # noq
     click_and_wait(page, page.get_by_role("button", name="Show"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Finance · 2026-04")
     expect(page.locator("#figure-compliance")).to_have_text("60.0%")
-    expect(page.locator("#figure-breaches")).to_have_text("2")
+    expect(page.locator("#figure-breaches")).to_have_text("3")
     availability = page.get_by_role("table", name="Availability of each service against its target")
     row = availability.get_by_role("row").filter(has_text=finance.service.name)
     expect(row).to_contain_text("99.884%")
@@ -183,8 +184,8 @@ def reads_the_published_evaluation(page, supervisor: User, elsewhere: list[str])
     expect(page.locator("#figure-compliance")).to_have_text("60.0%")
     breaches = page.get_by_role("table", name="Breaches of the month and what was done about them")
     rows = breaches.get_by_role("row").filter(has_text="Database failover took longer than planned.")
-    expect(rows).to_have_count(2)
-    for kind in ("Response", "Resolution"):
+    expect(rows).to_have_count(3)
+    for kind in ("Response", "Resolution", "Availability"):
         row = rows.filter(has_text=kind)
         expect(row).to_contain_text("Rehearse the failover.")
         expect(row).to_contain_text(str(supervisor))
@@ -278,3 +279,51 @@ def test_a_department_user_reads_the_dashboard_and_answers_a_survey(browser_page
     answers_the_survey(page, survey)
     sees_their_answer(page, survey, elsewhere)
     supervisor_follows_up(page, supervisor, survey)
+
+
+def test_the_finance_user_reads_the_dashboard_in_plain_units(browser_page, supervisor, monkeypatch) -> None:  # noqa: ANN001
+    """財務部's user `finance` reads targets in business hours and days, met or missed, no team clocks, the
+    availability target drawn on its chart; a survey waiting for them is counted in the navigation and listed on
+    their home page."""
+    from sla.tests.factories import office_calendar
+    from sla.tests.figures import april
+
+    page = browser_page
+    finance = april("財務部")
+    finance.department_user.username = "finance"
+    finance.department_user.save()
+    finance.agreement.calendar = office_calendar("Office 09–17", hours=[(9, 17)])
+    finance.agreement.save()
+    monkeypatch.setattr(metrics, "current_month", lambda: MAY)
+    publish_april(finance, supervisor)
+    low_score_survey_sent(finance, supervisor)
+
+    sign_in(page, finance.department_user)
+    count = page.locator("#navbar-menu").get_by_title("Surveys waiting for your answer")
+    expect(count).to_have_text("1")
+    panel = page.locator("#panel-sla-surveys")
+    expect(panel.get_by_role("link", name=re.compile("Printer on the third floor jams"))).to_be_visible()
+
+    click_and_wait(page, page.locator("#navbar-menu").get_by_role("link", name=re.compile("^Service levels")))
+    page.get_by_label("Month", exact=True).select_option("2026-04")
+    click_and_wait(page, page.get_by_role("button", name="Show"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("財務部 · 2026-04")
+    expect(page.locator("#figure-compliance-count")).to_have_text("3 of 5 targets met")
+    targets = page.get_by_role("table", name=re.compile("^Response and resolution targets of the month"))
+    expect(targets.get_by_role("columnheader", name="Met", exact=True)).to_be_visible()
+    expect(targets.get_by_role("columnheader", name="Missed", exact=True)).to_be_visible()
+    expect(targets.get_by_role("row").filter(has_text="Response").first).to_contain_text("30 business minutes")
+    expect(targets.get_by_role("row").filter(has_text="Resolution").first).to_contain_text("1 business day")
+    html = page.content()
+    assert "business min<" not in html and "clocks stopped" not in html and "Team (OLA)" not in html
+    target_line = page.evaluate("""() => {
+        const option = echarts.getInstanceByDom(document.getElementById("trend-availability")).getOption();
+        return option.series.map(s => s.markLine.data[0].yAxis);
+    }""")
+    assert target_line == [99.9]
+
+    click_and_wait(page, page.get_by_role("table").filter(
+        has=page.get_by_role("columnheader", name="Summary")).get_by_role("link", name="2026-04"))
+    breaches = page.get_by_role("table", name="Breaches of the month and what was done about them")
+    expect(breaches.get_by_role("row").filter(has_text="Response")).to_contain_text("2026-04-07 09:30")
+    expect(breaches.get_by_role("row").filter(has_text="Availability")).to_contain_text(finance.service.name)

@@ -123,6 +123,9 @@ def test_explain_on_the_page_then_publish(client, two, supervisor) -> None:  # n
     detail = reverse("sla:evaluation-detail", args=[finance.department.pk, MONTH])
     text = client.get(detail).content.decode()
     assert 'id="publish-form"' in text and text.count('id="explain-') == 2
+    # Nobody prepared April: publishing records the service's availability below target and refuses it.
+    refused = client.post(reverse("sla:evaluation-publish", args=[finance.department.pk, MONTH]), {"summary": "x"})
+    assert refused.status_code == 409 and refused.content.decode().count('id="explain-') == 3
     for breach in Breach.objects.filter(department=finance.department):
         prefix = f"b{breach.pk}"
         bad = client.post(reverse("sla:breach-explain", args=[breach.pk]), {f"{prefix}-explanation": "Slow."})
@@ -210,7 +213,7 @@ def test_query_counts_do_not_grow_with_rows(client, supervisor, django_assert_nu
     dashboard = reverse("sla:department-dashboard", args=[finance.department.pk]) + f"?month={MONTH}"
     detail = reverse("sla:evaluation-detail", args=[finance.department.pk, MONTH])
     client.get(overview)  # warm the session and the role caches
-    with django_assert_num_queries(14):  # with the unread count
+    with django_assert_num_queries(15):  # with the unread count and the satisfaction per department
         assert client.get(overview).status_code == 200
     with django_assert_num_queries(20):  # 15, the published months, the month's satisfaction (overall, by 3)
         assert client.get(dashboard).status_code == 200
@@ -227,3 +230,159 @@ def test_the_service_levels_entry_stays_highlighted_on_its_sub_pages(client, two
     text = page(client, supervisor, "incidents:incident-list").content.decode()
     assert reverse("sla:home") not in re.findall(r'<li class="nav-item active">\s*<a class="nav-link" href="([^"]+)"',
                                                  text)
+
+
+# --- In the department's language ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("row", "text"), [
+    ({"target_minutes": 960, "target_round_the_clock": False, "target_day_minutes": 480}, "2 business days"),
+    ({"target_minutes": 480, "target_round_the_clock": False, "target_day_minutes": 480}, "1 business day"),
+    ({"target_minutes": 240, "target_round_the_clock": False, "target_day_minutes": 480}, "4 business hours"),
+    ({"target_minutes": 60, "target_round_the_clock": False, "target_day_minutes": 480}, "1 business hour"),
+    ({"target_minutes": 90, "target_round_the_clock": False, "target_day_minutes": 480}, "1.5 business hours"),
+    ({"target_minutes": 30, "target_round_the_clock": False, "target_day_minutes": 480}, "30 business minutes"),
+    ({"target_minutes": 240, "target_round_the_clock": True, "target_day_minutes": None}, "4 h"),
+    ({"target_minutes": 15, "target_round_the_clock": True, "target_day_minutes": None}, "15 min"),
+    ({"target_minutes": 2880, "target_round_the_clock": True, "target_day_minutes": None}, "2 days"),
+    ({"target_minutes": 960}, "16 h"),  # a month published before the targets said how they count
+    ({"target_minutes": None}, ""),
+])
+def test_targets_read_in_hours_and_days(row: dict, text: str) -> None:
+    from sla.views import target_text
+
+    assert target_text(row) == text
+
+
+def test_a_department_user_reads_targets_in_business_days_and_met_or_missed(client, two) -> None:  # noqa: ANN001
+    from sla.tests.factories import office_calendar
+
+    finance, _logistics = two
+    finance.agreement.calendar = office_calendar("Office 09–17", hours=[(9, 17)])
+    finance.agreement.save()
+    text = page(client, finance.department_user, "sla:home", query=f"?month={MONTH}").content.decode()
+    table = text.split('id="compliance-table"', 1)[1].split("</table>", 1)[0]
+    assert "1 business day" in table and "30 business minutes" in table
+    assert "business min<" not in text and "clocks stopped" not in text
+    assert ">Met<" in table and ">Missed<" in table
+    assert "3 of 5 targets met" in text
+
+
+def test_the_availability_chart_carries_each_services_target(client, two) -> None:  # noqa: ANN001
+    import json
+    import re
+
+    finance, _logistics = two
+    text = page(client, finance.department_user, "sla:home", query=f"?month={MONTH}").content.decode()
+    data = json.loads(re.search(r'id="sla-trend-data" type="application/json">(.*?)</script>', text).group(1))
+    assert [(s["name"], s["target"]) for s in data["availability"]] == [(finance.service.name, 99.9)]
+    assert data["labels"]["target"] == "Target"
+    assert "99.900%" in text.split('id="trend-availability-table"', 1)[1]
+
+
+def test_one_answer_is_one_answer(client, two) -> None:  # noqa: ANN001
+    finance, _logistics = two
+    survey_answered(finance, score=4, when="2026-04-10 10:00")
+    text = page(client, finance.department_user, "sla:home", query=f"?month={MONTH}").content.decode()
+    assert "4.0 / 5 from 1 answer<" in text and "1 answers" not in text
+
+
+def test_team_clocks_are_not_shown_to_the_department(client, two, supervisor) -> None:  # noqa: ANN001
+    from opscenter.core.tests.factories import TeamFactory
+    from sla.apps import incident_clocks_section
+    from sla.models import Clock
+
+    finance, _logistics = two
+    late = Breach.objects.filter(department=finance.department).first().incident
+    Clock.objects.create(incident=late, kind=ClockKind.OLA, team=TeamFactory(), department=finance.department,
+                         started_at=late.created_at, target_seconds=3600)
+    kinds = {c["clock"].kind for c in incident_clocks_section(late, finance.department_user)["clocks"]}
+    assert kinds == {"response", "resolution"}
+    assert ClockKind.OLA in {c["clock"].kind for c in incident_clocks_section(late, supervisor)["clocks"]}
+    client.force_login(finance.department_user)
+    api = client.get(f"/api/v1/sla/incidents/{late.pk}/clocks/")
+    assert api.status_code == 200 and {c["kind"] for c in api.json()} == {"response", "resolution"}
+    client.force_login(supervisor)
+    assert "ola" in {c["kind"] for c in client.get(f"/api/v1/sla/incidents/{late.pk}/clocks/").json()}
+
+
+def test_the_breached_at_column_is_local_time(client, two, supervisor) -> None:  # noqa: ANN001
+    finance, _logistics = two
+    text = page(client, supervisor, "sla:evaluation-detail", finance.department.pk, MONTH).content.decode()
+    table = text.split('id="breach-table"', 1)[1].split("</table>", 1)[0]
+    # Recorded at 09:30 in Asia/Shanghai (01:30 UTC): shown as the pages show every time.
+    assert "2026-04-07 09:30" in table and "2026-04-0701:30" not in table and "2026-04-07 01:30" not in table
+    explain_all(finance, supervisor)
+    published(finance, supervisor)
+    text = page(client, finance.department_user, "sla:evaluation-detail", finance.department.pk,
+                MONTH).content.decode()
+    table = text.split('id="breach-table"', 1)[1].split("</table>", 1)[0]
+    assert "2026-04-07 09:30" in table and "2026-04-07 17:00" in table
+    assert finance.service.name in table and "Availability" in table
+
+
+# --- Surveys waiting for a department user ------------------------------------------------------------------
+
+
+def survey_sent(month, *, expires: str = "2099-01-01 00:00") -> Survey:  # noqa: ANN001
+    incident_ = incident(month.department, "2026-04-01 09:00", responded=5, resolved=30, service=month.service,
+                         title="Printer on the third floor")
+    return Survey.objects.create(incident=incident_, respondent=month.department_user, department=month.department,
+                                 service=month.service, state=SurveyState.SENT, send_after=at("2026-04-02 09:00"),
+                                 sent_at=at("2026-04-02 09:00"), expires_at=at(expires))
+
+
+def test_a_waiting_survey_is_on_the_home_page_and_counted_in_the_navigation(client, two) -> None:  # noqa: ANN001
+    from sla.surveys.services import survey_link
+
+    finance, logistics = two
+    panels.register()
+    survey = survey_sent(finance)
+    survey_sent(finance, expires="2020-01-01 00:00")  # expired: not waiting
+    text = page(client, finance.department_user, "home").content.decode()
+    panel = text.split('id="panel-sla-surveys"', 1)[1].split("</table>", 1)[0]
+    assert survey_link(survey) in panel and "Printer on the third floor" in panel
+    assert 'title="Surveys waiting for your answer">1</span>' in text
+    # Nobody else's count, and nothing when it is answered.
+    other = page(client, logistics.department_user, "home").content.decode()
+    assert "nav-count" not in other and "No survey is waiting for your answer." in other
+    Survey.objects.filter(pk=survey.pk).update(state=SurveyState.ANSWERED, score=5)
+    text = page(client, finance.department_user, "sla:survey-list").content.decode()
+    assert "nav-count" not in text and "No survey is waiting for your answer." in text
+
+
+def test_the_survey_list_lists_what_waits_for_the_department_user(client, two) -> None:  # noqa: ANN001
+    finance, _logistics = two
+    survey_sent(finance)
+    text = page(client, finance.department_user, "sla:survey-list").content.decode()
+    assert "Printer on the third floor" in text.split('id="surveys-waiting-card"', 1)[1].split("</table>", 1)[0]
+
+
+def test_supervisors_compare_satisfaction_side_by_side(client, two, supervisor) -> None:  # noqa: ANN001
+    finance, logistics = two
+    for month, score, when in ((finance, 4, "2026-04-10 10:00"), (finance, 2, "2026-04-12 10:00"),
+                               (logistics, 5, "2026-04-11 10:00"), (logistics, 1, "2026-05-02 10:00")):
+        survey_answered(month, score=score, when=when)
+    text = page(client, supervisor, "sla:home", query=f"?month={MONTH}").content.decode()
+    table = text.split('id="overview-table"', 1)[1]
+    assert ">Satisfaction<" in table
+    finance_row = table.split(">Finance<", 1)[1].split("</tr>", 1)[0]
+    logistics_row = table.split(">Logistics<", 1)[1].split("</tr>", 1)[0]
+    assert "3.0 / 5" in finance_row and "2 answers" in finance_row
+    assert "5.0 / 5" in logistics_row and "1 answer<" in logistics_row
+
+
+@pytest.mark.parametrize("extra", [0, 3])
+def test_a_department_users_pages_keep_their_query_counts(client, two, django_assert_num_queries,
+                                                          extra: int) -> None:  # noqa: ANN001
+    finance, _logistics = two
+    panels.register()
+    for _n in range(1 + extra):
+        survey_sent(finance)
+    client.force_login(finance.department_user)
+    client.get(reverse("home"))  # warm the session and the role caches
+    home, dashboard = reverse("home"), reverse("sla:home") + f"?month={MONTH}"
+    with django_assert_num_queries(21):  # the panels' own, the waiting surveys and questionnaires, their count
+        assert client.get(home).status_code == 200
+    with django_assert_num_queries(21):  # the supervisor's 20 and the waiting count in the navigation
+        assert client.get(dashboard).status_code == 200

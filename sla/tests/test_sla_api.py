@@ -197,7 +197,7 @@ def test_publish_through_the_api(api_as, supervisor, make_user, two) -> None:  #
     url = f"/api/v1/sla/evaluations/{created.json()['id']}/publish/"
     refused = client.post(url, {"summary": "x"}, format="json")
     assert refused.status_code == 409 and refused.json()["code"] == "unexplained_breaches"
-    assert len(refused.json()["breaches"]) == 2
+    assert [b["kind"] for b in refused.json()["breaches"]] == ["response", "availability", "resolution"]
     assert Evaluation.objects.get().state == EvaluationState.DRAFT
     explain_all(finance, supervisor)
     assert_error(api_as(make_user(roles.SYSTEM_ENGINEER)).post(url, format="json"), 403)
@@ -230,3 +230,26 @@ def test_list_query_counts_are_pinned_and_do_not_grow_with_rows(api_as, supervis
               "/api/v1/sla/outages/": 6, "/api/v1/sla/evaluations/": 3, f"/api/v1/sla/dashboard/?month={MONTH}": 12,
               f"/api/v1/sla/availability/?month={MONTH}": 12}
     assert counts[1] == counts[4] == pinned
+
+
+def test_an_availability_miss_is_explained_through_the_api_before_publication(api_as, supervisor, two) -> None:  # noqa: ANN001
+    finance, _logistics = two
+    client = api_as(supervisor)
+    created = client.post("/api/v1/sla/evaluations/", {"department": finance.department.pk, "month": MONTH},
+                          format="json").json()
+    Breach.objects.filter(department=finance.department, kind__in=["response", "resolution"]).update(
+        explanation="Slow.", corrective_action="Rehearse.", action_owner=finance.engineer, action_due="2026-05-20")
+    url = f"/api/v1/sla/evaluations/{created['id']}/publish/"
+    refused = client.post(url, format="json")
+    assert refused.status_code == 409 and refused.json()["code"] == "unexplained_breaches"
+    assert [(b["kind"], b["service"]) for b in refused.json()["breaches"]] == [("availability", finance.service.pk)]
+    listed = client.get("/api/v1/sla/breaches/", {"kind": "availability", "department": finance.department.pk})
+    [row] = listed.json()["results"]
+    assert (row["service_name"], row["incident"], row["month"]) == (finance.service.name, None, "2026-04-01")
+    explain = f"/api/v1/sla/breaches/{row['id']}/explain/"
+    assert_error(client.post(explain, {"explanation": "Power switch-over."}, format="json"), 400)
+    assert not Breach.objects.get(pk=row["id"]).explanation
+    done = client.post(explain, {"explanation": "Power switch-over.", "corrective_action": "Switch outside hours.",
+                                 "action_owner": finance.engineer.pk, "action_due": "2026-05-20"}, format="json")
+    assert done.status_code == 200 and done.json()["is_explained"]
+    assert client.post(url, format="json").json()["state"] == EvaluationState.PUBLISHED

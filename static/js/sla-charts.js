@@ -39,11 +39,21 @@
       yAxis: {type: "value", name: "min"},
       series: [line(trend.labels.mtta, trend.mtta), line(trend.labels.mttr, trend.mttr)]
     });
+    // Each service's target is drawn as a dashed line in the service's colour, and the axis starts below the
+    // lowest target so that the line is always in view.
+    var lowest = Math.min.apply(null, trend.availability.map(function (s) {
+      return Math.min.apply(null, s.values.filter(function (v) { return v !== null; }).concat([s.target]));
+    }).concat([100]));
     draw("trend-availability", {
       legend: {top: 0, type: "scroll"},
       xAxis: {type: "category", data: trend.months},
-      yAxis: {type: "value", scale: true, max: 100, name: "%"},
-      series: trend.availability.map(function (s) { return line(s.name, s.values); })
+      yAxis: {type: "value", min: Math.floor((lowest - 0.05) * 10) / 10, max: 100, name: "%"},
+      series: trend.availability.map(function (s) {
+        return Object.assign(line(s.name, s.values), {markLine: {
+          symbol: "none", silent: true, lineStyle: {type: "dashed"},
+          label: {position: "insideEndTop", formatter: trend.labels.target + " " + s.target + "%"},
+          data: [{yAxis: s.target}]}});
+      })
     });
   }
 

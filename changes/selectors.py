@@ -37,13 +37,27 @@ def _voted_this_round(user: Any) -> Exists:
 
 
 def awaiting_my_decision(qs: QuerySet[Change], user: Any) -> QuerySet[Change]:
-    """Changes awaiting this user's approval or joint-review vote in the current round (never their own
-    or those they implement: segregation of duties)."""
-    qs = qs.filter(state=State.AWAITING_APPROVAL).exclude(created_by=user).exclude(implementer=user)
+    """Changes awaiting this user's approval or joint-review vote in the current round (never those they
+    requested, implement or assessed: segregation of duties)."""
+    qs = (qs.filter(state=State.AWAITING_APPROVAL).exclude(created_by=user).exclude(implementer=user)
+          .exclude(assessed_by=user))
     mine = Q(approval_mode=ApprovalMode.JOINT, cab_members=user)
     if has_role(user, roles.CHANGE_APPROVER):
         mine |= ~Q(approval_mode=ApprovalMode.JOINT)
     return qs.filter(mine).exclude(_voted_this_round(user)).distinct()
+
+
+# What a supervisor takes up next: requests to assess, reports to review and close.
+SUPERVISOR_STATES = (State.SUBMITTED, State.ASSESSING, State.COMPLETED, State.ROLLED_BACK)
+
+
+def waiting_for(qs: QuerySet[Change], user: Any) -> QuerySet[Change]:
+    """What waits for this user's decision: their approvals and votes and, for a supervisor, the requests to
+    assess and the reports to close (not those they requested)."""
+    mine = Q(pk__in=awaiting_my_decision(Change.objects.all(), user).values("pk"))
+    if has_role(user, roles.SUPERVISOR):
+        mine |= Q(state__in=SUPERVISOR_STATES) & ~Q(created_by=user)
+    return qs.filter(mine)
 
 
 QUEUE_NAMES = ("requested", "implementing", "approval", "open", "all")

@@ -224,14 +224,19 @@ def _panel_forms(change: Change, user: Any, bound: dict[str, Any]) -> dict[str, 
 MAIN_PATH = [State.DRAFT, State.SUBMITTED, State.ASSESSING, State.AWAITING_APPROVAL, State.APPROVED,
              State.SCHEDULED, State.IMPLEMENTING, State.VERIFYING, State.COMPLETED, State.CLOSED]
 
+SKIPPED_STEPS = {
+    ChangeType.STANDARD: (State.SUBMITTED, State.ASSESSING, State.AWAITING_APPROVAL),
+    ChangeType.EMERGENCY: (State.SUBMITTED, State.ASSESSING),
+}
+
 
 def _progress(change: Change) -> list[dict[str, Any]]:
-    """The main path with the step the change is at; a standard change skips assessment and approval."""
+    """The main path with the step the change is at, without the steps its type skips (they are not done): a
+    standard change skips assessment and approval, an emergency change goes straight to approval."""
     if change.state not in MAIN_PATH:
         return []
-    path = MAIN_PATH
-    if change.change_type == ChangeType.STANDARD:
-        path = [s for s in MAIN_PATH if s not in (State.SUBMITTED, State.ASSESSING, State.AWAITING_APPROVAL)]
+    skipped = SKIPPED_STEPS.get(change.change_type, ())
+    path = [s for s in MAIN_PATH if s not in skipped]
     return [{"label": state.label, "active": state == change.state} for state in path]
 
 

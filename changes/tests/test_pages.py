@@ -511,3 +511,20 @@ def test_cab_agenda_query_count_does_not_grow(crew, django_assert_num_queries) -
 # the user (the session comes from the cache), roles, agenda rows, their services, CAB members, votes with voters,
 # the unread count
 CAB_QUERIES = 7
+
+
+# --- The progress bar ----------------------------------------------------------------------------------------
+
+
+def test_the_progress_bar_leaves_out_the_steps_a_change_skips(crew) -> None:  # noqa: ANN001
+    """Tabler marks every step before the active one as done: an emergency change was never assessed, a standard
+    one never assessed nor approved, so those steps are not on its bar."""
+    emergency = change_in_state(State.AWAITING_APPROVAL, crew, change_type=ChangeType.EMERGENCY)
+    normal = change_in_state(State.AWAITING_APPROVAL, crew)
+    client = signed_in(crew.approver)
+    labels = {change.pk: [(s["label"], s["active"]) for s in client.get(detail_url(change)).context["progress"]]
+              for change in (emergency, normal)}
+    assert labels[emergency.pk][:3] == [("Draft", False), ("Awaiting approval", True), ("Approved", False)]
+    assert ("Assessing", False) not in labels[emergency.pk] and ("Submitted", False) not in labels[emergency.pk]
+    assert labels[normal.pk][:4] == [("Draft", False), ("Submitted", False), ("Assessing", False),
+                                     ("Awaiting approval", True)]

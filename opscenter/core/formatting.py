@@ -1,7 +1,8 @@
-"""How figures read on every app's pages: durations in hours and minutes."""
+"""How figures read on every app's pages: durations in hours and minutes, instants in local time."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 
@@ -14,3 +15,8 @@ def humanise_duration(value: timedelta | None) -> str:
     if not hours:
         return _("%(minutes)d min") % {"minutes": minutes}
     return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+
+
+def local_minute(moment: datetime | None) -> str:
+    """An instant in local time (settings.TIME_ZONE) to the minute, as the pages show it; "—" when none."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"

@@ -30,7 +30,7 @@ from changes.models import (
 )
 from changes.risk import RULE_LABELS
 from changes.rules import CONFLICT_LABELS, schedule_check
-from changes.selectors import questionnaire_answers, waiting_for
+from changes.selectors import incidents_visible_to, questionnaire_answers, waiting_for
 from changes.services import (
     EDITABLE,
     M2M_FIELDS,
@@ -325,6 +325,8 @@ class ChangeAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmi
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "configuration_items":
             kwargs["queryset"] = configuration_items_visible_to(request.user)
+        elif db_field.name == "related_incidents":  # chosen by search (autocomplete_fields) among those they see
+            kwargs["queryset"] = incidents_visible_to(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:

@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from changes.choices import CALENDAR_STATES, OPEN_STATES, ApprovalMode, State
 from changes.models import Change, ChangeVote
 from changes.rules import calendar_freezes
+from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.models import ConfigurationItem
 from opscenter.core.roles import has_role
@@ -24,11 +25,34 @@ def change_list(*, user: Any) -> QuerySet[Change]:
 
 
 def change_get(*, user: Any, pk: int) -> Change:
-    """One change the user may see (Change.DoesNotExist otherwise → 404), with what its page reads."""
+    """One change the user may see (Change.DoesNotExist otherwise → 404), with what its page reads: the related
+    incidents among those the user may see."""
     return (Change.objects.visible_to(user)
             .select_related("created_by", "implementer", "template", "assessed_by")
-            .prefetch_related("services", "configuration_items", "cab_members")
+            .prefetch_related("services", "configuration_items", "cab_members",
+                              Prefetch("related_incidents", queryset=incidents_visible_to(user).order_by("pk")))
             .get(pk=pk))
+
+
+def incidents_visible_to(user: Any) -> QuerySet[Incident]:
+    """The incidents this user may see, and so link a change to."""
+    return Incident.objects.visible_to(user)
+
+
+def incident_search(*, user: Any, text: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Incidents the user may see whose number or title holds the text, newest first (a search box's results:
+    their pk, number and title)."""
+    text = text.strip()
+    if len(text) < 2:
+        return []
+    return list(incidents_visible_to(user).filter(Q(number__icontains=text) | Q(title__icontains=text))
+                .values("pk", "number", "title").order_by("-created_at", "-pk")[:limit])
+
+
+def incident_changes(*, user: Any, incident: Incident) -> list[Change]:
+    """The changes linked to an incident that the user may see, newest first (the incident page's side)."""
+    return list(Change.objects.visible_to(user).filter(related_incidents=incident)
+                .only("pk", "number", "title", "state", "change_type").order_by("-created_at", "-pk"))
 
 
 def _voted_this_round(user: Any) -> Exists:

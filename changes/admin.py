@@ -7,15 +7,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from changes.choices import ApprovalMode, RiskLevel, State
+from changes.choices import ApprovalMode, Decision, RiskLevel, State
 from changes.models import (
     ApprovalRule,
     Change,
@@ -31,7 +30,7 @@ from changes.models import (
 )
 from changes.risk import RULE_LABELS
 from changes.rules import CONFLICT_LABELS, schedule_check
-from changes.selectors import questionnaire_answers
+from changes.selectors import incidents_visible_to, questionnaire_answers, waiting_for
 from changes.services import (
     EDITABLE,
     M2M_FIELDS,
@@ -53,8 +52,9 @@ from opscenter.core.admin import (
     error_text,
 )
 from opscenter.core.exceptions import OpsCenterError
-from opscenter.core.formatting import local_datetime
-from opscenter.core.models import FieldChange, TransitionLog, User
+from opscenter.core.formatting import local_minute
+from opscenter.core.models import User
+from opscenter.core.selectors import load_relations
 from opscenter.core.services import check_transition
 
 
@@ -114,7 +114,7 @@ def schedule_summary(change: Change) -> str:
                                  ", ".join(str(s) for s in check.maintenance_warnings)))
     if check.conflicts:
         rows = format_html_join("", "<li>{} {} ({} – {}): {}</li>", (
-            (c.change.number, c.change.title, _local(c.change.planned_start), _local(c.change.planned_end),
+            (c.change.number, c.change.title, local_minute(c.change.planned_start), local_minute(c.change.planned_end),
              ", ".join(c.reason_labels)) for c in check.conflicts))
         parts.append(format_html("<p><strong>{}</strong></p><ul id=\"conflicts\">{}</ul>",
                                  gettext("Conflicts with other changes:"), rows))
@@ -145,11 +145,19 @@ class CloseForm(TransitionForm):
     review = forms.CharField(label=_("supervisor's review"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class ApproveForm(TransitionForm):
+    comment = forms.CharField(label=_("Comment (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RejectForm(ReasonForm):
+    comment = forms.CharField(label=_("Reason for rejecting"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
 TRANSITION_FORMS: dict[str, type[forms.Form]] = {
     "send_back": ReasonForm,
     "assess": AssessForm,
-    "approve": TransitionForm,
-    "reject": ReasonForm,
+    "approve": ApproveForm,
+    "reject": RejectForm,
     "schedule": ScheduleForm,
     "fail": FailForm,
     "roll_back": RollBackForm,
@@ -158,10 +166,6 @@ TRANSITION_FORMS: dict[str, type[forms.Form]] = {
     "close": CloseForm,
     "cancel": ReasonForm,
 }
-
-
-def _local(moment: Any) -> str:
-    return local_datetime(moment) or "—"
 
 
 # --- Read-only records of a change: votes, opinions, steps, reviews ---
@@ -223,25 +227,42 @@ class DecisionForm(forms.Form):
             self.fields["comment"].label = _("reason")
 
 
-class AwaitingMyDecisionFilter(admin.SimpleListFilter):
-    """What awaits the signed-in user's approval or vote (a CAB agenda in the admin)."""
+class WaitingForMeFilter(admin.SimpleListFilter):
+    """What waits for the signed-in user: their approvals and votes (a CAB agenda in the admin) and, for a
+    supervisor, the requests to assess and the reports to close."""
 
     title = _("my decision")
     parameter_name = "awaiting"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("me", _("Awaits my approval or vote"))]
+        return [("me", _("Waiting for me"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() != "me":
             return queryset
-        user = request.user
-        mine = Q(pk__in=Change.cab_members.through.objects.filter(user=user).values("change_id"))
-        if roles.has_role(user, roles.CHANGE_APPROVER):
-            mine |= Q(approval_mode=ApprovalMode.APPROVER)
-        voted = ChangeVote.objects.filter(voter=user, change=OuterRef("pk"), round=OuterRef("approval_round"))
-        return (queryset.filter(mine, state=State.AWAITING_APPROVAL).exclude(created_by=user)
-                .exclude(implementer=user).exclude(Exists(voted)))
+        return waiting_for(queryset, request.user)
+
+
+# Where the decision panel shows what is decided: from the request to the fixed window.
+DECISION_STATES = (State.SUBMITTED, State.ASSESSING, State.AWAITING_APPROVAL, State.APPROVED, State.SCHEDULED)
+
+
+def decision_facts(change: Change) -> dict[str, Any]:
+    """What an approver decides on: purpose, risk and its assessment, the window with its freezes and
+    conflicts, the votes of this round, the requester and the assessor."""
+    votes = [v for v in change.votes.all() if v.round == change.approval_round]
+    members = sorted(change.cab_members.all(), key=str) if change.approval_mode == ApprovalMode.JOINT else []
+    voted = {v.voter_id for v in votes}
+    return {
+        "change": change,
+        "services": list(change.services.all()),
+        "risk_reasons": [str(RULE_LABELS.get(r, r)) for r in change.risk_reasons or []],
+        "check": schedule_check(change) if change.planned_start and change.planned_end else None,
+        "votes": votes,
+        "not_voted": [m for m in members if m.pk not in voted],
+        "approvals": sum(1 for v in votes if v.decision == Decision.APPROVE),
+        "needed": len(members) if members else max(1, change.approvals_required),
+    }
 
 
 @admin.register(Change)
@@ -250,9 +271,14 @@ class ChangeAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmi
     changes.services so that it is checked, logged, and approved content stays frozen."""
 
     fsm_forms = TRANSITION_FORMS
+    decision_template = "admin/changes/change/decision.html"
+    decision_title = _("Approval decision")
+    decision_transitions = ("approve", "reject")
+    danger_transitions = ("reject",)
     list_display = ["number", "title", "change_type", "state", "risk_level", "window", "created_by", "implementer"]
     list_select_related = ["created_by", "implementer"]
-    list_filter = [AwaitingMyDecisionFilter, "state", "change_type", "risk_level", "category", "approval_mode"]
+    autocomplete_fields = ["related_incidents"]
+    list_filter = [WaitingForMeFilter, "state", "change_type", "risk_level", "category", "approval_mode"]
     search_fields = ["number", "title"]
     date_hierarchy = "planned_start"
     show_full_result_count = False
@@ -263,6 +289,16 @@ class ChangeAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmi
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).visible_to(request.user)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Change | None:
+        """The change with what its buttons and decision panel read (its votes, CAB members and people) loaded
+        once: the page costs the same however many votes come in."""
+        change = super().get_object(request, object_id, from_field)
+        if change is not None and change.state in DECISION_STATES:
+            prefetch_related_objects([change], "cab_members", "services",
+                                     Prefetch("votes", queryset=ChangeVote.objects.select_related("voter")))
+            load_relations([change], ("created_by", "assessed_by", "implementer"))
+        return change
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # changes are requested on the request page or the API (change_create)
@@ -289,6 +325,8 @@ class ChangeAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmi
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "configuration_items":
             kwargs["queryset"] = configuration_items_visible_to(request.user)
+        elif db_field.name == "related_incidents":  # chosen by search (autocomplete_fields) among those they see
+            kwargs["queryset"] = incidents_visible_to(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -322,13 +360,16 @@ class ChangeAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmi
     def perform(self, obj: Change, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Change:
         return change_transition(obj, name, user=user, comment=comment, data=data)
 
+    def decision_context(self, request: HttpRequest, obj: Change) -> dict[str, Any] | None:
+        return decision_facts(obj) if obj.state in DECISION_STATES else None
+
     # --- what the list and the form show ---
 
     @admin.display(description=_("window"), ordering="planned_start")
     def window(self, obj: Change) -> str:
         if not obj.planned_start:
             return "—"
-        return f"{_local(obj.planned_start)} – {_local(obj.planned_end)}"
+        return f"{local_minute(obj.planned_start)} – {local_minute(obj.planned_end)}"
 
     @admin.display(description=_("risk questionnaire answers"))
     def questionnaire(self, obj: Change) -> str:
@@ -349,20 +390,6 @@ class ChangeAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmi
             (c.get("number"), c.get("title"), c.get("planned_start"), c.get("planned_end"),
              ", ".join(str(CONFLICT_LABELS.get(r, r)) for r in c.get("reasons", [])))
             for c in obj.conflicts_acknowledged))
-
-    @admin.display(description=_("timeline"))
-    def timeline(self, obj: Change) -> str:
-        """Transitions and field edits (the diff of approved content among them), oldest first."""
-        where = {"content_type": ContentType.objects.get_for_model(Change), "object_id": obj.pk}
-        rows = [(log.created_at, log.transition, f"{log.source_state or '—'} → {log.target_state}", log.actor,
-                 log.comment) for log in TransitionLog.objects.filter(**where).select_related("actor")]
-        rows += [(edit.created_at, edit.field, f"{edit.old_value or '—'} → {edit.new_value or '—'}", edit.actor, "")
-                 for edit in FieldChange.objects.filter(**where).select_related("actor")]
-        rows.sort(key=lambda row: row[0])
-        return format_html(
-            '<table id="change-timeline"><tbody>{}</tbody></table>',
-            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
-                (_local(at), what, change, actor or "—", comment) for at, what, change, actor, comment in rows)))
 
     # --- approval from the change list ---
 

@@ -10,5 +10,9 @@ class ChangesConfig(AppConfig):
 
     def ready(self) -> None:
         from changes import panels, receivers  # noqa: F401
+        from changes.extensions import incident_changes_section
+        from opscenter.core.extensions import register_detail_section
 
         panels.register()
+        register_detail_section("incidents.incident", "changes/incident_changes.html", incident_changes_section,
+                                key="changes", order=20)

@@ -5,13 +5,16 @@ from typing import Any
 
 from django import forms
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from changes.choices import Category, ChangeType, Decision, Recommendation, RiskLevel, State, StepStatus, TemplateState
 from changes.models import Change, ChangeTemplate, RiskQuestion
+from changes.selectors import incidents_visible_to
 from changes.services import EDITABLE, configuration_items_visible_to
+from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.forms import (
     ConfirmForm,
@@ -20,6 +23,7 @@ from opscenter.core.forms import (
     EngineerChoiceField,
     QueueFilterForm,
     ReasonForm,
+    SearchSelectMultiple,
     StyledForm,
     TransitionForm,
     choice_order,
@@ -91,6 +95,7 @@ class ChangeFilterForm(QueueFilterForm):
 # --- The request -------------------------------------------------------------------------------------------
 
 RISK_PREFIX = "risk_q_"
+MANY = ("services", "configuration_items", "related_incidents")  # the request's many-to-many fields
 
 
 def _option_label(option: Any) -> str:
@@ -124,6 +129,10 @@ class ChangeRequestForm(StyledForm):
     configuration_items = forms.ModelMultipleChoiceField(label=_("Affected configuration items"), required=False,
                                                          queryset=Service.objects.none(),
                                                          widget=forms.SelectMultiple(attrs={"size": 5}))
+    related_incidents = forms.ModelMultipleChoiceField(
+        label=_("Related incidents"), required=False, queryset=Incident.objects.none(),
+        widget=SearchSelectMultiple(reverse_lazy("changes:incident-search")),
+        help_text=_("Type a number or words of the title to find an incident."))
     planned_start = forms.DateTimeField(label=_("Planned start"), widget=DateTimeLocalInput())
     planned_end = forms.DateTimeField(label=_("Planned end"), widget=DateTimeLocalInput())
     risk_assessment = forms.CharField(label=_("Your risk assessment"), widget=textarea(3))
@@ -141,6 +150,7 @@ class ChangeRequestForm(StyledForm):
         super().__init__(*args, **kwargs)
         self.fields["configuration_items"].queryset = configuration_items_visible_to(user).order_by("name")
         self.fields["implementer"].queryset = users_with_role(*roles.ENGINEERS)
+        self.fields["related_incidents"].queryset = incidents_visible_to(user).order_by("-created_at", "-pk")
         self.questions = list(RiskQuestion.objects.filter(is_active=True).prefetch_related("options"))
         for question in self.questions:
             self.fields[f"{RISK_PREFIX}{question.pk}"] = forms.TypedChoiceField(
@@ -163,7 +173,7 @@ class ChangeRequestForm(StyledForm):
                 self.initial.setdefault(name, (change.risk_answers or {}).get(name[len(RISK_PREFIX):]))
             elif name == "steps":
                 self.initial.setdefault("steps", "\n".join(s.description for s in change.steps.all()))
-            elif name in ("services", "configuration_items"):
+            elif name in MANY:
                 self.initial.setdefault(name, [o.pk for o in getattr(change, name).all()])
             elif name == "implementer":
                 self.initial.setdefault(name, change.implementer_id)
@@ -194,7 +204,7 @@ class ChangeRequestForm(StyledForm):
     def request_data(self) -> tuple[dict[str, Any], list[str]]:
         """What changes.services.change_create takes: the data and the steps."""
         data = {k: v for k, v in self._values().items() if v not in (None, "")}
-        for name in ("services", "configuration_items"):
+        for name in MANY:
             data[name] = list(self.cleaned_data.get(name) or [])
         return data, steps_from_text(self.cleaned_data.get("steps", ""))
 
@@ -208,7 +218,11 @@ class ChangeRequestForm(StyledForm):
                 if value != {k: v for k, v in (self.change.risk_answers or {}).items()}:
                     changed[name] = value
             elif name in self.changed_data:
-                changed[name] = list(value) if name in ("services", "configuration_items") else value
+                changed[name] = list(value) if name in MANY else value
+        if "related_incidents" in changed:  # links to incidents this user cannot see stay as they are
+            hidden = Incident.objects.filter(changes=self.change).exclude(
+                pk__in=self.fields["related_incidents"].queryset.values("pk"))
+            changed["related_incidents"] += list(hidden)
         steps = None
         if "steps" in self.fields and "steps" in self.changed_data:
             steps = steps_from_text(self.cleaned_data.get("steps", ""))

@@ -108,7 +108,9 @@ class ChangeTemplate(models.Model):
 
     @transition(field=state, source=TemplateState.PROPOSED, target=TemplateState.APPROVED,
                 permission=may_approve_template,
-                custom={"label": _("Approve template")})
+                custom={"label": _("Approve the template"),
+                        "description": _("Approve the standard change once; changes made from it need no further "
+                                         "approval. Its proposer cannot approve it.")})
     def approve(self, *, by) -> None:  # noqa: ANN001
         """A supervisor other than its proposer approves the template once; its changes need no further approval."""
         if not self.steps:
@@ -117,7 +119,9 @@ class ChangeTemplate(models.Model):
         self.approved_at = timezone.now()
 
     @transition(field=state, source=[TemplateState.PROPOSED, TemplateState.APPROVED], target=TemplateState.RETIRED,
-                permission=roles_allowed(roles.SUPERVISOR), custom={"label": _("Retire template")})
+                permission=roles_allowed(roles.SUPERVISOR),
+                custom={"label": _("Retire the template"),
+                        "description": _("No new changes are made from a retired template.")})
     def retire(self, *, by) -> None:  # noqa: ANN001
         """No new changes are made from a retired template."""
 
@@ -321,6 +325,10 @@ def _approver_refusal(change: "Change", user) -> Exception | None:  # noqa: ANN0
                                        code="not_a_cab_member")
     elif not has_role(user, roles.CHANGE_APPROVER):
         return TransitionForbidden(_("Only a change approver approves this change."))
+    if change.state == State.AWAITING_APPROVAL and change.assessed_by_id == user.pk:
+        # Two people, not two hats: whoever assessed the change does not also decide it, whatever roles they hold.
+        return TransitionForbidden(_("Whoever assessed a change cannot approve or reject it (segregation of "
+                                     "duties)."), code="segregation_of_duties")
     if change.state == State.AWAITING_APPROVAL and change.has_voted(user):
         return ConditionFailed(_("You have already voted on this change."), code="already_voted")
     return None
@@ -542,7 +550,11 @@ class Change(Ticket):
 
     @transition(field=state, source=State.DRAFT,
                 target=RETURN_VALUE(State.SUBMITTED, State.AWAITING_APPROVAL, State.APPROVED),
-                conditions=[template_is_approved], permission=may_submit, custom={"label": _("Submit")})
+                conditions=[template_is_approved], permission=may_submit,
+                custom={"label": _("Submit the request"),
+                        "description": _("Hand the request to the supervisor. A standard change from an approved "
+                                         "template is approved at once; an emergency change goes straight to "
+                                         "expedited approval.")})
     def submit(self, *, by) -> str:  # noqa: ANN001
         """Hand the request to the supervisor. A standard change from an approved template is approved at
         once; an emergency change goes straight to expedited approval."""
@@ -577,18 +589,24 @@ class Change(Ticket):
             raise ValidationError(errors)
 
     @transition(field=state, source=State.SUBMITTED, target=State.ASSESSING,
-                permission=roles_allowed(roles.SUPERVISOR), custom={"label": _("Start assessment")})
+                permission=roles_allowed(roles.SUPERVISOR),
+                custom={"label": _("Start assessment"),
+                        "description": _("Take up the request; opinions may be asked of engineers and security.")})
     def start_assessment(self, *, by) -> None:  # noqa: ANN001
         """The supervisor takes up the request and may invite opinions from engineers and security."""
 
     @transition(field=state, source=[State.SUBMITTED, State.ASSESSING], target=State.DRAFT,
                 permission=roles_allowed(roles.SUPERVISOR),
-                custom={"label": _("Send back to requester"), "comment_required": _("Say what the request needs.")})
+                custom={"label": _("Send back to requester"), "comment_required": _("Say what the request needs."),
+                        "description": _("The request is incomplete: the requester edits it and submits it again.")})
     def send_back(self, *, by) -> None:  # noqa: ANN001
         """The request is incomplete; the requester edits and submits it again (the reason is the comment)."""
 
     @transition(field=state, source=State.ASSESSING, target=State.AWAITING_APPROVAL,
-                permission=roles_allowed(roles.SUPERVISOR), custom={"label": _("Assess")})
+                permission=roles_allowed(roles.SUPERVISOR),
+                custom={"label": _("Record assessment"),
+                        "description": _("Record necessity, feasibility and the risk level, and pass the change to "
+                                         "its approvers (the CAB members are named for a joint review).")})
     def assess(self, *, by, necessity: str, feasibility: str, assessment: str, risk_level: str = "",  # noqa: ANN001
                override_reason: str = "", cab_members=None, implementer=None) -> None:
         """Record necessity, feasibility and the risk level, and pass the change to its approvers.
@@ -634,7 +652,8 @@ class Change(Ticket):
 
         if chosen:
             return list(chosen)
-        return list(approval_rule_for(self.risk_level).default_cab_members.filter(is_active=True))
+        return list(approval_rule_for(self.risk_level).default_cab_members.filter(is_active=True)
+                    .exclude(pk=self.assessed_by_id or 0))
 
     def _check_cab_members(self, members: list) -> None:
         if not members:
@@ -646,10 +665,15 @@ class Change(Ticket):
         if any(u.pk in (self.created_by_id, self.implementer_id) for u in members):
             raise ValidationError({"cab_members": _(
                 "The requester and the implementer cannot sit on the change's joint review.")})
+        if any(u.pk == self.assessed_by_id for u in members):
+            raise ValidationError({"cab_members": _(
+                "Whoever assessed the change cannot sit on its joint review.")})
 
     @transition(field=state, source=State.AWAITING_APPROVAL,
                 target=RETURN_VALUE(State.AWAITING_APPROVAL, State.APPROVED), permission=may_approve,
-                custom={"label": _("Approve")})
+                custom={"label": _("Approve the change"),
+                        "description": _("Your approval (your vote, in a joint review). The change is approved "
+                                         "when every CAB member named, or the approvers required, have approved.")})
     def approve(self, *, by) -> str:  # noqa: ANN001
         """One approval (a vote, in a joint review). The change is approved when every named CAB member,
         or the required number of change approvers, has approved in this round."""
@@ -681,7 +705,9 @@ class Change(Ticket):
 
     @transition(field=state, source=[State.ASSESSING, State.AWAITING_APPROVAL], target=State.REJECTED,
                 permission=may_approve,
-                custom={"label": _("Reject"), "comment_required": _("Give the reason for rejecting.")})
+                custom={"label": _("Reject the change"), "comment_required": _("Give the reason for rejecting."),
+                        "description": _("Refuse the change, with the reason. In a joint review one rejection "
+                                         "rejects.")})
     def reject(self, *, by) -> None:  # noqa: ANN001
         """Refuse the change (the reason is the comment). In a joint review any rejection rejects."""
         self.closed_at = timezone.now()
@@ -697,7 +723,9 @@ class Change(Ticket):
             self.approval_mode, self.approvals_required = ApprovalMode.APPROVER, 1
 
     @transition(field=state, source=State.APPROVED, target=State.SCHEDULED, permission=may_implement,
-                custom={"label": _("Schedule")})
+                custom={"label": _("Schedule the change"),
+                        "description": _("Fix the window with the implementation plan. Freeze windows refuse it; "
+                                         "conflicts with other changes must be acknowledged.")})
     def schedule(self, *, by, acknowledge_conflicts: bool = False) -> None:  # noqa: ANN001
         """Fix the window with the implementation plan (steps, rollback, contingency). Freeze windows refuse
         a normal or standard change; conflicts with other changes must be acknowledged."""
@@ -722,13 +750,18 @@ class Change(Ticket):
         self.scheduled_at = timezone.now()
 
     @transition(field=state, source=State.SCHEDULED, target=State.IMPLEMENTING, conditions=[window_has_opened],
-                permission=may_implement, custom={"label": _("Start implementation")})
+                permission=may_implement,
+                custom={"label": _("Start implementation"),
+                        "description": _("Begin the work inside the window; each step is then recorded done or "
+                                         "skipped.")})
     def start(self, *, by) -> None:  # noqa: ANN001
         """Begin the work inside the window; each step is then recorded done or skipped."""
         self.started_at = timezone.now()
 
     @transition(field=state, source=[State.IMPLEMENTING, State.VERIFYING], target=State.FAILED,
-                permission=may_implement, custom={"label": _("Record failure")})
+                permission=may_implement,
+                custom={"label": _("Record failure"),
+                        "description": _("The change did not work: record what happened; the rollback follows.")})
     def fail(self, *, by, what_happened: str) -> None:  # noqa: ANN001
         """The change did not work: record what happened; the rollback follows."""
         if not (what_happened or "").strip():
@@ -737,7 +770,8 @@ class Change(Ticket):
         self.failed_at = timezone.now()
 
     @transition(field=state, source=State.FAILED, target=State.ROLLED_BACK, permission=may_roll_back,
-                custom={"label": _("Roll back")})
+                custom={"label": _("Record the rollback"),
+                        "description": _("The rollback plan was carried out: record its log.")})
     def roll_back(self, *, by, rollback_log: str) -> None:  # noqa: ANN001
         """The rollback plan was carried out: record its log."""
         if not (rollback_log or "").strip():
@@ -747,7 +781,9 @@ class Change(Ticket):
         self.outcome = Outcome.ROLLED_BACK
 
     @transition(field=state, source=State.IMPLEMENTING, target=State.VERIFYING, conditions=[steps_finished],
-                permission=may_implement, custom={"label": _("Verify")})
+                permission=may_implement,
+                custom={"label": _("Record verification"),
+                        "description": _("Record the function, performance and data integrity tests.")})
     def verify(self, *, by, function: str, performance: str, data_integrity: str) -> None:  # noqa: ANN001
         """Record the verification: function, performance and data integrity tests (變更驗證)."""
         errors = {name: [_("Record the result of this test.")] for name, value in
@@ -759,7 +795,8 @@ class Change(Ticket):
         self.verified_at = timezone.now()
 
     @transition(field=state, source=State.VERIFYING, target=State.COMPLETED, permission=may_implement,
-                custom={"label": _("Complete")})
+                custom={"label": _("Submit the implementation report"),
+                        "description": _("Submit the implementation report to the supervisor.")})
     def complete(self, *, by, report: str) -> None:  # noqa: ANN001
         """Submit the implementation report (變更實施報告) to the supervisor."""
         if not (report or "").strip():
@@ -770,7 +807,8 @@ class Change(Ticket):
 
     @transition(field=state, source=[State.COMPLETED, State.ROLLED_BACK], target=State.CLOSED,
                 conditions=[has_review_if_required], permission=roles_allowed(roles.SUPERVISOR),
-                custom={"label": _("Close")})
+                custom={"label": _("Close the change"),
+                        "description": _("Review the implementation report and close the change.")})
     def close(self, *, by, review: str) -> None:  # noqa: ANN001
         """The supervisor reviews the report and closes the change (變更關閉)."""
         if not (review or "").strip():
@@ -780,7 +818,8 @@ class Change(Ticket):
 
     @transition(field=state, source=[*BEFORE_APPROVAL, State.APPROVED, State.SCHEDULED], target=State.CANCELLED,
                 permission=may_cancel,
-                custom={"label": _("Cancel"), "comment_required": _("Give the reason for cancelling.")})
+                custom={"label": _("Cancel the change"), "comment_required": _("Give the reason for cancelling."),
+                        "description": _("Withdraw the change before implementation starts, with the reason.")})
     def cancel(self, *, by) -> None:  # noqa: ANN001
         """Withdraw the change before implementation starts (the reason is the comment)."""
         self.closed_at = timezone.now()

@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from changes.choices import CALENDAR_STATES, OPEN_STATES, ApprovalMode, State
 from changes.models import Change, ChangeVote
 from changes.rules import calendar_freezes
+from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.models import ConfigurationItem
 from opscenter.core.roles import has_role
@@ -24,11 +25,34 @@ def change_list(*, user: Any) -> QuerySet[Change]:
 
 
 def change_get(*, user: Any, pk: int) -> Change:
-    """One change the user may see (Change.DoesNotExist otherwise → 404), with what its page reads."""
+    """One change the user may see (Change.DoesNotExist otherwise → 404), with what its page reads: the related
+    incidents among those the user may see."""
     return (Change.objects.visible_to(user)
             .select_related("created_by", "implementer", "template", "assessed_by")
-            .prefetch_related("services", "configuration_items", "cab_members")
+            .prefetch_related("services", "configuration_items", "cab_members",
+                              Prefetch("related_incidents", queryset=incidents_visible_to(user).order_by("pk")))
             .get(pk=pk))
+
+
+def incidents_visible_to(user: Any) -> QuerySet[Incident]:
+    """The incidents this user may see, and so link a change to."""
+    return Incident.objects.visible_to(user)
+
+
+def incident_search(*, user: Any, text: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Incidents the user may see whose number or title holds the text, newest first (a search box's results:
+    their pk, number and title)."""
+    text = text.strip()
+    if len(text) < 2:
+        return []
+    return list(incidents_visible_to(user).filter(Q(number__icontains=text) | Q(title__icontains=text))
+                .values("pk", "number", "title").order_by("-created_at", "-pk")[:limit])
+
+
+def incident_changes(*, user: Any, incident: Incident) -> list[Change]:
+    """The changes linked to an incident that the user may see, newest first (the incident page's side)."""
+    return list(Change.objects.visible_to(user).filter(related_incidents=incident)
+                .only("pk", "number", "title", "state", "change_type").order_by("-created_at", "-pk"))
 
 
 def _voted_this_round(user: Any) -> Exists:
@@ -37,13 +61,27 @@ def _voted_this_round(user: Any) -> Exists:
 
 
 def awaiting_my_decision(qs: QuerySet[Change], user: Any) -> QuerySet[Change]:
-    """Changes awaiting this user's approval or joint-review vote in the current round (never their own
-    or those they implement: segregation of duties)."""
-    qs = qs.filter(state=State.AWAITING_APPROVAL).exclude(created_by=user).exclude(implementer=user)
+    """Changes awaiting this user's approval or joint-review vote in the current round (never those they
+    requested, implement or assessed: segregation of duties)."""
+    qs = (qs.filter(state=State.AWAITING_APPROVAL).exclude(created_by=user).exclude(implementer=user)
+          .exclude(assessed_by=user))
     mine = Q(approval_mode=ApprovalMode.JOINT, cab_members=user)
     if has_role(user, roles.CHANGE_APPROVER):
         mine |= ~Q(approval_mode=ApprovalMode.JOINT)
     return qs.filter(mine).exclude(_voted_this_round(user)).distinct()
+
+
+# What a supervisor takes up next: requests to assess, reports to review and close.
+SUPERVISOR_STATES = (State.SUBMITTED, State.ASSESSING, State.COMPLETED, State.ROLLED_BACK)
+
+
+def waiting_for(qs: QuerySet[Change], user: Any) -> QuerySet[Change]:
+    """What waits for this user's decision: their approvals and votes and, for a supervisor, the requests to
+    assess and the reports to close (not those they requested)."""
+    mine = Q(pk__in=awaiting_my_decision(Change.objects.all(), user).values("pk"))
+    if has_role(user, roles.SUPERVISOR):
+        mine |= Q(state__in=SUPERVISOR_STATES) & ~Q(created_by=user)
+    return qs.filter(mine)
 
 
 QUEUE_NAMES = ("requested", "implementing", "approval", "open", "all")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("changes/new/", views.change_request, name="change-request"),
     path("changes/new/from-template/", views.change_from_template, name="change-from-template"),
     path("changes/cab/", views.cab_agenda, name="cab-agenda"),
+    path("changes/incident-search/", views.incident_search, name="incident-search"),
     path("changes/calendar/", views.change_calendar, name="calendar"),
     path("changes/calendar/feed/regenerate/", views.feed_regenerate, name="calendar-feed-regenerate"),
     path("changes/calendar/feed/<str:key>.ics", views.calendar_feed, name="calendar-feed"),

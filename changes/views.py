@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +38,7 @@ from changes.models import Change, may_implement
 from changes.risk import RULE_LABELS
 from changes.rules import CONFLICT_LABELS, schedule_check
 from changes.services import EDITABLE, may_edit, may_request
+from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
 from opscenter.core.forms import apply_service_errors
@@ -122,17 +123,51 @@ def _create(request: HttpRequest, form: ChangeRequestForm | FromTemplateForm) ->
     return redirect("changes:change-detail", pk=change.pk)
 
 
+def _incident_from(request: HttpRequest) -> Incident | None:
+    """The incident a change is raised from: one the user may see (404 otherwise), or None."""
+    value = request.GET.get("incident", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise Http404
+    try:
+        return selectors.incidents_visible_to(request.user).select_related("service", "configuration_item").get(
+            pk=int(value))
+    except Incident.DoesNotExist:
+        raise Http404 from None
+
+
+def _from_incident(incident: Incident | None) -> dict[str, Any] | None:
+    """A change request started from an incident: its title, service, CI and description, and the link."""
+    if incident is None:
+        return None
+    return {"title": incident.title[:200], "description": incident.description,
+            "services": [incident.service_id] if incident.service_id else [],
+            "configuration_items": [incident.configuration_item_id] if incident.configuration_item_id else [],
+            "related_incidents": [incident.pk]}
+
+
+@login_required
+@require_GET
+def incident_search(request: HttpRequest) -> JsonResponse:
+    """The incidents a change may be linked to, found by number or title (the request form's search box)."""
+    found = selectors.incident_search(user=request.user, text=request.GET.get("q", ""))
+    return JsonResponse({"results": [{"id": i["pk"], "text": f"{i['number']} {i['title']}"} for i in found]})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def change_request(request: HttpRequest) -> HttpResponse:
-    """Request a change (變更申請表): saved as a draft, submitted from its page."""
+    """Request a change (變更申請表): saved as a draft, submitted from its page. Raised from an incident
+    (`?incident=<id>`), the form starts from the incident and links it."""
     _check_may_request(request.user)
-    form = ChangeRequestForm(request.POST or None, user=request.user)
+    incident = _incident_from(request)
+    form = ChangeRequestForm(request.POST or None, user=request.user, initial=_from_incident(incident))
     if request.method == "POST":
         done = _create(request, form)
         if done:
             return done
-    return render(request, "changes/change_form.html", {"form": form, "mode": "new"},
+    return render(request, "changes/change_form.html", {"form": form, "mode": "new", "incident": incident},
                   status=400 if form.is_bound else 200)
 
 
@@ -224,14 +259,19 @@ def _panel_forms(change: Change, user: Any, bound: dict[str, Any]) -> dict[str, 
 MAIN_PATH = [State.DRAFT, State.SUBMITTED, State.ASSESSING, State.AWAITING_APPROVAL, State.APPROVED,
              State.SCHEDULED, State.IMPLEMENTING, State.VERIFYING, State.COMPLETED, State.CLOSED]
 
+SKIPPED_STEPS = {
+    ChangeType.STANDARD: (State.SUBMITTED, State.ASSESSING, State.AWAITING_APPROVAL),
+    ChangeType.EMERGENCY: (State.SUBMITTED, State.ASSESSING),
+}
+
 
 def _progress(change: Change) -> list[dict[str, Any]]:
-    """The main path with the step the change is at; a standard change skips assessment and approval."""
+    """The main path with the step the change is at, without the steps its type skips (they are not done): a
+    standard change skips assessment and approval, an emergency change goes straight to approval."""
     if change.state not in MAIN_PATH:
         return []
-    path = MAIN_PATH
-    if change.change_type == ChangeType.STANDARD:
-        path = [s for s in MAIN_PATH if s not in (State.SUBMITTED, State.ASSESSING, State.AWAITING_APPROVAL)]
+    skipped = SKIPPED_STEPS.get(change.change_type, ())
+    path = [s for s in MAIN_PATH if s not in skipped]
     return [{"label": state.label, "active": state == change.state} for state in path]
 
 
@@ -264,6 +304,7 @@ class ChangeDetailView(TicketDetailView):
         return {
             "services": list(change.services.all()),
             "configuration_items": list(change.configuration_items.all()),
+            "related_incidents": list(change.related_incidents.all()),
             "member_votes": [(m, current.get(m.pk)) for m in cab_members],
             "steps": list(change.steps.select_related("done_by")),
             "rounds": rounds,

@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.forms import MultiWidget
 from django.test import Client
 from django.urls import reverse
+from django.utils.functional import Promise
 
 from changes.choices import ChangeType, Decision, RiskLevel, State, TemplateState
 from changes.models import ApprovalRule, Change, ChangeReview, ChangeTemplate, ChangeVote, FreezeWindow, RiskQuestion
@@ -406,7 +407,8 @@ def test_editing_approved_content_sends_the_change_back_and_says_so(crew: Change
     change.refresh_from_db()
     assert change.state == State.AWAITING_APPROVAL and change.title == "ERP 資料庫升級（延期）"
     timeline = client.get(change_url(change)).content.decode()
-    assert "require_reapproval" in timeline and "ERP 資料庫升級（延期）" in timeline
+    assert "Send back for approval" in timeline and "ERP 資料庫升級（延期）" in timeline
+    assert "Approved → Awaiting approval" in timeline and "require_reapproval" not in timeline
 
 
 def test_view_only_users_edit_nothing_and_closed_changes_are_read_only(crew: ChangeCrew) -> None:
@@ -418,8 +420,11 @@ def test_view_only_users_edit_nothing_and_closed_changes_are_read_only(crew: Cha
     assert not page.context["adminform"].form.fields and 'name="_save"' not in page.content.decode()
     html = page.content.decode()
     assert 'id="change-timeline"' in html
-    for name in ("submit", "assess", "approve", "schedule", "start", "verify", "complete", "close"):
-        assert f"<td>{name}</td>" in html
+    for label in ("Submit the request", "Record assessment", "Approve the change", "Schedule the change",
+                  "Start implementation", "Record verification", "Submit the implementation report",
+                  "Close the change"):
+        assert f"<td>{label}</td>" in html
+    assert "<td>Completed → Closed</td>" in html and "completed" not in html.split('id="change-timeline"')[1]
 
 
 def test_changes_are_neither_added_nor_deleted_in_the_admin(crew: ChangeCrew) -> None:
@@ -516,4 +521,78 @@ def test_a_cab_members_change_form_costs_the_same_as_votes_come_in(crew: ChangeC
         assert buttons(client.get(change_url(change))) == {"approve", "reject"}
 
 
-VOTE_FORM_QUERIES = 24
+VOTE_FORM_QUERIES = 32
+
+
+# --- The decision panel at the top of the change page ---
+
+def test_the_decision_panel_shows_what_the_approver_decides_on(crew: ChangeCrew) -> None:
+    from changes.models import FreezeWindow
+
+    change = change_in_state(State.AWAITING_APPROVAL, crew, risk=RiskLevel.MAJOR)
+    FreezeWindow.objects.create(name="Year-end freeze", starts_at=change.planned_start - timedelta(hours=1),
+                                ends_at=change.planned_end + timedelta(hours=1))
+    other = change_in_state(State.APPROVED, crew)
+    decide(client_for(crew.cab[0]), change, "approve", comment="同意，週六窗口")
+    page = client_for(crew.cab[1]).get(change_url(change))
+    html = page.content.decode()
+    panel = html.split('id="decision-panel"')[1].split("</section>")[0]
+    assert html.index('id="decision-panel"') < html.index('id="change_form"')  # above the 4,900 px form
+    for text in (change.purpose, change.risk_assessment, "Major", "Year-end freeze", other.number,
+                 "1 of 3 approvals", "同意，週六窗口", str(crew.cab[2]), str(crew.requester), str(crew.supervisor),
+                 "Approve the change", "Reject the change", "Reason for rejecting"):
+        assert text in panel, text
+    assert [d["name"] for d in page.context["decision_panel"]["decisions"]] == ["approve", "reject"]
+
+
+def test_approve_from_the_panel_with_its_comment_and_reject_needs_the_reason(crew: ChangeCrew) -> None:
+    change = change_in_state(State.AWAITING_APPROVAL, crew)
+    client = client_for(crew.approver)
+    refused = client.post(transition_url(change, "reject"), {"comment": ""}, follow=True)
+    assert refused.context["transition_form"].errors["comment"]
+    change.refresh_from_db()
+    assert change.state == State.AWAITING_APPROVAL
+    done = client.post(transition_url(change, "approve"), {"comment": "Window agreed with the vendor."}, follow=True)
+    assert done.redirect_chain[-1][0] == change_url(change)
+    assert f"Approve the change: {change.number} is now Approved." in texts(done)
+    vote = change.votes.get()
+    assert vote.voter == crew.approver and vote.comment == "Window agreed with the vendor."
+    assert done.context["decision_panel"]["decisions"] == []
+
+
+def test_the_panel_is_left_out_of_drafts_and_closed_changes_and_offers_nothing_to_a_reader(crew: ChangeCrew) -> None:
+    for state in (State.DRAFT, State.CLOSED):
+        page = client_for(crew.supervisor).get(change_url(change_in_state(state, crew)))
+        assert page.context["decision_panel"] is None and 'id="decision-panel"' not in page.content.decode()
+    change = change_in_state(State.AWAITING_APPROVAL, crew)
+    reader = client_for(crew.engineer).get(change_url(change)).context["decision_panel"]
+    assert reader["decisions"] == [] and reader["refusal"] == ""
+
+
+def test_transitions_are_labelled_and_described_in_words_in_both_languages(crew: ChangeCrew) -> None:
+    change = change_in_state(State.APPROVED, crew)
+    page = client_for(crew.supervisor).get(change_url(change))
+    labels = {t.name: (t.label, t.help_text) for block in page.context["fsm_object_transitions"]
+              for t in block.available_transitions}
+    assert labels["cancel"] == ("Cancel the change",
+                                "Withdraw the change before implementation starts, with the reason.")
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hant")
+    chinese.force_login(crew.supervisor)
+    html = chinese.get(change_url(change)).content.decode()
+    assert "取消變更" in html and "Cancel the change" not in html
+    # Descriptions are translatable (the catalogue gives them in 繁體中文), never the developers' docstrings.
+    for transition in Change._meta.get_field("state").get_all_transitions(Change):
+        if not transition.custom.get("internal"):
+            assert isinstance(transition.custom.get("description"), Promise), transition.name
+    assert "Withdraw the change before implementation starts (the reason" not in html
+
+
+def test_waiting_for_me_lists_a_supervisors_requests_to_assess_and_reports_to_close(crew: ChangeCrew) -> None:
+    to_assess = change_in_state(State.SUBMITTED, crew)
+    to_close = change_in_state(State.COMPLETED, crew)
+    change_in_state(State.AWAITING_APPROVAL, crew)
+    change_in_state(State.CLOSED, crew)
+    own = draft_change(crew, requester=crew.supervisor)
+    listing = client_for(crew.supervisor).get(reverse(CHANGELIST), {"awaiting": "me"})
+    assert {c.pk for c in listing.context["cl"].result_list} == {to_assess.pk, to_close.pk}
+    assert "Waiting for me" in listing.content.decode() and own.pk

@@ -92,12 +92,11 @@ def expect_message(page, text: str) -> None:  # noqa: ANN001
 
 
 def vote_in_admin(page, change: Change, comment: str) -> None:  # noqa: ANN001
-    """A CAB member presses Approve on the admin change form and confirms with a comment."""
+    """A CAB member approves at the top of the admin change page, with their comment."""
     page.goto(f"{page.base_url}/admin/changes/change/{change.pk}/change/")
-    click_and_wait(page, page.get_by_role("button", name="Approve", exact=True))
-    expect(page.get_by_role("heading", name="Approve", exact=True)).to_be_visible()
-    page.get_by_label("Comment").fill(comment)
-    click_and_wait(page, page.get_by_role("button", name="Apply"))
+    decision = page.locator("#decision-approve")
+    decision.get_by_label("Comment (optional)").fill(comment)
+    click_and_wait(page, decision.get_by_role("button", name="Approve the change", exact=True))
 
 
 def vote_with_the_list_action(page, change: Change, comment: str) -> None:  # noqa: ANN001
@@ -199,19 +198,20 @@ def joint_review_in_the_admin(page, crew, change: Change) -> None:  # noqa: ANN0
     first, second, third = crew.cab
     as_user(page, first)
     vote_in_admin(page, change, "Agreed; rehearse the restart.")
-    expect_message(page, f"Approve: {change.number} is now Awaiting approval.")
+    expect_message(page, f"Approve the change: {change.number} is now Awaiting approval.")
 
     as_user(page, crew.requester)  # segregation of duties: the requester cannot vote on their own change
     page.goto(f"{page.base_url}/admin/changes/change/{change.pk}/change/")
     expect(page.get_by_role("heading", name=re.compile("Change change"))).to_be_visible()
-    expect(page.get_by_role("button", name="Approve", exact=True)).to_have_count(0)
-    expect(page.get_by_role("button", name="Reject", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Approve the change", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Reject the change", exact=True)).to_have_count(0)
+    expect(page.locator("#decision-refusal")).to_contain_text("segregation of duties")
     open_change(page, change)
     expect(page.locator("#transition-approve")).to_have_count(0)
 
     as_user(page, second)
     vote_in_admin(page, change, "Agreed.")
-    expect_message(page, f"Approve: {change.number} is now Awaiting approval.")
+    expect_message(page, f"Approve the change: {change.number} is now Awaiting approval.")
     open_change(page, change)  # two of three: still awaiting the last vote
     expect_state(page, "Awaiting approval")
     votes = page.locator("#cab-votes")
@@ -271,14 +271,15 @@ def close(page, crew, change: Change) -> None:  # noqa: ANN001
     expect_state(page, "Closed")
     expect(page.locator("#read-only-notice")).to_be_visible()
     events = page.locator("#timeline .timeline-event")
-    for label, person in [("Requested", crew.requester), ("Submit", crew.requester),
-                          ("Assess", crew.supervisor), *[("Approve", m) for m in crew.cab],
-                          ("Schedule", crew.implementer), ("Start implementation", crew.implementer),
-                          ("Verify", crew.implementer), ("Complete", crew.implementer),
-                          ("Close", crew.supervisor)]:
+    for label, person in [("Requested", crew.requester), ("Submit the request", crew.requester),
+                          ("Record assessment", crew.supervisor), *[("Approve the change", m) for m in crew.cab],
+                          ("Schedule the change", crew.implementer), ("Start implementation", crew.implementer),
+                          ("Record verification", crew.implementer),
+                          ("Submit the implementation report", crew.implementer),
+                          ("Close the change", crew.supervisor)]:
         expect(events.filter(has=page.get_by_text(label, exact=True)).filter(has_text=str(person)).first
                ).to_be_visible()
-    expect(events.filter(has=page.get_by_text("Approve", exact=True))).to_have_count(3)
+    expect(events.filter(has=page.get_by_text("Approve the change", exact=True))).to_have_count(3)
 
 
 def test_a_normal_high_risk_change_from_request_to_close(browser_page) -> None:  # noqa: ANN001
@@ -315,3 +316,33 @@ def test_a_normal_high_risk_change_from_request_to_close(browser_page) -> None: 
         "verify": 1, "complete": 1, "close": 1}
     assert set(logs.filter(transition="approve").values_list("actor_id", flat=True)) == {m.pk for m in crew.cab}
     assert not change.cab_members.filter(pk__in=[crew.requester.pk, crew.implementer.pk]).exists()
+
+
+def test_an_approver_approves_from_the_top_of_the_admin_page(browser_page) -> None:  # noqa: ANN001
+    """The approver reads what they decide on at the top of the admin change page and approves there, with
+    their comment; the change is approved and the vote keeps the comment."""
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    crew = make_crew()
+    crew.approver.is_staff = True
+    crew.approver.save(update_fields=["is_staff"])
+    change = change_in_state(State.AWAITING_APPROVAL, crew)
+    sign_in(page, crew.approver)
+    page.goto(f"{page.base_url}/admin/changes/change/{change.pk}/change/")
+    panel = page.locator("#decision-panel")
+    expect(panel).to_be_in_viewport()
+    expect(panel.locator("#decision-purpose")).to_have_text(change.purpose)
+    expect(panel.locator("#decision-assessor")).to_contain_text(str(crew.supervisor))
+    expect(panel.locator("#decision-requester")).to_have_text(str(crew.requester))
+    expect(panel.locator("#decision-votes")).to_contain_text("0 of 1 approval")
+    approve = panel.locator("#decision-approve")
+    expect(approve.get_by_role("button", name="Approve the change", exact=True)).to_be_in_viewport()
+    expect(panel.locator("#decision-reject").get_by_label("Reason for rejecting")).to_be_visible()
+    approve.get_by_label("Comment (optional)").fill("Window agreed with the vendor.")
+    click_and_wait(page, approve.get_by_role("button", name="Approve the change", exact=True))
+    expect_message(page, f"Approve the change: {change.number} is now Approved.")
+    expect(page.locator("#decision-votes")).to_contain_text("Window agreed with the vendor.")
+    expect(page.locator("#decision-actions")).to_have_count(0)
+    change.refresh_from_db()
+    assert change.state == State.APPROVED
+    assert change.votes.get().comment == "Window agreed with the vendor."

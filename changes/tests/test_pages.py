@@ -493,8 +493,9 @@ def test_detail_query_count_does_not_grow(crew, django_assert_num_queries) -> No
 
 # the user (the session comes from the cache), roles, the change with services, CIs and CAB members, the schedule
 # check (services, CIs' services, freezes, maintenance windows, conflicts: 8), votes, steps, reviews, 4 timeline
-# queries, the viewer's vote (approve and reject permissions), opinions, the unread count
-DETAIL_QUERIES = 26
+# queries, the viewer's vote (approve and reject permissions), opinions, the unread count, and the related incidents
+# the viewer may see (their teams' kinds, for security incidents, and the incidents: 2)
+DETAIL_QUERIES = 28
 
 
 def test_cab_agenda_query_count_does_not_grow(crew, django_assert_num_queries) -> None:  # noqa: ANN001
@@ -511,3 +512,20 @@ def test_cab_agenda_query_count_does_not_grow(crew, django_assert_num_queries) -
 # the user (the session comes from the cache), roles, agenda rows, their services, CAB members, votes with voters,
 # the unread count
 CAB_QUERIES = 7
+
+
+# --- The progress bar ----------------------------------------------------------------------------------------
+
+
+def test_the_progress_bar_leaves_out_the_steps_a_change_skips(crew) -> None:  # noqa: ANN001
+    """Tabler marks every step before the active one as done: an emergency change was never assessed, a standard
+    one never assessed nor approved, so those steps are not on its bar."""
+    emergency = change_in_state(State.AWAITING_APPROVAL, crew, change_type=ChangeType.EMERGENCY)
+    normal = change_in_state(State.AWAITING_APPROVAL, crew)
+    client = signed_in(crew.approver)
+    labels = {change.pk: [(s["label"], s["active"]) for s in client.get(detail_url(change)).context["progress"]]
+              for change in (emergency, normal)}
+    assert labels[emergency.pk][:3] == [("Draft", False), ("Awaiting approval", True), ("Approved", False)]
+    assert ("Assessing", False) not in labels[emergency.pk] and ("Submitted", False) not in labels[emergency.pk]
+    assert labels[normal.pk][:4] == [("Draft", False), ("Submitted", False), ("Assessing", False),
+                                     ("Awaiting approval", True)]

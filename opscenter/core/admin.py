@@ -7,16 +7,21 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import Transition
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
 
-from opscenter.core.exceptions import OpsCenterError
+from opscenter.core.exceptions import OpsCenterError, TransitionForbidden
+from opscenter.core.formatting import local_minute
 from opscenter.core.models import (
     Attachment,
     Comment,
@@ -32,10 +37,12 @@ from opscenter.core.models import (
 )
 from opscenter.core.services import check_transition, perform_transition
 from opscenter.core.workflow import (
+    AvailableTransition,
     available_transitions,
     comment_requirement,
     is_transition,
     state_field_name,
+    transition_description,
     transition_label,
 )
 
@@ -256,13 +263,129 @@ def needs_data(model: type[models.Model], name: str) -> bool:
         p.kind is p.KEYWORD_ONLY and p.default is p.empty and p.name != "by" for p in parameters)
 
 
+def _choice_label(field: Any, value: str) -> str:
+    """A stored value as people read it: a choice's label, else the value itself."""
+    return str(dict(getattr(field, "choices", None) or ()).get(value, value)) if value else "—"
+
+
+def _field_of(model: type[models.Model], name: str) -> tuple[str, Any]:
+    """The name people read for a field of the timeline (its verbose name) and the field (None when the name
+    is not a field of the model, such as a plan's steps)."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name.replace("_", " "), None
+    if field.is_relation and field.auto_created:  # a reverse relation (the steps of a change)
+        return str(field.related_model._meta.verbose_name_plural), None
+    return str(field.verbose_name), field
+
+
+def admin_timeline(obj: models.Model) -> str:
+    """Transitions and field edits of a ticket in the admin, oldest first, in words: the transition's label and
+    the states' labels (not `draft → awaiting_approval`), a field's name and its values as people read them."""
+    model = type(obj)
+    where = {"content_type": ContentType.objects.get_for_model(model), "object_id": obj.pk}
+    state_field = model._meta.get_field(state_field_name(model))
+    rows = [(log.created_at, _transition_name(model, log.transition),
+             f"{_choice_label(state_field, log.source_state)} → {_choice_label(state_field, log.target_state)}",
+             log.actor, log.comment) for log in TransitionLog.objects.filter(**where).select_related("actor")]
+    for edit in FieldChange.objects.filter(**where).select_related("actor"):
+        label, field = _field_of(model, edit.field)
+        rows.append((edit.created_at, label, f"{_choice_label(field, edit.old_value)} → "
+                                             f"{_choice_label(field, edit.new_value)}", edit.actor, ""))
+    rows.sort(key=lambda row: row[0])
+    return format_html(
+        '<table class="admin-timeline" id="{}-timeline"><tbody>{}</tbody></table>', model._meta.model_name,
+        format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (local_minute(at), what, change, actor or "—", comment) for at, what, change, actor, comment in rows)))
+
+
+def _transition_name(model: type[models.Model], name: str) -> str:
+    """A logged transition as people read it: its label (a ticket's creation has no transition method)."""
+    meta = getattr(getattr(model, name, None), "_django_fsm", None)
+    if meta is None:
+        return gettext("Created") if name in ("create", "report") else name.replace("_", " ")
+    return transition_label(next(iter(meta.transitions.values())))
+
+
 class TransitionAdminMixin(FSMAdminMixin):
     """django-fsm-2's buttons and forms, but the buttons are the kernel's list of what the signed-in user may do
     from the current state (internal transitions hidden), one a policy rule blocks is marked with the rule, a
     refusal says the policy's reason, and every transition goes through `perform` (override it to call the
-    app's service). Declare `fsm_forms`: the form of each transition that needs data."""
+    app's service). Declare `fsm_forms`: the form of each transition that needs data.
+
+    A decision panel at the top of the change page (what a person decides on, and the decisions as buttons
+    with the comment they ask): declare `decision_template` and `decision_transitions` (their forms are the
+    `fsm_forms`), and return the template's context from `decision_context` (None leaves the panel out)."""
 
     fsm_fields = ["state"]
+    change_form_template = "admin/core/transition_change_form.html"
+    decision_template = ""
+    decision_title = _("Decision")
+    decision_transitions: tuple[str, ...] = ()
+    danger_transitions: tuple[str, ...] = ()
+
+    def decision_context(self, request: HttpRequest, obj: Any) -> dict[str, Any] | None:
+        """What the decision panel shows of `obj`; None leaves the panel out."""
+        return None
+
+    def decision_refusal(self, obj: Any, user: Any) -> str:
+        """Why this user, who might otherwise decide, may not decide now (segregation of duties, a vote already
+        cast): the permission's own explanation; "" when it only lacks the role (nothing particular to say)."""
+        for name in self.decision_transitions:
+            meta = getattr(getattr(self.model, name, None), "_django_fsm", None)
+            transition = meta.get_transition(getattr(obj, state_field_name(self.model))) if meta else None
+            refusal = getattr(getattr(transition, "permission", None), "refusal", None)
+            exc = refusal(obj, user) if refusal else None
+            if exc is not None and exc.code != TransitionForbidden.code:
+                return str(exc.detail)
+        return ""
+
+    def decision_panel(self, request: HttpRequest, obj: Any,
+                       choices: list[AvailableTransition]) -> dict[str, Any] | None:
+        """The panel: the app's summary rendered, and a form with its button for each decision this user may
+        take now (posted to the transition's admin form, which performs it through `perform`)."""
+        if obj is None or not self.decision_template:
+            return None
+        context = self.decision_context(request, obj)
+        if context is None:
+            return None
+        offered = {c.name: c for c in choices if c.allowed}
+        decisions = []
+        opts = self.model._meta
+        for name in self.decision_transitions:
+            if name not in offered:
+                continue
+            form_class = self.fsm_forms.get(name) or TransitionForm
+            decisions.append({
+                "name": name, "label": offered[name].label, "form": form_class(obj=obj, auto_id=f"id_{name}_%s"),
+                "help_text": transition_description(self._get_fsm_transition_by_name(obj=obj, transition_name=name)),
+                "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_transition", args=[obj.pk, name]),
+                "danger": name in self.danger_transitions})
+        may_change = self.has_change_permission(request, obj)
+        refusal = self.decision_refusal(obj, request.user) if may_change and not decisions else ""
+        return {"title": self.decision_title, "decisions": decisions, "refusal": refusal,
+                "body": render_to_string(self.decision_template, {**context, "original": obj}, request)}
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The change form with the transition buttons and the decision panel, from one list of what this user
+        may do now."""
+        obj = self.get_object(request, object_id)
+        choices = self._choices(request, obj)
+        context = {**(extra_context or {}),
+                   self.fsm_context_key: self._get_fsm_extra_context(request=request, obj=obj, choices=choices),
+                   "decision_panel": self.decision_panel(request, obj, choices)}
+        return admin.ModelAdmin.change_view(self, request, object_id, form_url, context)
+
+    def _choices(self, request: HttpRequest, obj: Any) -> list[AvailableTransition]:
+        if obj is None or not self.has_change_permission(request, obj):
+            return []  # a view-only user gets no buttons
+        return available_transitions(obj, request.user)
+
+    @admin.display(description=_("timeline"))
+    def timeline(self, obj: Any) -> str:
+        return admin_timeline(obj)
 
     def perform(self, obj: Any, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Any:
         return perform_transition(obj, name, user=user, comment=comment, data=data)
@@ -275,16 +398,16 @@ class TransitionAdminMixin(FSMAdminMixin):
         return transition_label(transition)
 
     def get_help_text(self, transition: Transition) -> str | None:
-        doc = (transition.method.__doc__ or "").strip().splitlines()
-        return doc[0] if doc else None
+        return transition_description(transition) or None
 
-    def _get_fsm_extra_context(self, *, request: HttpRequest, obj: Any) -> list[FSMObjectTransition]:
+    def _get_fsm_extra_context(self, *, request: HttpRequest, obj: Any,
+                               choices: list[AvailableTransition] | None = None) -> list[FSMObjectTransition]:
         """The buttons: the transitions this user may take from the current state (the kernel's list,
         so internal ones stay hidden); one a policy rule blocks is marked and says the rule."""
-        if obj is None or not self.has_change_permission(request, obj):
-            return []  # a view-only user gets no buttons
+        if choices is None:
+            choices = self._choices(request, obj)
         buttons = []
-        for choice in available_transitions(obj, request.user):
+        for choice in choices:
             label = choice.label if choice.allowed else gettext("%(label)s (blocked)") % {"label": choice.label}
             help_text = choice.reason or self.get_help_text(self._get_fsm_transition_by_name(
                 obj=obj, transition_name=choice.name))

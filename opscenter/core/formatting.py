@@ -32,3 +32,8 @@ def humanise_duration(value: timedelta | None) -> str:
     if not hours:
         return _("%(minutes)d min") % {"minutes": minutes}
     return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+
+
+def local_minute(moment: datetime | None) -> str:
+    """`local_datetime`, "—" when there is none."""
+    return local_datetime(moment) or "—"

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import models
 from django.forms.renderers import Jinja2
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from opscenter.core import roles
@@ -89,6 +90,49 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs, format="%Y-%m-%d")
+
+
+class SearchSelectMultiple(forms.SelectMultiple):
+    """A choice of several among many rows (hundreds of incidents), made by search instead of a long list: only
+    the chosen rows are drawn, each removable; typing asks `search_url` (`?q=`, answering JSON
+    `{"results": [{"id", "text"}]}`) and a result picked is added (static/js/search-select.js). Without script
+    the chosen rows are still sent back."""
+
+    class Media:
+        js = ("js/search-select.js",)
+
+    def __init__(self, search_url: Any, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.search_url = search_url
+
+    def chosen(self, value: Any) -> list[tuple[str, str]]:
+        """(value, label) of the chosen rows, read by primary key: the other rows are never loaded."""
+        wanted = [str(v) for v in value or [] if v not in ("", None)]
+        iterator = self.choices
+        if not wanted or not hasattr(iterator, "queryset"):
+            return [(str(v), str(label)) for v, label in iterator if str(v) in wanted]
+        field = iterator.field
+        return [(str(field.prepare_value(obj)), field.label_from_instance(obj))
+                for obj in iterator.queryset.filter(pk__in=wanted)]
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
+        attrs = self.build_attrs(self.attrs, attrs)
+        input_id = attrs.get("id") or f"id_{name}"
+        chosen = self.chosen(self.format_value(value))
+        return format_html(
+            '<div class="search-select" data-search-url="{url}" data-empty="{empty}" data-remove="{remove}">'
+            '<select name="{name}" id="{id}_chosen" multiple hidden>{options}</select>'
+            '<div class="search-select-chips d-flex flex-wrap gap-1">{chips}</div>'
+            '<input type="search" id="{id}" class="{css}" placeholder="{placeholder}" autocomplete="off" '
+            'role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="{id}_results">'
+            '<div class="list-group search-select-results" id="{id}_results" role="listbox"></div></div>',
+            url=str(self.search_url), empty=_("Nothing found."), remove=_("Remove"), name=name, id=input_id,
+            css=attrs.get("class", "form-control").replace("form-select", "form-control"),
+            placeholder=attrs.get("placeholder", _("Search by number or title")),
+            options=format_html_join("", '<option value="{}" selected>{}</option>', chosen),
+            chips=format_html_join("", '<span class="badge bg-blue-lt search-select-chip" data-value="{}">{}'
+                                   '<button type="button" class="search-select-remove" aria-label="{}">×</button>'
+                                   '</span>', ((v, label, _("Remove")) for v, label in chosen)))
 
 
 def textarea(rows: int = 3) -> forms.Textarea:

@@ -97,6 +97,12 @@ def transition_label(transition: Transition) -> str:
     return str(transition.custom.get("label") or transition.name.replace("_", " ").capitalize())
 
 
+def transition_description(transition: Transition) -> str:
+    """What a transition does, for the person about to take it (its `custom={"description": …}`, translated);
+    "" when it declares none (a docstring is for developers, in English)."""
+    return str(transition.custom.get("description") or "")
+
+
 def transition_target(instance: models.Model, transition: Transition) -> str:
     """The state a transition leads to: the current one when it keeps it, "" when the transition decides
     at run time (RETURN_VALUE)."""

@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,6 +29,7 @@ from incidents.forms import (
     IncidentReportForm,
     ReviewForm,
     SummaryPeriodForm,
+    may_report_for_others,
     preset_periods,
 )
 from incidents.models import Incident
@@ -40,8 +43,9 @@ from opscenter.core.exceptions import (
 from opscenter.core.extensions import detail_sections
 from opscenter.core.formatting import humanise_duration
 from opscenter.core.forms import apply_service_errors
-from opscenter.core.models import ConfigurationItem
+from opscenter.core.models import ConfigurationItem, User
 from opscenter.core.roles import has_role, user_team_ids
+from opscenter.core.services import is_read_only_user
 from opscenter.core.ticket_views import (
     TicketAttachmentView,
     TicketCommentView,
@@ -93,6 +97,9 @@ class IncidentListView(TicketListView):
 
     def rows(self, form: IncidentFilterForm, user: Any, queue: str) -> Any:
         return selectors.queue_rows(form.order(form.filter(selectors.incident_queue(user=user, queue=queue))))
+
+    def extra_context(self, user: Any) -> dict[str, Any]:
+        return {"may_report": not is_read_only_user(user)}
 
 
 # --- The detail page ---------------------------------------------------------------------------------------
@@ -221,8 +228,11 @@ incident_review = IncidentReviewView.as_view()
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_report(request: HttpRequest) -> HttpResponse:
-    """Record a fault: for a caller (duty officer, engineers, supervisor) or for oneself (departments)."""
+    """Record a fault: for a caller (duty officer, engineers, supervisor) or for oneself (departments); an auditor
+    only reads (403)."""
     user = request.user
+    if is_read_only_user(user):
+        raise PermissionDenied(_("Auditors have read-only access."))
     if request.method == "POST":
         form = IncidentReportForm(request.POST, user=user)
         if form.is_valid():
@@ -239,6 +249,27 @@ def incident_report(request: HttpRequest) -> HttpResponse:
                                   if request.GET.get("service", "").isdigit() else None, user=user)
         status = 200
     return render(request, "incidents/incident_report.html", {"form": form}, status=status)
+
+
+CALLER_SUGGESTIONS = 10
+
+
+@login_required
+@require_GET
+def caller_options(request: HttpRequest) -> HttpResponse:
+    """The <option>s of the report form's caller suggestions: active users whose name, user name or e-mail contains
+    what was typed (htmx swaps them into the datalist as one types). Only for those who record faults for callers:
+    a department user reports for themselves and is not shown who else uses OpsCenter."""
+    if not may_report_for_others(request.user):
+        raise PermissionDenied(_("Only the IT center records faults for callers."))
+    text = (request.GET.get("caller") or request.GET.get("q") or "").strip()[:150]
+    users = []
+    if len(text) >= 2:
+        users = list(User.objects.filter(is_active=True).filter(
+            Q(username__icontains=text) | Q(display_name__icontains=text) | Q(first_name__icontains=text)
+            | Q(last_name__icontains=text) | Q(email__icontains=text))
+            .select_related("department").order_by("display_name", "username")[:CALLER_SUGGESTIONS])
+    return render(request, "incidents/includes/caller_options.html", {"users": users})
 
 
 @login_required

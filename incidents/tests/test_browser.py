@@ -55,7 +55,10 @@ def test_phone_report_worked_to_resolution_approved_and_seen_closed_by_the_depar
     # The duty officer records a phone call from the finance department.
     sign_in(page, "duty")
     page.goto(page.base_url + "/incidents/report/")
-    page.select_option('[name="caller"]', str(finance.pk))
+    # The caller is found by typing part of the name: the suggestions come from the server as one types.
+    page.locator('[name="caller"]').press_sequentially("financ")
+    page.wait_for_selector('#caller-options option[value="finance"]', state="attached")
+    page.fill('[name="caller"]', finance.username)
     page.select_option('[name="channel"]', "phone")
     page.fill('[name="title"]', "ERP login fails for the finance department")
     page.fill('[name="description"]', "Every login ends with 'session expired'.")

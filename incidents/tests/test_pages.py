@@ -751,7 +751,7 @@ def test_report_refuses_a_future_time_and_a_ci_of_another_service(demo) -> None:
 def test_duty_officer_records_a_phone_call_for_a_caller(demo) -> None:  # noqa: ANN001
     client = signed_in(demo["duty"])
     response = client.post(REPORT, {
-        "caller": demo["finance"].pk, "caller_contact": "ext. 3021", "channel": "phone",
+        "caller": demo["finance"].username, "caller_contact": "ext. 3021", "channel": "phone",
         "title": "Ledger cannot post vouchers", "description": "Error 500 on posting",
         "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "impact_scope": "Finance",
         "service": Service.objects.get(code="finance-ledger").pk})

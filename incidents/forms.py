@@ -12,7 +12,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import CancelReason, Channel, HoldReason, Level, Priority, State
-from incidents.filters import IncidentFilterSet
+from incidents.filters import NONE, IncidentFilterSet
 from incidents.models import Category, Incident, MajorIncidentReview
 from incidents.selectors import URGENT_FIRST, incident_assignable_users
 from opscenter.core import roles
@@ -63,7 +63,7 @@ class IncidentFilterForm(QueueFilterForm):
                         widget=forms.SearchInput(attrs={"placeholder": _("Number, title or phenomenon")}))
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("Any state")), *State.choices])
     priority = forms.ChoiceField(label=_("Priority"), required=False,
-                                 choices=[("", _("Any priority")), *Priority.choices])
+                                 choices=[("", _("Any priority")), *Priority.choices, (NONE, _("Not classified yet"))])
     category = forms.ModelChoiceField(label=_("Category"), required=False, queryset=Category.objects.all(),
                                       to_field_name="code", empty_label=_("Any category"))
     service = forms.ModelChoiceField(label=_("Service"), required=False, queryset=Service.objects.all(),
@@ -81,6 +81,24 @@ class IncidentFilterForm(QueueFilterForm):
         super().__init__(*args, **kwargs)
         if not has_role(user, *roles.IT_STAFF, roles.AUDITOR):
             del self.fields["team"]
+
+    def narrowed(self) -> list[tuple[Any, str]]:
+        """The filters of the request that the filter bar does not show (a link from the summary narrows the list to
+        a period, a configuration item, incidents without a category …), as (label, value) to say so above it."""
+        if not self.is_bound:
+            return []
+        shown = self.values()
+        rows = []
+        for name, spec in IncidentFilterSet.base_filters.items():
+            value = (self.data.get(name) or "").strip()
+            if not value or name in shown:
+                continue
+            if value == NONE:
+                value = str(_("none"))
+            elif name == "configuration_item" and value.isdigit():
+                value = str(ConfigurationItem.objects.filter(pk=int(value)).first() or value)
+            rows.append((spec.label, value))
+        return rows
 
     def filter(self, qs: QuerySet[Incident]) -> QuerySet[Incident]:
         """Narrow the queue with the FilterSet the API uses (same parameters); values that do not validate

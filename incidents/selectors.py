@@ -200,9 +200,9 @@ def incident_summary(*, user: Any, start: datetime, end: datetime) -> dict[str, 
         "mttr": times["mttr"],
         "by_category": counts("category__code", "category__name", "category__name_zh_hant"),
         "by_priority": counts("priority"),
-        "by_service": counts("service__code", "service__name")[:10],
+        "by_service": counts("service", "service__code", "service__name")[:10],
         "by_state": counts("state"),
-        "top_cis": list(qs.exclude(configuration_item=None).values("configuration_item__name")
+        "top_cis": list(qs.exclude(configuration_item=None).values("configuration_item", "configuration_item__name")
                         .annotate(count=Count("pk")).order_by("-count", "configuration_item__name")[:10]),
     }
 

@@ -20,14 +20,24 @@ def duration_text(seconds: int | None) -> str:
 def incident_clocks_section(incident: Any, user: Any) -> dict[str, Any]:
     """The incident page's SLA block: each clock's due time and remaining business time, and whether it is
     paused, stopped or breached."""
+    from django.utils import timezone
+
+    from sla.businesstime import Schedule
+    from sla.choices import ClockState
     from sla.clocks import clock_status, incident_clocks
 
+    now = timezone.now()
     rows = []
     for clock in incident_clocks(incident):
-        status = clock_status(clock)
+        status = clock_status(clock, now)
+        # A running clock outside its calendar's service hours counts nothing until they start again.
+        resumes = None
+        if clock.state == ClockState.RUNNING and clock.calendar_id:
+            resumes = Schedule.of(clock.calendar).resumes_at(now)
+            resumes = resumes if resumes and resumes > now.replace(microsecond=0) else None
         rows.append({"status": status, "clock": clock, "target": duration_text(clock.target_seconds),
                      "elapsed": duration_text(status.elapsed_seconds),
-                     "remaining": duration_text(status.remaining_seconds)})
+                     "remaining": duration_text(status.remaining_seconds), "resumes": resumes})
     return {"clocks": rows}
 
 

@@ -15,7 +15,6 @@ from django.utils import timezone
 from incidents.choices import Channel, State
 from incidents.models import Category, Incident, MajorIncidentReview
 from incidents.services import incident_link, incident_report, incident_transition
-from opscenter.core.demo import seed_organisation
 from opscenter.core.models import Comment, Department, Service, Team, TransitionLog, User
 from opscenter.core.services import comment_add
 from opscenter.core.workflow import get_transition
@@ -47,12 +46,6 @@ def html(response) -> str:  # noqa: ANN001
 
 def page_messages(response) -> list[str]:  # noqa: ANN001
     return [str(m) for m in response.context["messages"]]
-
-
-@pytest.fixture
-def demo(db) -> dict[str, User]:  # noqa: ANN001
-    seed_organisation("pw")
-    return {user.username: user for user in User.objects.all()}
 
 
 def report(recorder: User, **fields: Any) -> Incident:

@@ -1,6 +1,7 @@
 """Priority and state badges of incidents, as tags: a list row renders two of them per incident."""
 
 import functools
+from datetime import timedelta
 from typing import Any
 
 from django import template
@@ -42,32 +43,31 @@ def state_badge(state: str) -> str:
 
 
 @register.simple_tag
-def due_time(incident: Any) -> str:
-    """When the incident's next deadline falls and what it is ("Assign by", "Respond by" …): a paused incident
-    says so; nothing due, a dash."""
+def due_cell(incident: Any) -> str:
+    """When the incident's next deadline falls, what it is ("Assign by", "Respond by" …) and the time left before it
+    (or how long it is overdue, in red); a paused incident says so; nothing due, a dash."""
     deadline = next_deadline(incident)
     if deadline is None:
         if incident.state == State.ON_HOLD:
             return format_html('<span class="text-secondary due-paused">{}</span>', _("Paused"))
         return mark_safe('<span class="text-secondary">–</span>')  # noqa: S308 - a constant
-    at = local(deadline.at)
-    return format_html('<div class="text-nowrap due-time"><time datetime="{}">{}</time></div>'
-                       '<div class="text-secondary small text-nowrap due-label">{}</div>',
-                       deadline.at.isoformat(), at, deadline.label)
+    # Three short lines rather than one long one: the queue keeps its every column in 1366 pixels.
+    return format_html('<div class="text-secondary small text-nowrap due-label">{}</div>'
+                       '<div class="text-nowrap due-time"><time datetime="{}">{}</time></div>'
+                       '<div class="small text-nowrap">{}</div>',
+                       deadline.label, deadline.at.isoformat(), local(deadline.at),
+                       _time_left(deadline))
 
 
-@register.simple_tag
-def time_left(incident: Any) -> str:
-    """The time left before the incident's next deadline, or how long it is overdue (in red)."""
-    deadline = next_deadline(incident)
-    if deadline is None:
-        return ""
+MINUTE = timedelta(minutes=1)
+
+
+def _time_left(deadline: Any) -> str:
     left = deadline.left(timezone.now())
     if left.total_seconds() < 0:
-        return format_html('<span class="badge bg-red-lt text-nowrap time-left overdue">{}</span>',
-                           _("overdue by %(duration)s") % {"duration": humanise_duration(-left)})
-    css = "text-orange" if left.total_seconds() < 15 * 60 else ""
-    return format_html('<span class="text-nowrap time-left {}">{}</span>', css,
+        return format_html('<span class="badge bg-red-lt time-left overdue">{}</span>',
+                           _("overdue by %(duration)s") % {"duration": humanise_duration(max(-left, MINUTE))})
+    return format_html('<span class="time-left{}">{}</span>', " text-orange" if left.total_seconds() < 15 * 60 else "",
                        _("%(duration)s left") % {"duration": humanise_duration(left)})
 
 
@@ -92,8 +92,8 @@ def _state_badge(state: str, language: str | None) -> str:
 @functools.cache
 def _queue_rows() -> Any:
     """The template of the queue's rows, made of its columns' cells once (its words translated when drawn)."""
-    helpers = {"priority_badge": priority_badge, "state_badge": state_badge, "due_time": due_time,
-               "time_left": time_left, **queue_columns.CELL_WORDS}
+    helpers = {"priority_badge": priority_badge, "state_badge": state_badge, "due_cell": due_cell,
+               **queue_columns.CELL_WORDS}
     return rows_template(queue_columns.QUEUE_COLUMNS, engines["jinja2"].env, helpers)
 
 

@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import Priority, State
 from incidents.models import Category, Incident
-from opscenter.core.models import Department, Service, Team, User
+from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
+
+NONE = "none"
 
 # "true"/"false" only: anything else is an error, not silently "no filter".
 YES_NO = [("true", _("Yes")), ("false", _("No"))]
@@ -27,10 +29,15 @@ class IncidentFilterSet(django_filters.FilterSet):
     # distinct=False: these filter the incident's own columns, and a SELECT DISTINCT over every column of
     # the row (the filter's default) made the filtered list cost ~50 ms on 100,000 incidents.
     state = django_filters.MultipleChoiceFilter(choices=State.choices, label=_("state"), distinct=False)
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("priority"), distinct=False)
+    # "none": not classified yet (no priority, no category, no service), as the summary counts them.
+    priority = django_filters.MultipleChoiceFilter(choices=[*Priority.choices, (NONE, _("not classified yet"))],
+                                                   method="filter_priority", label=_("priority"), distinct=False)
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), to_field_name="code",
-                                                label=_("category"))
-    service = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), label=_("service"))
+                                                null_label=_("none"), null_value=NONE, label=_("category"))
+    service = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), null_label=_("none"),
+                                               null_value=NONE, label=_("service"))
+    configuration_item = django_filters.ModelChoiceFilter(queryset=ConfigurationItem.objects.all(),
+                                                          label=_("configuration item"))
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label=_("team"))
     assignee = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("assignee"))
     department = django_filters.ModelChoiceFilter(queryset=Department.objects.all(), label=_("department"))
@@ -45,7 +52,13 @@ class IncidentFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Incident
-        fields = ["state", "priority", "category", "service", "team", "assignee", "department", "is_major"]
+        fields = ["state", "priority", "category", "service", "configuration_item", "team", "assignee", "department",
+                  "is_major"]
+
+    def filter_priority(self, queryset: QuerySet[Incident], name: str, value: list[str]) -> QuerySet[Incident]:
+        if not value:
+            return queryset
+        return queryset.filter(priority__in=["" if v == NONE else v for v in value])
 
     # Date bounds are whole local days: "before 2026-03-31" includes the 31st.
     def filter_created_after(self, queryset: QuerySet[Incident], name: str, value: date) -> QuerySet[Incident]:

@@ -5,16 +5,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import CancelReason, Channel, HoldReason, Level, Priority, State
-from incidents.filters import IncidentFilterSet
+from incidents.filters import NONE, IncidentFilterSet
 from incidents.models import Category, Incident, MajorIncidentReview
-from incidents.selectors import incident_assignable_users
+from incidents.selectors import URGENT_FIRST, incident_assignable_users
 from opscenter.core import roles
 from opscenter.core.filters import names_a_filter
 from opscenter.core.forms import (
@@ -26,7 +26,6 @@ from opscenter.core.forms import (
     ReasonForm,
     StyledForm,
     TransitionForm,
-    UserChoiceField,
     choice_order,
     textarea,
 )
@@ -40,6 +39,9 @@ STATE_ORDER = choice_order("state", State.values)
 # Unclassified incidents sort after P4.
 PRIORITY_ORDER = choice_order("priority", Priority.values)
 SORTS = {
+    "urgency": URGENT_FIRST,
+    "due": (F("due_at").asc(nulls_last=True), "priority", "-created_at", "-pk"),
+    "-due": (F("due_at").desc(nulls_last=True), "priority", "-created_at", "-pk"),
     "-created": ("-created_at", "-pk"),
     "created": ("created_at", "pk"),
     "priority": (PRIORITY_ORDER.asc(), "-created_at", "-pk"),
@@ -47,7 +49,8 @@ SORTS = {
     "state": (STATE_ORDER.asc(), "-created_at", "-pk"),
     "-state": (STATE_ORDER.desc(), "-created_at", "-pk"),
 }
-DEFAULT_SORT = "-created"
+# Every queue opens with the most urgent first (incidents.selectors.URGENT_FIRST).
+DEFAULT_SORT = "urgency"
 
 
 class IncidentFilterForm(QueueFilterForm):
@@ -60,7 +63,7 @@ class IncidentFilterForm(QueueFilterForm):
                         widget=forms.SearchInput(attrs={"placeholder": _("Number, title or phenomenon")}))
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("Any state")), *State.choices])
     priority = forms.ChoiceField(label=_("Priority"), required=False,
-                                 choices=[("", _("Any priority")), *Priority.choices])
+                                 choices=[("", _("Any priority")), *Priority.choices, (NONE, _("Not classified yet"))])
     category = forms.ModelChoiceField(label=_("Category"), required=False, queryset=Category.objects.all(),
                                       to_field_name="code", empty_label=_("Any category"))
     service = forms.ModelChoiceField(label=_("Service"), required=False, queryset=Service.objects.all(),
@@ -68,6 +71,7 @@ class IncidentFilterForm(QueueFilterForm):
     team = forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.filter(is_active=True),
                                   empty_label=_("Any team"))
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
+        ("urgency", _("Most urgent first")), ("due", _("Due soonest first")), ("-due", _("Due latest first")),
         ("-created", _("Newest first")), ("created", _("Oldest first")),
         ("priority", _("Priority, highest first")), ("-priority", _("Priority, lowest first")),
         ("state", _("State, in process order")), ("-state", _("State, reverse order")),
@@ -77,6 +81,24 @@ class IncidentFilterForm(QueueFilterForm):
         super().__init__(*args, **kwargs)
         if not has_role(user, *roles.IT_STAFF, roles.AUDITOR):
             del self.fields["team"]
+
+    def narrowed(self) -> list[tuple[Any, str]]:
+        """The filters of the request that the filter bar does not show (a link from the summary narrows the list to
+        a period, a configuration item, incidents without a category …), as (label, value) to say so above it."""
+        if not self.is_bound:
+            return []
+        shown = self.values()
+        rows = []
+        for name, spec in IncidentFilterSet.base_filters.items():
+            value = (self.data.get(name) or "").strip()
+            if not value or name in shown:
+                continue
+            if value == NONE:
+                value = str(_("none"))
+            elif name == "configuration_item" and value.isdigit():
+                value = str(ConfigurationItem.objects.filter(pk=int(value)).first() or value)
+            rows.append((spec.label, value))
+        return rows
 
     def filter(self, qs: QuerySet[Incident]) -> QuerySet[Incident]:
         """Narrow the queue with the FilterSet the API uses (same parameters); values that do not validate
@@ -91,7 +113,7 @@ class IncidentFilterForm(QueueFilterForm):
 # --- Report a fault ----------------------------------------------------------------------------------------
 
 STAFF_REPORT_FIELDS = ("caller", "caller_name", "caller_contact", "channel", "department", "title", "description",
-                       "occurred_at", "impact_scope", "service", "configuration_item")
+                       "occurred_at", "impact_scope", "impact", "urgency", "service", "configuration_item")
 DEPARTMENT_REPORT_FIELDS = ("title", "description", "occurred_at", "impact_scope", "service")
 
 
@@ -103,10 +125,9 @@ def may_report_for_others(user: Any) -> bool:
 class IncidentReportForm(StyledForm):
     """Report a fault: the full form for IT staff recording a call, a short one for department users."""
 
-    caller = UserChoiceField(label=_("Caller"), required=False, empty_label=_("— not a user of OpsCenter —"),
-                             queryset=User.objects.filter(is_active=True).select_related("department")
-                             .order_by("display_name", "username"),
-                             help_text=_("Choose the caller, or type their name and contact below."))
+    caller = forms.CharField(label=_("Caller"), required=False, max_length=150,
+                             help_text=_("Type part of a name and choose the caller from the suggestions, or "
+                                         "type their name and contact below."))
     caller_name = forms.CharField(label=_("Caller name"), required=False, max_length=120)
     caller_contact = forms.CharField(label=_("Caller contact"), required=False, max_length=120,
                                      help_text=_("Phone, email or IM account"))
@@ -121,6 +142,12 @@ class IncidentReportForm(StyledForm):
     occurred_at = forms.DateTimeField(label=_("Time it happened"), widget=DateTimeLocalInput())
     impact_scope = forms.CharField(label=_("Impact scope"), widget=textarea(3),
                                    help_text=_("Who or what is affected: users, sites, business processes."))
+    impact = forms.TypedChoiceField(label=_("Impact"), required=False, coerce=int, empty_value=None,
+                                    choices=[("", "---------"), *Level.choices])
+    urgency = forms.TypedChoiceField(label=_("Urgency"), required=False, coerce=int, empty_value=None,
+                                     choices=[("", "---------"), *Level.choices],
+                                     help_text=_("With both impact and urgency, the priority is set now from the "
+                                                 "priority matrix; leave both empty to classify it later."))
     service = forms.ModelChoiceField(label=_("Affected service"), required=False,
                                      queryset=Service.objects.filter(is_active=True))
     configuration_item = forms.ModelChoiceField(label=_("Configuration item"), required=False,
@@ -135,6 +162,12 @@ class IncidentReportForm(StyledForm):
         for name in [n for n in self.fields if n not in keep]:
             del self.fields[name]
         self.order_fields(keep)
+        if "caller" in self.fields:
+            # Suggestions as one types (htmx fills the datalist from incidents:caller-options).
+            self.fields["caller"].widget.attrs.update({
+                "list": "caller-options", "autocomplete": "off", "placeholder": _("Name or user name"),
+                "hx-get": reverse("incidents:caller-options"), "hx-trigger": "input changed delay:250ms",
+                "hx-target": "#caller-options", "hx-swap": "innerHTML"})
         if "configuration_item" in self.fields:
             self.fields["service"].widget.attrs.update({
                 "hx-get": reverse("incidents:configuration-item-options"), "hx-trigger": "change",
@@ -154,10 +187,26 @@ class IncidentReportForm(StyledForm):
         except (TypeError, ValueError):
             return None
 
+    def clean_caller(self) -> User | None:
+        """The user named by their user name (what a suggestion fills in); empty for a caller who is not one."""
+        name = (self.cleaned_data.get("caller") or "").strip()
+        if not name:
+            return None
+        found = User.objects.filter(is_active=True, username__iexact=name).select_related("department").first()
+        if found is None:
+            raise forms.ValidationError(
+                _("No user is called %(name)s: choose the caller from the suggestions, or leave this empty and type "
+                  "their name below."), params={"name": name})
+        return found
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if self.for_others and not data.get("caller") and not (data.get("caller_name") or "").strip():
+        if self.for_others and not data.get("caller") and not (data.get("caller_name") or "").strip() \
+                and "caller" not in self.errors:
             self.add_error("caller_name", _("Name the caller, or choose them from the users."))
+        if "impact" in self.fields and (data.get("impact") is None) != (data.get("urgency") is None):
+            missing = "urgency" if data.get("urgency") is None else "impact"
+            self.add_error(missing, _("Give both impact and urgency, or neither."))
         service, item = data.get("service"), data.get("configuration_item")
         if item and service and not item.services.filter(pk=service.pk).exists():
             self.add_error("configuration_item", _("This configuration item does not support the service."))

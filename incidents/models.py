@@ -1,6 +1,8 @@
 """Incidents and their state machine (DESIGN §4 "Incident"), categories, the priority matrix,
 related incidents and major-incident review meetings."""
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -74,6 +76,13 @@ class PriorityRule(models.Model):
         if rule is None:
             raise ValidationError({"impact": _("The priority matrix has no cell for this impact and urgency.")})
         return rule.priority
+
+
+def assign_due_after(priority: str, at: datetime) -> datetime | None:
+    """When an incident of `priority` must be assigned, counted from `at` (INCIDENT_ASSIGN_WITHIN_MINUTES: a P1
+    within five minutes); None for a priority without that rule."""
+    minutes = settings.INCIDENT_ASSIGN_WITHIN_MINUTES.get(priority)
+    return at + timedelta(minutes=minutes) if minutes else None
 
 
 class IncidentQuerySet(TicketQuerySet):
@@ -270,8 +279,7 @@ class Incident(Ticket):
         self.urgency = urgency
         self.priority = PriorityRule.priority_for(impact, urgency)
         self.classified_at = timezone.now()
-        minutes = settings.INCIDENT_ASSIGN_WITHIN_MINUTES.get(self.priority)
-        self.assign_due_at = self.classified_at + timezone.timedelta(minutes=minutes) if minutes else None
+        self.assign_due_at = assign_due_after(self.priority, self.classified_at)
 
     @transition(field=state, source=State.CLASSIFIED, target=State.ASSIGNED,
                 permission=roles_allowed(roles.DUTY_OFFICER, roles.SUPERVISOR), custom={"label": _("Assign")})

@@ -5,45 +5,60 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from incidents.choices import OPEN_STATES, State
-from incidents.selectors import incident_list, incident_queue
+from incidents.choices import OPEN_STATES, Priority, State
+from incidents.selectors import URGENT_FIRST, incident_list, incident_queue, list_rows, most_urgent_first
 from opscenter.core import roles
 from opscenter.core.navigation import HomePanel, NavItem, register_nav, register_panel
 
 PANEL_ROWS = 8
+REPORTERS = tuple(role for role in roles.ALL_ROLES if role != roles.AUDITOR)
+# A panel shows its eight most urgent rows, and beyond them every open unclassified report and P1 among the
+# first PANEL_MOST: older, less urgent work never pushes a new P1 off the home page.
+PANEL_MOST = 25
+NEVER_CUT = ("", Priority.P1)
 
 
-def _rows(qs) -> dict[str, Any]:  # noqa: ANN001
-    return {"incidents": list(qs[:PANEL_ROWS])}
+def _rows(qs, queue: str = "") -> dict[str, Any]:  # noqa: ANN001
+    """The panel's rows (`qs` ordered most urgent first) and the queue that lists them all."""
+    rows = list(qs[:PANEL_MOST])
+    shown = [row for n, row in enumerate(rows)
+             if n < PANEL_ROWS or (row.priority in NEVER_CUT and row.state in OPEN_STATES)]
+    return {"incidents": shown, "queue": queue, "more": len(rows) > len(shown)}
 
 
 def _mine(request: HttpRequest) -> dict[str, Any]:
-    return _rows(incident_queue(user=request.user, queue="mine").order_by("priority", "created_at"))
+    return _rows(incident_queue(user=request.user, queue="mine").order_by(*URGENT_FIRST), "mine")
 
 
 def _team(request: HttpRequest) -> dict[str, Any]:
-    return _rows(incident_queue(user=request.user, queue="team").filter(assignee=None).order_by("priority"))
+    return _rows(incident_queue(user=request.user, queue="team").filter(assignee=None).order_by(*URGENT_FIRST),
+                 "team")
 
 
 def _to_dispatch(request: HttpRequest) -> dict[str, Any]:
-    return _rows(incident_queue(user=request.user, queue="unassigned").order_by("created_at"))
+    return _rows(incident_queue(user=request.user, queue="unassigned").order_by(*URGENT_FIRST), "unassigned")
 
 
 def _reports(request: HttpRequest) -> dict[str, Any]:
-    return _rows(incident_list(user=request.user).filter(state=State.UNDER_REVIEW).order_by("report_submitted_at"))
+    """Reports to approve: nothing runs against them any more, so the highest priority and the longest waiting
+    come first."""
+    return _rows(list_rows(incident_list(user=request.user)).filter(state=State.UNDER_REVIEW)
+                 .order_by("priority", "report_submitted_at", "pk"))
 
 
 def _major(request: HttpRequest) -> dict[str, Any]:
-    return _rows(incident_list(user=request.user).filter(is_major=True, state__in=OPEN_STATES))
+    return _rows(most_urgent_first(list_rows(incident_list(user=request.user)).filter(
+        is_major=True, state__in=OPEN_STATES)), "open")
 
 
 def _department(request: HttpRequest) -> dict[str, Any]:
-    return _rows(incident_list(user=request.user).order_by("-created_at"))
+    return _rows(most_urgent_first(list_rows(incident_list(user=request.user))), "all")
 
 
 def register() -> None:
     register_nav(NavItem(_("Incidents"), "incidents:incident-list", order=10))
-    register_nav(NavItem(_("Report a fault"), "incidents:incident-report", order=11))
+    # Everyone reports faults but the auditor, who only reads.
+    register_nav(NavItem(_("Report a fault"), "incidents:incident-report", roles=REPORTERS, order=11))
     register_nav(NavItem(_("Incident summary"), "incidents:incident-summary",
                          roles=(roles.SUPERVISOR, roles.AUDITOR, *roles.IT_STAFF, roles.DEPARTMENT_USER), order=12))
     template = "incidents/panels/incident_rows.html"

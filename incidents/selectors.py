@@ -1,15 +1,31 @@
 """Read queries of incident management, with visibility applied, shared by pages, API and reports."""
 
 import functools
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least, NullIf
+from django.utils.translation import gettext_lazy as _
 
 from incidents import columns
 from incidents.choices import OPEN_STATES, State
 from incidents.models import Category, Incident
 from opscenter.core.columns import column_reads
+from opscenter.core.extensions import row_deadlines
 from opscenter.core.selectors import load_relations
 
 # PostgreSQL spends longer choosing the order of a query's joins than running it once there are more than
@@ -23,7 +39,7 @@ API_PREFETCHED = ("department", "caller", "created_by", "configuration_item")
 # reporter and caller, and `is_major`): left in the database, they are neither sent nor decoded — a
 # row of a worked incident carries a dozen texts and date-times of its diagnosis, tests and report.
 ROW_DEFERRED = ("description", "impact_scope", "caller_contact", "impact", "urgency", "classified_at",
-                "assign_due_at", "assign_overdue_notified_at", "assigned_at", "diagnosis_cause", "diagnosis_scope",
+                "assign_overdue_notified_at", "assigned_at", "diagnosis_cause", "diagnosis_scope",
                 "measures", "test_function_note", "test_performance_note", "test_data_note", "resolution",
                 "resolved_by", "held_from", "hold_reason", "cancel_reason", "report_cause", "report_process",
                 "report_measures", "report_result", "report_submitted_at", "closed_at", "major_declared_at",
@@ -59,6 +75,65 @@ def queue_rows(qs: QuerySet[Incident]) -> QuerySet[Incident]:
     return qs.select_related(None).select_related(*joins).only(*fields)
 
 
+# --- What is due, and the most urgent first -------------------------------------------------------------------
+
+# Stands for "nothing due" inside the comparison of deadlines (LEAST is NULL on SQLite when any of its terms is).
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+# Deadlines count while the incident waits for someone: not once it is finished, nor while it is on hold.
+WAITING_STATES = [s for s in OPEN_STATES if s != State.ON_HOLD]
+ASSIGN_STATES = [State.REPORTED, State.CLASSIFIED]
+
+
+def with_deadlines(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    """The incidents with `due_at`: the nearest of their deadlines, read in the rows' own query (NULL when none
+    runs) — the time to assign them (the P1 five-minute rule, `assign_due_at`, while unassigned) and those other
+    apps hold for them (the SLA clocks' next response or resolution target, registered with the kernel)."""
+    terms = [Case(When(state__in=ASSIGN_STATES, then=F("assign_due_at")), output_field=DateTimeField())]
+    terms += [Case(When(state__in=WAITING_STATES, then=deadline.expression()), output_field=DateTimeField())
+              for deadline in row_deadlines(Incident)]
+    never = Value(NEVER, output_field=DateTimeField())
+    nearest = Least(*(Coalesce(term, never) for term in terms), never) if terms else never
+    return qs.annotate(due_at=NullIf(nearest, never, output_field=DateTimeField()))
+
+
+# Open incidents first; then the priority, an unclassified report (no priority yet: "" sorts first) before a P1,
+# then P2 …; then the nearest deadline; then who has waited longest. Finished incidents follow, newest first.
+FINISHED_LAST = Case(When(state__in=OPEN_STATES, then=Value(0)), default=Value(1))
+WAITING_SINCE = Case(When(state__in=OPEN_STATES, then=F("created_at")), output_field=DateTimeField())
+URGENT_FIRST = (FINISHED_LAST.asc(), "priority", F("due_at").asc(nulls_last=True),
+                WAITING_SINCE.asc(nulls_last=True), "-created_at", "-pk")
+
+
+def most_urgent_first(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    """The incidents with their nearest deadline (`with_deadlines`), the most urgent first (URGENT_FIRST)."""
+    return with_deadlines(qs).order_by(*URGENT_FIRST)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """What an incident waits for next and by when: `label` ("Assign by", "Respond by" …), `at`."""
+
+    label: Any
+    at: datetime
+
+    def left(self, now: datetime) -> timedelta:
+        """The time left before it (negative once past)."""
+        return self.at - now
+
+
+def next_deadline(incident: Incident) -> Deadline | None:
+    """The nearest deadline of a row read `with_deadlines`: assigning it while it waits for a team (and that comes
+    first), else its first response until someone takes it up, else its resolution."""
+    due = incident.__dict__.get("due_at")
+    if due is None:
+        return None
+    if incident.state in ASSIGN_STATES and incident.assign_due_at == due:
+        return Deadline(_("Assign by"), due)
+    if incident.first_response_at is None:
+        return Deadline(_("Respond by"), due)
+    return Deadline(_("Resolve by"), due)
+
+
 def incident_list(*, user: Any) -> QuerySet[Incident]:
     """Incidents the user may see, with what a list row shows."""
     return Incident.objects.visible_to(user).select_related(*LIST_RELATED)
@@ -86,9 +161,9 @@ def complete_detail(incident: Incident) -> Incident:
 
 
 def incident_queue(*, user: Any, queue: str) -> QuerySet[Incident]:
-    """The named queue: mine, team, unassigned, open, all; with what a list row shows (`queue_rows` narrows it to
-    what the queue page's columns show)."""
-    qs = list_rows(incident_list(user=user))
+    """The named queue: mine, team, unassigned, open, all; with what a list row shows and its nearest deadline
+    (`queue_rows` narrows it to what the queue page's columns show)."""
+    qs = with_deadlines(list_rows(incident_list(user=user)))
     if queue == "mine":
         return qs.filter(assignee=user, state__in=OPEN_STATES)
     if queue == "team":
@@ -125,9 +200,9 @@ def incident_summary(*, user: Any, start: datetime, end: datetime) -> dict[str, 
         "mttr": times["mttr"],
         "by_category": counts("category__code", "category__name", "category__name_zh_hant"),
         "by_priority": counts("priority"),
-        "by_service": counts("service__code", "service__name")[:10],
+        "by_service": counts("service", "service__code", "service__name")[:10],
         "by_state": counts("state"),
-        "top_cis": list(qs.exclude(configuration_item=None).values("configuration_item__name")
+        "top_cis": list(qs.exclude(configuration_item=None).values("configuration_item", "configuration_item__name")
                         .annotate(count=Count("pk")).order_by("-count", "configuration_item__name")[:10]),
     }
 

@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.choices import OPEN_STATES, WORKING_STATES, Channel, State
-from incidents.models import Incident, MajorIncidentReview, may_edit
+from incidents.models import Incident, MajorIncidentReview, PriorityRule, assign_due_after, may_edit
 from incidents.receivers import supervisors
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord, TransitionForbidden
@@ -46,7 +47,23 @@ def incident_report(*, recorder: Any, data: dict[str, Any]) -> Incident:
     if not data.get("caller_name") and caller is None:
         raise InvalidInput({"caller_name": [_("Name the caller, or choose them from the users.")]})
     incident = Incident(created_by=recorder, **data)
+    if incident.impact is not None or incident.urgency is not None:
+        _prioritise_at_intake(incident)
     return ticket_create(incident, user=recorder, transition="report", log_data={"channel": incident.channel})
+
+
+def _prioritise_at_intake(incident: Incident) -> None:
+    """Impact and urgency given with the report: the priority from the matrix in force (as classification takes it)
+    and, for a priority with an assignment rule, the time to assign it by from now. Classifying it later sets the
+    category and may change both."""
+    if incident.impact is None or incident.urgency is None:
+        missing = "urgency" if incident.urgency is None else "impact"
+        raise InvalidInput({missing: [_("Give both impact and urgency, or neither.")]})
+    try:
+        incident.priority = PriorityRule.priority_for(incident.impact, incident.urgency)
+    except ValidationError as exc:
+        raise InvalidInput(exc.message_dict) from exc
+    incident.assign_due_at = assign_due_after(incident.priority, incident.created_at)
 
 
 def incident_transition(incident: Incident, name: str, *, user: Any, comment: str = "",
@@ -108,8 +125,6 @@ def incident_record_review(incident: Incident, *, user: Any, data: dict[str, Any
 
         raise TransitionForbidden(_("Only a supervisor records the review meeting."))
     review = MajorIncidentReview(incident=incident, recorded_by=user, **data)
-    from django.core.exceptions import ValidationError
-
     try:
         review.full_clean(exclude=["incident", "recorded_by"])
     except ValidationError as exc:

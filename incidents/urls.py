@@ -9,6 +9,7 @@ app_name = "incidents"
 urlpatterns = [
     path("incidents/", views.incident_list, name="incident-list"),
     path("incidents/report/", views.incident_report, name="incident-report"),
+    path("incidents/report/callers/", views.caller_options, name="caller-options"),
     path("incidents/report/configuration-items/", views.configuration_item_options,
          name="configuration-item-options"),
     path("incidents/summary/", views.incident_summary, name="incident-summary"),

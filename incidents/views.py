@@ -5,13 +5,17 @@ shown on the page with their HTTP status, never as an error page.
 """
 
 import csv
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -20,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from incidents import selectors
 from incidents import services as incident_services
 from incidents.choices import OPEN_STATES, Channel, Priority, State
+from incidents.filters import NONE
 from incidents.forms import (
     FORWARD_TRANSITIONS,
     TRANSITION_FORMS,
@@ -27,6 +32,7 @@ from incidents.forms import (
     IncidentReportForm,
     ReviewForm,
     SummaryPeriodForm,
+    may_report_for_others,
     preset_periods,
 )
 from incidents.models import Incident
@@ -40,8 +46,9 @@ from opscenter.core.exceptions import (
 from opscenter.core.extensions import detail_sections
 from opscenter.core.formatting import humanise_duration
 from opscenter.core.forms import apply_service_errors
-from opscenter.core.models import ConfigurationItem
+from opscenter.core.models import ConfigurationItem, User
 from opscenter.core.roles import has_role, user_team_ids
+from opscenter.core.services import is_read_only_user
 from opscenter.core.ticket_views import (
     TicketAttachmentView,
     TicketCommentView,
@@ -88,11 +95,15 @@ class IncidentListView(TicketListView):
             return "all"
         return "open"
 
-    def get_filter_form(self, request: HttpRequest) -> IncidentFilterForm:
-        return IncidentFilterForm(request.GET if request.GET else None, user=request.user)
-
     def rows(self, form: IncidentFilterForm, user: Any, queue: str) -> Any:
         return selectors.queue_rows(form.order(form.filter(selectors.incident_queue(user=user, queue=queue))))
+
+    def get_filter_form(self, request: HttpRequest) -> IncidentFilterForm:
+        self.form = IncidentFilterForm(request.GET if request.GET else None, user=request.user)
+        return self.form
+
+    def extra_context(self, user: Any) -> dict[str, Any]:
+        return {"may_report": not is_read_only_user(user), "narrowed": self.form.narrowed()}
 
 
 # --- The detail page ---------------------------------------------------------------------------------------
@@ -221,8 +232,11 @@ incident_review = IncidentReviewView.as_view()
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_report(request: HttpRequest) -> HttpResponse:
-    """Record a fault: for a caller (duty officer, engineers, supervisor) or for oneself (departments)."""
+    """Record a fault: for a caller (duty officer, engineers, supervisor) or for oneself (departments); an auditor
+    only reads (403)."""
     user = request.user
+    if is_read_only_user(user):
+        raise PermissionDenied(_("Auditors have read-only access."))
     if request.method == "POST":
         form = IncidentReportForm(request.POST, user=user)
         if form.is_valid():
@@ -241,6 +255,27 @@ def incident_report(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/incident_report.html", {"form": form}, status=status)
 
 
+CALLER_SUGGESTIONS = 10
+
+
+@login_required
+@require_GET
+def caller_options(request: HttpRequest) -> HttpResponse:
+    """The <option>s of the report form's caller suggestions: active users whose name, user name or e-mail contains
+    what was typed (htmx swaps them into the datalist as one types). Only for those who record faults for callers:
+    a department user reports for themselves and is not shown who else uses OpsCenter."""
+    if not may_report_for_others(request.user):
+        raise PermissionDenied(_("Only the IT center records faults for callers."))
+    text = (request.GET.get("caller") or request.GET.get("q") or "").strip()[:150]
+    users = []
+    if len(text) >= 2:
+        users = list(User.objects.filter(is_active=True).filter(
+            Q(username__icontains=text) | Q(display_name__icontains=text) | Q(first_name__icontains=text)
+            | Q(last_name__icontains=text) | Q(email__icontains=text))
+            .select_related("department").order_by("display_name", "username")[:CALLER_SUGGESTIONS])
+    return render(request, "incidents/includes/caller_options.html", {"users": users})
+
+
 @login_required
 @require_GET
 def configuration_item_options(request: HttpRequest) -> HttpResponse:
@@ -255,27 +290,43 @@ def configuration_item_options(request: HttpRequest) -> HttpResponse:
 # --- The summary (事件總結) --------------------------------------------------------------------------------
 
 
-def _summary_rows(summary: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """The summary's groups with labels people read (in the current language)."""
+def _summary_rows(summary: dict[str, Any], link: Any = None) -> dict[str, list[dict[str, Any]]]:
+    """The summary's groups with labels people read (in the current language), each row with `href`: the incident
+    list narrowed to the incidents it counts (`link(**filters)`; none without `link`)."""
     chinese = (get_language() or "").startswith("zh")
     unclassified = _("Unclassified")
     priorities, states = dict(Priority.choices), dict(State.choices)
+    link = link or (lambda **filters: "")
     return {
         "category": [{"key": r["category__code"] or "",
                       "label": ((chinese and r["category__name_zh_hant"]) or r["category__name"] or unclassified),
-                      "count": r["count"]} for r in summary["by_category"]],
+                      "count": r["count"], "href": link(category=r["category__code"] or NONE)}
+                     for r in summary["by_category"]],
         # Priorities and states read best in their own order (P1 first; the process from start to end).
         "priority": [{"key": r["priority"] or "", "label": str(priorities.get(r["priority"], unclassified)),
-                      "count": r["count"]} for r in sorted(summary["by_priority"], key=lambda r: (
-                          not r["priority"], r["priority"] or ""))],
-        "state": [{"key": r["state"], "label": str(states.get(r["state"], r["state"])), "count": r["count"]}
+                      "count": r["count"], "href": link(priority=r["priority"] or NONE)}
+                     for r in sorted(summary["by_priority"], key=lambda r: (not r["priority"], r["priority"] or ""))],
+        "state": [{"key": r["state"], "label": str(states.get(r["state"], r["state"])), "count": r["count"],
+                   "href": link(state=r["state"])}
                   for r in sorted(summary["by_state"], key=lambda r: (
                       list(states).index(r["state"]) if r["state"] in states else len(states)))],
         "service": [{"key": r["service__code"] or "", "label": r["service__name"] or _("No service"),
-                     "count": r["count"]} for r in summary["by_service"]],
-        "configuration_item": [{"key": "", "label": r["configuration_item__name"], "count": r["count"]}
+                     "count": r["count"], "href": link(service=r["service"] or NONE)} for r in summary["by_service"]],
+        "configuration_item": [{"key": "", "label": r["configuration_item__name"], "count": r["count"],
+                                "href": link(configuration_item=r["configuration_item"])}
                                for r in summary["top_cis"]],
     }
+
+
+def _summary_link(start: date, end: date) -> Any:
+    """The address of the incident list narrowed to the summary's period and the given filters: every incident
+    the user may see, reported within the period (both days included), as the summary counts them."""
+    base = reverse("incidents:incident-list")
+
+    def link(**filters: Any) -> str:
+        return base + "?" + urlencode({"queue": "all", "created_after": start.isoformat(),
+                                       "created_before": end.isoformat(), **filters})
+    return link
 
 
 def _csv_cell(value: Any) -> Any:
@@ -300,7 +351,8 @@ def incident_summary(request: HttpRequest) -> HttpResponse:
     start = datetime.combine(start_date, time.min, tzinfo=zone)
     end = datetime.combine(end_date + timedelta(days=1), time.min, tzinfo=zone)
     summary = selectors.incident_summary(user=request.user, start=start, end=end)
-    groups = _summary_rows(summary)
+    link = _summary_link(start_date, end_date)
+    groups = _summary_rows(summary, link)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
@@ -331,5 +383,6 @@ def incident_summary(request: HttpRequest) -> HttpResponse:
         "presets": preset_periods(),
         "csv_query": f"start={start_date.isoformat()}&end={end_date.isoformat()}&format=csv",
         "chart": chart,
+        "total_href": link(),
     }, status=200 if not form.is_bound or form.is_valid() else 400)
 

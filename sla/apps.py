@@ -20,19 +20,28 @@ def duration_text(seconds: int | None) -> str:
 def incident_clocks_section(incident: Any, user: Any) -> dict[str, Any]:
     """The incident page's SLA block: each clock's due time and remaining business time, and whether it is
     paused, stopped or breached. The IT center's internal team (OLA) clocks are not shown to a department."""
-    from sla.choices import ClockKind
+    from django.utils import timezone
+
+    from sla.businesstime import Schedule
+    from sla.choices import ClockKind, ClockState
     from sla.clocks import clock_status, incident_clocks
     from sla.selectors import sees_all_departments
 
     internal = sees_all_departments(user)
+    now = timezone.now()
     rows = []
     for clock in incident_clocks(incident):
         if clock.kind == ClockKind.OLA and not internal:
             continue
-        status = clock_status(clock)
+        status = clock_status(clock, now)
+        # A running clock outside its calendar's service hours counts nothing until they start again.
+        resumes = None
+        if clock.state == ClockState.RUNNING and clock.calendar_id:
+            resumes = Schedule.of(clock.calendar).resumes_at(now)
+            resumes = resumes if resumes and resumes > now.replace(microsecond=0) else None
         rows.append({"status": status, "clock": clock, "target": duration_text(clock.target_seconds),
                      "elapsed": duration_text(status.elapsed_seconds),
-                     "remaining": duration_text(status.remaining_seconds)})
+                     "remaining": duration_text(status.remaining_seconds), "resumes": resumes})
     return {"clocks": rows}
 
 
@@ -41,7 +50,7 @@ class SlaConfig(AppConfig):
     verbose_name = gettext_lazy("Service levels and satisfaction")
 
     def ready(self) -> None:
-        from opscenter.core.extensions import register_detail_section, register_extra_field
+        from opscenter.core.extensions import register_detail_section, register_extra_field, register_row_deadline
         from sla import panels, receivers  # noqa: F401  (connects the clocks' receivers)
         from sla.surveys import receivers as survey_receivers  # noqa: F401  (connects the surveys' receivers)
         from sla.surveys import tasks as survey_tasks  # noqa: F401  (registers the surveys' task with Celery)
@@ -57,3 +66,8 @@ class SlaConfig(AppConfig):
             return IncidentClocksField()
 
         register_extra_field("incidents.incident", "sla_clocks", clocks_field)
+
+        # The incident queues and home panels read, with their rows, when the next response or resolution is due.
+        from sla.clocks import next_target_due
+
+        register_row_deadline("incidents.incident", "sla_due_at", next_target_due)

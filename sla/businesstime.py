@@ -99,6 +99,18 @@ class Schedule:
         """Working seconds in [start, end); 0 when end is not after start."""
         return sum(int((finish - begin).total_seconds()) for begin, finish in self.periods(start, end))
 
+    def resumes_at(self, instant: datetime) -> datetime | None:
+        """When working time next runs from `instant`: the instant itself inside a working period, else the start
+        of the next one (None when the calendar has none within MAX_DAYS)."""
+        start = _floor(instant)
+        day = start.astimezone(self.zone).date() - timedelta(days=1)
+        for _i in range(MAX_DAYS):
+            for begin, finish in self.day_periods(day):
+                if finish > start:
+                    return max(begin, start)
+            day += timedelta(days=1)
+        return None
+
     def add(self, start: datetime, seconds: int) -> datetime | None:
         """The earliest instant with `seconds` working seconds after `start` (None when the calendar has no
         working time within MAX_DAYS)."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -476,6 +476,15 @@ def incident_clocks(incident: Incident | int, *, events: bool = False) -> list[C
         qs = qs.prefetch_related(Prefetch("events", queryset=ClockEvent.objects.select_related("actor")
                                           .order_by("at", "pk")))
     return sorted(qs, key=lambda c: (KIND_ORDER.get(c.kind, 9), c.started_at, c.pk))
+
+
+def next_target_due() -> Subquery:
+    """For a list of incidents: when the next of each row's (`OuterRef("pk")`) running response and resolution
+    clocks reaches its target, as one column of the list's query (NULL while both are paused, stopped or without
+    a target). The incident's clocks are found by their incident index: two at most."""
+    return Subquery(Clock.objects.filter(incident=OuterRef("pk"), kind__in=(ClockKind.RESPONSE, ClockKind.RESOLUTION),
+                                         state=ClockState.RUNNING, due_at__isnull=False)
+                    .order_by("due_at").values("due_at")[:1])
 
 
 def clock_status(clock: Clock, now: datetime | None = None) -> ClockStatus:

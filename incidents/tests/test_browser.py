@@ -55,7 +55,10 @@ def test_phone_report_worked_to_resolution_approved_and_seen_closed_by_the_depar
     # The duty officer records a phone call from the finance department.
     sign_in(page, "duty")
     page.goto(page.base_url + "/incidents/report/")
-    page.select_option('[name="caller"]', str(finance.pk))
+    # The caller is found by typing part of the name: the suggestions come from the server as one types.
+    page.locator('[name="caller"]').press_sequentially("financ")
+    page.wait_for_selector('#caller-options option[value="finance"]', state="attached")
+    page.fill('[name="caller"]', finance.username)
     page.select_option('[name="channel"]', "phone")
     page.fill('[name="title"]', "ERP login fails for the finance department")
     page.fill('[name="description"]', "Every login ends with 'session expired'.")
@@ -98,3 +101,42 @@ def test_phone_report_worked_to_resolution_approved_and_seen_closed_by_the_depar
     page.goto(page.base_url + f"/incidents/{incident.pk}/")
     assert "Closed" in page.locator("body").inner_text()
     assert page.locator("details.transition-action").count() == 0
+
+
+def test_the_duty_officer_sees_a_new_p1_first_on_the_home_page_with_its_time_to_assign(browser_page) -> None:  # noqa: ANN001
+    from django.utils import timezone
+
+    from incidents.panels import PANEL_ROWS
+    from incidents.services import incident_report, incident_transition
+
+    page = browser_page
+    duty, software = User.objects.get(username="duty"), Category.objects.get(code="software")
+    # Older work fills the panel: more P3s waiting for a team than it has rows.
+    for n in range(PANEL_ROWS + 2):
+        incident = incident_report(recorder=duty, data={
+            "title": f"Printer {n} jams", "description": "Paper jam", "impact_scope": "One floor",
+            "occurred_at": timezone.now(), "channel": "phone", "caller_name": "Ms Lin"})
+        incident_transition(incident, "classify", user=duty,
+                            data={"category": software, "impact": 2, "urgency": 2})
+
+    # A phone call: the core network is down for everyone, at once.
+    sign_in(page, "duty")
+    page.goto(page.base_url + "/incidents/report/")
+    page.select_option('[name="channel"]', "phone")
+    page.fill('[name="caller_name"]', "Mr Chen")
+    page.fill('[name="title"]', "Core switch down")
+    page.fill('[name="description"]', "No one reaches any server.")
+    page.fill('[name="impact_scope"]', "The whole centre")
+    page.select_option('[name="impact"]', "1")
+    page.select_option('[name="urgency"]', "1")
+    with page.expect_navigation():
+        page.click("#report-form button[type=submit]")
+    p1 = Incident.objects.get(title="Core switch down")
+    assert p1.priority == "P1" and p1.assign_due_at
+
+    page.goto(page.base_url + "/")
+    first = page.locator("#panel-incidents-dispatch tbody tr").first
+    assert p1.number in first.inner_text()
+    assert "P1" in first.inner_text() and "Assign by" in first.inner_text()
+    assert timezone.localtime(p1.assign_due_at).strftime("%H:%M") in first.inner_text()
+    assert "min left" in first.locator(".time-left").inner_text()

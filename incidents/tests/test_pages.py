@@ -15,7 +15,6 @@ from django.utils import timezone
 from incidents.choices import Channel, State
 from incidents.models import Category, Incident, MajorIncidentReview
 from incidents.services import incident_link, incident_report, incident_transition
-from opscenter.core.demo import seed_organisation
 from opscenter.core.models import Comment, Department, Service, Team, TransitionLog, User
 from opscenter.core.services import comment_add
 from opscenter.core.workflow import get_transition
@@ -47,12 +46,6 @@ def html(response) -> str:  # noqa: ANN001
 
 def page_messages(response) -> list[str]:  # noqa: ANN001
     return [str(m) for m in response.context["messages"]]
-
-
-@pytest.fixture
-def demo(db) -> dict[str, User]:  # noqa: ANN001
-    seed_organisation("pw")
-    return {user.username: user for user in User.objects.all()}
 
 
 def report(recorder: User, **fields: Any) -> Incident:
@@ -751,7 +744,7 @@ def test_report_refuses_a_future_time_and_a_ci_of_another_service(demo) -> None:
 def test_duty_officer_records_a_phone_call_for_a_caller(demo) -> None:  # noqa: ANN001
     client = signed_in(demo["duty"])
     response = client.post(REPORT, {
-        "caller": demo["finance"].pk, "caller_contact": "ext. 3021", "channel": "phone",
+        "caller": demo["finance"].username, "caller_contact": "ext. 3021", "channel": "phone",
         "title": "Ledger cannot post vouchers", "description": "Error 500 on posting",
         "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "impact_scope": "Finance",
         "service": Service.objects.get(code="finance-ledger").pk})

@@ -468,6 +468,42 @@ def test_the_page_says_paused_and_breached(crew: Crew, wall: Wall) -> None:
     response = page[page.index('id="sla-clock-response"'):page.index('id="sla-clock-resolution"')]
     assert "Paused" in response and "Breached" in response and "Overdue by" in response and "30 min" in response
     assert "Due" not in response  # a paused clock is due nowhere until it resumes
+    # It says it is paused rather than how much it counts now; what it counted before stays in words.
+    assert 'class="col-7 mb-0 sla-paused">Paused' in response and "Elapsed" not in response
+    assert "1 h 30 min counted so far" in response
+
+
+def test_a_clock_outside_service_hours_says_when_it_resumes_instead_of_elapsed_0_min(crew: Crew, wall: Wall) -> None:
+    incident = report(crew, wall, "2026-11-27 16:50")  # Friday, ten minutes before the office closes
+    incident = step(incident, crew, wall, "2026-11-27 16:50", "classify")
+    wall.set("2026-11-28 10:00")  # Saturday
+    page = signed_in(crew.supervisor).get(f"/incidents/{incident.pk}/").content.decode()
+    response = page[page.index('id="sla-clock-response"'):page.index('id="sla-clock-resolution"')]
+    assert "Outside service hours — resumes 2026-11-30 08:00" in response and "Running" not in response
+    assert "10 min counted so far" in response and "Elapsed" not in response
+    assert "2026-11-30 08:50" in response  # still due Monday, fifty business minutes on
+    wall.set("2026-11-30 08:20")  # Monday, in service hours: counting again
+    page = signed_in(crew.supervisor).get(f"/incidents/{incident.pk}/").content.decode()
+    response = page[page.index('id="sla-clock-response"'):page.index('id="sla-clock-resolution"')]
+    assert "Outside service hours" not in response and "Running" in response and "Elapsed" in response
+
+
+def test_the_queue_and_my_incidents_show_the_response_then_the_resolution_due_from_the_clocks(
+        crew: Crew, wall: Wall) -> None:
+    incident = assigned_at_nine(crew, wall)  # P3: respond by 10:00, resolve by Tuesday 10:00
+    wall.set("2026-11-30 09:40")
+    client = signed_in(crew.engineer)
+    home = client.get("/").content.decode()
+    mine = home[home.index('id="panel-incidents-mine"'):]
+    assert incident.number in mine and "Respond by" in mine and "2026-11-30 10:00" in mine and "20 min left" in mine
+    queue = client.get("/incidents/", {"queue": "mine"}).content.decode()
+    assert "Respond by" in queue and "20 min left" in queue
+    wall.set("2026-11-30 10:10")
+    queue = client.get("/incidents/", {"queue": "mine"}).content.decode()
+    assert "overdue by 10 min" in queue
+    step(incident, crew, wall, "2026-11-30 10:10", "start_diagnosis")
+    queue = client.get("/incidents/", {"queue": "mine"}).content.decode()
+    assert "Resolve by" in queue and "2026-12-01 10:00" in queue and "Respond by" not in queue
 
 
 def test_the_incident_api_shows_the_clocks(crew: Crew, wall: Wall, api_as: Any) -> None:

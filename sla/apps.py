@@ -18,17 +18,28 @@ def duration_text(seconds: int | None) -> str:
 
 
 def incident_clocks_section(incident: Any, user: Any) -> dict[str, Any]:
-    """The incident page's SLA block: each clock's due time and remaining business time, and whether it is
-    paused, stopped or breached."""
-    from sla.clocks import clock_status, incident_clocks
+    """The incident page's SLA block: the agreement its clocks count against (a warning when none applies), each
+    clock's due time and remaining business time, and whether it is paused, stopped or breached."""
+    from sla.clocks import clock_status, incident_agreement_data, incident_clocks
 
     rows = []
-    for clock in incident_clocks(incident):
+    clocks = incident_clocks(incident)
+    for clock in clocks:
         status = clock_status(clock)
         rows.append({"status": status, "clock": clock, "target": duration_text(clock.target_seconds),
                      "elapsed": duration_text(status.elapsed_seconds),
                      "remaining": duration_text(status.remaining_seconds)})
-    return {"clocks": rows}
+    agreement = incident_agreement_data(incident, clocks)
+    return {"clocks": rows, "agreement": agreement, "agreement_source": AGREEMENT_SOURCES.get(
+        agreement["source"] if agreement else "", ""), "no_agreement": bool(clocks) and agreement is None}
+
+
+# Why an agreement applies to an incident, as the page says it.
+AGREEMENT_SOURCES = {
+    "department": gettext_lazy("the incident's department"),
+    "service_owner": gettext_lazy("the service owner's, the incident having no agreement of its own"),
+    "default": gettext_lazy("the default agreement"),
+}
 
 
 class SlaConfig(AppConfig):
@@ -52,3 +63,10 @@ class SlaConfig(AppConfig):
             return IncidentClocksField()
 
         register_extra_field("incidents.incident", "sla_clocks", clocks_field)
+
+        def agreement_field() -> Any:
+            from sla.api.clock_views import IncidentAgreementField
+
+            return IncidentAgreementField()
+
+        register_extra_field("incidents.incident", "sla_agreement", agreement_field)

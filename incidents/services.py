@@ -20,7 +20,7 @@ from opscenter.core.models import FieldChange
 from opscenter.core.outbox import notify
 from opscenter.core.roles import has_role
 from opscenter.core.selectors import role_members
-from opscenter.core.services import display_value, perform_transition, ticket_create, ticket_update
+from opscenter.core.services import perform_transition, ticket_create, ticket_update
 
 # Fields that may still be edited, by state (the rest change only through transitions).
 EDITABLE = {
@@ -74,18 +74,18 @@ def incident_transition(incident: Incident, name: str, *, user: Any, comment: st
 
 def _priority_change(incident: Incident, *, user: Any) -> Callable[[Incident, Any], None]:
     """For a reclassification: the priority it replaces, read under the row's lock (held until the transition
-    commits), and the hook that puts the change of priority on the timeline as a field change (old → new) and
-    leaves the replaced priority on the incident as `previous_priority` for the receivers (paging on a raise)."""
-    before = Incident.objects.select_for_update().filter(pk=incident.pk).values_list("priority", flat=True).first()
-    previous = Incident(priority=before or "")
+    commits), and the hook that puts the change on the timeline as a field change ("P3" → "P1", the same in every
+    reader's language) and leaves the replaced priority on the incident as `previous_priority` for the receivers
+    (paging on a raise)."""
+    previous = Incident.objects.select_for_update().only("priority").get(pk=incident.pk)
 
     def record(reclassified: Incident, log: Any) -> None:
         reclassified.previous_priority = previous.priority
         if reclassified.priority != previous.priority:
             FieldChange.objects.create(
                 content_type=ContentType.objects.get_for_model(Incident), object_id=reclassified.pk,
-                field="priority", old_value=display_value(previous, "priority"),
-                new_value=display_value(reclassified, "priority"), actor=user, created_at=log.created_at)
+                field="priority", old_value=previous.priority, new_value=reclassified.priority, actor=user,
+                created_at=log.created_at)
 
     return record
 

@@ -1,5 +1,6 @@
-"""The change state machine as the policy states it (DESIGN §4 "Change", 變更管理流程): every state × every
-transition × every role × change type, allowed (the state the contract names, one log row) or refused
+"""The change state machine as the policy states it (DESIGN §4 "Change", 變更管理流程): every situation
+beyond the plain states (those are the kernel's generated matrix, test_generated.py) × every transition × every
+role × change type, allowed (the state the contract names, one log row) or refused
 (403 not this role's or segregation of duties, 409 not from this state or blocked by a rule, 400 not a
 transition people take), a refusal changing nothing; and the main roads of the three change types."""
 
@@ -101,8 +102,10 @@ def situation(state: str, suffix: str = "", **kwargs: Any) -> Situation:
 
 
 NORMAL, EMERGENCY, STANDARD = ChangeType.NORMAL, ChangeType.EMERGENCY, ChangeType.STANDARD
+# Every plain state × transition × role is the kernel's generated matrix (test_generated.py, through the API);
+# here the situations the rules tell apart beyond the state: an open window, done steps, a review held, a joint
+# review and a CAB member's vote, emergency and standard changes and their templates.
 SITUATIONS = [
-    *(situation(s) for s in State.values),
     situation(State.SCHEDULED, "_window_open", window_open=True),
     situation(State.IMPLEMENTING, "_steps_done", steps_done=True),
     situation(State.ROLLED_BACK, "_reviewed", reviewed=True),

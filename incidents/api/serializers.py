@@ -14,6 +14,7 @@ from opscenter.core.api.serializers import (
     ChoiceLabelField,
     ConfigurationItemRefSerializer,
     DepartmentRefSerializer,
+    FieldsOnceMixin,
     RefField,
     ServiceRefSerializer,
     TeamRefSerializer,
@@ -73,7 +74,7 @@ class IncidentRowsSerializer(serializers.ListSerializer):
         return super().to_representation(selectors.complete_rows(list(data)))
 
 
-class IncidentListSerializer(serializers.ModelSerializer):
+class IncidentListSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     """A row of the incident list: every related record comes from the selector's joins, and the rest from
     `complete_rows` (a page's rows together)."""
 
@@ -129,7 +130,7 @@ class IncidentDetailSerializer(IncidentListSerializer):
 # --- incidents (write side) ------------------------------------------------------------------------------
 
 
-class IncidentReportSerializer(StrictInputMixin, serializers.ModelSerializer):
+class IncidentReportSerializer(FieldsOnceMixin, StrictInputMixin, serializers.ModelSerializer):
     """A fault as it is reported: phenomenon, when, impact scope, channel, and who called.
 
     A duty officer names the caller (a user, or a name); a department user reports for themselves.

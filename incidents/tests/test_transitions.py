@@ -1,7 +1,8 @@
-"""The incident state machine as the policy states it: every state × every transition × every role,
-allowed or refused (403 not this role's, 409 not from this state or blocked by a rule), and the rules
-around the transitions (priority matrix, notifications, first response, recovery tests, hold and resume,
-cancel, reopen, returned reports, major incidents, parents and children, read-only closed incidents)."""
+"""The incident state machine as the policy states it: major incidents × every transition × every role (the
+plain states are the kernel's generated matrix, test_generated.py), allowed or refused (403 not this role's, 409
+not from this state or blocked by a rule), and the rules around the transitions (priority matrix, notifications,
+first response, recovery tests, hold and resume, cancel, reopen, returned reports, major incidents, parents and
+children, read-only closed incidents)."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -103,7 +104,9 @@ class Situation:
     major: bool = False
 
 
-SITUATIONS = [Situation(s, s) for s in State.values] + [
+# Every plain state × transition × role is the kernel's generated matrix (test_generated.py, through the API);
+# here the situations only major incidents meet, through the service.
+SITUATIONS = [
     Situation("major_handling", State.HANDLING, major=True),
     Situation("major_under_review_unreviewed", State.UNDER_REVIEW, major=True),
     Situation("major_under_review_reviewed", State.UNDER_REVIEW, major=True),

@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Organisation and configuration")
 
     def ready(self) -> None:
-        from opscenter.core import panels
+        from opscenter.core import access, panels
 
         panels.register()
+        access.connect()

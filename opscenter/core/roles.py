@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from opscenter.core.access import user_access
+
 SUPERVISOR = "supervisor"
 SYSTEM_ENGINEER = "system_engineer"
 NETWORK_ENGINEER = "network_engineer"
@@ -52,13 +54,9 @@ KERNEL_PERMISSIONS = {
 }
 
 
-def user_roles(user) -> set[str]:
-    """The role names (group names) a user holds, cached on the user object for the request."""
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    if getattr(user, "_role_cache", None) is None:
-        user._role_cache = set(user.groups.values_list("name", flat=True))
-    return user._role_cache
+def user_roles(user) -> frozenset[str]:
+    """The role names (group names) a user holds (`opscenter.core.access`: kept for the request and cached)."""
+    return user_access(user).roles
 
 
 def has_role(user, *roles: str) -> bool:
@@ -89,13 +87,9 @@ def grant_role_permissions(apps, permissions_by_role: dict[str, list[str]]) -> N
             group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
-def _teams(user) -> list[tuple[int, str]]:  # noqa: ANN001
-    """The (id, kind) of the teams a user belongs to, cached on the user object for the request."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    if getattr(user, "_team_cache", None) is None:
-        user._team_cache = list(user.teams.values_list("pk", "kind"))
-    return user._team_cache
+def _teams(user) -> tuple[tuple[int, str], ...]:  # noqa: ANN001
+    """The (id, kind) of the teams a user belongs to (`opscenter.core.access`)."""
+    return user_access(user).teams
 
 
 def user_team_ids(user) -> set[int]:  # noqa: ANN001

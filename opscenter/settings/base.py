@@ -134,7 +134,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["opscenter.core.access.AccessBackend"]  # ModelBackend, permissions cached (core/access.py)
+# Seconds a user's roles, teams and permissions stay cached (0: read them on every request).
+ACCESS_CACHE_SECONDS = setting("ACCESS_CACHE_SECONDS", env.int, 600)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

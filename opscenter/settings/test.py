@@ -22,3 +22,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 # One process runs the tests (and the browser tests' live server, in a thread): the cache in memory.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Read roles, teams and permissions on every request, so that the pinned query counts describe a first
+# request; opscenter/core/tests/test_access.py turns the cache on to test it.
+ACCESS_CACHE_SECONDS = 0

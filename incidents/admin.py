@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import CancelReason, HoldReason, Level, State
-from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule
+from incidents.models import Category, Incident, MajorIncidentReview, PriorityRule, readers
 from incidents.services import (
     EDITABLE,
     incident_record_review,
@@ -37,6 +37,18 @@ class ClassifyForm(TransitionForm):
     urgency = forms.TypedChoiceField(label=_("urgency"), choices=Level.choices, coerce=int)
 
 
+class ReclassifyForm(ReasonForm):
+    impact = forms.TypedChoiceField(label=_("impact"), choices=Level.choices, coerce=int)
+    urgency = forms.TypedChoiceField(label=_("urgency"), choices=Level.choices, coerce=int)
+    field_order = ["impact", "urgency", "comment"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.obj is not None:
+            self.initial.setdefault("impact", self.obj.impact)
+            self.initial.setdefault("urgency", self.obj.urgency)
+
+
 def _engineers() -> Any:
     return User.objects.filter(is_active=True, groups__name__in=[*roles.ENGINEERS, roles.SUPERVISOR]).distinct()
 
@@ -47,7 +59,8 @@ class AssignForm(TransitionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = _engineers()
+        # Only people who may see the incident (a security incident: the security team and the supervisors).
+        self.fields["assignee"].queryset = readers(self.obj, _engineers()) if self.obj is not None else _engineers()
 
 
 class StartHandlingForm(TransitionForm):
@@ -100,6 +113,7 @@ class CancelForm(TransitionForm):
 
 TRANSITION_FORMS: dict[str, type[forms.Form]] = {
     "classify": ClassifyForm,
+    "reclassify": ReclassifyForm,
     "assign": AssignForm,
     "reassign": AssignForm,
     "start_handling": StartHandlingForm,

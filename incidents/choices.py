@@ -21,6 +21,8 @@ class State(models.TextChoices):
 OPEN_STATES = [State.REPORTED, State.CLASSIFIED, State.ASSIGNED, State.DIAGNOSING, State.HANDLING,
                State.RECOVERING, State.ON_HOLD]
 WORKING_STATES = [State.CLASSIFIED, State.ASSIGNED, State.DIAGNOSING, State.HANDLING, State.RECOVERING]
+# Reclassified while it is worked (on hold included); a resolved incident keeps the priority it was resolved under.
+RECLASSIFIABLE = [*WORKING_STATES, State.ON_HOLD]
 BEFORE_HANDLING = [State.REPORTED, State.CLASSIFIED, State.ASSIGNED, State.DIAGNOSING]
 FINISHED_STATES = [State.RESOLVED, State.UNDER_REVIEW, State.CLOSED, State.CANCELLED]
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import CancelReason, Channel, HoldReason, Level, Priority, State
 from incidents.filters import NONE, IncidentFilterSet
-from incidents.models import Category, Incident, MajorIncidentReview
+from incidents.models import Category, Incident, MajorIncidentReview, readers
 from incidents.selectors import URGENT_FIRST, incident_assignable_users
 from opscenter.core import roles
 from opscenter.core.filters import names_a_filter
@@ -220,19 +220,37 @@ class IncidentReportForm(StyledForm):
 # --- One form per transition -------------------------------------------------------------------------------
 
 
-class ClassifyForm(TransitionForm):
-    data_fields = ("category", "impact", "urgency")
-    submit_label = _("Classify")
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
+class PriorityForm(TransitionForm):
+    """Impact and urgency, whose cell of the priority matrix gives the priority (classify, reclassify)."""
+
     impact = forms.TypedChoiceField(label=_("Impact"), coerce=int, choices=[("", "---------"), *Level.choices])
     urgency = forms.TypedChoiceField(label=_("Urgency"), coerce=int, choices=[("", "---------"), *Level.choices],
                                      help_text=_("The priority follows from impact × urgency in the priority matrix."))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("category", self.obj.category_id)
         self.initial.setdefault("impact", self.obj.impact)
         self.initial.setdefault("urgency", self.obj.urgency)
+
+
+class ClassifyForm(PriorityForm):
+    data_fields = ("category", "impact", "urgency")
+    field_order = data_fields
+    submit_label = _("Classify")
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("category", self.obj.category_id)
+
+
+class ReclassifyForm(PriorityForm):
+    """A new impact × urgency for an incident being worked, with the reason it changes."""
+
+    data_fields = ("impact", "urgency")
+    submit_label = _("Reclassify")
+    comment = forms.CharField(label=_("Reason for the new priority"), widget=textarea(3),
+                              help_text=_("What grew or shrank: who or what is affected now."))
 
 
 class AssignForm(TransitionForm):
@@ -244,8 +262,11 @@ class AssignForm(TransitionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = incident_assignable_users()
         incident = self.obj
+        # Only people who may see the incident (a security incident: the security team and the supervisors).
+        self.fields["assignee"].queryset = readers(incident, incident_assignable_users())
+        self.fields["team"].queryset = Team.objects.filter(
+            is_active=True, members__in=readers(incident, User.objects.filter(is_active=True))).distinct()
         team_id = incident.team_id
         if team_id is None and incident.category_id and incident.category:
             team_id = incident.category.default_team_id
@@ -403,6 +424,7 @@ class DeclareMajorForm(ConfirmForm):
 
 TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
     "classify": ClassifyForm,
+    "reclassify": ReclassifyForm,
     "assign": AssignForm,
     "reassign": AssignForm,
     "start_diagnosis": StartDiagnosisForm,

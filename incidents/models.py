@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
@@ -14,6 +14,7 @@ from django_fsm import RETURN_VALUE, FSMField, transition
 from incidents.choices import (
     BEFORE_HANDLING,
     OPEN_STATES,
+    RECLASSIFIABLE,
     WORKING_STATES,
     CancelReason,
     Channel,
@@ -23,7 +24,8 @@ from incidents.choices import (
     State,
 )
 from opscenter.core import roles
-from opscenter.core.models import Ticket, TicketQuerySet
+from opscenter.core.choices import TeamKind
+from opscenter.core.models import Ticket, TicketQuerySet, User
 from opscenter.core.roles import has_role, user_team_ids, user_team_kinds
 from opscenter.core.workflow import condition, roles_allowed
 
@@ -98,9 +100,30 @@ class IncidentQuerySet(TicketQuerySet):
         if not has_role(user, *roles.IT_STAFF, roles.AUDITOR):
             department = Q(department_id=user.department_id) if user.department_id else Q(pk__in=[])
             qs = qs.filter(own | department)
-        if "security" not in user_team_kinds(user):
+        if TeamKind.SECURITY not in user_team_kinds(user):
             qs = qs.filter(own | Q(category__is_security=False) | Q(category__isnull=True))
         return qs
+
+
+def readers(incident: "Incident", users: QuerySet[User]) -> QuerySet[User]:
+    """Those of `users` who may see the incident: the rule of IncidentQuerySet.visible_to read from the other
+    side (supervisors and superusers see all; the reporter and the caller their own; IT staff and auditors every
+    department's, a department user their own department's; a security incident only the security team besides),
+    in one query whatever the users. A test holds the two sides to each other."""
+    everything = Q(is_superuser=True) | Q(groups__name=roles.SUPERVISOR)
+    own = Q(pk__in=[pk for pk in (incident.created_by_id, incident.caller_id) if pk])
+    seen = Q(groups__name__in=[*roles.IT_STAFF, roles.AUDITOR])
+    if incident.department_id:
+        seen |= Q(department_id=incident.department_id)
+    if incident.category_id and incident.category.is_security:
+        seen &= Q(teams__kind=TeamKind.SECURITY)
+    allowed = User.objects.filter(everything | own | seen, is_active=True).values("pk")
+    return users.filter(pk__in=allowed)
+
+
+def may_see(incident: "Incident", user) -> bool:  # noqa: ANN001
+    """Whether this user may see the incident (IncidentQuerySet.visible_to, for one incident and one user)."""
+    return Incident.objects.visible_to(user).filter(pk=incident.pk).exists()
 
 
 def is_assignee(incident: "Incident", user) -> bool:  # noqa: ANN001
@@ -127,6 +150,10 @@ def may_edit(incident: "Incident", user) -> bool:  # noqa: ANN001
     if not user or not user.is_authenticated or not user.is_active:
         return False
     return has_role(user, *roles.IT_STAFF) or user.pk in (incident.created_by_id, incident.caller_id)
+
+
+# Who classifies an incident, and reclassifies it later (故障處理：值班人員初步分類).
+may_classify = roles_allowed(roles.DUTY_OFFICER, *roles.ENGINEERS, roles.SUPERVISOR)
 
 
 def may_hold(incident: "Incident", user) -> bool:  # noqa: ANN001
@@ -269,17 +296,31 @@ class Incident(Ticket):
 
     # --- transitions: each sets fields on its own row; services do everything around them ---
 
-    @transition(field=state, source=State.REPORTED, target=State.CLASSIFIED,
-                permission=roles_allowed(roles.DUTY_OFFICER, *roles.ENGINEERS, roles.SUPERVISOR),
+    @transition(field=state, source=State.REPORTED, target=State.CLASSIFIED, permission=may_classify,
                 custom={"label": _("Classify")})
     def classify(self, *, by, category: Category, impact: int, urgency: int) -> None:  # noqa: ANN001
         """Set category and impact × urgency; the priority comes from the matrix in force now."""
         self.category = category
+        self.classified_at = timezone.now()
+        self._set_priority(impact, urgency, at=self.classified_at)
+
+    @transition(field=state, source=RECLASSIFIABLE, target=None, permission=may_classify,
+                custom={"label": _("Reclassify"),
+                        "comment_required": _("Say why the priority changes (what grew or shrank).")})
+    def reclassify(self, *, by, impact: int, urgency: int) -> None:  # noqa: ANN001
+        """New impact × urgency for an incident being worked; the priority comes from the matrix in force now, the
+        state stays (the reason is the required comment)."""
+        self._set_priority(impact, urgency, at=timezone.now())
+
+    def _set_priority(self, impact: int, urgency: int, *, at) -> None:  # noqa: ANN001
+        """Impact × urgency and the priority the matrix gives them; while nobody is assigned, the assign-by time
+        of that priority counted from `at`."""
         self.impact = impact
         self.urgency = urgency
         self.priority = PriorityRule.priority_for(impact, urgency)
-        self.classified_at = timezone.now()
-        self.assign_due_at = assign_due_after(self.priority, self.classified_at)
+        if self.state in (State.REPORTED, State.CLASSIFIED):
+            self.assign_due_at = assign_due_after(self.priority, at)
+            self.assign_overdue_notified_at = None  # the new assign-by time is announced when it passes
 
     @transition(field=state, source=State.CLASSIFIED, target=State.ASSIGNED,
                 permission=roles_allowed(roles.DUTY_OFFICER, roles.SUPERVISOR), custom={"label": _("Assign")})
@@ -308,6 +349,14 @@ class Incident(Ticket):
                 team = teams[0]
             elif team not in teams:
                 raise ValidationError({"assignee": _("The engineer is not a member of this team.")})
+            if not may_see(self, assignee):
+                raise ValidationError({"assignee": _(
+                    "%(name)s may not see this incident (a security incident is seen by the security team and the "
+                    "supervisors only).") % {"name": assignee}})
+        elif not readers(self, team.members.filter(is_active=True)).exists():
+            raise ValidationError({"team": _(
+                "Nobody in %(team)s may see this incident (a security incident is seen by the security team and the "
+                "supervisors only).") % {"team": team}})
         self.team = team
         self.assignee = assignee
         self.assigned_at = timezone.now()

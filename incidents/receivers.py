@@ -8,8 +8,8 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from incidents.choices import URGENT_PRIORITIES
-from incidents.models import Incident
+from incidents.choices import URGENT_PRIORITIES, Priority
+from incidents.models import Incident, readers
 from opscenter.core import roles
 from opscenter.core.models import User
 from opscenter.core.outbox import notify
@@ -51,17 +51,35 @@ def incident_reported(sender: Any, instance: Incident, **kwargs: Any) -> None:
     _send(incident, "incident.reported", duty, _("reported: %(title)s") % {"title": incident.title})
 
 
+def raised_to_urgent(incident: Incident, transition: str) -> bool:
+    """Classified P1/P2, or reclassified to P1/P2 from a lower priority (incidents.services leaves the one it
+    replaced as `previous_priority`): the responsible team is paged."""
+    if incident.priority not in URGENT_PRIORITIES:
+        return False
+    if transition == "classify":
+        return True
+    if transition != "reclassify":
+        return False
+    previous, order = getattr(incident, "previous_priority", ""), list(Priority.values)
+    return previous not in order or order.index(incident.priority) < order.index(previous)
+
+
+def _page(incident: Incident) -> None:
+    """Page a P1/P2 incident: the members of the responsible team who may see it, and the supervisors."""
+    team = responsible_team(incident)
+    members = list(readers(incident, team.members.filter(is_active=True))) if team else []
+    _send(incident, "incident.urgent", [*members, *supervisors()],
+          _("%(priority)s incident: %(title)s") % {"priority": incident.priority, "title": incident.title})
+
+
 @receiver(transition_performed, sender=Incident)
 def on_incident_transition(sender: Any, instance: Incident, transition: str, actor: Any, **kwargs: Any) -> None:
     incident = instance
-    if transition == "classify" and incident.priority in URGENT_PRIORITIES:
-        team = responsible_team(incident)
-        members = list(team.members.filter(is_active=True)) if team else []
-        _send(incident, "incident.urgent", [*members, *supervisors()],
-              _("%(priority)s incident: %(title)s") % {"priority": incident.priority, "title": incident.title})
+    if raised_to_urgent(incident, transition):
+        _page(incident)
     elif transition in ("assign", "reassign"):
         recipients = [incident.assignee] if incident.assignee_id else (
-            list(incident.team.members.filter(is_active=True)) if incident.team_id else [])
+            list(readers(incident, incident.team.members.filter(is_active=True))) if incident.team_id else [])
         _send(incident, "incident.assigned", recipients, _("assigned to you: %(title)s") % {"title": incident.title})
     elif transition == "declare_major":
         leaders = list(User.objects.filter(Q(groups__name=settings.INCIDENT_LEADERSHIP_GROUP)

@@ -1,8 +1,10 @@
 """Operations on incidents: report, transitions (through the kernel's one service), edits, links, reviews."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -15,6 +17,7 @@ from incidents.models import Incident, MajorIncidentReview, PriorityRule, assign
 from incidents.receivers import supervisors
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord, TransitionForbidden
+from opscenter.core.models import FieldChange
 from opscenter.core.outbox import notify
 from opscenter.core.roles import has_role
 from opscenter.core.selectors import role_members
@@ -76,13 +79,32 @@ def incident_transition(incident: Incident, name: str, *, user: Any, comment: st
     data = dict(data or {})
     resolve_children = bool(data.pop("resolve_children", False))
     with transaction.atomic():
-        incident = perform_transition(incident, name, user=user, comment=comment, data=data)
+        then = _priority_change(incident, user=user) if name == "reclassify" else None
+        incident = perform_transition(incident, name, user=user, comment=comment, data=data, then=then)
         if name == "confirm_recovery" and incident.state == State.RESOLVED and resolve_children:
             for child in incident.children.filter(state__in=[s for s in OPEN_STATES if s != State.ON_HOLD]):
                 perform_transition(child, "resolve_with_parent", user=user,
                                    comment=_("Resolved with parent %(number)s") % {"number": incident.number},
                                    data={"resolution": incident.resolution}, allow_internal=True)
     return incident
+
+
+def _priority_change(incident: Incident, *, user: Any) -> Callable[[Incident, Any], None]:
+    """For a reclassification: the priority it replaces, read under the row's lock (held until the transition
+    commits), and the hook that puts the change on the timeline as a field change ("P3" → "P1", the same in every
+    reader's language) and leaves the replaced priority on the incident as `previous_priority` for the receivers
+    (paging on a raise)."""
+    previous = Incident.objects.select_for_update().only("priority").get(pk=incident.pk)
+
+    def record(reclassified: Incident, log: Any) -> None:
+        reclassified.previous_priority = previous.priority
+        if reclassified.priority != previous.priority:
+            FieldChange.objects.create(
+                content_type=ContentType.objects.get_for_model(Incident), object_id=reclassified.pk,
+                field="priority", old_value=previous.priority, new_value=reclassified.priority, actor=user,
+                created_at=log.created_at)
+
+    return record
 
 
 def incident_update(incident: Incident, *, user: Any, changes: dict[str, Any]) -> Incident:

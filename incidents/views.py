@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from incidents import selectors
 from incidents import services as incident_services
-from incidents.choices import OPEN_STATES, Channel, Priority, State
+from incidents.choices import OPEN_STATES, Channel, Level, Priority, State
 from incidents.filters import NONE
 from incidents.forms import (
     FORWARD_TRANSITIONS,
@@ -151,9 +151,14 @@ class IncidentDetailView(TicketDetailView):
         return incident_services.incident_transition(obj, name, user=user, comment=comment, data=data)
 
     def timeline_note(self, record: Any) -> str:
+        data = record.data or {}
+        if record.transition == "reclassify":
+            levels = dict(Level.choices)
+            return _("impact %(impact)s, urgency %(urgency)s") % {
+                "impact": levels.get(data.get("impact"), "?"), "urgency": levels.get(data.get("urgency"), "?")}
         if record.transition != "report":
             return ""
-        channel = (record.data or {}).get("channel", "")
+        channel = data.get("channel", "")
         return str(dict(Channel.choices).get(channel, channel))
 
     def form_context(self, obj: Incident, user: Any, context: dict[str, Any] | None) -> dict[str, Any]:

@@ -143,12 +143,12 @@ class AgreementAdmin(admin.ModelAdmin):
     """Service level agreements with departments: availability per service, response and resolution per
     priority, warning thresholds and who hears of them."""
 
-    list_display = ["name", "department", "valid_from", "valid_until", "calendar", "is_active"]
+    list_display = ["name", "department", "valid_from", "valid_until", "calendar", "is_active", "is_default"]
     list_select_related = ["department", "calendar"]
-    list_filter = ["is_active", "department"]
+    list_filter = ["is_active", "is_default", "department"]
     search_fields = ["name", "department__name"]
     date_hierarchy = "valid_from"
-    fields = ["department", "name", "valid_from", "valid_until", "calendar", "is_active"]
+    fields = ["department", "name", "valid_from", "valid_until", "calendar", "is_active", "is_default"]
     inlines = [ServiceTargetInline, PriorityTargetInline, ThresholdInline]
 
     def has_delete_permission(self, request: HttpRequest, obj: Agreement | None = None) -> bool:

@@ -18,19 +18,21 @@ def duration_text(seconds: int | None) -> str:
 
 
 def incident_clocks_section(incident: Any, user: Any) -> dict[str, Any]:
-    """The incident page's SLA block: each clock's due time and remaining business time, and whether it is
-    paused, stopped or breached. The IT center's internal team (OLA) clocks are not shown to a department."""
+    """The incident page's SLA block: the agreement its clocks count against (a warning when none applies), each
+    clock's due time and remaining business time, and whether it is paused, stopped or breached. The IT center's
+    internal team (OLA) clocks are not shown to a department."""
     from django.utils import timezone
 
     from sla.businesstime import Schedule
     from sla.choices import ClockKind, ClockState
-    from sla.clocks import clock_status, incident_clocks
+    from sla.clocks import clock_status, incident_agreement_data, incident_clocks
     from sla.selectors import sees_all_departments
 
     internal = sees_all_departments(user)
     now = timezone.now()
     rows = []
-    for clock in incident_clocks(incident):
+    clocks = incident_clocks(incident)
+    for clock in clocks:
         if clock.kind == ClockKind.OLA and not internal:
             continue
         status = clock_status(clock, now)
@@ -42,7 +44,17 @@ def incident_clocks_section(incident: Any, user: Any) -> dict[str, Any]:
         rows.append({"status": status, "clock": clock, "target": duration_text(clock.target_seconds),
                      "elapsed": duration_text(status.elapsed_seconds),
                      "remaining": duration_text(status.remaining_seconds), "resumes": resumes})
-    return {"clocks": rows}
+    agreement = incident_agreement_data(incident, clocks)
+    return {"clocks": rows, "agreement": agreement, "agreement_source": AGREEMENT_SOURCES.get(
+        agreement["source"] if agreement else "", ""), "no_agreement": bool(clocks) and agreement is None}
+
+
+# Why an agreement applies to an incident, as the page says it.
+AGREEMENT_SOURCES = {
+    "department": gettext_lazy("the incident's department"),
+    "service_owner": gettext_lazy("the service owner's, the incident having no agreement of its own"),
+    "default": gettext_lazy("the default agreement"),
+}
 
 
 class SlaConfig(AppConfig):
@@ -71,3 +83,9 @@ class SlaConfig(AppConfig):
         from sla.clocks import next_target_due
 
         register_row_deadline("incidents.incident", "sla_due_at", next_target_due)
+        def agreement_field() -> Any:
+            from sla.api.clock_views import IncidentAgreementField
+
+            return IncidentAgreementField()
+
+        register_extra_field("incidents.incident", "sla_agreement", agreement_field)

@@ -46,20 +46,55 @@ def round_the_clock_calendars() -> QuerySet[BusinessCalendar]:
     return BusinessCalendar.objects.filter(is_24x7=True).order_by("pk")[:1]
 
 
+def _valid_agreements(on: datetime) -> QuerySet[Agreement]:
+    """Active agreements valid on that day, the latest first."""
+    day = timezone.localdate(on)
+    return (Agreement.objects.filter(is_active=True, valid_from__lte=day)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+            .select_related("calendar").order_by("-valid_from", "-pk"))
+
+
 def agreement_for(department_id: int | None, on: datetime) -> Agreement | None:
     """The department's active agreement valid on that day."""
     if not department_id:
         return None
-    day = timezone.localdate(on)
-    return (Agreement.objects.filter(department_id=department_id, is_active=True, valid_from__lte=day)
-            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-            .select_related("calendar").order_by("-valid_from", "-pk").first())
+    return _valid_agreements(on).filter(department_id=department_id).first()
+
+
+def _service_owner(incident: Incident) -> int | None:
+    """The owner department of the incident's service."""
+    if not incident.service_id:
+        return None
+    return incident.service.owner_department_id
+
+
+def incident_agreement(incident: Incident) -> Agreement | None:
+    """The agreement an incident's response and resolution clocks count against, valid on its report day: its
+    department's; else that of the owner department of its service; else the default agreement the supervisors
+    set (None when none applies: the clocks have no target)."""
+    on = incident.created_at
+    owner = _service_owner(incident)
+    agreement = agreement_for(incident.department_id, on)
+    if agreement is None and owner and owner != incident.department_id:
+        agreement = agreement_for(owner, on)
+    return agreement or _valid_agreements(on).filter(is_default=True).first()
+
+
+def agreement_source(incident: Incident, agreement: Agreement | None) -> str:
+    """Why the agreement applies to the incident: "department", "service_owner", "default" ("" for none)."""
+    if agreement is None:
+        return ""
+    if agreement.department_id == incident.department_id:
+        return "department"
+    if agreement.department_id == _service_owner(incident):
+        return "service_owner"
+    return "default"
 
 
 def _agreement_terms(incident: Incident) -> tuple[Agreement | None, PriorityTarget | None, BusinessCalendar]:
-    """The agreement of the incident's department on its report day, its target for the incident's priority,
-    and the calendar the response and resolution clocks count in."""
-    agreement = agreement_for(incident.department_id, incident.created_at)
+    """The incident's agreement (incident_agreement), its target for the incident's priority, and the calendar the
+    response and resolution clocks count in."""
+    agreement = incident_agreement(incident)
     target = (PriorityTarget.objects.filter(agreement=agreement, priority=incident.priority)
               .select_related("calendar").first() if agreement and incident.priority else None)
     calendar = (target.calendar if target and target.calendar_id else None) or (
@@ -72,7 +107,10 @@ def _kind_terms(kind: str, incident: Incident, agreement: Agreement | None, targ
     minutes = None
     if target:
         minutes = target.response_minutes if kind == ClockKind.RESPONSE else target.resolution_minutes
-    return {"agreement": agreement, "department_id": incident.department_id, "priority": incident.priority,
+    # Counted for the incident's department; without one, for the service's owner when its agreement applies.
+    department_id = incident.department_id or (
+        agreement.department_id if agreement_source(incident, agreement) == "service_owner" else None)
+    return {"agreement": agreement, "department_id": department_id, "priority": incident.priority,
             "calendar": calendar, "target_seconds": minutes * 60 if minutes else None}
 
 
@@ -462,15 +500,22 @@ class ClockStatus:
         return self.clock.breached or (self.remaining_seconds is not None and self.remaining_seconds < 0)
 
 
+def _just_started(incident: Incident | int) -> list[Clock] | None:
+    """Just reported and unchanged since (any change saves the incident): the clocks start_clocks wrote, with
+    their calendar, agreement and start event, without reading them back; None otherwise."""
+    started = getattr(incident, "_started_clocks", None)
+    if started is not None and started[0] == incident.updated_at:
+        return list(started[1])
+    return None
+
+
 def incident_clocks(incident: Incident | int, *, events: bool = False) -> list[Clock]:
     """An incident's clocks (response, resolution, then the teams'), with their calendars' hours and exceptions
     loaded: a constant number of queries whatever the clocks."""
-    started = getattr(incident, "_started_clocks", None)
-    if started is not None and started[0] == incident.updated_at:
-        # Just reported and unchanged since (any change saves the incident): the clocks start_clocks wrote,
-        # their calendar and their start event, without reading them back.
-        return list(started[1])
-    qs = (Clock.objects.filter(incident=incident).select_related("calendar", "team")
+    started = _just_started(incident)
+    if started is not None:
+        return started
+    qs = (Clock.objects.filter(incident=incident).select_related("calendar", "team", "agreement")
           .prefetch_related("calendar__intervals", "calendar__exceptions"))
     if events:
         qs = qs.prefetch_related(Prefetch("events", queryset=ClockEvent.objects.select_related("actor")
@@ -485,6 +530,24 @@ def next_target_due() -> Subquery:
     return Subquery(Clock.objects.filter(incident=OuterRef("pk"), kind__in=(ClockKind.RESPONSE, ClockKind.RESOLUTION),
                                          state=ClockState.RUNNING, due_at__isnull=False)
                     .order_by("due_at").values("due_at")[:1])
+def clocks_agreement(clocks: list[Clock]) -> Agreement | None:
+    """The agreement an incident's response and resolution clocks count against (None when none applies)."""
+    return next((c.agreement for c in clocks if c.kind != ClockKind.OLA and c.agreement_id), None)
+
+
+def incident_agreement_data(incident: Incident, clocks: list[Clock] | None = None) -> dict[str, Any] | None:
+    """The incident's agreement as the API and the page tell it: which one, of which department, and why it
+    applies (its department's, its service owner's, or the default); None when none applies. Read from `clocks`
+    when they are loaded, else with one query (none right after reporting)."""
+    if clocks is None:
+        clocks = _just_started(incident)
+    if clocks is None:
+        clocks = list(Clock.objects.filter(incident=incident).exclude(kind=ClockKind.OLA).select_related("agreement"))
+    agreement = clocks_agreement(clocks)
+    if agreement is None:
+        return None
+    return {"id": agreement.pk, "name": agreement.name, "department_id": agreement.department_id,
+            "source": agreement_source(incident, agreement)}
 
 
 def clock_status(clock: Clock, now: datetime | None = None) -> ClockStatus:

@@ -156,6 +156,10 @@ class Agreement(models.Model):
     calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("business calendar"), on_delete=models.PROTECT,
                                  related_name="agreements")
     is_active = models.BooleanField(_("active"), default=True)
+    is_default = models.BooleanField(
+        _("default agreement"), default=False,
+        help_text=_("Applies to incidents for which neither their department nor the owner department of their "
+                    "service has an agreement. At most one agreement is the default."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
@@ -163,6 +167,8 @@ class Agreement(models.Model):
         verbose_name = _("service level agreement")
         verbose_name_plural = _("service level agreements")
         indexes = [models.Index(fields=["department", "valid_from"], name="agreement_department")]
+        constraints = [models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True),
+                                               name="agreement_one_default")]
 
     def __str__(self) -> str:
         return f"{self.department} · {self.name}"
@@ -170,6 +176,18 @@ class Agreement(models.Model):
     def clean(self) -> None:
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             raise ValidationError({"valid_until": _("The agreement must end after it starts.")})
+        other = other_default_agreement(self) if self.is_default else None
+        if other is not None:
+            raise ValidationError({"is_default": default_taken_message(other)})
+
+
+def other_default_agreement(agreement: Agreement) -> Agreement | None:
+    """The agreement other than this one that is the default, if any (at most one is)."""
+    return Agreement.objects.filter(is_default=True).exclude(pk=agreement.pk).select_related("department").first()
+
+
+def default_taken_message(other: Agreement) -> str:
+    return _("“%(agreement)s” is the default agreement: clear its flag first.") % {"agreement": other}
 
 
 class ServiceTarget(models.Model):

@@ -29,6 +29,9 @@ def on_incident_transition(sender: Any, instance: Incident, transition: str, sou
     if transition == "classify":
         clocks.retarget(incident, actor=actor, reason=_("Classified %(priority)s") % {
             "priority": incident.priority}, at=at)
+    elif transition == "reclassify":
+        clocks.retarget(incident, actor=actor, reason=_("Reclassified %(priority)s: %(reason)s") % {
+            "priority": incident.priority, "reason": log.comment}, at=at)
     elif transition in ("assign", "reassign"):
         clocks.switch_team(incident, actor=actor, at=at)
     if transition == "start_diagnosis":
@@ -51,6 +54,9 @@ def on_incident_transition(sender: Any, instance: Incident, transition: str, sou
 def on_incident_edited(sender: Any, instance: Incident, fields: set[str], actor: Any, **kwargs: Any) -> None:
     if "department" in fields:
         clocks.retarget(instance, actor=actor, reason=_("Department changed"))
+    elif "service" in fields and not instance.department_id:
+        # Without a department, the agreement is the service owner's.
+        clocks.retarget(instance, actor=actor, reason=_("Service changed"))
 
 
 # --- Calendar edits -------------------------------------------------------------------------------------------

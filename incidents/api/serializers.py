@@ -193,10 +193,15 @@ class CategoryField(serializers.RelatedField):
         return value.code
 
 
-class ClassifySerializer(IncidentTransitionSerializer):
-    category = CategoryField()
+class PrioritySerializer(IncidentTransitionSerializer):
+    """Impact and urgency: the priority matrix gives the priority (reclassify; its reason is the comment)."""
+
     impact = serializers.ChoiceField(choices=Level.choices, help_text=_("1 high, 2 medium, 3 low"))
     urgency = serializers.ChoiceField(choices=Level.choices, help_text=_("1 high, 2 medium, 3 low"))
+
+
+class ClassifySerializer(PrioritySerializer):
+    category = CategoryField()
 
 
 class AssignSerializer(IncidentTransitionSerializer):
@@ -254,6 +259,7 @@ class CancelSerializer(IncidentTransitionSerializer):
 
 TRANSITION_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
     "classify": ClassifySerializer,
+    "reclassify": PrioritySerializer,
     "assign": AssignSerializer,
     "reassign": AssignSerializer,
     "start_handling": StartHandlingSerializer,

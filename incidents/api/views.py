@@ -43,7 +43,8 @@ from opscenter.core.roles import user_roles, user_team_ids
     responses=IncidentDetailSerializer,
     parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
     summary="Perform a transition",
-    description="classify, assign, reassign, start_diagnosis, start_handling, restore, confirm_recovery, "
+    description="classify, reclassify (impact, urgency, comment: the reason), assign, reassign, start_diagnosis, "
+                "start_handling, restore, confirm_recovery, "
                 "submit_report, approve_report, return_report (comment), hold, resume, cancel, reopen (comment), "
                 "declare_major.",
 ))

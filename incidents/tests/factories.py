@@ -106,10 +106,12 @@ def transition_data(crew: Crew, name: str, *, category_code: str = "software", i
                              "data_ok": True, "data_note": "20 orders checked", "resolution": "Controller replaced"},
         "submit_report": {"cause": "Ageing controller", "process": "Diagnosed and replaced",
                           "measures": "Added to the inspection checklist", "result": "Service restored"},
+        "reclassify": {"impact": 1, "urgency": 1},
         "hold": {"reason": HoldReason.VENDOR},
         "cancel": {"reason": CancelReason.FALSE_ALARM},
     }.get(name, {})
-    comment = {"reopen": "The fault is back", "return_report": "Say what the cause was"}.get(name, "")
+    comment = {"reopen": "The fault is back", "return_report": "Say what the cause was",
+               "reclassify": "Every site of the centre is down now"}.get(name, "")
     return dict(data), comment
 
 

@@ -55,6 +55,7 @@ class TestIncidentsGenerated(ProcessAppTests):
     refused = ["no_role"]
     matrix = {
         "classify": rule({State.REPORTED}, State.CLASSIFIED, DUTY, ENGINEER, SUPERVISOR),
+        "reclassify": rule(WORKING | {State.ON_HOLD}, SAME, DUTY, ENGINEER, SUPERVISOR),
         "assign": rule({State.CLASSIFIED}, State.ASSIGNED, DUTY, SUPERVISOR),
         "reassign": rule(WORKING - {State.CLASSIFIED}, SAME, DUTY, SUPERVISOR),
         "start_diagnosis": rule({State.ASSIGNED}, State.DIAGNOSING, ASSIGNEE),

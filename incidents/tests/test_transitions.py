@@ -74,6 +74,9 @@ def rule(sources, target: str, *who: str) -> Rule:  # noqa: ANN001
 
 POLICY: dict[str, Rule] = {
     "classify": rule({State.REPORTED}, State.CLASSIFIED, DUTY, ENGINEER, SUPERVISOR),
+    # Whoever classifies may change the priority while the incident is worked (on hold included); a resolved
+    # incident keeps the priority it was resolved under (reopen it first).
+    "reclassify": rule(WORKING | {State.ON_HOLD}, SAME, DUTY, ENGINEER, SUPERVISOR),
     "assign": rule({State.CLASSIFIED}, State.ASSIGNED, DUTY, SUPERVISOR),
     "reassign": rule(WORKING - {State.CLASSIFIED}, SAME, DUTY, SUPERVISOR),
     "start_diagnosis": rule({State.ASSIGNED}, State.DIAGNOSING, ASSIGNEE),

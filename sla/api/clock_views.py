@@ -16,7 +16,7 @@ from incidents.models import Incident
 from opscenter.core.api.serializers import UserRefSerializer, choice_label, datetime_text
 from opscenter.core.filters import ID_MAX
 from sla.choices import ClockEventKind, ClockKind, ClockState
-from sla.clocks import ClockStatus, clock_status, incident_clocks
+from sla.clocks import ClockStatus, clock_status, incident_agreement_data, incident_clocks
 from sla.selectors import sees_all_departments
 
 
@@ -110,6 +110,30 @@ class IncidentClocksField(serializers.Field):
         request = self.context.get("request")
         return department_view([clock_data(clock_status(c)) for c in incident_clocks(incident, events=True)],
                                getattr(request, "user", None))
+
+
+class IncidentAgreementSerializer(serializers.Serializer):
+    """The agreement an incident's clocks count against, and why it applies."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    department_id = serializers.IntegerField()
+    source = serializers.ChoiceField(choices=["department", "service_owner", "default"], help_text=(
+        "department: the incident's department's; service_owner: the agreement of its service's owner department "
+        "(the incident's own department has none); default: the default agreement the supervisors set."))
+
+
+@extend_schema_field(IncidentAgreementSerializer(allow_null=True))
+class IncidentAgreementField(serializers.Field):
+    """The `sla_agreement` of an incident's detail: the agreement its response and resolution clocks count against,
+    null when none applies (its clocks then have no target: set its department, or ask a supervisor for a default
+    agreement). One query (none right after reporting)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, incident: Incident) -> dict[str, Any] | None:
+        return incident_agreement_data(incident)
 
 
 class IncidentClocksView(APIView):

@@ -27,6 +27,8 @@ from sla.models import (
     ServiceTarget,
     Threshold,
     WorkingInterval,
+    default_taken_message,
+    other_default_agreement,
 )
 
 # --- Calendars ---------------------------------------------------------------------------------------------
@@ -180,9 +182,11 @@ class AgreementSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Agreement
-        fields = ["id", "department", "name", "valid_from", "valid_until", "calendar", "is_active", "created_at",
-                  "service_targets", "priority_targets", "thresholds"]
+        fields = ["id", "department", "name", "valid_from", "valid_until", "calendar", "is_active", "is_default",
+                  "created_at", "service_targets", "priority_targets", "thresholds"]
         read_only_fields = ["created_at"]
+        # At most one default: said in validate_is_default, as a 400 naming the field (not the constraint's words).
+        validators = []  # noqa: RUF012
 
     def validate_service_targets(self, rows: list) -> list:
         _unique(rows, "service", _("A service appears twice."))
@@ -195,6 +199,12 @@ class AgreementSerializer(serializers.ModelSerializer):
     def validate_thresholds(self, rows: list) -> list:
         _unique(rows, "percent", _("A threshold appears twice."))
         return rows
+
+    def validate_is_default(self, value: bool) -> bool:
+        other = other_default_agreement(self.instance or Agreement()) if value else None
+        if other is not None:
+            raise serializers.ValidationError(default_taken_message(other))
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start = attrs.get("valid_from", getattr(self.instance, "valid_from", None))

@@ -24,6 +24,15 @@ def require_service(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not available on this machine")
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache(settings) -> None:  # noqa: ANN001
+    """Every test starts with an empty cache (the test settings keep it in memory): what one test cached, a
+    reference list or a session, never changes another's queries."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
     """Browser tests need Debian's Chromium; check once and mark them to skip or fail."""
     for item in items:

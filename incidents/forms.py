@@ -24,6 +24,7 @@ from opscenter.core.forms import (
     EngineerChoiceField,
     QueueFilterForm,
     ReasonForm,
+    ReferenceChoiceField,
     StyledForm,
     TransitionForm,
     choice_order,
@@ -64,12 +65,12 @@ class IncidentFilterForm(QueueFilterForm):
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("Any state")), *State.choices])
     priority = forms.ChoiceField(label=_("Priority"), required=False,
                                  choices=[("", _("Any priority")), *Priority.choices, (NONE, _("Not classified yet"))])
-    category = forms.ModelChoiceField(label=_("Category"), required=False, queryset=Category.objects.all(),
-                                      to_field_name="code", empty_label=_("Any category"))
-    service = forms.ModelChoiceField(label=_("Service"), required=False, queryset=Service.objects.all(),
-                                     empty_label=_("Any service"))
-    team = forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.filter(is_active=True),
-                                  empty_label=_("Any team"))
+    category = ReferenceChoiceField(Category.objects.all(), cache_key="incident-filter-category", label=_("Category"),
+                                    required=False, to_field_name="code", empty_label=_("Any category"))
+    service = ReferenceChoiceField(Service.objects.all(), cache_key="incident-filter-service", label=_("Service"),
+                                   required=False, empty_label=_("Any service"))
+    team = ReferenceChoiceField(Team.objects.filter(is_active=True), cache_key="incident-filter-team",
+                                label=_("Team"), required=False, empty_label=_("Any team"))
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
         ("urgency", _("Most urgent first")), ("due", _("Due soonest first")), ("-due", _("Due latest first")),
         ("-created", _("Newest first")), ("created", _("Oldest first")),

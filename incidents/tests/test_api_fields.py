@@ -21,35 +21,46 @@ def plain_get_fields(self):  # noqa: ANN001, ANN201
     return super(FieldsOnceMixin, self).get_fields()
 
 
+def plain_to_representation(self, instance):  # noqa: ANN001, ANN201
+    return super(FieldsOnceMixin, self).to_representation(instance)
+
+
 def both(monkeypatch, build):  # noqa: ANN001, ANN201
     """What `build()` gives with the fields built once, then with DRF building them for each instance."""
     once = build()
     with monkeypatch.context() as patch:
         patch.setattr(FieldsOnceMixin, "get_fields", plain_get_fields)
+        patch.setattr(FieldsOnceMixin, "to_representation", plain_to_representation)
         plain = build()
     return once, plain
 
 
 def context_for(user):  # noqa: ANN001, ANN201
-    request = RequestFactory().get("/api/v1/incidents/")
+    request = Request(RequestFactory().get("/api/v1/incidents/"))
     request.user = user
-    return {"request": Request(request)}
+    return {"request": request}
 
 
 def test_rows_and_details_are_drfs_own(monkeypatch) -> None:  # noqa: ANN001
     crew = make_crew()
     for state in (State.REPORTED, State.HANDLING, State.CLOSED, State.ON_HOLD, State.CANCELLED):
         incident_in_state(state, crew=crew, major=state == State.HANDLING)
-    context = context_for(crew.supervisor)
     rows = Incident.objects.visible_to(crew.supervisor).order_by("pk")
 
-    def build():  # noqa: ANN202
+    def build(user):  # noqa: ANN001, ANN202
+        context = context_for(user)
         return (IncidentListSerializer(rows, many=True, context=context).data,
                 [IncidentDetailSerializer(row, context=context).data for row in rows])
 
-    once, plain = both(monkeypatch, build)
-    assert once == plain
+    # Each reader sees their own transitions (a field written with the request's context).
+    by_user = {}
+    for user in (crew.supervisor, crew.engineer, crew.caller):
+        once, plain = both(monkeypatch, lambda user=user: build(user))
+        assert once == plain
+        by_user[user.pk] = once
+    once = by_user[crew.supervisor.pk]
     assert len(once[1]) == 5 and once[1][0]["state"] == State.REPORTED and "description" in once[1][0]
+    assert once[1][0]["available_transitions"] != by_user[crew.caller.pk][1][0]["available_transitions"]
 
 
 def test_the_reports_validation_is_drfs_own(monkeypatch) -> None:  # noqa: ANN001

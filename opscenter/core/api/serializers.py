@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 
 from opscenter.core.filters import ID_MAX
 from opscenter.core.models import ConfigurationItem, Department, Notification, Service, Team, User
@@ -183,19 +185,35 @@ class TimelineEntrySerializer(serializers.Serializer):
 
 
 class FieldsOnceMixin:
-    """Build a serializer class's fields once and give each instance DRF's own copy of them.
+    """Build a serializer class's fields once; write its output with them.
 
-    `ModelSerializer.get_fields` inspects the model and builds every field again for each instance (the
-    incident detail's 60 fields: 1.3 ms; the report's input: 0.4 ms; a report through the API builds both).
-    Here they are built on the class's first use and each instance gets `copy.deepcopy` of them, the way
-    DRF copies declared fields (0.47 ms and 0.15 ms; measured in one process on the benchmark's database,
-    December 2026). Use it only where the fields do not depend on the instance or its context (set a
-    context-dependent queryset in `__init__` on the copy, as `CancelSerializer` does); a class and each of
-    its subclasses keep their own. `incidents/tests/test_api_fields.py` compares the output and the
-    validation with the plain serializer's.
+    `ModelSerializer.get_fields` inspects the model and builds every field again for each instance, and DRF then
+    binds them to it: the incident detail's 60 fields cost about 1.5 ms a serializer before a value is written,
+    the report's input 0.4 ms, and a report through the API builds both (in one process on the benchmark's
+    database, December 2026; `bench/incidents.py` measures what it does to a request: docs/performance.md).
+
+    Here the fields are built on the class's first use. Input (`fields`, validation) gets `copy.deepcopy` of them,
+    the way DRF copies declared fields. Output is written by one bound copy kept with the class for every field
+    whose value depends on the instance alone (the types in `CONTEXT_FREE`), with DRF's own `get_attribute` and
+    `to_representation`; any other field (a method field, `available_transitions`, a nested serializer, an app's
+    extra field) is copied and bound to the serializer that writes, so it reads that serializer's context.
+
+    Changing it safely: use it only where `get_fields` does not depend on the instance or its context (set a
+    context-dependent queryset on the copy in `__init__`, as `CancelSerializer` does); a field type added to
+    `CONTEXT_FREE` must not read `self.context`, `self.parent` or the request. A class and each of its subclasses
+    keep their own fields. `incidents/tests/test_api_fields.py` compares the output (rows and details in every
+    state, as different users) and the validation with DRF's plain serializer's.
     """
 
+    CONTEXT_FREE: ClassVar[tuple[type[serializers.Field], ...]] = (
+        serializers.CharField, serializers.IntegerField, serializers.FloatField, serializers.DecimalField,
+        serializers.BooleanField, serializers.DateTimeField, serializers.DateField, serializers.TimeField,
+        serializers.DurationField, serializers.ChoiceField, serializers.JSONField, serializers.ReadOnlyField,
+        serializers.PrimaryKeyRelatedField, serializers.UUIDField,
+    )
+
     _prototype_fields: ClassVar[dict[str, serializers.Field] | None] = None
+    _output_plan: ClassVar[list[tuple[str, serializers.Field, bool]] | None] = None
 
     def get_fields(self) -> dict[str, serializers.Field]:
         cls = type(self)
@@ -204,6 +222,36 @@ class FieldsOnceMixin:
             prototype = super().get_fields()  # type: ignore[misc]
             cls._prototype_fields = prototype
         return copy.deepcopy(prototype)
+
+    @classmethod
+    def output_plan(cls) -> list[tuple[str, serializers.Field, bool]]:
+        """(name, field bound once to a serializer of the class, whether the writing serializer binds its own copy)
+        of each readable field, in order."""
+        plan = cls.__dict__.get("_output_plan")
+        if plan is None:
+            context_free = (*cls.CONTEXT_FREE, RefField)
+            plan = [(name, field, not isinstance(field, context_free))
+                    for name, field in cls().fields.items() if not field.write_only]
+            cls._output_plan = plan
+        return plan
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """DRF's `Serializer.to_representation`, over the class's bound fields."""
+        result: dict[str, Any] = {}
+        own = self.__dict__.setdefault("_own_fields", {})  # a list's rows share their serializer's copies
+        for name, field, contextual in self.output_plan():
+            if contextual:
+                if name not in own:
+                    own[name] = copy.deepcopy(field)  # a new, unbound field (DRF's __deepcopy__)
+                    own[name].bind(field_name=name, parent=self)
+                field = own[name]
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            result[name] = None if check_for_none is None else field.to_representation(attribute)
+        return result
 
 
 # Form plumbing of the browsable API, not data.

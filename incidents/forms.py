@@ -50,8 +50,9 @@ SORTS = {
     "state": (STATE_ORDER.asc(), "-created_at", "-pk"),
     "-state": (STATE_ORDER.desc(), "-created_at", "-pk"),
 }
-# Every queue opens with the most urgent first (incidents.selectors.URGENT_FIRST).
-DEFAULT_SORT = "urgency"
+# A queue opens newest first; "most urgent first" (incidents.selectors.URGENT_FIRST) sorts every open row by its
+# deadline, a choice in the sort menu rather than the default (docs/performance.md).
+DEFAULT_SORT = "-created"
 
 
 class IncidentFilterForm(QueueFilterForm):

@@ -57,9 +57,6 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     filterset_class = IncidentFilterSet
     search_fields = ["number", "title", "description", "caller_name"]
     ordering_fields = ["created_at", "updated_at", "occurred_at", "priority", "state", "number"]
-    # Without ?ordering=, the most urgent first (as the queues): open before finished, by priority, then the
-    # nearest deadline.
-    ordering = selectors.URGENT_FIRST
     http_method_names = ["get", "post", "patch", "head", "options"]
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = TRANSITION_SERIALIZERS
     transition_serializer_class = IncidentTransitionSerializer

@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Organisation and configuration")
 
     def ready(self) -> None:
-        from opscenter.core import panels
+        from opscenter.core import notification_kinds, panels, receivers  # noqa: F401
 
         panels.register()
+        notification_kinds.discover()

@@ -37,6 +37,18 @@ def _inbox_filter(data: Any) -> dict[str, str]:
     return {"event": data.get("kind", "")[:64], "ticket": data.get("ticket", "")[:24]}
 
 
+def _has_unread(groups: dict[str, list[dict[str, Any]]], chosen: dict[str, str]) -> bool:
+    """Whether the list as filtered holds unread notifications, read off the counts (a ticket beyond the ten
+    counted is taken to)."""
+    kinds = [g for g in groups["kinds"] if not chosen["event"] or g["key"] == chosen["event"]]
+    if not any(g["unread"] for g in kinds):
+        return False
+    if chosen["ticket"]:
+        ticket = next((g for g in groups["tickets"] if g["key"] == chosen["ticket"]), None)
+        return ticket is None or bool(ticket["unread"])
+    return True
+
+
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     """The user's notifications, newest first, filtered by kind and ticket, counted by both beside."""
@@ -50,7 +62,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         "page": page, "groups": groups, "chosen_kind": chosen["event"], "chosen_ticket": chosen["ticket"],
         "chosen_kind_label": kind_label(chosen["event"]) if chosen["event"] else "",
         "unread_only": unread_only, "filtered": bool(chosen["event"] or chosen["ticket"] or unread_only),
-        "has_unread": any(group["unread"] for group in groups["kinds"]),
+        "has_unread": _has_unread(groups, chosen),
         "query": urlencode({k: v for k, v in (("kind", chosen["event"]), ("ticket", chosen["ticket"]),
                                                ("unread", "1" if unread_only else "")) if v}),
     })

@@ -17,6 +17,7 @@ from django.db import models
 from django.utils import dateformat, timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 EMAIL_SUBJECT_PREFIX = "[OpsCenter] "
@@ -27,7 +28,7 @@ FACTS: tuple[tuple[str, Promise], ...] = (
     ("risk", _("Risk")),
     ("service", _("Service")),
     ("state", _("State")),
-    ("due_at", _("Due")),
+    ("due_at", pgettext_lazy("notification fact", "Due")),
     ("starts_at", _("Planned start")),
     ("actor", _("By")),
 )
@@ -69,6 +70,10 @@ class Rendered:
     subject: str
     body: str = ""
     facts: list[tuple[str, str]] = field(default_factory=list)
+
+    def fact_lines(self) -> list[str]:
+        """The facts as "Priority: P1" lines in the active language."""
+        return [gettext("%(label)s: %(value)s") % {"label": label, "value": value} for label, value in self.facts]
 
 
 _KINDS: dict[str, NotificationKind] = {}

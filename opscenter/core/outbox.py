@@ -186,7 +186,7 @@ def email_message(row: Notification) -> tuple[str, str]:
         lines += [rendered.body, ""]
     with translation.override(language):
         if rendered.facts:
-            lines += [f"{label}: {value}" for label, value in rendered.facts] + [""]
+            lines += [*rendered.fact_lines(), ""]
         if row.link:
             lines += [gettext("Open: %(link)s") % {"link": absolute(row.link)}]
     subject = " ".join(f"{EMAIL_SUBJECT_PREFIX}{rendered.subject}".split())  # one line

@@ -10,7 +10,6 @@ from typing import Any, TextIO
 from unittest import mock
 
 from django.db import transaction
-from django.db.models import F, Max
 from django.utils import timezone
 
 from changes.choices import Category, ChangeType, Recommendation, State, StepStatus, TemplateState
@@ -25,9 +24,8 @@ from changes.services import (
     change_transition,
     template_propose,
 )
-from opscenter.core.choices import DeliveryStatus
-from opscenter.core.demo import Clock, stepped_clock
-from opscenter.core.models import ConfigurationItem, Notification, Service, User
+from opscenter.core.demo import Clock, last_notification_id, settle_notifications, stepped_clock
+from opscenter.core.models import ConfigurationItem, Service, User
 from opscenter.core.services import perform_transition
 
 CAB = ["cab", "cab2", "cab3"]
@@ -405,27 +403,20 @@ class Director:
         return self.step(change, "close", self.supervisor, review="已審閱實施報告，同意關閉。")
 
 
-def _mark_delivered(since: int, now: dt.datetime) -> None:
-    """Notifications written while seeding are not handed to the broker: they are marked delivered."""
-    seeded = Notification.objects.filter(pk__gt=since)
-    seeded.update(status=DeliveryStatus.SENT, sent_at=F("created_at"), attempts=1)
-    seeded.filter(created_at__lt=now - dt.timedelta(days=2)).update(read_at=F("created_at"))
-
-
 def seed(*, stdout: TextIO) -> None:
     """Load the demo changes once: skipped when the database already holds changes."""
     if Change.objects.exists():
         stdout.write("Demo changes: skipped (changes already exist).")
         return
     began = time.monotonic()
-    last_notification = Notification.objects.aggregate(last=Max("pk"))["last"] or 0
+    last_notification = last_notification_id()
     now = timezone.now()
     with stepped_clock() as clock, mock.patch("opscenter.core.outbox.enqueue_delivery"), transaction.atomic():
         freezes = seed_windows(now)
         director = Director(random.Random(20261201), clock, now)
         director.seed_templates()
         director.play_all(PLANS_BY_STATE)
-    _mark_delivered(last_notification, now)
+    settle_notifications(last_notification, now)
     states = Change.objects.values("state").distinct().count()
     stdout.write(f"Demo changes: {len(director.played)} created in {states} states, {len(freezes)} freeze windows, "
                  f"{MaintenanceWindow.objects.count()} maintenance windows in {time.monotonic() - began:.1f} s.")

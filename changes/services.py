@@ -239,7 +239,7 @@ def change_invite_opinions(change: Change, *, user: Any, reviewers: list[Any]) -
                                                                defaults={"requested_by": user})
             if new:
                 created.append(opinion)
-        opinion_invited(change, [o.reviewer for o in created])
+        opinion_invited(change, [o.reviewer for o in created], actor=user)
     return created
 
 

@@ -9,7 +9,6 @@ from typing import Any, TextIO
 from unittest import mock
 
 from django.db import transaction
-from django.db.models import F, Max
 from django.utils import timezone
 
 from incidents.choices import CancelReason, Channel, HoldReason, State
@@ -21,10 +20,8 @@ from incidents.services import (
     incident_report,
     incident_transition,
 )
-from opscenter.core.choices import Channel as NotificationChannel
-from opscenter.core.choices import DeliveryStatus
-from opscenter.core.demo import Clock, stepped_clock
-from opscenter.core.models import ConfigurationItem, Department, Notification, Service, Team, User
+from opscenter.core.demo import Clock, last_notification_id, settle_notifications, stepped_clock
+from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
 from opscenter.core.services import comment_add
 
 # category → the demo team that takes it (and the engineer of that team who works it)
@@ -384,7 +381,7 @@ def seed(*, stdout: TextIO) -> None:
         stdout.write("Demo incidents: skipped (incidents already exist).")
         return
     began = time.monotonic()
-    last_notification = Notification.objects.aggregate(last=Max("pk"))["last"] or 0
+    last_notification = last_notification_id()
     now = timezone.now()
     with stepped_clock() as clock, mock.patch("opscenter.core.outbox.enqueue_delivery"), transaction.atomic():
         director = Director(random.Random(20260101), clock, now)
@@ -396,10 +393,7 @@ def seed(*, stdout: TextIO) -> None:
                 director.play(director.story(target, days, index))
         clock.set(now)
         incident_announce_assignment_overdue(now=now)  # what the sweep would already have announced
-    seeded = Notification.objects.filter(pk__gt=last_notification)
-    seeded.update(status=DeliveryStatus.SENT, sent_at=F("created_at"), attempts=1)
-    seeded.filter(channel=NotificationChannel.IN_APP, created_at__lt=now - dt.timedelta(days=2)).update(
-        read_at=F("created_at"))
+    settle_notifications(last_notification, now)
     states = Incident.objects.values("state").distinct().count()
     stdout.write(f"Demo incidents: {len(director.played)} created in {states} states "
                  f"in {time.monotonic() - began:.1f} s.")

@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 
 from incidents.choices import OPEN_STATES, WORKING_STATES, Channel, State
 from incidents.models import Incident, MajorIncidentReview, PriorityRule, assign_due_after, may_edit
+from incidents.notifications import ASSIGNMENT_OVERDUE, incident_params
 from incidents.receivers import supervisors
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord, TransitionForbidden
 from opscenter.core.models import FieldChange
+from opscenter.core.notification_kinds import timestamp
 from opscenter.core.outbox import notify
 from opscenter.core.roles import has_role
 from opscenter.core.selectors import role_members
@@ -190,13 +192,9 @@ def incident_announce_assignment_overdue(*, now: datetime | None = None) -> int:
                 transaction.set_rollback(True)
                 continue
             recipients = [*role_members(roles.DUTY_OFFICER), *supervisors()]
-            for incident in Incident.objects.filter(pk__in=ids).order_by("assign_due_at", "pk"):
-                notify(
-                    event="incident.assignment_overdue", recipients=recipients,
-                    subject=_("%(number)s not assigned in time (%(priority)s): %(title)s") % {
-                        "number": incident.number, "priority": incident.priority, "title": incident.title},
-                    body=incident.title, link=reverse("incidents:incident-detail", args=[incident.pk]),
-                    payload={"incident": incident.number, "id": incident.pk, "state": incident.state,
-                             "priority": incident.priority, "assign_due_at": incident.assign_due_at.isoformat()},
-                )
+            for incident in Incident.objects.filter(pk__in=ids).select_related("service").order_by(
+                    "assign_due_at", "pk"):
+                notify(kind=ASSIGNMENT_OVERDUE, recipients=recipients,
+                       params=incident_params(incident, assign_due_at=timestamp(incident.assign_due_at)),
+                       link=reverse("incidents:incident-detail", args=[incident.pk]))
             announced += len(ids)

@@ -13,10 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.models import Incident
+from incidents.notifications import incident_params
 from opscenter.core import roles
 from opscenter.core.models import User
+from opscenter.core.notification_kinds import timestamp
 from opscenter.core.outbox import active_endpoints, build_notifications, write_notifications
 from opscenter.core.selectors import read_frozen, role_members
+from sla import notifications
 from sla.businesstime import Schedule
 from sla.choices import ClockEventKind, ClockKind, ClockState
 from sla.models import (
@@ -362,7 +365,8 @@ def _breach_at_stop(clock: Clock, at: datetime) -> None:
         return
     reached = clock.due_at if clock.due_at and clock.due_at <= at else at
     if _record_breach(clock, at=reached, now=at):
-        incident = Incident.objects.select_related("assignee", "team", "department").get(pk=clock.incident_id)
+        incident = Incident.objects.select_related("assignee", "team", "department", "service").get(
+            pk=clock.incident_id)
         _notify(clock, incident, 100, reached)
 
 
@@ -421,17 +425,12 @@ class _Audience:
     def messages(self, clock: Clock, incident: Incident, percent: int, due_at: datetime) -> list:
         """The outbox rows telling who the agreement's threshold names that the clock used `percent` of its
         target (100: breached)."""
-        if percent >= 100:
-            event, subject = "sla.breach", _("%(number)s breached its %(kind)s target") % {
-                "number": incident.number, "kind": clock.get_kind_display()}
-        else:
-            event, subject = "sla.warning", _("%(number)s: %(percent)d%% of its %(kind)s target used") % {
-                "number": incident.number, "percent": percent, "kind": clock.get_kind_display()}
+        kind = notifications.BREACH if percent >= 100 else notifications.WARNING
         return build_notifications(
-            event=event, recipients=self.recipients(clock, incident, self.rule(clock, percent)), subject=subject,
-            body=incident.title, link=reverse("incidents:incident-detail", args=[incident.pk]),
-            payload={"incident": incident.number, "id": incident.pk, "clock": clock.kind, "percent": percent,
-                     "due_at": due_at.isoformat()}, endpoints=self.endpoints)
+            kind=kind, recipients=self.recipients(clock, incident, self.rule(clock, percent)),
+            params=incident_params(incident, kind=clock.kind, clock=clock.kind, percent=percent,
+                                   due_at=timestamp(due_at)),
+            link=reverse("incidents:incident-detail", args=[incident.pk]), endpoints=self.endpoints)
 
 
 def _notify(clock: Clock, incident: Incident, percent: int, due_at: datetime) -> None:
@@ -474,7 +473,8 @@ def sweep(*, now: datetime | None = None) -> int:
                 transaction.set_rollback(True)
                 continue
             rows = list(ClockThreshold.objects.filter(pk__in=ids)
-                        .select_related("clock__incident__assignee", "clock__incident__department")
+                        .select_related("clock__incident__assignee", "clock__incident__department",
+                                        "clock__incident__service")
                         .order_by("due_at", "pk"))
             _announce_batch(rows, now)
             announced += len(ids)

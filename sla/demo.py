@@ -16,17 +16,14 @@ from unittest import mock
 import holidays
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import F, Max
 from django.utils import timezone
 
-from incidents.choices import State
+from incidents.choices import FINISHED_STATES, State
 from incidents.demo import Director
 from incidents.models import Incident
 from opscenter.core import roles
-from opscenter.core.choices import Channel as NotificationChannel
-from opscenter.core.choices import DeliveryStatus
-from opscenter.core.demo import stepped_clock
-from opscenter.core.models import Department, Notification, Service, Team, TransitionLog, User
+from opscenter.core.demo import last_notification_id, settle_notifications, stepped_clock
+from opscenter.core.models import Department, Service, Team, TransitionLog, User
 from sla import clocks, metrics, receivers
 from sla.choices import ExceptionKind, FollowUpState, OutageKind, QuestionKind, SurveyState
 from sla.models import (
@@ -44,6 +41,7 @@ from sla.models import (
     TeamTarget,
     Threshold,
 )
+from sla.notifications import BREACH, WARNING
 from sla.surveys import services as survey_services
 
 OFFICE = "Office hours Mon–Fri 08:00–17:00"  # written by the data migration, with CN public holidays
@@ -83,14 +81,6 @@ def seed(*, stdout: TextIO) -> None:
     seed_satisfaction(stdout=stdout)
 
 
-def mark_delivered(after_pk: int, now: dt.datetime) -> None:
-    """Notifications written while seeding were delivered when written; in-app ones older than two days read."""
-    seeded = Notification.objects.filter(pk__gt=after_pk)
-    seeded.update(status=DeliveryStatus.SENT, sent_at=F("created_at"), attempts=1)
-    seeded.filter(channel=NotificationChannel.IN_APP, created_at__lt=now - dt.timedelta(days=2)).update(
-        read_at=F("created_at"))
-
-
 def seed_service_levels(*, stdout: TextIO) -> None:
     """Agreements, twelve months of clocks, outages, explained breaches and published evaluations: skipped when
     agreements or breaches already exist."""
@@ -98,7 +88,7 @@ def seed_service_levels(*, stdout: TextIO) -> None:
         stdout.write("Demo service levels: skipped (agreements already exist).")
         return
     began = time.monotonic()
-    last_notification = Notification.objects.aggregate(last=Max("pk"))["last"] or 0
+    last_notification = last_notification_id()
     now = timezone.now()
     with stepped_clock() as clock, mock.patch("opscenter.core.outbox.enqueue_delivery"), transaction.atomic():
         agreements = terms(now)
@@ -112,7 +102,9 @@ def seed_service_levels(*, stdout: TextIO) -> None:
         record_availability_misses()
         unexplained = explain_breaches(clock, now)
         published = publish_evaluations(clock, now)
-    mark_delivered(last_notification, now)
+    # The sweep at the end announces months of breaches at once: those of incidents finished by now are read.
+    settle_notifications(last_notification, now, events=(BREACH.event, WARNING.event),
+                         finished=Incident.objects.filter(state__in=FINISHED_STATES).values("number"))
     stdout.write(f"Demo service levels: {len(agreements)} agreements, {rebuilt} incidents' clocks rebuilt, "
                  f"{len(older)} older incidents over {MONTHS} months, {outages} outages, "
                  f"{Breach.objects.count()} breaches ({unexplained} unexplained), {published} evaluations "
@@ -317,7 +309,7 @@ def seed_satisfaction(*, stdout: TextIO) -> None:
     if Survey.objects.filter(state=SurveyState.ANSWERED).exists() or Campaign.objects.exists():
         stdout.write("Demo satisfaction: skipped (answers already exist).")
         return
-    last_notification = Notification.objects.aggregate(last=Max("pk"))["last"] or 0
+    last_notification = last_notification_id()
     now = timezone.now()
     rng = random.Random(20250505)
     with stepped_clock() as clock, mock.patch("opscenter.core.outbox.enqueue_delivery"), transaction.atomic():
@@ -327,7 +319,7 @@ def seed_satisfaction(*, stdout: TextIO) -> None:
         closed = follow_up(clock, now)
         invited, replied = questionnaire(clock, rng, now)
         clock.set(now)
-    mark_delivered(last_notification, now)
+    settle_notifications(last_notification, now)
     stdout.write(f"Demo satisfaction: {scheduled} surveys, {answered} answered, {FollowUp.objects.count()} "
                  f"low scores followed up ({closed} closed), a questionnaire answered by {replied} of {invited}.")
 

@@ -19,6 +19,7 @@ from opscenter.core.workflow import get_transition
 from sla import metrics
 from sla.choices import BreachKind, EvaluationState
 from sla.models import Breach, Evaluation, month_is_over
+from sla.notifications import EVALUATION_PUBLISHED
 
 
 def may_manage_evaluations(user: Any) -> bool:
@@ -206,8 +207,7 @@ def _check_named_rules(evaluation: Evaluation, user: Any) -> None:
 def _announce(evaluation: Evaluation) -> None:
     """Tell the department's users through the outbox that their month is published."""
     month = f"{evaluation.month:%Y-%m}"
-    notify(event="sla.evaluation_published", recipients=_recipients(evaluation.department_id),
-           subject=_("Service level evaluation of %(month)s published") % {"month": month},
-           body=evaluation.summary,
-           link=reverse("sla:evaluation-detail", args=[evaluation.department_id, month]),
-           payload={"department": evaluation.department_id, "month": month, "evaluation": evaluation.pk})
+    notify(kind=EVALUATION_PUBLISHED, recipients=_recipients(evaluation.department_id),
+           params={"department": evaluation.department_id, "month": month, "evaluation": evaluation.pk,
+                   "summary": evaluation.summary},
+           link=reverse("sla:evaluation-detail", args=[evaluation.department_id, month]))

@@ -140,3 +140,47 @@ def test_the_duty_officer_sees_a_new_p1_first_on_the_home_page_with_its_time_to_
     assert "P1" in first.inner_text() and "Assign by" in first.inner_text()
     assert timezone.localtime(p1.assign_due_at).strftime("%H:%M") in first.inner_text()
     assert "min left" in first.locator(".time-left").inner_text()
+
+
+def test_an_english_engineer_reads_in_english_what_a_chinese_duty_officer_did(browser_page) -> None:  # noqa: ANN001
+    page = browser_page
+    engineer, finance = User.objects.get(username="sysadmin"), User.objects.get(username="finance")
+    User.objects.filter(pk=engineer.pk).update(language="en")
+    system_team = Team.objects.get(code="system")
+
+    # The duty officer works in 繁體中文 (the switch is remembered for them) and assigns a fault.
+    sign_in(page, "duty")
+    page.select_option("#language-select", "zh-hant")
+    page.wait_for_selector('html[lang="zh-Hant"]')
+    assert User.objects.get(username="duty").language == "zh-hant"
+    page.goto(page.base_url + "/incidents/report/")
+    page.fill('[name="caller"]', finance.username)
+    page.select_option('[name="channel"]', "phone")
+    page.fill('[name="title"]', "ERP login fails")
+    page.fill('[name="description"]', "Every login ends with 'session expired'.")
+    page.fill('[name="impact_scope"]', "Finance department")
+    with page.expect_navigation():
+        page.click("#report-form button[type=submit]")
+    incident = Incident.objects.get(title="ERP login fails")
+    act(page, "classify", {"category": str(Category.objects.get(code="software").pk), "impact": "2", "urgency": "2"})
+    act(page, "assign", {"team": str(system_team.pk), "assignee": str(engineer.pk)})
+    incident.refresh_from_db()
+
+    # The engineer, on a browser whose cookie still says 繁體中文, reads it in English.
+    sign_in(page, "sysadmin")
+    page.context.add_cookies([{"name": "django_language", "value": "zh-hant", "url": page.base_url}])
+    page.goto(page.base_url + "/notifications/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    notice = page.locator("#inbox .list-group-item").filter(has_text=incident.number).first
+    text = notice.inner_text()
+    assert f"{incident.priority} {incident.number} assigned to you: ERP login fails" in text
+    assert "By: 李值班" in text and "已指派" not in text
+    with page.expect_navigation():
+        page.locator("#inbox-tickets a").filter(has_text=incident.number).click()
+    assert f"ticket={incident.number}" in page.url
+    with page.expect_navigation():
+        page.locator("#mark-all-read button").click()
+    assert page.locator("#inbox .badge").count() == 0  # this ticket's notifications read
+    with page.expect_navigation():
+        page.locator("#inbox a").filter(has_text="assigned to you").first.click()
+    assert page.url.endswith(f"/incidents/{incident.pk}/")

@@ -53,5 +53,5 @@ def test_a_p1_classification_is_delivered_by_a_real_worker(
     mails = sent_mails(tmp_path)
     assert len(mails) == 2  # one email to each, once
     assert {mail["To"] for mail in mails} == {"engineer@example.com", "supervisor@example.com"}
-    assert {mail["Subject"].strip() for mail in mails} == {f"{incident.number} P1 incident: ERP 全面停擺"}
+    assert {mail["Subject"].strip() for mail in mails} == {f"[OpsCenter] {incident.number} P1 incident: ERP 全面停擺"}
     assert all("ERP 全面停擺" in mail.get_content() for mail in mails)

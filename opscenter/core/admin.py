@@ -75,7 +75,7 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ["department"]
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("Organisation"), {"fields": ("display_name", "department", "phone")}),
+        (_("Organisation"), {"fields": ("display_name", "department", "phone", "language")}),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
@@ -154,8 +154,10 @@ class AttachmentAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "event", "channel", "recipient", "webhook", "status", "attempts", "sent_at"]
+    list_display = ["created_at", "event", "ticket", "channel", "recipient", "webhook", "status", "attempts",
+                    "sent_at"]
     list_filter = ["status", "channel", "event"]
+    search_fields = ["ticket"]
     list_select_related = ["recipient", "webhook"]
 
 

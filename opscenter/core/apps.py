@@ -10,7 +10,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Organisation and configuration")
 
     def ready(self) -> None:
-        from opscenter.core import access, panels
+        from opscenter.core import access, notification_kinds, panels, receivers  # noqa: F401
 
         panels.register()
         access.connect()
+        notification_kinds.discover()

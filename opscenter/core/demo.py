@@ -8,10 +8,11 @@ from unittest import mock
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import F, Max, QuerySet
 
 from opscenter.core import roles
-from opscenter.core.choices import CIStatus, CIType, Criticality, TeamKind
-from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
+from opscenter.core.choices import Channel, CIStatus, CIType, Criticality, DeliveryStatus, TeamKind
+from opscenter.core.models import ConfigurationItem, Department, Notification, Service, Team, User
 
 DEPARTMENTS = [
     ("finance", "財務部", "finance@example.com"),
@@ -159,3 +160,21 @@ def stepped_clock() -> Iterator[Clock]:
 
     with mock.patch("django.utils.timezone.datetime", ClockDatetime):
         yield clock
+
+
+def last_notification_id() -> int:
+    """The outbox's highest id before a demo writes (settle_notifications takes it)."""
+    return Notification.objects.aggregate(last=Max("pk"))["last"] or 0
+
+
+def settle_notifications(after_pk: int, now: dt.datetime, *, finished: QuerySet | None = None,
+                         events: tuple[str, ...] = ()) -> None:
+    """Notifications written while seeding were delivered when written (never handed to the broker): in-app ones
+    older than two days are read, and so are those of `events` about tickets `finished` (numbers) by the time the
+    demo ends, so that no inbox opens on dozens of notices of incidents closed months ago."""
+    seeded = Notification.objects.filter(pk__gt=after_pk)
+    seeded.update(status=DeliveryStatus.SENT, sent_at=F("created_at"), attempts=1)
+    in_app = seeded.filter(channel=Channel.IN_APP, read_at__isnull=True)
+    in_app.filter(created_at__lt=now - dt.timedelta(days=2)).update(read_at=F("created_at"))
+    if finished is not None:
+        in_app.filter(event__in=events, ticket__in=finished).update(read_at=F("created_at"))

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django_filters.fields import ModelMultipleChoiceField
 from django_filters.rest_framework import DjangoFilterBackend
 
-from opscenter.core.models import ConfigurationItem, Service
+from opscenter.core.models import ConfigurationItem, Notification, Service
 
 # Primary keys are BigAutoFields, signed 64-bit integers. A larger number from a request names no row;
 # SQLite cannot even bind it (OverflowError, a 500), so it is refused as an invalid value first.
@@ -61,3 +61,13 @@ class ConfigurationItemFilterSet(django_filters.FilterSet):
     class Meta:
         model = ConfigurationItem
         fields = ["ci_type", "status", "owner_team", "services"]
+
+
+class NotificationFilterSet(django_filters.FilterSet):
+    """A user's notifications by kind (`event`), by ticket number and unread."""
+
+    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", label="unread")
+
+    class Meta:
+        model = Notification
+        fields = ["event", "ticket", "unread"]

@@ -30,6 +30,21 @@ class SignInForm(AuthenticationForm):
         "class": "form-control", "autocomplete": "current-password"}))
 
 
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), required=False, widget=forms.Select(attrs={
+        "class": "form-select"}), help_text=_("Pages and the notifications you receive (in-app and e-mail)."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from django.conf import settings
+        from django.utils.translation import get_language_info
+
+        super().__init__(*args, **kwargs)
+        default = get_language_info(settings.LANGUAGE_CODE)["name_local"]
+        self.fields["language"].choices = [
+            ("", _("Site default (%(language)s)") % {"language": default}),
+            *[(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]]
+
+
 # --- Styling, inputs and refusals --------------------------------------------------------------------------
 
 

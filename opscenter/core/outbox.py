@@ -12,30 +12,47 @@ import requests
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from opscenter.core.choices import Channel, DeliveryStatus
+from opscenter.core.exceptions import OpsCenterError
 from opscenter.core.models import Notification, User, WebhookEndpoint
+from opscenter.core.notification_kinds import EMAIL_SUBJECT_PREFIX, NotificationKind, kind_label, language_of, render
 
 logger = logging.getLogger(__name__)
 
 
 def build_notifications(
     *,
-    event: str,
     recipients: Iterable[User],
-    subject: str,
-    body: str = "",
+    kind: NotificationKind | None = None,
+    params: dict[str, Any] | None = None,
     link: str = "",
-    payload: dict[str, Any] | None = None,
     channels: Iterable[str] = (Channel.IN_APP, Channel.EMAIL),
     webhooks: bool = True,
     endpoints: list[WebhookEndpoint] | None = None,
+    event: str = "",
+    subject: str = "",
+    body: str = "",
+    payload: dict[str, Any] | None = None,
 ) -> list[Notification]:
     """The unsaved outbox rows of one event: one per recipient and channel, and one per interested webhook
-    (`endpoints`: the active webhook endpoints, when the caller has them already)."""
-    payload = payload or {}
+    (`endpoints`: the active webhook endpoints, when the caller has them already).
+
+    An app passes its declared `kind` and the event's `params` (JSON: numbers, codes, ISO times); each reader
+    gets the kind rendered in their language. Text given as `event=`, `subject=` and `body=` (with `payload=`)
+    is stored and shown as it is, in every language: kept for callers not yet moved to kinds.
+    """
+    if kind is not None:
+        event, subject, body, payload = kind.event, "", "", params or {}
+    else:
+        payload = payload or params or {}
+        if not subject:
+            raise ValueError("notify needs a kind (or the stored subject of a text notification)")
+    ticket = str(payload.get("number") or "")[:24]
     rows: list[Notification] = []
     seen: set[int] = set()
     for user in recipients:
@@ -46,12 +63,13 @@ def build_notifications(
             if channel == Channel.EMAIL and not user.email:
                 continue
             rows.append(Notification(event=event, channel=channel, recipient=user, subject=subject[:200],
-                                     body=body, link=link, payload=payload))
+                                     body=body, link=link, payload=payload, ticket=ticket))
     if webhooks:
         for endpoint in (endpoints if endpoints is not None else active_endpoints()):
             if endpoint.wants(event):
                 rows.append(Notification(event=event, channel=Channel.WEBHOOK, webhook=endpoint,
-                                         subject=subject[:200], body=body, link=link, payload=payload))
+                                         subject=subject[:200], body=body, link=link, payload=payload,
+                                         ticket=ticket))
     return rows
 
 
@@ -78,7 +96,8 @@ def write_notifications(rows: list[Notification]) -> list[Notification]:
 
 def notify(**kwargs: Any) -> list[Notification]:
     """Write one outbox row per recipient and channel (and per interested webhook) in the caller's
-    transaction, and queue their delivery for after commit (the arguments of build_notifications)."""
+    transaction, and queue their delivery for after commit (the arguments of build_notifications:
+    `notify(kind=ASSIGNED, recipients=[…], params={…}, link=…)`)."""
     return write_notifications(build_notifications(**kwargs))
 
 
@@ -133,12 +152,14 @@ def _send(row: Notification) -> None:
     if row.channel == Channel.IN_APP:
         return  # becomes visible in the recipient's list once marked sent
     if row.channel == Channel.EMAIL:
-        link = f"\n\n{settings.SITE_URL.rstrip('/')}{row.link}" if row.link else ""
-        send_mail(row.subject, f"{row.body}{link}", settings.DEFAULT_FROM_EMAIL, [row.recipient.email])
+        subject, text = email_message(row)
+        send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [row.recipient.email])
         return
     if row.channel == Channel.WEBHOOK:
-        body = json.dumps({"event": row.event, "id": row.pk, "subject": row.subject, "body": row.body,
-                           "link": row.link, "payload": row.payload}, ensure_ascii=False).encode()
+        rendered = render(row, language_of(row.webhook))
+        body = json.dumps({"event": row.event, "id": row.pk, "subject": rendered.subject, "body": rendered.body,
+                           "link": absolute(row.link) if row.link else "", "payload": row.payload},
+                          ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", "X-OpsCenter-Event": row.event,
                    "X-OpsCenter-Delivery": str(row.pk)}
         if row.webhook.secret:
@@ -149,6 +170,27 @@ def _send(row: Notification) -> None:
         response.raise_for_status()
         return
     raise ValueError(f"unknown channel {row.channel}")
+
+
+def absolute(link: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{link}"
+
+
+def email_message(row: Notification) -> tuple[str, str]:
+    """An e-mail's subject and text in the recipient's language: the subject, then the body, the facts
+    (priority, service, state, due time, who) and the link to open."""
+    language = language_of(row.recipient)
+    rendered = render(row, language)
+    lines = [rendered.subject, ""]
+    if rendered.body:
+        lines += [rendered.body, ""]
+    with translation.override(language):
+        if rendered.facts:
+            lines += [*rendered.fact_lines(), ""]
+        if row.link:
+            lines += [gettext("Open: %(link)s") % {"link": absolute(row.link)}]
+    subject = " ".join(f"{EMAIL_SUBJECT_PREFIX}{rendered.subject}".split())  # one line
+    return subject, "\n".join(lines).rstrip() + "\n"
 
 
 def due_ids(limit: int = 500) -> list[int]:
@@ -177,9 +219,44 @@ def inbox(user: User):
     return Notification.objects.filter(recipient=user, channel=Channel.IN_APP, status=DeliveryStatus.SENT)
 
 
-def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
-    """Mark the user's unread in-app notifications read (all of them, or those of `ids`); returns how many."""
-    qs = inbox(user).filter(read_at__isnull=True)
+class NotificationsNotFound(OpsCenterError):
+    status_code = 404
+    code = "not_found"
+    default_detail = _("Some of these notifications are not yours or do not exist; none was marked read.")
+
+
+def inbox_filtered(user: User, *, event: str = "", ticket: str = "", unread: bool = False):
+    """The user's inbox narrowed to one kind and/or one ticket, and to the unread ones."""
+    qs = inbox(user)
+    if event:
+        qs = qs.filter(event=event)
+    if ticket:
+        qs = qs.filter(ticket=ticket)
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    return qs
+
+
+def mark_read(user: User, ids: Iterable[int] | None = None, *, event: str = "", ticket: str = "") -> int:
+    """Mark the user's unread in-app notifications read (all of them, those of one kind or ticket, or those of
+    `ids`); returns how many. Ids that are not the user's refuse the whole request (404) and change nothing."""
+    qs = inbox_filtered(user, event=event, ticket=ticket, unread=True)
     if ids is not None:
-        qs = qs.filter(pk__in=list(ids))
+        wanted = set(ids)
+        if wanted and inbox(user).filter(pk__in=wanted).count() != len(wanted):
+            raise NotificationsNotFound()
+        qs = qs.filter(pk__in=wanted)
     return qs.update(read_at=timezone.now())
+
+
+def inbox_groups(user: User) -> dict[str, list[dict[str, Any]]]:
+    """The user's inbox counted by kind and by ticket (most recent first, ten tickets), each with its unread
+    count: two queries whatever the inbox holds."""
+    unread = Count("pk", filter=Q(read_at__isnull=True))
+    kinds = [{"key": row["event"], "label": kind_label(row["event"]), "count": row["count"], "unread": row["unread"]}
+             for row in inbox(user).order_by().values("event").annotate(count=Count("pk"), unread=unread)]
+    kinds.sort(key=lambda row: (-row["unread"], str(row["label"])))
+    tickets = [{"key": row["ticket"], "label": row["ticket"], "count": row["count"], "unread": row["unread"]}
+               for row in inbox(user).exclude(ticket="").order_by().values("ticket")
+               .annotate(count=Count("pk"), unread=unread, latest=Max("created_at")).order_by("-latest")[:10]]
+    return {"kinds": kinds, "tickets": tickets}

@@ -10,11 +10,12 @@ from opscenter.core import outbox
 from opscenter.core.choices import CIStatus
 from opscenter.core.models import ConfigurationItem, Service
 from opscenter.core.navigation import HomePanel, NavItem, register_nav, register_panel
+from opscenter.core.notification_kinds import with_text
 from opscenter.core.roles import AUDITOR, ENGINEERS, SUPERVISOR
 
 
 def _notifications(request: HttpRequest) -> dict[str, Any]:
-    return {"items": list(outbox.inbox(request.user).filter(read_at__isnull=True)[:5])}
+    return {"items": with_text(outbox.inbox(request.user).filter(read_at__isnull=True)[:5])}
 
 
 def _profile(request: HttpRequest) -> dict[str, Any]:

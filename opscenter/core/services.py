@@ -7,6 +7,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -441,3 +442,15 @@ def ticket_sequences_prepare(*, years: list[int]) -> list[str]:
     return [TicketSequence.sequence_name(prefix, year)
             for prefix, models_of_prefix in sorted(tickets.items()) for year in years
             if TicketSequence.create_sequence(prefix, year, models_of_prefix)]
+
+
+def user_language_set(user: Any, *, language: str) -> bool:
+    """Remember the language a signed-in user reads (pages and notifications); blank is the site's default.
+    True when it changed; a language the site does not offer is refused (400)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise InvalidInput({"language": [_("Choose one of the languages offered.")]})
+    if user.language == language:
+        return False
+    user.language = language
+    get_user_model().objects.filter(pk=user.pk).update(language=language)
+    return True

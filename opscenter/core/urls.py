@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notification_read, name="notifications-read"),
+    path("preferences/", views.preferences, name="preferences"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("healthz", views.healthz, name="healthz"),
 ]

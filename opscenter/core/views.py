@@ -1,17 +1,28 @@
-"""Pages of the kernel: the role home page, notifications, attachment downloads, health."""
+"""Pages of the kernel: the role home page, notifications, preferences, attachment downloads, health."""
 
 import logging
+from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from opscenter.core import outbox
+from opscenter.core.exceptions import OpsCenterError, detail_text
+from opscenter.core.forms import PreferencesForm
 from opscenter.core.models import Attachment
 from opscenter.core.navigation import panels_for
+from opscenter.core.notification_kinds import kind_label, with_text
+from opscenter.core.services import user_language_set
 
 logger = logging.getLogger(__name__)
 
@@ -23,21 +34,80 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"panels": panels})
 
 
+def _inbox_filter(data: Any) -> dict[str, str]:
+    return {"event": data.get("kind", "")[:64], "ticket": data.get("ticket", "")[:24]}
+
+
+def _has_unread(groups: dict[str, list[dict[str, Any]]], chosen: dict[str, str]) -> bool:
+    """Whether the list as filtered holds unread notifications, read off the counts (a ticket beyond the ten
+    counted is taken to)."""
+    kinds = [g for g in groups["kinds"] if not chosen["event"] or g["key"] == chosen["event"]]
+    if not any(g["unread"] for g in kinds):
+        return False
+    if chosen["ticket"]:
+        ticket = next((g for g in groups["tickets"] if g["key"] == chosen["ticket"]), None)
+        return ticket is None or bool(ticket["unread"])
+    return True
+
+
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(outbox.inbox(request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "core/notifications.html", {"page": page})
+    """The user's notifications, newest first, filtered by kind and ticket, counted by both beside."""
+    chosen = _inbox_filter(request.GET)
+    unread_only = request.GET.get("unread") == "1"
+    page = Paginator(outbox.inbox_filtered(request.user, unread=unread_only, **chosen), 25).get_page(
+        request.GET.get("page"))
+    page.object_list = with_text(page.object_list)
+    groups = outbox.inbox_groups(request.user)
+    return render(request, "core/notifications.html", {
+        "page": page, "groups": groups, "chosen_kind": chosen["event"], "chosen_ticket": chosen["ticket"],
+        "chosen_kind_label": kind_label(chosen["event"]) if chosen["event"] else "",
+        "unread_only": unread_only, "filtered": bool(chosen["event"] or chosen["ticket"] or unread_only),
+        "has_unread": _has_unread(groups, chosen),
+        "query": urlencode({k: v for k, v in (("kind", chosen["event"]), ("ticket", chosen["ticket"]),
+                                               ("unread", "1" if unread_only else "")) if v}),
+    })
 
 
 @login_required
 @require_POST
 def notification_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification, the ones of a kind or ticket, or all of them read; another user's are refused."""
     ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
-    outbox.mark_read(request.user, ids)
+    try:
+        outbox.mark_read(request.user, ids, **_inbox_filter(request.POST))
+    except OpsCenterError as exc:
+        messages.error(request, detail_text(exc.detail))
     target = request.POST.get("next", "")
     if target.startswith("/") and not target.startswith("//"):
         return redirect(target)
     return redirect("notifications")
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The user's own settings: the language of their pages and notifications."""
+    form = PreferencesForm(request.POST or None, initial={"language": request.user.language})
+    if request.method == "POST" and form.is_valid():
+        language = form.cleaned_data["language"]
+        user_language_set(request.user, language=language)
+        with translation.override(language or settings.LANGUAGE_CODE):  # said in the language just chosen
+            messages.success(request, _("Your preferences are saved."))
+        response = redirect("preferences")
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language or settings.LANGUAGE_CODE,
+                            max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
+                            samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+        return response
+    return render(request, "core/preferences.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, and a signed-in user's choice remembered for them (pages and notifications)."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user_language_set(request.user, language=language)
+    return response
 
 
 @login_required

@@ -21,12 +21,12 @@ from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.choices import Channel
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, TransitionForbidden
-from opscenter.core.formatting import local_datetime
 from opscenter.core.models import Department, User
 from opscenter.core.outbox import notify
 from opscenter.core.roles import has_role
 from opscenter.core.services import perform_bulk_transition, perform_transition
 from sla.choices import CampaignState, QuestionKind, SurveyState
+from sla.notifications import CAMPAIGN_INVITED, LOW_SCORE, SURVEY_SENT
 from sla.surveys.models import (
     Campaign,
     CampaignAnswer,
@@ -143,13 +143,10 @@ def survey_schedule(incident: Incident, *, at: datetime | None = None,
 
 def _announce_survey(survey: Survey) -> None:
     # The link is a credential of the respondent: it goes to them alone, never to outbound webhooks.
-    notify(event="survey.sent", recipients=[survey.respondent],
-           subject=_("How did we do on %(number)s?") % {"number": survey.incident.number},
-           body=_("Your fault “%(title)s” was resolved. Please tell us how satisfied you are (one minute, "
-                  "no sign-in needed). The link works once and expires on %(date)s.") % {
-               "title": survey.incident.title, "date": timezone.localdate(survey.expires_at)},
-           link=survey_link(survey), payload={"survey": survey.pk, "incident": survey.incident.number},
-           channels=(Channel.IN_APP, Channel.EMAIL), webhooks=False)
+    notify(kind=SURVEY_SENT, recipients=[survey.respondent],
+           params={"survey": survey.pk, "incident": survey.incident.number, "number": survey.incident.number,
+                   "title": survey.incident.title, "date": timezone.localdate(survey.expires_at).isoformat()},
+           link=survey_link(survey), channels=(Channel.IN_APP, Channel.EMAIL), webhooks=False)
 
 
 def expire_surveys(*, now: datetime) -> int:
@@ -246,12 +243,11 @@ def survey_answer(*, token: str, score: Any, comment: str = "", now: datetime | 
 def _open_follow_up(survey: Survey, *, now: datetime) -> FollowUp:
     """A low score opens the supervisors' follow-up and tells them."""
     follow_up = FollowUp.objects.create(survey=survey, created_at=now)
-    notify(event="survey.low_score", recipients=supervisors(),
-           subject=_("Low satisfaction score %(score)d on %(number)s") % {
-               "score": survey.score, "number": survey.incident.number},
-           body=survey.comment, link=reverse("sla:follow-up-list"),
-           payload={"survey": survey.pk, "follow_up": follow_up.pk, "incident": survey.incident.number,
-                    "score": survey.score})
+    notify(kind=LOW_SCORE, recipients=supervisors(),
+           params={"survey": survey.pk, "follow_up": follow_up.pk, "incident": survey.incident.number,
+                   "number": survey.incident.number, "title": survey.incident.title, "score": survey.score,
+                   "comment": survey.comment},
+           link=reverse("sla:follow-up-list"))
     return follow_up
 
 
@@ -319,12 +315,10 @@ def campaign_open(campaign: Campaign, *, user: User, now: datetime | None = None
 
 
 def _announce_invitation(campaign: Campaign, invitation: CampaignInvitation) -> None:
-    notify(event="campaign.invited", recipients=[invitation.respondent],
-           subject=_("Questionnaire: %(name)s") % {"name": campaign.name},
-           body=_("%(intro)s\n\nPlease answer before %(date)s (no sign-in needed; the link works once).") % {
-               "intro": campaign.description, "date": local_datetime(campaign.closes_at)},
-           link=invitation_link(invitation), payload={"campaign": campaign.pk},
-           channels=(Channel.IN_APP, Channel.EMAIL), webhooks=False)
+    notify(kind=CAMPAIGN_INVITED, recipients=[invitation.respondent],
+           params={"campaign": campaign.pk, "name": campaign.name, "intro": campaign.description,
+                   "date": timezone.localtime(campaign.closes_at).strftime("%Y-%m-%d %H:%M")},
+           link=invitation_link(invitation), channels=(Channel.IN_APP, Channel.EMAIL), webhooks=False)
 
 
 def campaign_close(campaign: Campaign, *, user: User) -> Campaign:

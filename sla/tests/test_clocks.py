@@ -22,6 +22,7 @@ from incidents.tests.factories import Crew, transition_data
 from opscenter.core import roles
 from opscenter.core.choices import Channel, TeamKind
 from opscenter.core.models import Notification
+from opscenter.core.notification_kinds import render
 from opscenter.core.tests.factories import DepartmentFactory, TeamFactory, UserFactory
 from sla import clocks
 from sla.choices import ClockEventKind, ClockKind, ClockState, ExceptionKind
@@ -307,7 +308,7 @@ def test_each_warning_is_announced_once_when_the_sweep_runs_twice(crew: Crew, wa
     assert clocks.sweep(now=at("2026-11-30 09:32")) == 0
     assert inbox("sla.warning", incident, 50) == 1  # to the assignee
     notice = Notification.objects.get(event="sla.warning", channel=Channel.IN_APP)
-    assert notice.recipient == crew.engineer and incident.number in notice.subject
+    assert notice.recipient == crew.engineer and incident.number in render(notice, "en").subject
     assert clocks.sweep(now=at("2026-11-30 09:46")) == 1
     assert inbox("sla.warning", incident) == 2
 

@@ -11,6 +11,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from incidents import demo as incident_demo
+from incidents.choices import FINISHED_STATES
 from incidents.models import Incident
 from opscenter.core.choices import DeliveryStatus
 from opscenter.core.demo import seed_organisation
@@ -54,7 +55,19 @@ def test_the_demo_fills_twelve_months_of_service_levels_and_loads_once() -> None
     dashboard_figures_read_for_twelve_months()
     surveys_answered_over_the_year_and_low_scores_followed_up()
     a_closed_questionnaire_answered_by_the_departments()
+    no_inbox_opens_on_breaches_of_finished_incidents()
     nothing_left_to_deliver_and_a_second_run_does_nothing()
+
+
+def no_inbox_opens_on_breaches_of_finished_incidents() -> None:
+    """The sweep at the end of the demo announces a year of breaches at once: those of incidents finished by
+    then are read, so each inbox opens on what is still to do (a few dozen at most)."""
+    unread = Notification.objects.filter(channel="in_app", read_at__isnull=True)
+    finished = Incident.objects.filter(state__in=FINISHED_STATES).values("number")
+    assert not unread.filter(event__in=["sla.breach", "sla.warning"], ticket__in=finished).exists()
+    assert Notification.objects.filter(event="sla.breach", ticket__in=finished).exists()  # kept, read
+    per_user = unread.values("recipient").annotate(count=Count("pk")).order_by("-count")
+    assert per_user and per_user[0]["count"] <= 40, list(per_user)
 
 
 def agreements_on_office_hours_with_make_up_workdays(seeded: str) -> None:

@@ -5,6 +5,7 @@ import functools
 from typing import Any, ClassVar
 
 from django.db import models
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +16,7 @@ from rest_framework.relations import PKOnlyObject
 
 from opscenter.core.filters import ID_MAX
 from opscenter.core.models import ConfigurationItem, Department, Notification, Service, Team, User
+from opscenter.core.notification_kinds import Rendered, kind_label, reader_language, render
 from opscenter.core.roles import user_roles
 from opscenter.core.selectors import TimelineEntry
 
@@ -56,7 +58,7 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "name", "email", "department", "teams", "roles"]
+        fields = ["id", "username", "name", "email", "language", "department", "teams", "roles"]
 
     def get_roles(self, obj: User) -> list[str]:
         return sorted(user_roles(obj))
@@ -102,15 +104,46 @@ class ConfigurationItemSerializer(serializers.ModelSerializer):
         return value or None
 
 
+class NotificationFactSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    value = serializers.CharField()
+
+
 class NotificationSerializer(serializers.ModelSerializer):
+    """A notification in the reader's language (their preference, else the request's): its kind's text rendered
+    from the event's parameters, or the stored text of an older row."""
+
+    kind = serializers.SerializerMethodField(help_text=_("The kind's name in the reader's language."))
+    subject = serializers.SerializerMethodField()
+    body = serializers.SerializerMethodField()
+    facts = serializers.SerializerMethodField()
+
     class Meta:
         model = Notification
-        fields = ["id", "event", "subject", "body", "link", "created_at", "read_at"]
+        fields = ["id", "event", "kind", "ticket", "subject", "body", "facts", "link", "payload", "created_at",
+                  "read_at"]
 
+    def _text(self, row: Notification) -> Rendered:
+        request = self.context.get("request")
+        language = reader_language(getattr(request, "user", None))
+        if getattr(row, "_text_in", None) != language:
+            row._text, row._text_in = render(row, language), language
+        return row._text
 
-class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=ID_MAX), required=False,
-                                help_text=_("Notifications to mark read; all when omitted."))
+    def get_kind(self, row: Notification) -> str:
+        request = self.context.get("request")
+        with translation.override(reader_language(getattr(request, "user", None))):
+            return kind_label(row.event)
+
+    def get_subject(self, row: Notification) -> str:
+        return self._text(row).subject
+
+    def get_body(self, row: Notification) -> str:
+        return self._text(row).body
+
+    @extend_schema_field(NotificationFactSerializer(many=True))
+    def get_facts(self, row: Notification) -> list[dict[str, str]]:
+        return [{"label": label, "value": str(value)} for label, value in self._text(row).facts]
 
 
 class TransitionInputSerializer(serializers.Serializer):
@@ -281,6 +314,31 @@ class StrictInputMixin:
         if errors:
             raise serializers.ValidationError(errors)
         return value
+
+
+class MarkReadSerializer(StrictInputMixin, serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=ID_MAX), required=False,
+                                help_text=_("Notifications to mark read; all when omitted. Ids that are not "
+                                            "yours refuse the request (404) and mark nothing."))
+    event = serializers.CharField(required=False, max_length=64, help_text=_("Only those of this kind."))
+    ticket = serializers.CharField(required=False, max_length=24, help_text=_("Only those of this ticket."))
+
+
+class MarkedReadSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+    unread = serializers.IntegerField()
+
+
+class InboxGroupSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    unread = serializers.IntegerField()
+
+
+class InboxGroupsSerializer(serializers.Serializer):
+    kinds = InboxGroupSerializer(many=True)
+    tickets = InboxGroupSerializer(many=True)
 
 
 class ServiceRefSerializer(serializers.ModelSerializer):

@@ -1,5 +1,6 @@
 """API endpoints of the kernel: who am I, organisation, services, CIs, my notifications."""
 
+from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -12,6 +13,8 @@ from opscenter.core.api.permissions import RoleModelPermissions
 from opscenter.core.api.serializers import (
     ConfigurationItemSerializer,
     DepartmentSerializer,
+    InboxGroupsSerializer,
+    MarkedReadSerializer,
     MarkReadSerializer,
     MeSerializer,
     NotificationSerializer,
@@ -19,8 +22,9 @@ from opscenter.core.api.serializers import (
     TeamSerializer,
     UserSerializer,
 )
-from opscenter.core.filters import ConfigurationItemFilterSet
+from opscenter.core.filters import ConfigurationItemFilterSet, NotificationFilterSet
 from opscenter.core.models import Department, Notification, Team, User
+from opscenter.core.notification_kinds import reader_language
 from opscenter.core.selectors import configuration_item_list, service_list
 
 
@@ -74,21 +78,32 @@ class ConfigurationItemViewSet(viewsets.ModelViewSet):
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The signed-in user's delivered in-app notifications."""
+    """The signed-in user's delivered in-app notifications, in their language, filtered by kind (`event`),
+    `ticket` and `unread`; `groups/` counts them by kind and by ticket; `read/` marks them read."""
 
     serializer_class = NotificationSerializer
     permission_classes = [IsAuthenticated]
-    filterset_fields = ["event"]
+    filterset_class = NotificationFilterSet
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Notification.objects.none()
         return outbox.inbox(self.request.user)
 
-    @extend_schema(request=MarkReadSerializer, responses={200: None})
+    @extend_schema(request=MarkReadSerializer, responses={200: MarkedReadSerializer})
     @action(detail=False, methods=["post"])
     def read(self, request: Request) -> Response:
+        """Mark the caller's notifications read: those of `ids`, of one kind (`event`) or ticket, or all."""
         serializer = MarkReadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        count = outbox.mark_read(request.user, serializer.validated_data.get("ids"))
+        data = serializer.validated_data
+        count = outbox.mark_read(request.user, data.get("ids"), event=data.get("event", ""),
+                                 ticket=data.get("ticket", ""))
         return Response({"marked": count, "unread": outbox.unread_count(request.user)})
+
+    @extend_schema(responses={200: InboxGroupsSerializer})
+    @action(detail=False, methods=["get"])
+    def groups(self, request: Request) -> Response:
+        """The caller's notifications counted by kind and by ticket (the ten latest), with the unread."""
+        with translation.override(reader_language(request.user)):
+            return Response(InboxGroupsSerializer(outbox.inbox_groups(request.user)).data)

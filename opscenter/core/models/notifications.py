@@ -18,6 +18,8 @@ class WebhookEndpoint(models.Model):
         _("events"), default=list, blank=True, help_text=_("Event names to send; empty sends every event.")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    language = models.CharField(_("language"), max_length=16, choices=settings.LANGUAGES, blank=True,
+                                help_text=_("The language of the subject and body it receives; blank: the site's."))
 
     class Meta:
         ordering = ["name"]
@@ -32,7 +34,11 @@ class WebhookEndpoint(models.Model):
 
 
 class Notification(models.Model):
-    """One message to one recipient on one channel, written with the event, delivered after commit."""
+    """One message to one recipient on one channel, written with the event, delivered after commit.
+
+    `event` is the notification's kind and `payload` the event's parameters: the text is rendered for whoever
+    reads it (opscenter.core.notification_kinds). `subject` and `body` hold text only for rows written as text
+    (before kinds, or by a caller that passed `subject=`), shown as stored."""
 
     event = models.CharField(_("event"), max_length=64)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
@@ -47,10 +53,11 @@ class Notification(models.Model):
     webhook = models.ForeignKey(
         WebhookEndpoint, verbose_name=_("webhook"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    subject = models.CharField(_("subject"), max_length=200)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("body"), blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
     payload = models.JSONField(_("payload"), default=dict, blank=True)
+    ticket = models.CharField(_("ticket"), max_length=24, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
@@ -69,7 +76,10 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
             models.Index(fields=["recipient", "channel", "status", "read_at"], name="notification_inbox"),
+            models.Index(fields=["recipient", "ticket"], name="notification_ticket"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} · {self.subject}"
+        from opscenter.core.notification_kinds import render
+
+        return f"{self.get_channel_display()} · {render(self).subject}"

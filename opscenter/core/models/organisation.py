@@ -1,5 +1,6 @@
 """Departments (the business side), teams (the IT side) and the people in them."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +60,9 @@ class User(AbstractUser):
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
+    language = models.CharField(
+        _("language"), max_length=16, choices=settings.LANGUAGES, blank=True,
+        help_text=_("The language of the pages and of the notifications you receive; blank: the site's."))
 
     class Meta(AbstractUser.Meta):
         ordering = ["username"]

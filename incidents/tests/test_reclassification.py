@@ -21,6 +21,7 @@ from opscenter.core import roles
 from opscenter.core.choices import Channel
 from opscenter.core.exceptions import InvalidInput, InvalidState, TransitionForbidden
 from opscenter.core.models import FieldChange, Notification, TransitionLog, User
+from opscenter.core.notification_kinds import render
 from opscenter.core.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,19 +138,19 @@ def test_a_raise_to_p1_or_p2_pages_the_team_as_a_new_one_does(
     classified = Notification.objects.filter(event="incident.urgent", recipient=crew.engineer,
                                              channel=Channel.IN_APP).get()
     assert classified.payload["priority"] == raised.priority and classified.payload["id"] == incident.pk
-    assert raised.priority in classified.subject
+    assert raised.priority in render(classified, "en").subject
 
 
 def test_a_p3_reclassified_p1_pages_exactly_as_a_p1_classified_does(crew: Crew) -> None:
     """The same people hear of it in the same words: one rule pages both."""
     new = incident_in_state(State.CLASSIFIED, crew=crew, impact=1, urgency=1)
-    as_new = {(n.recipient_id, n.subject.replace(new.number, "#")) for n in Notification.objects.filter(
-        event="incident.urgent")}
+    as_new = {(n.recipient_id, render(n, "en").subject.replace(new.number, "#"))
+              for n in Notification.objects.filter(event="incident.urgent")}
     Notification.objects.all().delete()
     grown = incident_in_state(State.CLASSIFIED, crew=crew, title=new.title)
     reclassify(grown, crew.duty, 1, 1)
-    as_grown = {(n.recipient_id, n.subject.replace(grown.number, "#")) for n in Notification.objects.filter(
-        event="incident.urgent")}
+    as_grown = {(n.recipient_id, render(n, "en").subject.replace(grown.number, "#"))
+                for n in Notification.objects.filter(event="incident.urgent")}
     assert as_grown == as_new and as_new
 
 

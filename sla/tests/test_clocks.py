@@ -509,7 +509,9 @@ def test_the_queue_and_my_incidents_show_the_response_then_the_resolution_due_fr
 
 def test_the_incident_api_shows_the_clocks(crew: Crew, wall: Wall, api_as: Any) -> None:
     incident = handled_and_held(crew, wall)
-    body = api_as(crew.caller).get(f"/api/v1/incidents/{incident.pk}/").json()
+    caller = api_as(crew.caller).get(f"/api/v1/incidents/{incident.pk}/").json()
+    assert [c["kind"] for c in caller["sla_clocks"]] == ["response", "resolution"]  # no internal team clock
+    body = api_as(crew.supervisor).get(f"/api/v1/incidents/{incident.pk}/").json()
     by_kind = {c["kind"]: c for c in body["sla_clocks"]}
     assert [c["kind"] for c in body["sla_clocks"]] == ["response", "resolution", "ola"]
     assert by_kind["ola"]["team"]["id"] == crew.team.pk and by_kind["ola"]["target_seconds"] is None

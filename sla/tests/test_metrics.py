@@ -74,7 +74,8 @@ def test_compliance_mtta_mttr_and_breaches_of_a_known_month() -> None:
     figures = metrics.department_month(month.department.pk, APRIL, now=LATER)
     by_kind = {r["kind"]: r for r in figures["compliance"]}
     assert by_kind[ClockKind.RESPONSE] == {"priority": "P2", "kind": "response", "total": 3, "met": 2,
-                                           "percent": 66.7, "target_minutes": 30}
+                                           "percent": 66.7, "target_minutes": 30, "target_day_minutes": None,
+                                           "target_round_the_clock": True}
     assert by_kind[ClockKind.RESOLUTION]["total"] == 2 and by_kind[ClockKind.RESOLUTION]["met"] == 1
     assert by_kind[ClockKind.RESOLUTION]["target_minutes"] == 480
     assert figures["compliance_percent"] == 60.0  # 3 of 5 clocks

@@ -16,6 +16,7 @@ from unittest import mock
 import holidays
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from incidents.choices import FINISHED_STATES, State
@@ -92,7 +93,8 @@ def seed_service_levels(*, stdout: TextIO) -> None:
     now = timezone.now()
     with stepped_clock() as clock, mock.patch("opscenter.core.outbox.enqueue_delivery"), transaction.atomic():
         agreements = terms(now)
-        rebuilt = rebuild_clocks(Incident.objects.filter(department__isnull=False).order_by("created_at", "pk"))
+        rebuilt = rebuild_clocks(Incident.objects.filter(Q(department__isnull=False) | Q(service__isnull=False))
+                                 .order_by("created_at", "pk"))
         director = Director(random.Random(20250101), clock, now)
         older = history(director)
         outages = record_outages(clock, [*older, *Incident.objects.filter(created_at__gte=now - dt.timedelta(
@@ -157,9 +159,10 @@ def terms(now: dt.datetime) -> list[Agreement]:
 
 
 def rebuild_clocks(incidents: Any) -> int:
-    """Incidents of departments reported before the agreements existed get their clocks again, replayed from
-    their transition logs as the receivers would have moved them (the incident's present team and priority).
-    Incidents without a department keep theirs: no agreement applies to them."""
+    """Incidents reported before the agreements existed get their clocks again, replayed from their transition logs
+    as the receivers would have moved them (the incident's present team and priority): those of a department, and
+    those of a service, whose owner department's agreement applies. An incident with neither keeps its clocks
+    without a target, and its page says that no agreement applies."""
     count = 0
     for incident in incidents.select_related("department"):
         Clock.objects.filter(incident=incident).delete()

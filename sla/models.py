@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -43,6 +44,15 @@ def _positive(value: int | None, field: str) -> dict:
 
 # --- Business calendars --------------------------------------------------------------------------------
 
+# The calendars the data migration ships: their names are shown in the reader's language (a calendar a
+# supervisor names is shown as named).
+SHIPPED_CALENDAR_NAMES = (gettext_noop("Office hours Mon–Fri 08:00–17:00"), gettext_noop("7×24"))
+
+
+def calendar_label(name: str) -> str:
+    """A calendar's name as the reader reads it: a shipped calendar's translated, any other as it was named."""
+    return gettext(name) if name in SHIPPED_CALENDAR_NAMES else name
+
 
 class BusinessCalendar(models.Model):
     """When the clock runs: working intervals per weekday in a time zone, public holidays of a country or
@@ -63,7 +73,7 @@ class BusinessCalendar(models.Model):
         verbose_name_plural = _("business calendars")
 
     def __str__(self) -> str:
-        return self.name
+        return calendar_label(self.name)
 
     def clean(self) -> None:
         try:

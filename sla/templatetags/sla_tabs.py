@@ -13,3 +13,11 @@ register = template.Library()
 def sla_tabs(context: dict[str, Any]) -> dict[str, Any]:
     request = context["request"]
     return {"tabs": tabs_for(request.user, request.path)}
+
+
+@register.filter(name="calendar_label")
+def calendar_label_filter(name: str) -> str:
+    """A calendar's name in the reader's language where it is one the data migration ships."""
+    from sla.models import calendar_label
+
+    return calendar_label(name or "")

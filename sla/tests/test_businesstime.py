@@ -277,3 +277,17 @@ def test_round_the_clock_days_last_23_and_25_hours_on_the_change_days() -> None:
 def test_naive_instants_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         Schedule(office_calendar()).seconds_between(datetime(2026, 1, 1), datetime(2026, 1, 2))
+
+
+@pytest.mark.django_db
+def test_the_shipped_calendars_are_named_in_the_readers_language() -> None:
+    from django.utils import translation
+
+    from sla.models import BusinessCalendar
+
+    office = BusinessCalendar.objects.get(name="Office hours Mon–Fri 08:00–17:00")
+    own = BusinessCalendar.objects.create(name="機房值班 7×24", is_24x7=True)
+    with translation.override("zh-hant"):
+        assert str(office) == "辦公時間（週一至週五 08:00–17:00）" and str(own) == "機房值班 7×24"
+    with translation.override("en"):
+        assert str(office) == "Office hours Mon–Fri 08:00–17:00"

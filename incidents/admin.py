@@ -7,7 +7,6 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Q
 from django.http import HttpRequest
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import CancelReason, HoldReason, Level, State
@@ -26,8 +25,7 @@ from opscenter.core.admin import (
     TransitionAdminMixin,
     TransitionForm,
 )
-from opscenter.core.formatting import local_datetime
-from opscenter.core.models import Team, TransitionLog, User
+from opscenter.core.models import Team, User
 
 # --- The forms of the transitions that need data (django-fsm-2 shows one per transition) ---
 
@@ -191,18 +189,6 @@ class IncidentAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAd
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name in self.editable_fields(obj)}
         if changes:
             incident_update(obj, user=request.user, changes=changes)
-
-    @admin.display(description=_("timeline"))
-    def timeline(self, obj: Incident) -> str:
-        logs = TransitionLog.objects.filter(
-            content_type__app_label="incidents", content_type__model="incident", object_id=obj.pk,
-        ).select_related("actor")
-        return format_html(
-            "<table><tbody>{}</tbody></table>",
-            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>", (
-                (local_datetime(log.created_at), log.transition, log.source_state or "—",
-                 log.target_state, log.actor or "—", log.comment) for log in logs)),
-        )
 
     def perform(self, obj: Incident, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Incident:
         return incident_transition(obj, name, user=user, comment=comment, data=data)

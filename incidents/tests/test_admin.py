@@ -219,3 +219,11 @@ def test_a_review_is_only_for_an_open_major_incident(admin_client: Client, cast:
         "preventive_measures": "d", "owners": "e"})
     assert response.status_code == 200 and "incident" in response.context["adminform"].form.errors
     assert not MajorIncidentReview.objects.exists()
+
+
+def test_the_timeline_reads_transitions_and_states_by_their_labels(admin_client: Client, cast: Cast) -> None:
+    incident = make_incident(cast, state=State.UNDER_REVIEW)
+    page = admin_client.get(change_url(incident)).content.decode()
+    timeline = page[page.index('id="incident-timeline"'):]
+    timeline = timeline[:timeline.index("</table>")]
+    assert "Resolved → Report under review" in timeline and "resolved → under_review" not in timeline

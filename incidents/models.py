@@ -297,7 +297,9 @@ class Incident(Ticket):
     # --- transitions: each sets fields on its own row; services do everything around them ---
 
     @transition(field=state, source=State.REPORTED, target=State.CLASSIFIED, permission=may_classify,
-                custom={"label": _("Classify")})
+                custom={"label": _("Classify"),
+                        "description": _("Set the category and impact × urgency; the priority comes from the priority "
+                                         "matrix.")})
     def classify(self, *, by, category: Category, impact: int, urgency: int) -> None:  # noqa: ANN001
         """Set category and impact × urgency; the priority comes from the matrix in force now."""
         self.category = category
@@ -306,6 +308,8 @@ class Incident(Ticket):
 
     @transition(field=state, source=RECLASSIFIABLE, target=None, permission=may_classify,
                 custom={"label": _("Reclassify"),
+                        "description": _("New impact × urgency for an incident being worked; a raise to P1 or P2 pages "
+                                         "the team, and the SLA clocks keep the time already counted."),
                         "comment_required": _("Say why the priority changes (what grew or shrank).")})
     def reclassify(self, *, by, impact: int, urgency: int) -> None:  # noqa: ANN001
         """New impact × urgency for an incident being worked; the priority comes from the matrix in force now, the
@@ -323,14 +327,17 @@ class Incident(Ticket):
             self.assign_overdue_notified_at = None  # the new assign-by time is announced when it passes
 
     @transition(field=state, source=State.CLASSIFIED, target=State.ASSIGNED,
-                permission=roles_allowed(roles.DUTY_OFFICER, roles.SUPERVISOR), custom={"label": _("Assign")})
+                permission=roles_allowed(roles.DUTY_OFFICER, roles.SUPERVISOR), custom={"label": _("Assign"),
+                        "description": _("Give the incident to a team and/or an engineer.")})
     def assign(self, *, by, team=None, assignee=None) -> None:  # noqa: ANN001
         """Give the incident to a team and/or an engineer."""
         self._set_assignment(team, assignee)
 
     @transition(field=state, source=[State.ASSIGNED, State.DIAGNOSING, State.HANDLING, State.RECOVERING],
                 target=RETURN_VALUE(State.ASSIGNED, State.DIAGNOSING, State.HANDLING, State.RECOVERING),
-                permission=roles_allowed(roles.DUTY_OFFICER, roles.SUPERVISOR), custom={"label": _("Reassign")})
+                permission=roles_allowed(roles.DUTY_OFFICER, roles.SUPERVISOR), custom={"label": _("Reassign"),
+                        "description": _("Move the incident to another team or engineer; work carries on where "
+                                         "it is.")})
     def reassign(self, *, by, team=None, assignee=None) -> str:  # noqa: ANN001
         """Move the incident to another team or engineer; work carries on where it is."""
         self._set_assignment(team, assignee)
@@ -362,7 +369,8 @@ class Incident(Ticket):
         self.assigned_at = timezone.now()
 
     @transition(field=state, source=State.ASSIGNED, target=State.DIAGNOSING, permission=is_assignee,
-                custom={"label": _("Start diagnosis")})
+                custom={"label": _("Start diagnosis"),
+                        "description": _("The assignee takes it up; the first response is recorded now.")})
     def start_diagnosis(self, *, by) -> None:  # noqa: ANN001
         """The assignee takes it up; the first response time stops here."""
         if self.assignee_id is None:
@@ -370,20 +378,24 @@ class Incident(Ticket):
         self.first_response_at = self.first_response_at or timezone.now()
 
     @transition(field=state, source=State.DIAGNOSING, target=State.HANDLING, permission=is_assignee,
-                custom={"label": _("Start handling")})
+                custom={"label": _("Start handling"),
+                        "description": _("Record the diagnosis (cause and scope) and start handling.")})
     def start_handling(self, *, by, cause: str, scope: str) -> None:  # noqa: ANN001
         """Record the diagnosis (cause, scope) and start handling."""
         self.diagnosis_cause = cause
         self.diagnosis_scope = scope
 
     @transition(field=state, source=State.HANDLING, target=State.RECOVERING, permission=is_assignee,
-                custom={"label": _("Restore service")})
+                custom={"label": _("Restore service"),
+                        "description": _("Record the measures taken; recovery is then confirmed by tests.")})
     def restore(self, *, by, measures: str) -> None:  # noqa: ANN001
         """Record the measures taken; recovery is then confirmed by tests."""
         self.measures = measures
 
     @transition(field=state, source=State.RECOVERING, target=RETURN_VALUE(State.RESOLVED, State.HANDLING),
-                permission=is_assignee, custom={"label": _("Confirm recovery")})
+                permission=is_assignee, custom={"label": _("Confirm recovery"),
+                        "description": _("Function, performance and data tests, each with a note: all passed resolves "
+                                         "the incident, any failure sends it back to handling.")})
     def confirm_recovery(self, *, by, function_ok: bool, function_note: str, performance_ok: bool,  # noqa: ANN001
                          performance_note: str, data_ok: bool, data_note: str, resolution: str = "") -> str:
         """Function, performance and data-integrity tests, each with a note; all passed → resolved,
@@ -411,7 +423,9 @@ class Incident(Ticket):
         self.resolved_by = by
 
     @transition(field=state, source=State.RESOLVED, target=State.UNDER_REVIEW, permission=assignee_or_supervisor,
-                custom={"label": _("Submit report")})
+                custom={"label": _("Submit report"),
+                        "description": _("The incident report (cause, process, measures, result) goes to the "
+                                         "supervisor.")})
     def submit_report(self, *, by, cause: str, process: str, measures: str, result: str) -> None:  # noqa: ANN001
         """The incident report (cause, process, measures, result) goes to the supervisor."""
         self.report_cause, self.report_process = cause, process
@@ -419,33 +433,39 @@ class Incident(Ticket):
         self.report_submitted_at = timezone.now()
 
     @transition(field=state, source=State.UNDER_REVIEW, target=State.CLOSED, conditions=[has_review_if_major],
-                permission=roles_allowed(roles.SUPERVISOR), custom={"label": _("Approve report")})
+                permission=roles_allowed(roles.SUPERVISOR), custom={"label": _("Approve report"),
+                        "description": _("Approve the report: the incident is closed and becomes read-only.")})
     def approve_report(self, *, by) -> None:  # noqa: ANN001
         """The supervisor approves the report; the incident is closed and read-only."""
         self.closed_at = timezone.now()
 
     @transition(field=state, source=State.UNDER_REVIEW, target=State.RESOLVED,
                 permission=roles_allowed(roles.SUPERVISOR), custom={"label": _("Return report"),
+                        "description": _("Send the report back to the assignee with what it needs."),
                         "comment_required": _("Say what the report needs.")})
     def return_report(self, *, by) -> None:  # noqa: ANN001
         """The supervisor sends the report back with a comment (required by the service)."""
 
     @transition(field=state, source=WORKING_STATES, target=State.ON_HOLD, permission=may_hold,
-                custom={"label": _("Put on hold")})
+                custom={"label": _("Put on hold"),
+                        "description": _("Wait for the caller, a vendor, parts or a change; the SLA clocks pause.")})
     def hold(self, *, by, reason: str) -> None:  # noqa: ANN001
         """Wait for the caller, a vendor, parts or a change; the SLA clock pauses."""
         self.held_from = self.state
         self.hold_reason = reason
 
     @transition(field=state, source=State.ON_HOLD, target=RETURN_VALUE(*WORKING_STATES), permission=may_hold,
-                custom={"label": _("Resume")})
+                custom={"label": _("Resume"),
+                        "description": _("Return to the state the incident was held in; the SLA clocks run again.")})
     def resume(self, *, by) -> str:  # noqa: ANN001
         """Return to the state the incident was held in."""
         previous, self.held_from, self.hold_reason = self.held_from or State.CLASSIFIED, "", ""
         return previous
 
     @transition(field=state, source=BEFORE_HANDLING, target=State.CANCELLED,
-                permission=roles_allowed(roles.DUTY_OFFICER, roles.SUPERVISOR), custom={"label": _("Cancel")})
+                permission=roles_allowed(roles.DUTY_OFFICER, roles.SUPERVISOR),
+                custom={"label": _("Cancel the incident"),
+                        "description": _("A duplicate or a false alarm, before handling starts.")})
     def cancel(self, *, by, reason: str, duplicate_of: "Incident | None" = None) -> None:  # noqa: ANN001
         """A duplicate or a false alarm, before handling starts."""
         if reason == CancelReason.DUPLICATE:
@@ -458,7 +478,9 @@ class Incident(Ticket):
 
     @transition(field=state, source=[State.RESOLVED, State.UNDER_REVIEW], target=State.HANDLING,
                 permission=may_reopen,
-                custom={"label": _("Reopen"), "comment_required": _("Give the reason for reopening.")})
+                custom={"label": _("Reopen"),
+                        "description": _("The fault is back: work resumes in handling."), "comment_required": _("Give "
+                                         "the reason for reopening.")})
     def reopen(self, *, by) -> None:  # noqa: ANN001
         """The fault is back; work resumes (the reason is the required comment)."""
         self.resolved_at = None
@@ -466,7 +488,9 @@ class Incident(Ticket):
         self.report_submitted_at = None
 
     @transition(field=state, source=OPEN_STATES, target=None, conditions=[is_not_major],
-                permission=roles_allowed(roles.SUPERVISOR), custom={"label": _("Declare major incident")})
+                permission=roles_allowed(roles.SUPERVISOR), custom={"label": _("Declare major incident"),
+                        "description": _("Declare a major incident (重大故障): leadership is notified and a "
+                                         "review meeting is needed before closing.")})
     def declare_major(self, *, by) -> None:  # noqa: ANN001
         """A supervisor declares a major incident (重大故障); leadership is notified."""
         self.is_major = True

@@ -185,3 +185,29 @@ def test_the_embedded_broker_connects_without_a_hostname_warning(sqlite_url) -> 
     result = manage("shell", "--no-imports", "-c", script, DATABASE_URL=sqlite_url)
     assert result.stdout.split()[0] == "filesystem://localhost/", result.stderr
     assert "hostname" not in result.stderr.lower(), result.stderr
+
+
+def test_production_forbids_inline_script_and_answers_health_probes_over_http(sqlite_url) -> None:  # noqa: ANN001
+    script = ("from django.test import Client; c = Client(); h = c.get('/healthz'); "
+              "print(h.status_code, '|', h.headers.get('Content-Security-Policy')); "
+              "print(c.get('/api/v1/me/').status_code)")
+    result = manage("shell", "--no-imports", "-c", script, OPSCENTER_ENV="production", SECRET_KEY=good_secret_key(),
+                    ALLOWED_HOSTS="testserver", DATABASE_URL=sqlite_url)
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) >= 2, result.stdout + result.stderr
+    status, policy = lines[-2].split(" | ")
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert status in ("200", "503"), result.stdout  # the probe's answer over HTTP, not a redirect to HTTPS
+    assert directives["script-src"] == "'self'" and directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert lines[-1] == "301"  # everything else still goes to HTTPS
+
+
+def test_no_template_has_inline_script_or_event_handlers() -> None:
+    """The production policy forbids inline script: behaviour lives in static/js/ (opscenter.js and the pages' own)."""
+    import re
+
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son(click|change|submit|load|input)=", re.IGNORECASE)
+    offenders = [f"{path}:{n}" for path in Path(settings.BASE_DIR, "templates").rglob("*.html")
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if inline.search(line)]
+    assert offenders == []

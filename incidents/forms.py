@@ -32,6 +32,7 @@ from opscenter.core.forms import (
 )
 from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
 from opscenter.core.roles import has_role
+from opscenter.core.selectors import configuration_items_visible_to
 
 # --- The queue ---------------------------------------------------------------------------------------------
 
@@ -81,6 +82,7 @@ class IncidentFilterForm(QueueFilterForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         if not has_role(user, *roles.IT_STAFF, roles.AUDITOR):
             del self.fields["team"]
 
@@ -98,7 +100,7 @@ class IncidentFilterForm(QueueFilterForm):
             if value == NONE:
                 value = str(_("none"))
             elif name == "configuration_item" and value.isdigit():
-                value = str(ConfigurationItem.objects.filter(pk=int(value)).first() or value)
+                value = str(configuration_items_visible_to(self.user).filter(pk=int(value)).first() or value)
             rows.append((spec.label, value))
         return rows
 
@@ -171,6 +173,8 @@ class IncidentReportForm(StyledForm):
                 "hx-get": reverse("incidents:caller-options"), "hx-trigger": "input changed delay:250ms",
                 "hx-target": "#caller-options", "hx-swap": "innerHTML"})
         if "configuration_item" in self.fields:
+            # Only the CIs the user may read (as on the API); another one is refused as an invalid choice.
+            self.fields["configuration_item"].queryset = configuration_items_visible_to(user)
             self.fields["service"].widget.attrs.update({
                 "hx-get": reverse("incidents:configuration-item-options"), "hx-trigger": "change",
                 "hx-target": f"#{self['configuration_item'].auto_id}", "hx-swap": "innerHTML"})
@@ -180,7 +184,7 @@ class IncidentReportForm(StyledForm):
                 # still validates, so that a mismatch gets clean()'s clear message.
                 field = self.fields["configuration_item"]
                 field.widget.choices = [("", field.empty_label), *[
-                    (ci.pk, str(ci)) for ci in ConfigurationItem.objects.filter(services=service)]]
+                    (ci.pk, str(ci)) for ci in field.queryset.filter(services=service)]]
 
     def _service_id(self) -> int | None:
         raw = (self.data if self.is_bound else self.initial).get("service")

@@ -22,7 +22,7 @@ from opscenter.core.models import FieldChange
 from opscenter.core.notification_kinds import timestamp
 from opscenter.core.outbox import notify
 from opscenter.core.roles import has_role
-from opscenter.core.selectors import role_members
+from opscenter.core.selectors import configuration_items_visible_to, role_members
 from opscenter.core.services import perform_transition, ticket_create, ticket_update
 
 # Fields that may still be edited, by state (the rest change only through transitions).
@@ -51,10 +51,18 @@ def incident_report(*, recorder: Any, data: dict[str, Any]) -> Incident:
         data.setdefault("caller_name", str(caller))
     if not data.get("caller_name") and caller is None:
         raise InvalidInput({"caller_name": [_("Name the caller, or choose them from the users.")]})
+    _refuse_invisible_configuration_item(recorder, data.get("configuration_item"))
     incident = Incident(created_by=recorder, **data)
     if incident.impact is not None or incident.urgency is not None:
         _prioritise_at_intake(incident)
     return ticket_create(incident, user=recorder, transition="report", log_data={"channel": incident.channel})
+
+
+def _refuse_invisible_configuration_item(user: Any, item: Any) -> None:
+    """A ticket names only a CI its author may read (as on the CI endpoint): a department user names none. Refused
+    as if it did not exist, so that the answer tells nothing about other departments' equipment."""
+    if item is not None and not configuration_items_visible_to(user).filter(pk=item.pk).exists():
+        raise InvalidInput({"configuration_item": [_("There is no such configuration item.")]})
 
 
 def _prioritise_at_intake(incident: Incident) -> None:
@@ -118,6 +126,9 @@ def incident_update(incident: Incident, *, user: Any, changes: dict[str, Any]) -
     if "priority" in changes or "state" in changes:
         raise InvalidInput({k: [_("Set by classification and transitions only.")]
                             for k in ("priority", "state") if k in changes})
+    item = changes.get("configuration_item")
+    if item is not None and item.pk != incident.configuration_item_id:
+        _refuse_invisible_configuration_item(user, item)
     editable = set(EDITABLE.get(incident.state, set()))
     if not has_role(user, *roles.IT_STAFF):
         editable.discard("department")  # a reporter cannot move their report to another department's queue

@@ -46,8 +46,9 @@ from opscenter.core.exceptions import (
 from opscenter.core.extensions import detail_sections
 from opscenter.core.formatting import humanise_duration
 from opscenter.core.forms import apply_service_errors
-from opscenter.core.models import ConfigurationItem, User
+from opscenter.core.models import User
 from opscenter.core.roles import has_role, user_team_ids
+from opscenter.core.selectors import configuration_items_visible_to
 from opscenter.core.services import is_read_only_user
 from opscenter.core.ticket_views import (
     TicketAttachmentView,
@@ -284,9 +285,10 @@ def caller_options(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def configuration_item_options(request: HttpRequest) -> HttpResponse:
-    """The <option>s of the CI select for a service (htmx swaps them in when the service changes)."""
+    """The <option>s of the CI select for a service (htmx swaps them in when the service changes): only the CIs the
+    user may read, as on the API (none for a department user)."""
     service = request.GET.get("service", "")
-    items = ConfigurationItem.objects.all()
+    items = configuration_items_visible_to(request.user)
     if service.isdigit():
         items = items.filter(services=int(service))
     return render(request, "incidents/includes/configuration_item_options.html", {"items": items})

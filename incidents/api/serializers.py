@@ -20,6 +20,7 @@ from opscenter.core.api.serializers import (
     TeamRefSerializer,
     TransitionInputSerializer,
     UserRefSerializer,
+    VisibleConfigurationItemField,
 )
 from opscenter.core.api.serializers import StrictInputMixin as KernelStrictInputMixin
 from opscenter.core.api.tickets import AvailableTransitionsField
@@ -142,6 +143,7 @@ class IncidentReportSerializer(FieldsOnceMixin, StrictInputMixin, serializers.Mo
                                                     required=False, allow_null=True)
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.filter(is_active=True), required=False,
                                                  allow_null=True)
+    configuration_item = VisibleConfigurationItemField(required=False, allow_null=True)
 
     class Meta:
         model = Incident
@@ -151,6 +153,8 @@ class IncidentReportSerializer(FieldsOnceMixin, StrictInputMixin, serializers.Mo
 
 class IncidentUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
     """Fields that may be edited; which of them the current state allows is the service's rule."""
+
+    configuration_item = VisibleConfigurationItemField(required=False, allow_null=True)
 
     class Meta:
         model = Incident

@@ -60,6 +60,18 @@ def configuration_item_list() -> models.QuerySet:
     return ConfigurationItem.objects.select_related("owner_team", "owner").prefetch_related("services")
 
 
+def may_view(user: Any, model: type[models.Model]) -> bool:
+    """Whether the user's roles let them read this model: its view permission, as the API's endpoints ask."""
+    return user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
+
+
+def configuration_items_visible_to(user: Any, items: models.QuerySet | None = None) -> models.QuerySet:
+    """The configuration items (of `items`, all by default) a user may read and name in a ticket: every one for
+    IT staff, auditors and supervisors (the view permission the CI endpoint asks for), none for a department user."""
+    items = ConfigurationItem.objects.all() if items is None else items
+    return items if may_view(user, ConfigurationItem) else items.none()
+
+
 def load_relations(rows: list[models.Model], names: tuple[str, ...],
                    only: dict[type[models.Model], tuple[str, ...]] | None = None) -> None:
     """Fill in the named foreign keys of `rows` as `select_related` would, with one query per related model

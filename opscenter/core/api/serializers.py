@@ -18,7 +18,7 @@ from opscenter.core.filters import ID_MAX
 from opscenter.core.models import ConfigurationItem, Department, Notification, Service, Team, User
 from opscenter.core.notification_kinds import Rendered, kind_label, reader_language, render
 from opscenter.core.roles import user_roles
-from opscenter.core.selectors import TimelineEntry
+from opscenter.core.selectors import TimelineEntry, configuration_items_visible_to
 
 _DATETIME = serializers.DateTimeField()
 
@@ -102,6 +102,17 @@ class ConfigurationItemSerializer(serializers.ModelSerializer):
         # A blank tag is no tag (NULL, as the admin's form saves it): tags are unique, and a blank
         # skips the uniqueness check, so a second blank one failed in the database instead (a 500).
         return value or None
+
+
+class VisibleConfigurationItemField(serializers.PrimaryKeyRelatedField):
+    """A configuration item by id, among those the requesting user may read (as on the CI endpoint); another is
+    refused as one that does not exist."""
+
+    def get_queryset(self) -> models.QuerySet:
+        request = self.context.get("request")
+        if request is None:
+            return ConfigurationItem.objects.none()
+        return configuration_items_visible_to(request.user)
 
 
 class NotificationFactSerializer(serializers.Serializer):

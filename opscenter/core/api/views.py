@@ -25,7 +25,7 @@ from opscenter.core.api.serializers import (
 from opscenter.core.filters import ConfigurationItemFilterSet, NotificationFilterSet
 from opscenter.core.models import Department, Notification, Team, User
 from opscenter.core.notification_kinds import reader_language
-from opscenter.core.selectors import configuration_item_list, service_list
+from opscenter.core.selectors import configuration_item_list, configuration_items_visible_to, service_list
 
 
 class MeViewSet(viewsets.ViewSet):
@@ -75,6 +75,10 @@ class ConfigurationItemViewSet(viewsets.ModelViewSet):
     permission_classes = [RoleModelPermissions]
     search_fields = ["name", "asset_tag", "serial_number", "location"]
     filterset_class = ConfigurationItemFilterSet
+
+    def get_queryset(self):
+        # The one rule of who reads CIs, shared with the forms that name one (incident reports and edits).
+        return configuration_items_visible_to(self.request.user, super().get_queryset())
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

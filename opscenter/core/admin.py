@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UsernameField
@@ -19,6 +18,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import Transition
@@ -75,8 +75,8 @@ class TeamsField(forms.ModelMultipleChoiceField):
     """The teams a person belongs to (Team.members seen from the person), set when the user is saved."""
 
     def __init__(self) -> None:
-        super().__init__(Team.objects.all(), required=False, label=_("teams"),
-                         widget=FilteredSelectMultiple(_("teams"), is_stacked=False))
+        super().__init__(Team.objects.all(), required=False, label=capfirst(_("teams")),
+                         widget=forms.CheckboxSelectMultiple)
 
 
 class TeamsInitial:
@@ -225,10 +225,21 @@ class RoleAdmin(GroupAdmin):
     """Roles (groups). Their names and permissions are set by migrations and changed by a superuser only:
     a supervisor reads them here and gives people roles on the person's page."""
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if request.user.is_superuser:
+            return super().get_fields(request, obj)
+        return ("name", "permission_list")
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if request.user.is_superuser:
             return super().get_readonly_fields(request, obj)
-        return ("name", "permissions")
+        return ("name", "permission_list")
+
+    @admin.display(description=_("permissions"))
+    def permission_list(self, obj: Group) -> str:
+        permissions = obj.permissions.select_related("content_type").order_by(
+            "content_type__app_label", "content_type__model", "codename")
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((str(p),) for p in permissions)))
 
 
 @admin.register(Service)

@@ -6,15 +6,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm, UsernameField
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import Transition
@@ -67,27 +71,175 @@ class TeamAdmin(admin.ModelAdmin):
     list_select_related = ["lead"]
 
 
+class TeamsField(forms.ModelMultipleChoiceField):
+    """The teams a person belongs to (Team.members seen from the person), set when the user is saved."""
+
+    def __init__(self) -> None:
+        super().__init__(Team.objects.all(), required=False, label=capfirst(_("teams")),
+                         widget=forms.CheckboxSelectMultiple)
+
+
+class TeamsInitial:
+    """A user form whose `teams` field starts with the person's teams."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["teams"].initial = self.instance.teams.all()
+
+
+class UserChangeFormWithTeams(TeamsInitial, UserChangeForm):
+    """A superuser's change form: Django's, and the person's teams."""
+
+    teams = TeamsField()
+
+
+class SupervisorUserChangeForm(TeamsInitial, forms.ModelForm):
+    """What a supervisor changes of a person: organisation, roles, teams and the active flag. No password
+    field at all (the fields come from the supervisor's fieldsets)."""
+
+    teams = TeamsField()
+
+    class Meta:
+        model = User
+        fields = ("groups",)
+
+
+class SupervisorUserAddForm(forms.ModelForm):
+    """A person added by a supervisor has no usable password: they set it through a reset e-mail (or a
+    superuser sets it), so nobody signs in as them with a password the supervisor chose."""
+
+    class Meta:
+        model = User
+        fields = ("username",)
+        field_classes = {"username": UsernameField}
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+            self.save_m2m()
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """People. A superuser sees and changes everything; anyone else (a supervisor) manages a person's
+    organisation, roles, teams and active flag only: no superuser or staff flag, no direct permissions, no
+    password, and no superuser's account. A change of roles is written to the person's history in words."""
+
     list_display = ["username", "display_name", "email", "department", "role_list", "is_active"]
     list_filter = ["groups", "department", "is_active", "is_staff"]
     search_fields = ["username", "display_name", "first_name", "last_name", "email"]
     list_select_related = ["department"]
+    form = UserChangeFormWithTeams
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("Organisation"), {"fields": ("display_name", "department", "phone", "language")}),
+        (_("Organisation"), {"fields": ("display_name", "department", "phone", "language", "teams")}),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
         (_("Organisation"), {"fields": ("display_name", "email", "department", "groups")}),
     )
+    supervisor_fieldsets = (
+        (None, {"fields": ("username", "is_active")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Organisation"), {"fields": ("display_name", "department", "phone", "language", "groups", "teams")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    supervisor_add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username",)}),
+        (_("Organisation"), {"fields": ("display_name", "email", "department", "groups")}),
+    )
+    supervisor_readonly_fields = ("username", "email", "last_login", "date_joined")
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if request.user.is_superuser:
+            return super().get_fieldsets(request, obj)
+        return self.supervisor_add_fieldsets if obj is None else self.supervisor_fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if request.user.is_superuser or obj is None:
+            return super().get_readonly_fields(request, obj)
+        return self.supervisor_readonly_fields  # the e-mail a reset is sent to is not redirected
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if not request.user.is_superuser:
+            kwargs["form"] = SupervisorUserAddForm if obj is None else SupervisorUserChangeForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False  # a superuser's account is a superuser's business
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:  # noqa: A002
+        """Only a superuser sets someone's password here; everyone changes their own on the password page."""
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        user = form.instance
+        before = set(user.groups.values_list("name", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        if "teams" in form.cleaned_data:
+            user.teams.set(form.cleaned_data["teams"])
+        after = set(user.groups.values_list("name", flat=True))
+        if before != after:
+            self.log_change(request, user, roles_change_message(
+                request.user, user, added=sorted(after - before), removed=sorted(before - after)))
+
     @admin.display(description=_("roles"))
     def role_list(self, obj: User) -> str:
         return ", ".join(g.name for g in obj.groups.all())
+
+
+def roles_change_message(actor: Any, user: Any, *, added: list[str], removed: list[str]) -> str:
+    """The line of a person's admin history that says which roles changed, and that they gave them to
+    themselves when they did."""
+    parts = []
+    if added:
+        parts.append(gettext("Roles added: %(roles)s.") % {"roles": ", ".join(added)})
+    if removed:
+        parts.append(gettext("Roles removed: %(roles)s.") % {"roles": ", ".join(removed)})
+    if actor.pk == user.pk:
+        parts.append(gettext("Changed by the user themselves."))
+    return " ".join(parts)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(GroupAdmin):
+    """Roles (groups). Their names and permissions are set by migrations and changed by a superuser only:
+    a supervisor reads them here and gives people roles on the person's page."""
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if request.user.is_superuser:
+            return super().get_fields(request, obj)
+        return ("name", "permission_list")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return ("name", "permission_list")
+
+    @admin.display(description=_("permissions"))
+    def permission_list(self, obj: Group) -> str:
+        permissions = obj.permissions.select_related("content_type").order_by(
+            "content_type__app_label", "content_type__model", "codename")
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((str(p),) for p in permissions)))
 
 
 @admin.register(Service)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import Priority, State
 from incidents.models import Category, Incident
+from opscenter.core.filters import FilterSet
 from opscenter.core.models import ConfigurationItem, Department, Service, Team, User
 
 NONE = "none"
@@ -23,7 +24,7 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-class IncidentFilterSet(django_filters.FilterSet):
+class IncidentFilterSet(FilterSet):
     """What a list of incidents can be narrowed by; visibility is applied before, by the selector."""
 
     # distinct=False: these filter the incident's own columns, and a SELECT DISTINCT over every column of

@@ -39,6 +39,9 @@ class Schedule:
 
     @classmethod
     def of(cls, calendar) -> "Schedule":  # noqa: ANN001
+        """The calendar's schedule; round the clock for None (a clock with no calendar counts every second)."""
+        if calendar is None:
+            return _round_the_clock()
         return _cached_schedule(calendar.pk, calendar.version, calendar) if calendar.pk else cls(calendar)
 
     # --- days ---
@@ -130,6 +133,16 @@ class Schedule:
                 remaining -= available
             day += timedelta(days=1)
         return None
+
+
+@functools.cache
+def _round_the_clock() -> Schedule:
+    """Every second counts (the zone does not matter: a 7×24 day has no local periods)."""
+    schedule = Schedule.__new__(Schedule)
+    schedule.zone, schedule.is_24x7 = UTC, True
+    schedule.week, schedule.exceptions = {d: [] for d in range(7)}, {}
+    schedule.country, schedule.subdivision = "", None
+    return schedule
 
 
 @functools.lru_cache(maxsize=64)

@@ -37,10 +37,12 @@ from sla.models import (
 ROUND_THE_CLOCK = "7×24"
 
 
-def default_calendar() -> BusinessCalendar:
-    """The 7×24 calendar clocks count in while no agreement applies (created by the data migration)."""
+def default_calendar() -> BusinessCalendar | None:
+    """The 7×24 calendar clocks count in while no agreement applies (created by the data migration). None when
+    the supervisors have unticked or deleted every 7×24 calendar: such clocks have no calendar and count round
+    the clock (Schedule.of(None)); nothing is written on the way."""
     found = read_frozen(BusinessCalendar, round_the_clock_calendars)
-    return found[0] if found else BusinessCalendar.objects.create(name=ROUND_THE_CLOCK, is_24x7=True)
+    return found[0] if found else None
 
 
 def round_the_clock_calendars() -> QuerySet[BusinessCalendar]:
@@ -94,7 +96,8 @@ def agreement_source(incident: Incident, agreement: Agreement | None) -> str:
     return "default"
 
 
-def _agreement_terms(incident: Incident) -> tuple[Agreement | None, PriorityTarget | None, BusinessCalendar]:
+def _agreement_terms(incident: Incident) -> tuple[Agreement | None, PriorityTarget | None,
+                                                  BusinessCalendar | None]:
     """The incident's agreement (incident_agreement), its target for the incident's priority, and the calendar the
     response and resolution clocks count in."""
     agreement = incident_agreement(incident)
@@ -106,7 +109,7 @@ def _agreement_terms(incident: Incident) -> tuple[Agreement | None, PriorityTarg
 
 
 def _kind_terms(kind: str, incident: Incident, agreement: Agreement | None, target: PriorityTarget | None,
-                calendar: BusinessCalendar) -> dict[str, Any]:
+                calendar: BusinessCalendar | None) -> dict[str, Any]:
     minutes = None
     if target:
         minutes = target.response_minutes if kind == ClockKind.RESPONSE else target.resolution_minutes
@@ -133,7 +136,7 @@ def _apply_terms(clock: Clock, terms: dict[str, Any]) -> None:
     clock.department_id = terms["department_id"]
     clock.priority = terms["priority"] or ""
     clock.calendar = terms["calendar"]
-    clock.calendar_version = terms["calendar"].version
+    clock.calendar_version = terms["calendar"].version if terms["calendar"] else 0
     clock.target_seconds = terms["target_seconds"]
 
 
@@ -286,8 +289,9 @@ def retarget(incident: Incident, *, actor: Any, reason: str, at: datetime | None
     for clock in Clock.objects.select_for_update(of=("self",)).filter(incident=incident).exclude(
             state=ClockState.STOPPED).select_related("calendar"):
         terms = _terms(clock, incident)
+        calendar_id = terms["calendar"].pk if terms["calendar"] else None
         if all(getattr(clock, k if k != "department_id" else "department_id") == v
-               for k, v in terms.items() if k != "calendar") and clock.calendar_id == terms["calendar"].pk:
+               for k, v in terms.items() if k != "calendar") and clock.calendar_id == calendar_id:
             continue
         segment = _close_segment(clock, at)
         _apply_terms(clock, terms)

@@ -127,7 +127,8 @@ def calendars(now: dt.datetime) -> tuple[BusinessCalendar, BusinessCalendar]:
         if day.year >= year - 1:
             CalendarException.objects.get_or_create(calendar=office, date=day, defaults={
                 "kind": ExceptionKind.WORKDAY, "note": "調休補班"})
-    return office, clocks.default_calendar()
+    return office, clocks.default_calendar() or BusinessCalendar.objects.update_or_create(
+        name=clocks.ROUND_THE_CLOCK, defaults={"is_24x7": True})[0]
 
 
 def terms(now: dt.datetime) -> list[Agreement]:

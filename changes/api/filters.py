@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from changes.choices import Category, ChangeType, Decision, RiskLevel, State
 from changes.models import Change, ChangeVote
+from opscenter.core.filters import FilterSet
 from opscenter.core.models import ConfigurationItem, Service, User
 
 
@@ -22,7 +23,7 @@ def _visible_changes(request) -> QuerySet[Change]:  # noqa: ANN001
     return Change.objects.visible_to(getattr(request, "user", None))
 
 
-class ChangeFilterSet(django_filters.FilterSet):
+class ChangeFilterSet(FilterSet):
     """What a list of changes can be narrowed by; visibility is applied before, by the view."""
 
     state = django_filters.MultipleChoiceFilter(choices=State.choices, label=_("state"), distinct=False)
@@ -76,7 +77,7 @@ class ChangeFilterSet(django_filters.FilterSet):
                                | Q(description__icontains=text))
 
 
-class ChangeVoteFilterSet(django_filters.FilterSet):
+class ChangeVoteFilterSet(FilterSet):
     """Votes of one change (among those the caller may see), of a round, by decision."""
 
     change = django_filters.ModelChoiceFilter(queryset=_visible_changes, label=_("change"))

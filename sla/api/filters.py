@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from opscenter.core.filters import ID_MAX
+from opscenter.core.filters import ID_MAX, FilterSet
 from sla import metrics, selectors
 from sla.choices import BreachKind, EvaluationState, OutageKind
 from sla.models import Breach, Evaluation, Outage
@@ -40,7 +40,7 @@ def _in_month(field: str):  # noqa: ANN202
 IDS = {"min_value": 1, "max_value": ID_MAX}
 
 
-class BreachFilterSet(django_filters.FilterSet):
+class BreachFilterSet(FilterSet):
     department = django_filters.NumberFilter(field_name="department_id", **IDS)
     incident = django_filters.NumberFilter(field_name="incident_id", **IDS)
     kind = django_filters.ChoiceFilter(choices=BreachKind.choices)
@@ -57,7 +57,7 @@ class BreachFilterSet(django_filters.FilterSet):
         return queryset.exclude(missing) if value else queryset.filter(missing)
 
 
-class OutageFilterSet(django_filters.FilterSet):
+class OutageFilterSet(FilterSet):
     service = django_filters.NumberFilter(field_name="service_id", **IDS)
     incident = django_filters.NumberFilter(field_name="incident_id", **IDS)
     kind = django_filters.ChoiceFilter(choices=OutageKind.choices)
@@ -73,7 +73,7 @@ class OutageFilterSet(django_filters.FilterSet):
         return queryset.filter(started_at__lt=end).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
 
 
-class EvaluationFilterSet(django_filters.FilterSet):
+class EvaluationFilterSet(FilterSet):
     department = django_filters.NumberFilter(field_name="department_id", **IDS)
     state = django_filters.ChoiceFilter(choices=EvaluationState.choices)
     month = MonthFilter(field_name="month")

@@ -404,3 +404,38 @@ def test_list_queries_do_not_grow_with_rows(supervisor_client: Client, superviso
     more_rows(supervisor)
     with django_assert_num_queries(LIST_QUERIES[model]):
         supervisor_client.get(url(model))
+
+
+# --- the 7×24 fallback --------------------------------------------------------------------------------
+
+def _report(api_client: Any, crew: Any) -> Any:
+    from django.utils import timezone
+
+    return api_client.post("/api/v1/incidents/", {
+        "title": "Printer jam", "description": "d", "occurred_at": (timezone.now() - timedelta(minutes=5)).isoformat(),
+        "impact_scope": "s", "channel": "phone", "caller": crew.caller.pk}, format="json")
+
+
+@pytest.mark.parametrize("edit", ["untick", "delete"])
+def test_reports_still_work_after_the_supervisor_unticks_or_deletes_the_7x24_calendar(
+        supervisor: Any, supervisor_client: Client, api_as: Any, edit: str) -> None:
+    """No agreement applies: the clocks count round the clock even without a stored 7×24 calendar, and the
+    report writes no calendar of its own."""
+    crew = make_crew(supervisor=supervisor)
+    calendar = BusinessCalendar.objects.get(is_24x7=True)
+    if edit == "untick":
+        post = calendar_post([(0, "08:00", "17:00")], name=calendar.name)
+        response = supervisor_client.post(url("businesscalendar", "change", calendar.pk), post)
+    else:
+        response = supervisor_client.post(url("businesscalendar", "delete", calendar.pk), {"post": "yes"})
+    assert response.status_code == 302, errors(response)
+    assert not BusinessCalendar.objects.filter(is_24x7=True).exists()
+    calendars = BusinessCalendar.objects.count()
+    for _turn in range(2):
+        response = _report(api_as(crew.duty), crew)
+        assert response.status_code == 201, response.content
+    assert BusinessCalendar.objects.count() == calendars
+    clock = Clock.objects.filter(incident_id=response.json()["id"], kind="response").get()
+    assert (clock.calendar, clock.state, clock.target_seconds) == (None, "running", None)
+    detail = api_as(crew.duty).get(f"/api/v1/incidents/{response.json()['id']}/")
+    assert detail.status_code == 200

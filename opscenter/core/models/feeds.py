@@ -1,11 +1,16 @@
 """Personal calendar feed tokens: a calendar client reads a user's iCal feeds without a session."""
 
+import re
 import secrets
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# What new_key gives (token_urlsafe's alphabet); any other key names no token and is never looked up (a NUL
+# byte in it made PostgreSQL fail the query).
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def new_key() -> str:
@@ -40,5 +45,7 @@ class FeedToken(models.Model):
     @classmethod
     def user_for_key(cls, key: str):  # noqa: ANN206
         """The active user the key belongs to, or None."""
-        token = cls.objects.select_related("user").filter(key=key).first() if key else None
+        if not key or not KEY_PATTERN.fullmatch(key):
+            return None
+        token = cls.objects.select_related("user").filter(key=key).first()
         return token.user if token and token.user.is_active else None

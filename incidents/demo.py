@@ -265,7 +265,8 @@ class Director:
                 "occurred_at": story.start - dt.timedelta(minutes=self.rng.randint(2, 40)),
                 "service": self.services[fault.service], "configuration_item": self.cis.get(fault.ci or "")}
         if fault.category in ("software", "desktop") and self.rng.random() < 0.25:
-            return incident_report(recorder=self.users["finance"], data=data)
+            # A department user reports for themselves and names no configuration item (they may not see them).
+            return incident_report(recorder=self.users["finance"], data={**data, "configuration_item": None})
         department = self.rng.choice(self.departments)
         if fault.category in ("hardware", "network") and self.rng.random() < 0.5:
             return incident_report(recorder=self.duty, data={

@@ -26,7 +26,10 @@ def plain_to_representation(self, instance):  # noqa: ANN001, ANN201
 
 
 def both(monkeypatch, build):  # noqa: ANN001, ANN201
-    """What `build()` gives with the fields built once, then with DRF building them for each instance."""
+    """What `build()` gives with the fields built once, then with DRF building them for each instance, at one
+    instant (the SLA clocks' elapsed times are worked out as they are written)."""
+    instant = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: instant)
     once = build()
     with monkeypatch.context() as patch:
         patch.setattr(FieldsOnceMixin, "get_fields", plain_get_fields)

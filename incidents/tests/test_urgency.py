@@ -193,6 +193,23 @@ def test_the_caller_is_found_by_search(demo) -> None:  # noqa: ANN001
     assert signed_in(finance).get("/incidents/report/callers/", {"caller": "dut"}).status_code == 403
 
 
+def test_the_caller_search_costs_the_same_queries_however_many_match(demo) -> None:  # noqa: ANN001
+    client = signed_in(demo["duty"])
+    client.get("/incidents/report/callers/", {"caller": "zz"})  # the session and content types read once
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/incidents/report/callers/", {"caller": "searchable"}).status_code == 200
+        return len(queries)
+
+    department = demo["finance"].department  # each suggestion names the caller's department
+    User.objects.create(username="searchable-0", display_name="Searchable 0", department=department)
+    few = count()
+    User.objects.bulk_create([User(username=f"searchable-{n}", display_name=f"Searchable {n}", department=department)
+                              for n in range(1, 30)])
+    assert count() == few
+
+
 def test_the_auditor_is_offered_no_report_and_is_refused_the_report_page(demo) -> None:  # noqa: ANN001
     auditor = next(u for u in demo.values() if roles.has_role(u, roles.AUDITOR)
                    and not roles.has_role(u, *roles.IT_STAFF, roles.DEPARTMENT_USER))

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from incidents.choices import Priority
-from opscenter.core.workflow import condition
+from opscenter.core.workflow import condition, supervisors_only
 from sla.choices import BreachKind, ClockEventKind, ClockKind, ClockState, EvaluationState, ExceptionKind, OutageKind
 from sla.surveys.models import (  # noqa: F401  (the satisfaction models, registered with the sla app here)
     Campaign,
@@ -31,7 +31,6 @@ from sla.surveys.models import (  # noqa: F401  (the satisfaction models, regist
     FollowUp,
     Survey,
     SurveyPolicy,
-    supervisors_only,
 )
 
 WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")), (4, _("Friday")),

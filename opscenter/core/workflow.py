@@ -9,7 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import Transition
 
-from opscenter.core.roles import has_role
+from opscenter.core.exceptions import TransitionForbidden
+from opscenter.core.roles import SUPERVISOR, has_role
 
 
 def condition(reason: str) -> Callable[[Callable[[Any], bool]], Callable[[Any], bool]]:
@@ -38,6 +39,13 @@ def roles_allowed(*roles: str) -> Callable[[Any, Any], bool]:
         return bool(user and user.is_active and has_role(user, *roles))
 
     permission.roles = roles  # type: ignore[attr-defined]
+    return permission
+
+
+def supervisors_only(refusal: str) -> Callable[[Any, Any], bool]:
+    """A transition permission held by supervisors (運維主管); anyone else is told `refusal` (403)."""
+    permission = roles_allowed(SUPERVISOR)
+    permission.refusal = lambda instance, user: TransitionForbidden(refusal)  # type: ignore[attr-defined]
     return permission
 
 

@@ -13,17 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from opscenter.core import roles
-from opscenter.core.exceptions import TransitionForbidden
-from opscenter.core.workflow import condition, roles_allowed
+from opscenter.core.workflow import condition, supervisors_only
 from sla.choices import CampaignState, FollowUpState, QuestionKind, SurveyState
-
-
-def supervisors_only(refusal: str) -> Any:
-    """A transition permission held by supervisors (運維主管); anyone else is told `refusal` (403)."""
-    permission = roles_allowed(roles.SUPERVISOR)
-    permission.refusal = lambda instance, user: TransitionForbidden(refusal)  # type: ignore[attr-defined]
-    return permission
 
 
 class SurveyPolicy(models.Model):

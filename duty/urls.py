@@ -1,0 +1,7 @@
+"""Duty pages."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "duty"
+
+urlpatterns: list = []

@@ -54,7 +54,7 @@ INSTALLED_APPS = [
     "opscenter.core",
 ]
 # One Django app per process; each brings `urls.py` (pages) and `api/urls.py`.
-OPSCENTER_PROCESS_APPS: list[str] = ["incidents", "changes", "sla", "duty"]
+OPSCENTER_PROCESS_APPS: list[str] = ["incidents", "changes", "sla", "duty", "problems"]
 INSTALLED_APPS += OPSCENTER_PROCESS_APPS
 
 MIDDLEWARE = [

@@ -1,0 +1,5 @@
+"""Problem management pages."""
+
+app_name = "problems"
+
+urlpatterns: list = []

@@ -492,6 +492,15 @@ class SwapRequest(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.requester} → {self.colleague} · {self.shift}"
 
+    @property
+    def is_read_only(self) -> bool:
+        """Decided, withdrawn or expired: nothing more happens to it."""
+        return self.state not in (SwapState.REQUESTED, SwapState.ACCEPTED)
+
+    def window(self) -> tuple[Any, Any]:
+        """The time given away: the part, or the whole shift."""
+        return self.part_start or self.shift.start, self.part_end or self.shift.end
+
     @transition(field=state, source=SwapState.REQUESTED, target=SwapState.ACCEPTED,
                 conditions=[swap_still_valid], permission=may_answer, custom={"label": _("Accept the swap")})
     def accept(self, *, by: Any = None) -> None:
@@ -521,7 +530,7 @@ class SwapRequest(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, source=[SwapState.REQUESTED, SwapState.ACCEPTED], target=SwapState.EXPIRED,
                 custom={"label": _("Expire"), "internal": True})
-    def expire(self) -> None:
+    def expire(self, *, by: Any = None) -> None:
         """The sweep: the shift started before the request was decided."""
 
 

@@ -93,17 +93,33 @@ def _pieces_after(swap: SwapRequest, shifts: Iterable[Shift]) -> list[Piece]:
     return pieces
 
 
-def _overlap_and_rest_problems(swap: SwapRequest, policy: DutyPolicy) -> list[str]:
+def _reach(swap: SwapRequest, policy: DutyPolicy) -> tuple[datetime, datetime]:
+    """The stretch around the moved shifts where a rest or a stint of the two people could change."""
+    moves = _moves(swap)
+    reach = timedelta(hours=policy.max_hours_in_row + policy.min_rest_hours)
+    return min(m[1] for m in moves) - reach, max(m[2] for m in moves) + reach
+
+
+def _nearby_shifts(swap: SwapRequest, policy: DutyPolicy) -> list[Shift]:
+    """In one query, the published shifts the checks look at besides the moved ones: the two people's around the
+    swap, and those of each moved shift's team and role at its time."""
+    moves = _moves(swap)
+    low, high = _reach(swap, policy)
+    near = Q(user_id__in=[swap.requester_id, swap.colleague_id], start__lt=high, end__gt=low)
+    for shift, start, end, _giver, _taker in moves:
+        near |= Q(team_id=shift.team_id, role=shift.role, start__lt=end, end__gt=start)
+    return list(Shift.objects.published().filter(near).exclude(pk__in=[m[0].pk for m in moves])
+                .only("pk", "user_id", "team_id", "role", "start", "end", "attendance"))
+
+
+def _overlap_and_rest_problems(swap: SwapRequest, policy: DutyPolicy, nearby: list[Shift]) -> list[str]:
     """Nobody is on two shifts at once, and neither person's changed duty makes a stint longer or a rest shorter
     than the policy allows (what was already so elsewhere on the roster is the roster's finding, not the swap's)."""
     moves = _moves(swap)
     longest, rest = timedelta(hours=policy.max_hours_in_row), timedelta(hours=policy.min_rest_hours)
-    reach = longest + rest
-    low = min(m[1] for m in moves) - reach
-    high = max(m[2] for m in moves) + reach
+    low, high = _reach(swap, policy)
     people = {swap.requester_id: swap.requester, swap.colleague_id: swap.colleague}
-    around = list(Shift.objects.published().filter(user_id__in=people, start__lt=high, end__gt=low)
-                  .exclude(pk__in=[m[0].pk for m in moves]).only("pk", "user_id", "start", "end"))
+    around = [s for s in nearby if s.user_id in people and s.start < high and s.end > low]
     problems = []
     for pk, person in people.items():
         mine = sorted((p for p in _pieces_after(swap, [*around, *(m[0] for m in moves)]) if p.user_id == pk),
@@ -142,18 +158,17 @@ def _overlap_and_rest_problems(swap: SwapRequest, policy: DutyPolicy) -> list[st
     return list(dict.fromkeys(problems))
 
 
-def _coverage_problems(swap: SwapRequest, policy: DutyPolicy) -> list[str]:
+def _coverage_problems(swap: SwapRequest, policy: DutyPolicy, nearby: list[Shift]) -> list[str]:
     """The team keeps as many different people in the shift's role at every moment of the moved stretches.
 
     A swap keeps headcount unless someone ends up counted twice: a small check of the swap's own effect, to
     give way to the roster's coverage findings (duty.coverage.roster_findings) once they can be asked about a
     roster as it would be."""
     problems = []
-    for shift, start, end, _giver, _taker in _moves(swap):
-        rows = list(Shift.objects.published().filter(team_id=shift.team_id, role=shift.role, start__lt=end,
-                                                     end__gt=start).only("pk", "user_id", "start", "end"))
-        if shift.pk not in {row.pk for row in rows}:
-            rows.append(shift)
+    moves = _moves(swap)
+    for shift, start, end, _giver, _taker in moves:
+        rows = [row for row in [*nearby, *(m[0] for m in moves)]
+                if row.team_id == shift.team_id and row.role == shift.role and row.start < end and row.end > start]
         ids = {row.pk for row in rows}
         after = [piece for piece in _pieces_after(swap, rows) if piece.shift_id in ids]
         moments = [moment for item in [*rows, *after] for moment in (item.start, item.end)]
@@ -203,7 +218,8 @@ def swap_problems(swap: SwapRequest, *, now: datetime | None = None) -> list[str
         problems += qualification_problems(swap.requester, counter)
     if problems:
         return problems
-    return _overlap_and_rest_problems(swap, policy) + _coverage_problems(swap, policy)
+    nearby = _nearby_shifts(swap, policy)
+    return _overlap_and_rest_problems(swap, policy, nearby) + _coverage_problems(swap, policy, nearby)
 
 
 # --- Asking for a swap -----------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import time_machine
 from django.utils import translation
 
 from duty.choices import RosterState, SwapKind, SwapState
-from duty.models import Shift, ShiftReminder, SwapRequest
-from duty.swaps import _coverage_problems, swap_problems, swap_transition, swaps_expire
+from duty.models import DutyPolicy, Shift, ShiftReminder, SwapRequest
+from duty.swaps import _coverage_problems, _nearby_shifts, swap_problems, swap_transition, swaps_expire
 from duty.tasks import expire_shift_swaps
 from duty.tests.factories import RosterFactory, policy
 from duty.tests.swap_scenarios import SwapWorld, at, give, swap_in_state, swap_world, trade
@@ -252,14 +252,11 @@ def test_coverage_that_would_drop_is_named(world: SwapWorld) -> None:
     person fewer (the same swap is refused as an overlap too)."""
     shift = world.shift(world.a, 3)
     world.shift(world.b, 3, hour=14, hours=4)
-    swap = SwapRequest(kind=SwapKind.GIVE, requester=world.a, colleague=world.b, shift=shift, reason="x",
-                       created_by=world.a, expires_at=shift.start)
-    from duty.models import DutyPolicy
-
-    assert any("fewer people on duty" in p for p in _coverage_problems(swap, DutyPolicy.current()))
-    assert not _coverage_problems(SwapRequest(kind=SwapKind.GIVE, requester=world.a, colleague=world.c,
-                                              shift=shift, reason="x", created_by=world.a,
-                                              expires_at=shift.start), DutyPolicy.current())
+    rules = DutyPolicy.current()
+    to_b, to_c = (SwapRequest(kind=SwapKind.GIVE, requester=world.a, colleague=colleague, shift=shift, reason="x",
+                              created_by=world.a, expires_at=shift.start) for colleague in (world.b, world.c))
+    assert any("fewer people on duty" in p for p in _coverage_problems(to_b, rules, _nearby_shifts(to_b, rules)))
+    assert not _coverage_problems(to_c, rules, _nearby_shifts(to_c, rules))
 
 
 def test_a_short_rest_for_the_colleague_is_refused(world: SwapWorld) -> None:

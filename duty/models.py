@@ -443,6 +443,15 @@ swap_still_valid.reason = _(  # type: ignore[attr-defined]
     "or too short a rest.")
 
 
+def _swap_refusal(swap: "SwapRequest") -> str:
+    from duty.swaps import swap_problems
+
+    return " ".join(swap_problems(swap))
+
+
+swap_still_valid.explain = _swap_refusal  # type: ignore[attr-defined]
+
+
 class SwapRequest(ConcurrentTransitionMixin, models.Model):
     """調班: the requester gives a shift (or part of it) to a colleague, or trades it for one of theirs; the
     colleague accepts; a supervisor approves, and the roster changes on both sides at once."""

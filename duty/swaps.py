@@ -302,7 +302,7 @@ def swap_request(*, by: Any, shift: Shift, colleague: User | None, reason: str, 
                 Q(shift__in=locked) | Q(counter_shift__in=locked)).exists():
             problems.append(_("One of these shifts already has an open swap request: wait for it or cancel it."))
         if problems:
-            raise ConditionFailed(" ".join(problems), code="swap_not_possible")
+            raise ConditionFailed(" ".join(problems))
         return ticket_create(swap, user=by, log_data={"on_behalf_of": requester.pk} if by.pk != requester.pk else {})
 
 
@@ -344,20 +344,16 @@ def swap_transition(swap: SwapRequest, name: str, *, user: Any, comment: str = "
                     data: dict[str, Any] | None = None) -> SwapRequest:
     """Accept, decline, approve, reject or cancel a swap through the kernel's transition service (403 not this
     person's, 409 wrong state, 409 with the reasons when the swap is no longer possible, 400 a rejection without
-    its reason); an approval changes the roster in the same transaction."""
+    its reason); an approval changes the roster in the same transaction. The swap's checks run on the row the
+    kernel locks (the model's condition `swap_still_valid`, explained by `swap_problems`)."""
 
     def apply(locked: SwapRequest, log: Any) -> None:
         if name == "approve":
             _apply_to_roster(locked)
 
-    try:
-        with transaction.atomic():
-            _lock_shifts(swap)
-            return perform_transition(swap, name, user=user, comment=comment, data=data, then=apply)
-    except ConditionFailed as exc:
-        fresh = SwapRequest.objects.select_related(*SWAP_RELATIONS).get(pk=swap.pk)
-        problems = swap_problems(fresh)
-        raise ConditionFailed(" ".join(problems) if problems else exc.detail, code="swap_not_possible") from exc
+    with transaction.atomic():
+        _lock_shifts(swap)
+        return perform_transition(swap, name, user=user, comment=comment, data=data, then=apply)
 
 
 def swaps_expire(*, now: datetime | None = None, limit: int = 500) -> list[int]:

@@ -173,7 +173,7 @@ def test_later_than_the_lead_time_is_refused_with_the_policy_s_hours(world: Swap
     policy(swap_lead_hours=48)
     shift = world.shift(world.a, 1, hour=20)  # tonight-ish: well within 48 hours
     exc = refusal(lambda: give(world, shift, world.b))
-    assert (exc.status_code, exc.code) == (409, "swap_not_possible")
+    assert (exc.status_code, exc.code) == (409, "condition_failed")
     assert "at least 48 hours" in str(exc.detail)
 
 

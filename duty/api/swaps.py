@@ -21,7 +21,6 @@ from opscenter.core.api.serializers import (
 )
 from opscenter.core.api.tickets import AvailableTransitionsField, TicketViewSetMixin
 from opscenter.core.models import User
-from opscenter.core.roles import user_roles, user_team_ids
 
 
 class SwapShiftSerializer(serializers.ModelSerializer):
@@ -103,12 +102,6 @@ class SwapViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     filterset_fields = ["state", "kind"]
     ordering_fields = ["created_at", "expires_at"]
     http_method_names = ["get", "post", "head", "options"]
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        # The caller's roles and teams, read once: the permissions of the transitions ask for them.
-        user_roles(request.user)
-        user_team_ids(request.user)
 
     def get_queryset(self):  # noqa: ANN201
         if getattr(self, "swagger_fake_view", False):

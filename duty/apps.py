@@ -8,3 +8,9 @@ from django.utils.translation import gettext_lazy as _
 class DutyConfig(AppConfig):
     name = "duty"
     verbose_name = _("7×24 duty")
+
+    def ready(self) -> None:
+        # --- swap: its notifications' receivers and the home-page panel
+        from duty import panels, receivers  # noqa: F401
+
+        panels.register_swaps()

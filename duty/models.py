@@ -443,6 +443,15 @@ swap_still_valid.reason = _(  # type: ignore[attr-defined]
     "or too short a rest.")
 
 
+def _swap_refusal(swap: "SwapRequest") -> str:
+    from duty.swaps import swap_problems
+
+    return " ".join(swap_problems(swap))
+
+
+swap_still_valid.explain = _swap_refusal  # type: ignore[attr-defined]
+
+
 class SwapRequest(ConcurrentTransitionMixin, models.Model):
     """調班: the requester gives a shift (or part of it) to a colleague, or trades it for one of theirs; the
     colleague accepts; a supervisor approves, and the roster changes on both sides at once."""
@@ -492,6 +501,15 @@ class SwapRequest(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.requester} → {self.colleague} · {self.shift}"
 
+    @property
+    def is_read_only(self) -> bool:
+        """Decided, withdrawn or expired: nothing more happens to it."""
+        return self.state not in (SwapState.REQUESTED, SwapState.ACCEPTED)
+
+    def window(self) -> tuple[Any, Any]:
+        """The time given away: the part, or the whole shift."""
+        return self.part_start or self.shift.start, self.part_end or self.shift.end
+
     @transition(field=state, source=SwapState.REQUESTED, target=SwapState.ACCEPTED,
                 conditions=[swap_still_valid], permission=may_answer, custom={"label": _("Accept the swap")})
     def accept(self, *, by: Any = None) -> None:
@@ -521,7 +539,7 @@ class SwapRequest(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, source=[SwapState.REQUESTED, SwapState.ACCEPTED], target=SwapState.EXPIRED,
                 custom={"label": _("Expire"), "internal": True})
-    def expire(self) -> None:
+    def expire(self, *, by: Any = None) -> None:
         """The sweep: the shift started before the request was decided."""
 
 

@@ -2,6 +2,10 @@
 
 from rest_framework.routers import SimpleRouter
 
+from duty.api import swaps
+
 router = SimpleRouter()
+# --- swap (調班)
+router.register("duty/swaps", swaps.SwapViewSet, basename="duty-swap")
 
 urlpatterns = router.urls

@@ -31,7 +31,7 @@ from opscenter.core.roles import AUDITOR, DEPARTMENT_USER, IT_STAFF, has_role
 from opscenter.core.signals import ticket_created, ticket_updated, transition_performed
 from opscenter.core.workflow import (
     comment_requirement,
-    condition_reason,
+    condition_refusal,
     get_transition,
     is_internal_transition,
     is_transition,
@@ -126,7 +126,7 @@ def check_transition(obj: models.Model, name: str, *, user: Any, allow_internal:
         raise (refusal(obj, user) if refusal else None) or TransitionForbidden()
     for predicate in transition.conditions:
         if not predicate(obj):
-            raise ConditionFailed(condition_reason(predicate))
+            raise ConditionFailed(condition_refusal(predicate, obj))
 
 
 def check_comment(obj: models.Model, name: str, comment: str) -> None:

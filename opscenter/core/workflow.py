@@ -13,11 +13,16 @@ from opscenter.core.exceptions import TransitionForbidden
 from opscenter.core.roles import SUPERVISOR, has_role
 
 
-def condition(reason: str) -> Callable[[Callable[[Any], bool]], Callable[[Any], bool]]:
-    """Mark a predicate as a policy condition; `reason` is what a refused user is told."""
+def condition(reason: str, explain: Callable[[Any], str] | None = None,
+              ) -> Callable[[Callable[[Any], bool]], Callable[[Any], bool]]:
+    """Mark a predicate as a policy condition; `reason` is what a refused user is told. `explain(instance)`, when
+    given, says more particularly why this row fails it (which of several rules, with its figures); "" falls
+    back to `reason`."""
 
     def mark(predicate: Callable[[Any], bool]) -> Callable[[Any], bool]:
         predicate.reason = reason  # type: ignore[attr-defined]
+        if explain is not None:
+            predicate.explain = explain  # type: ignore[attr-defined]
         return predicate
 
     return mark
@@ -30,6 +35,13 @@ def condition_reason(predicate: Callable[[Any], bool]) -> str:
         return str(reason)
     doc = (predicate.__doc__ or "").strip().splitlines()
     return doc[0] if doc else str(_("A rule of the policy blocks this transition."))
+
+
+def condition_refusal(predicate: Callable[[Any], bool], instance: Any) -> str:
+    """Why a condition blocks a transition of this row: the predicate's own `explain(instance)` when it has one
+    (and it says something), else its reason."""
+    explain = getattr(predicate, "explain", None)
+    return (explain(instance) if explain else "") or condition_reason(predicate)
 
 
 def roles_allowed(*roles: str) -> Callable[[Any, Any], bool]:
@@ -163,7 +175,7 @@ def available_transitions(instance: models.Model, user: Any) -> list[AvailableTr
                 label=transition_label(transition),
                 target=transition_target(instance, transition),
                 allowed=failing is None,
-                reason=condition_reason(failing) if failing else "",
+                reason=condition_refusal(failing, instance) if failing else "",
             )
         )
     return result

@@ -222,3 +222,25 @@ def test_attachments_are_type_checked_by_content(order, owner, name, content, ac
         with pytest.raises(InvalidInput):
             attachment_add(order, user=owner, upload=upload)
         assert not Attachment.objects.exists()
+
+
+def test_a_condition_may_explain_why_this_row_fails_it(order, owner, supervisor, monkeypatch) -> None:  # noqa: ANN001
+    """`condition(reason, explain=…)`: the refusal (409) and the blocked transition's reason say the row's own
+    explanation; an empty explanation falls back to the reason."""
+    from opscenter.core.exceptions import ConditionFailed
+    from opscenter.core.tests.workflow_app.models import has_estimate
+    from opscenter.core.workflow import condition
+
+    perform_transition(order, "submit", user=owner)
+    order.refresh_from_db()
+    monkeypatch.setattr(has_estimate, "explain", lambda row: f"{row.number} has no estimate of hours yet.",
+                        raising=False)
+    with pytest.raises(ConditionFailed) as refused:
+        perform_transition(order, "approve", user=supervisor)
+    assert str(refused.value.detail) == f"{order.number} has no estimate of hours yet."
+    [approve] = available_transitions(order, supervisor)
+    assert approve.reason == f"{order.number} has no estimate of hours yet."
+    monkeypatch.setattr(has_estimate, "explain", lambda row: "")
+    assert "estimate is required" in available_transitions(order, supervisor)[0].reason
+    marked = condition("The rule.", explain=lambda row: "This row.")(lambda row: False)
+    assert (marked.reason, marked.explain(None)) == ("The rule.", "This row.")

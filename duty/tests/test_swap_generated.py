@@ -26,13 +26,13 @@ MATRIX = {
     "reject": rule(OPEN, SwapState.REJECTED, SUPERVISOR),
     "cancel": rule(OPEN, SwapState.CANCELLED, REQUESTER, SUPERVISOR),
 }
-# The token, roles, permissions (the user's and the roles'), teams; the count; the rows with people and shifts.
-LIST_QUERIES = 7
-# The five of the caller above, the swap with its people and shifts, and its checks (twice: for `problems` and for
+# The token, roles, permissions (the user's and the roles'); the count; the rows with people and shifts.
+LIST_QUERIES = 6
+# The four of the caller above, the swap with its people and shifts, and its checks (twice: for `problems` and for
 # the condition of `available_transitions`): the policy, the colleague's roles and teams, the shifts nearby.
-DETAIL_QUERIES = 12
+DETAIL_QUERIES = 11
 # The requester's transition (cancel) has no condition: the checks run once.
-REQUESTER_DETAIL_QUERIES = 10
+REQUESTER_DETAIL_QUERIES = 9
 
 
 @dataclass
@@ -120,7 +120,7 @@ def test_a_decided_swap_s_detail_costs_the_caller_and_the_swap(api_as: Any, djan
     world = swap_world()
     swap = swap_in_state(world, SwapState.APPROVED, world.shift(world.a, 3), world.b)
     client = api_as(world.supervisor)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get(reverse("duty-swap-detail", args=[swap.pk]))
     body = response.json()
     assert (body["state"], body["problems"], body["available_transitions"]) == ("approved", [], [])

@@ -2,9 +2,11 @@
 transition buttons and forms every process app's admin uses (TransitionAdminMixin)."""
 
 import inspect
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -17,15 +19,17 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import Transition
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
 
 from opscenter.core.exceptions import OpsCenterError, TransitionForbidden
 from opscenter.core.formatting import local_minute
+from opscenter.core.lockout import lockout_seconds, log_unlocks
 from opscenter.core.models import (
     Attachment,
     Comment,
@@ -34,6 +38,8 @@ from opscenter.core.models import (
     FieldChange,
     Notification,
     Service,
+    SignInAttempt,
+    SignInFailure,
     Team,
     TransitionLog,
     User,
@@ -311,6 +317,93 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ["status", "channel", "event"]
     search_fields = ["ticket"]
     list_select_related = ["recipient", "webhook"]
+
+
+# --- Sign-in lockout (django-axes; its own admin is off: AXES_ENABLE_ADMIN) ----------------------------------
+
+
+def _counted_since() -> Any:
+    """Failures older than this no longer count (the cool-off after the latest one); None: they all count."""
+    seconds = lockout_seconds()
+    return timezone.now() - timedelta(seconds=seconds) if seconds else None
+
+
+class LockedOutFilter(admin.SimpleListFilter):
+    title = _("locked out")
+    parameter_name = "locked_out"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
+        since = _counted_since()
+        locked = models.Q(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
+        if since is not None:
+            locked &= models.Q(attempt_time__gte=since)
+        if self.value() == "yes":
+            return queryset.filter(locked)
+        if self.value() == "no":
+            return queryset.exclude(locked)
+        return queryset
+
+
+@admin.register(SignInAttempt)
+class SignInAttemptAdmin(admin.ModelAdmin):
+    """Failed sign-ins by username and address (the sign-in page, the admin's, the API's token endpoint), those
+    locked out first; Unlock (or deleting the row) clears a row's failures, and each unlock is a log line."""
+
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time", "path_info", "status"]
+    list_filter = [LockedOutFilter, "path_info"]
+    search_fields = ["username", "ip_address"]
+    fields = ["username", "ip_address", "failures_since_start", "attempt_time", "path_info", "user_agent", "status"]
+    readonly_fields = fields
+    actions = ["unlock"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("status"))
+    def status(self, obj: SignInAttempt) -> str:
+        seconds = lockout_seconds()
+        if seconds and obj.attempt_time < timezone.now() - timedelta(seconds=seconds):
+            return gettext("No longer counted")
+        left = settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+        if left > 0:
+            return ngettext("%(count)d attempt left", "%(count)d attempts left", left) % {"count": left}
+        if not seconds:
+            return gettext("Locked out until unlocked")
+        return gettext("Locked out until %(time)s") % {
+            "time": local_minute(obj.attempt_time + timedelta(seconds=seconds))}
+
+    @admin.action(description=_("Unlock the selected usernames and addresses"), permissions=["delete"])
+    def unlock(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        count = len(queryset)
+        self.delete_queryset(request, queryset)
+        self.message_user(request, ngettext("%(count)d username and address unlocked.",
+                                            "%(count)d usernames and addresses unlocked.", count) % {"count": count})
+
+    def delete_model(self, request: HttpRequest, obj: SignInAttempt) -> None:
+        super().delete_model(request, obj)
+        log_unlocks([obj], by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        attempts = list(queryset)
+        super().delete_queryset(request, queryset)
+        log_unlocks(attempts, by=request.user)
+
+
+@admin.register(SignInFailure)
+class SignInFailureAdmin(ReadOnlyAdmin):
+    """Every failed sign-in, kept after an unlock: whether it was refused for a lockout."""
+
+    list_display = ["attempt_time", "username", "ip_address", "path_info", "locked_out", "user_agent"]
+    list_filter = ["locked_out", "path_info"]
+    search_fields = ["username", "ip_address"]
+    fields = ["attempt_time", "username", "ip_address", "path_info", "locked_out", "user_agent"]
+    date_hierarchy = "attempt_time"
 
 
 # --- Transition buttons and forms for every process app's admin ---------------------------------------------

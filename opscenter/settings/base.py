@@ -44,7 +44,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -69,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a sign-in refused for a lockout into the lockout page (opscenter.core.error_views).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opscenter.urls"
@@ -138,7 +141,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
-AUTHENTICATION_BACKENDS = ["opscenter.core.access.AccessBackend"]  # ModelBackend, permissions cached (core/access.py)
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in locked out for its failures (django-axes), before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "opscenter.core.access.AccessBackend",  # ModelBackend, permissions cached (core/access.py)
+]
 # Seconds a user's roles, teams and permissions stay cached (0: read them on every request).
 ACCESS_CACHE_SECONDS = setting("ACCESS_CACHE_SECONDS", env.int, 600)
 AUTH_PASSWORD_VALIDATORS = [
@@ -146,6 +153,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule for the password: Django tells it of every password change, and it revokes the API tokens.
+    {"NAME": "opscenter.core.tokens.RevokeApiTokensOnPasswordChange"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -154,6 +163,29 @@ LOGOUT_REDIRECT_URL = "login"
 # query, and a session outlives a cache that is cleared or restarted.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = setting("SESSION_COOKIE_AGE", env.int, 60 * 60 * 12)
+
+# --- Sign-in lockout (django-axes; docs/security.md): the sign-in page, the admin's and the API's token endpoint
+# refuse a username from an address after this many failures in a row, for the cool-off (0: until a supervisor
+# unlocks it in the admin). A success before the limit clears the count.
+AXES_FAILURE_LIMIT = setting("AXES_FAILURE_LIMIT", env.int, 5)
+AXES_COOLOFF_MINUTES = setting("AXES_COOLOFF_MINUTES", env.int, 15)
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 0:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT is malformed: at least 1 (and AXES_COOLOFF_MINUTES 0 or more)")
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES) if AXES_COOLOFF_MINUTES else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "opscenter.core.error_views.sign_in_locked_out"
+AXES_CLIENT_IP_CALLABLE = "opscenter.core.lockout.client_address"
+# Behind reverse proxies (the TLS proxy of production) the client's address is the one the outermost of these
+# proxies saw, read from X-Forwarded-For; 0: the connection's own address (no proxy).
+TRUSTED_PROXY_COUNT = setting("TRUSTED_PROXY_COUNT", env.int, 0)
+# Failures are kept per username and address in the admin (Access attempts, where a supervisor unlocks) and each
+# one in Access failures; successful sign-ins are not recorded there (Django's last_login says the latest).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False  # the kernel's admin shows them (Failed sign-ins, Sign-in failures: opscenter/core/admin.py)
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False  # no start-up banner; each failure is a WARNING line of "axes", lockouts and unlocks are
+# lines of "opscenter.security" (LOGGING below)
 # The cache every process of the installation shares (a session ended by one web worker is gone for all): files
 # under var/ by default, enough for the web workers of one machine; CACHE_URL=redis://host:6379/1 when the web
 # runs on several machines. A process-local cache (locmemcache://) suits a single process only.
@@ -263,9 +295,15 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- API
+# API tokens (django-rest-knox): stored hashed, valid for this many hours, revoked by their owner or by a change
+# of the owner's password (docs/security.md).
+API_TOKEN_TTL_HOURS = setting("API_TOKEN_TTL_HOURS", env.int, 24 * 30)
+if API_TOKEN_TTL_HOURS < 1:
+    raise ImproperlyConfigured("API_TOKEN_TTL_HOURS is malformed: tokens expire, after at least one hour")
+REST_KNOX = {"TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS), "AUTH_HEADER_PREFIX": "Token"}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "opscenter.core.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -324,5 +362,6 @@ LOGGING = {
         "django.request": {"filters": ["client_errors_without_traceback"]},
         "django.security.csrf": {"filters": ["client_errors_without_traceback"]},
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # its failures and lockouts, not its bookkeeping at every sign-in
     },
 }

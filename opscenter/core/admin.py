@@ -26,6 +26,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import Transition
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
+from knox.models import AuthToken
 
 from opscenter.core.exceptions import OpsCenterError, TransitionForbidden
 from opscenter.core.formatting import local_minute
@@ -271,14 +272,19 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "is_active"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit records: visible to those with the view permission, never changed or deleted."""
+class ViewAndDeleteAdmin(admin.ModelAdmin):
+    """Records the system writes: read with the view permission, deleted with the delete one, never added or
+    changed by hand."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ViewAndDeleteAdmin):
+    """Audit records: visible to those with the view permission, never changed or deleted."""
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -328,6 +334,17 @@ def _counted_since() -> Any:
     return timezone.now() - timedelta(seconds=seconds) if seconds else None
 
 
+def titled(title: Any, base: type = admin.AllValuesFieldListFilter) -> type:
+    """A field's list filter under the kernel's (translated) title rather than the field's own name."""
+
+    class TitledFilter(base):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return TitledFilter
+
+
 class LockedOutFilter(admin.SimpleListFilter):
     title = _("locked out")
     parameter_name = "locked_out"
@@ -347,23 +364,45 @@ class LockedOutFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SignInColumns:
+    """The columns of a failed sign-in under the kernel's names (django-axes' fields are named in English only)."""
+
+    @admin.display(description=_("Username"), ordering="username")
+    def who(self, obj: Any) -> str:
+        return obj.username or ""
+
+    @admin.display(description=_("address"), ordering="ip_address")
+    def address(self, obj: Any) -> str:
+        return obj.ip_address or "—"
+
+    @admin.display(description=_("when"), ordering="attempt_time")
+    def when(self, obj: Any) -> str:
+        return local_minute(obj.attempt_time)
+
+    @admin.display(description=_("page"), ordering="path_info")
+    def page(self, obj: Any) -> str:
+        return obj.path_info
+
+    @admin.display(description=_("browser or client"))
+    def client(self, obj: Any) -> str:
+        return obj.user_agent
+
+
 @admin.register(SignInAttempt)
-class SignInAttemptAdmin(admin.ModelAdmin):
+class SignInAttemptAdmin(SignInColumns, ViewAndDeleteAdmin):
     """Failed sign-ins by username and address (the sign-in page, the admin's, the API's token endpoint), those
     locked out first; Unlock (or deleting the row) clears a row's failures, and each unlock is a log line."""
 
-    list_display = ["username", "ip_address", "failures_since_start", "attempt_time", "path_info", "status"]
-    list_filter = [LockedOutFilter, "path_info"]
+    list_display = ["who", "address", "failures", "when", "page", "status"]
+    list_filter = [LockedOutFilter, ("path_info", titled(_("page")))]
     search_fields = ["username", "ip_address"]
-    fields = ["username", "ip_address", "failures_since_start", "attempt_time", "path_info", "user_agent", "status"]
+    fields = ["who", "address", "failures", "when", "page", "client", "status"]
     readonly_fields = fields
     actions = ["unlock"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    @admin.display(description=_("failures"), ordering="failures_since_start")
+    def failures(self, obj: SignInAttempt) -> int:
+        return obj.failures_since_start
 
     @admin.display(description=_("status"))
     def status(self, obj: SignInAttempt) -> str:
@@ -396,14 +435,53 @@ class SignInAttemptAdmin(admin.ModelAdmin):
 
 
 @admin.register(SignInFailure)
-class SignInFailureAdmin(ReadOnlyAdmin):
+class SignInFailureAdmin(SignInColumns, ReadOnlyAdmin):
     """Every failed sign-in, kept after an unlock: whether it was refused for a lockout."""
 
-    list_display = ["attempt_time", "username", "ip_address", "path_info", "locked_out", "user_agent"]
-    list_filter = ["locked_out", "path_info"]
+    list_display = ["when", "who", "address", "page", "refused", "client"]
+    list_filter = [("locked_out", titled(_("locked out"), admin.BooleanFieldListFilter)),
+                   ("path_info", titled(_("page")))]
     search_fields = ["username", "ip_address"]
-    fields = ["attempt_time", "username", "ip_address", "path_info", "locked_out", "user_agent"]
+    fields = ["when", "who", "address", "page", "refused", "client"]
+    readonly_fields = fields
     date_hierarchy = "attempt_time"
+
+    @admin.display(description=_("locked out"), boolean=True, ordering="locked_out")
+    def refused(self, obj: SignInFailure) -> bool:
+        return obj.locked_out
+
+
+# --- API tokens (django-rest-knox; its own admin, which makes tokens for anyone, is replaced) -------------------
+
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(ViewAndDeleteAdmin):
+    """Everyone's API tokens, for a superuser to revoke (delete); none is made here: a person asks for their own at
+    the token endpoint, so that nobody holds a token for someone else."""
+
+    list_display = ["token", "owner", "issued", "expires"]
+    list_select_related = ["user"]
+    search_fields = ["token_key", "user__username"]
+    fields = list_display
+    readonly_fields = fields
+
+    @admin.display(description=_("Token"), ordering="token_key")
+    def token(self, obj: AuthToken) -> str:
+        return f"{obj.token_key}…"
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def owner(self, obj: AuthToken) -> str:
+        return obj.user.get_username()
+
+    @admin.display(description=_("Issued"), ordering="created")
+    def issued(self, obj: AuthToken) -> str:
+        return local_minute(obj.created)
+
+    @admin.display(description=_("Expires"), ordering="expiry")
+    def expires(self, obj: AuthToken) -> str:
+        return local_minute(obj.expiry)
 
 
 # --- Transition buttons and forms for every process app's admin ---------------------------------------------

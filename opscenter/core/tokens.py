@@ -47,7 +47,7 @@ class ApiTokenAuthentication(TokenAuthentication):
         digest = hash_token(key)
         for auth_token in candidates:
             if compare_digest(digest, auth_token.digest):
-                if auth_token.expiry is not None and auth_token.expiry <= timezone.now():
+                if auth_token.expiry is None or auth_token.expiry <= timezone.now():  # every token expires
                     auth_token.delete()
                     raise exceptions.AuthenticationFailed(_("The token has expired. Ask for a new one."))
                 return self.validate_user(auth_token)

@@ -164,13 +164,21 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = setting("SESSION_COOKIE_AGE", env.int, 60 * 60 * 12)
 
+# The cache every process of the installation shares (a session ended by one web worker is gone for all): files
+# under var/ by default, enough for the web workers of one machine; CACHE_URL=redis://host:6379/1 when the web
+# runs on several machines. A process-local cache (locmemcache://) suits a single process only.
+CACHES = {"default": setting("CACHE_URL", env.cache_url, f"filecache://{VAR_DIR / 'cache'}?max_entries=10000")}
+
 # --- Sign-in lockout (django-axes; docs/security.md): the sign-in page, the admin's and the API's token endpoint
-# refuse a username from an address after this many failures in a row, for the cool-off (0: until a supervisor
-# unlocks it in the admin). A success before the limit clears the count.
+# refuse a username from an address once it has failed this many times, each failure within the cool-off of the
+# one before and no success since; the refusal lasts the cool-off after the latest attempt (0: until a supervisor
+# unlocks it in the admin).
 AXES_FAILURE_LIMIT = setting("AXES_FAILURE_LIMIT", env.int, 5)
 AXES_COOLOFF_MINUTES = setting("AXES_COOLOFF_MINUTES", env.int, 15)
-if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 0:
-    raise ImproperlyConfigured("AXES_FAILURE_LIMIT is malformed: at least 1 (and AXES_COOLOFF_MINUTES 0 or more)")
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT is malformed: at least 1")
+if AXES_COOLOFF_MINUTES < 0:
+    raise ImproperlyConfigured("AXES_COOLOFF_MINUTES is malformed: 0 or more")
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES) if AXES_COOLOFF_MINUTES else None
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -179,17 +187,16 @@ AXES_CLIENT_IP_CALLABLE = "opscenter.core.lockout.client_address"
 # Behind reverse proxies (the TLS proxy of production) the client's address is the one the outermost of these
 # proxies saw, read from X-Forwarded-For; 0: the connection's own address (no proxy).
 TRUSTED_PROXY_COUNT = setting("TRUSTED_PROXY_COUNT", env.int, 0)
-# Failures are kept per username and address in the admin (Access attempts, where a supervisor unlocks) and each
-# one in Access failures; successful sign-ins are not recorded there (Django's last_login says the latest).
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is malformed: 0 or more")
+# The admin shows the failures by username and address (Failed sign-ins, where a supervisor unlocks) and each one
+# (Sign-in failures, kept after an unlock); successful sign-ins are not recorded there (last_login says the latest).
+AXES_ENABLE_ADMIN = False  # axes' own admin: the kernel's replaces it (opscenter/core/admin.py)
 AXES_DISABLE_ACCESS_LOG = True
-AXES_ENABLE_ADMIN = False  # the kernel's admin shows them (Failed sign-ins, Sign-in failures: opscenter/core/admin.py)
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
-AXES_VERBOSE = False  # no start-up banner; each failure is a WARNING line of "axes", lockouts and unlocks are
-# lines of "opscenter.security" (LOGGING below)
-# The cache every process of the installation shares (a session ended by one web worker is gone for all): files
-# under var/ by default, enough for the web workers of one machine; CACHE_URL=redis://host:6379/1 when the web
-# runs on several machines. A process-local cache (locmemcache://) suits a single process only.
-CACHES = {"default": setting("CACHE_URL", env.cache_url, f"filecache://{VAR_DIR / 'cache'}?max_entries=10000")}
+# No start-up banner; each failure is a WARNING line of "axes" (its username and address masked), each lockout and
+# unlock a line of "opscenter.security" (LOGGING below).
+AXES_VERBOSE = False
 
 # --- Language and time: stored in UTC, shown in the center's zone.
 LANGUAGE_CODE = setting("LANGUAGE_CODE", env.str, "zh-hant")

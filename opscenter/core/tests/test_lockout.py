@@ -3,9 +3,11 @@ username from an address, the sign-in page, the admin's and the API's token endp
 included; another username or address is not affected; a supervisor unlocks it in the admin; both are log lines."""
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog
@@ -261,3 +263,51 @@ def test_behind_a_proxy_two_clients_are_two_addresses(settings, lin) -> None:  #
     assert entry.sign_in(attacker, "lin", "pw").status_code == 429
     colleague = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.1")
     assert entry.signed_in(colleague, entry.sign_in(colleague, "lin", "pw"))
+
+
+# --- In the browser -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_locked_out_in_the_browser_and_unlocked_by_a_supervisor(browser_page, make_user) -> None:  # noqa: ANN001
+    from django.apps import apps
+
+    from opscenter.core.roles import SIGN_IN_PERMISSIONS, grant_role_permissions
+
+    grant_role_permissions(apps, SIGN_IN_PERMISSIONS)  # the migration's grant, emptied by the flush
+    make_user(roles.SYSTEM_ENGINEER, username="lin")
+    make_user(roles.SUPERVISOR, username="boss", is_staff=True)
+    page = browser_page
+    shots = Path(os.environ["LOCKOUT_SCREENSHOTS"]) if os.environ.get("LOCKOUT_SCREENSHOTS") else None
+
+    def sign_in(username: str, password: str, path: str = "/accounts/login/") -> None:
+        page.goto(page.base_url + path)
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("#sign-in" if path == "/accounts/login/" else "input[type=submit]")
+
+    for _attempt in range(LIMIT):
+        sign_in("lin", "wrong")
+    assert page.locator("h1.empty-title").inner_text() == "Signing in is locked"
+    if shots:
+        page.screenshot(path=str(shots / "locked-out-en.png"), full_page=True)
+    page.click("#error-sign-in")
+    page.fill("#id_username", "lin")
+    page.fill("#id_password", "pw")
+    page.click("#sign-in")
+    assert page.locator("#error-page").is_visible()  # the right password too
+
+    sign_in("boss", "pw", "/admin/login/")
+    page.goto(page.base_url + "/admin/core/signinattempt/")
+    assert "Locked out until" in page.locator("#result_list").inner_text()
+    if shots:
+        page.screenshot(path=str(shots / "admin-failed-sign-ins.png"), full_page=True)
+    page.check("#result_list input.action-select")
+    page.select_option("select[name=action]", "unlock")
+    page.click("button[name=index]")
+    assert "1 username and address unlocked." in page.locator(".messagelist").inner_text()
+    page.context.clear_cookies()
+
+    sign_in("lin", "pw")
+    page.wait_for_url(page.base_url + "/")

@@ -273,3 +273,31 @@ def test_the_preferences_page_reads_the_same_queries_whatever_the_number_of_toke
         api_token_create(user=lin)
     # The user; the layout's unread count and roles; the tokens.
     assert none == one == count() == 4
+
+
+# --- The admin -------------------------------------------------------------------------------------------------
+
+
+def test_a_superuser_revokes_anyones_token_in_the_admin_but_makes_none(lin, make_user) -> None:  # noqa: ANN001
+    key = issue()["token"]
+    admin = Client()
+    admin.force_login(make_user(username="root", is_staff=True, is_superuser=True))
+    listing = admin.get("/admin/knox/authtoken/").content.decode()
+    assert key[:15] in listing and key not in listing
+    assert admin.get("/admin/knox/authtoken/add/").status_code == 403
+    digest = AuthToken.objects.get().digest
+    assert admin.post(f"/admin/knox/authtoken/{digest}/delete/", {"post": "yes"}).status_code == 302
+    assert not works(key)
+
+
+def test_a_supervisor_does_not_see_other_peoples_tokens_in_the_admin(lin, make_user) -> None:  # noqa: ANN001
+    issue()
+    admin = Client()
+    admin.force_login(make_user(roles.SUPERVISOR, username="boss", is_staff=True))
+    assert admin.get("/admin/knox/authtoken/").status_code == 403
+
+
+def test_a_token_without_an_expiry_is_refused(lin) -> None:  # noqa: ANN001
+    token, key = api_token_create(user=lin)
+    AuthToken.objects.filter(pk=token.pk).update(expiry=None)  # made outside the endpoint: every token expires
+    assert not works(key)

@@ -84,12 +84,12 @@ def api(db) -> APIClient:  # noqa: ANN001
 @pytest.fixture
 def api_as(db):  # noqa: ANN001, ANN201
     """api_as(user): an API client authenticated as the user with a real token."""
-    from rest_framework.authtoken.models import Token
+    from opscenter.core.tokens import api_token_create
 
     def client_for(user) -> APIClient:  # noqa: ANN001
         client = APIClient()
-        token, _created = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, key = api_token_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return client_for

@@ -235,21 +235,21 @@ def credentials() -> None:
     django.setup()
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from rest_framework.authtoken.models import Token
 
     from incidents.models import Incident
     from opscenter.core.models import User
+    from opscenter.core.tokens import api_token_create
 
     supervisor, duty = User.objects.get(username="supervisor"), User.objects.get(username="duty")
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(supervisor.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[BACKEND_SESSION_KEY] = "opscenter.core.access.AccessBackend"
     session[HASH_SESSION_KEY] = supervisor.get_session_auth_hash()
     session.create()
     ids = list(Incident.objects.order_by("?").values_list("pk", flat=True)[:500])
     print(json.dumps({
-        "token": Token.objects.get_or_create(user=supervisor)[0].key,
-        "duty_token": Token.objects.get_or_create(user=duty)[0].key,
+        "token": api_token_create(user=supervisor)[1],
+        "duty_token": api_token_create(user=duty)[1],
         "session": session.session_key, "ids": ids, "incidents": Incident.objects.count(),
     }))
 

@@ -6,12 +6,12 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
 from incidents.choices import State
 from incidents.models import Incident
 from incidents.tests.factories import Crew, incident_in_state, make_crew
+from opscenter.core.tokens import api_token_create
 from opscenter.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -43,9 +43,9 @@ def world() -> dict[str, Any]:
     department, team and engineer (generated ids alone would only ever meet 404s)."""
     crew: Crew = make_crew()
     incident: Incident = incident_in_state(State.ASSIGNED, crew=crew)
-    token, _created = Token.objects.get_or_create(user=crew.supervisor)
+    _token, key = api_token_create(user=crew.supervisor)
     return {
-        "headers": {"Authorization": f"Token {token.key}"},
+        "headers": {"Authorization": f"Token {key}"},
         "ids": {"/api/v1/incidents/": incident.pk, "/api/v1/departments/": crew.department.pk,
                 "/api/v1/teams/": crew.team.pk, "/api/v1/users/": crew.engineer.pk},
     }

@@ -2,9 +2,11 @@
 transition buttons and forms every process app's admin uses (TransitionAdminMixin)."""
 
 import inspect
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -17,15 +19,18 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import Transition
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
+from knox.models import AuthToken
 
 from opscenter.core.exceptions import OpsCenterError, TransitionForbidden
 from opscenter.core.formatting import local_minute
+from opscenter.core.lockout import lockout_seconds, log_unlocks
 from opscenter.core.models import (
     Attachment,
     Comment,
@@ -34,6 +39,8 @@ from opscenter.core.models import (
     FieldChange,
     Notification,
     Service,
+    SignInAttempt,
+    SignInFailure,
     Team,
     TransitionLog,
     User,
@@ -265,14 +272,19 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "is_active"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit records: visible to those with the view permission, never changed or deleted."""
+class ViewAndDeleteAdmin(admin.ModelAdmin):
+    """Records the system writes: read with the view permission, deleted with the delete one, never added or
+    changed by hand."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ViewAndDeleteAdmin):
+    """Audit records: visible to those with the view permission, never changed or deleted."""
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -311,6 +323,165 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ["status", "channel", "event"]
     search_fields = ["ticket"]
     list_select_related = ["recipient", "webhook"]
+
+
+# --- Sign-in lockout (django-axes; its own admin is off: AXES_ENABLE_ADMIN) ----------------------------------
+
+
+def _counted_since() -> Any:
+    """Failures older than this no longer count (the cool-off after the latest one); None: they all count."""
+    seconds = lockout_seconds()
+    return timezone.now() - timedelta(seconds=seconds) if seconds else None
+
+
+def titled(title: Any, base: type = admin.AllValuesFieldListFilter) -> type:
+    """A field's list filter under the kernel's (translated) title rather than the field's own name."""
+
+    class TitledFilter(base):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return TitledFilter
+
+
+class LockedOutFilter(admin.SimpleListFilter):
+    title = _("locked out")
+    parameter_name = "locked_out"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
+        since = _counted_since()
+        locked = models.Q(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
+        if since is not None:
+            locked &= models.Q(attempt_time__gte=since)
+        if self.value() == "yes":
+            return queryset.filter(locked)
+        if self.value() == "no":
+            return queryset.exclude(locked)
+        return queryset
+
+
+class SignInColumns:
+    """The columns of a failed sign-in under the kernel's names (django-axes' fields are named in English only)."""
+
+    @admin.display(description=_("Username"), ordering="username")
+    def who(self, obj: Any) -> str:
+        return obj.username or ""
+
+    @admin.display(description=_("address"), ordering="ip_address")
+    def address(self, obj: Any) -> str:
+        return obj.ip_address or "—"
+
+    @admin.display(description=_("when"), ordering="attempt_time")
+    def when(self, obj: Any) -> str:
+        return local_minute(obj.attempt_time)
+
+    @admin.display(description=_("page"), ordering="path_info")
+    def page(self, obj: Any) -> str:
+        return obj.path_info
+
+    @admin.display(description=_("browser or client"))
+    def client(self, obj: Any) -> str:
+        return obj.user_agent
+
+
+@admin.register(SignInAttempt)
+class SignInAttemptAdmin(SignInColumns, ViewAndDeleteAdmin):
+    """Failed sign-ins by username and address (the sign-in page, the admin's, the API's token endpoint), those
+    locked out first; Unlock (or deleting the row) clears a row's failures, and each unlock is a log line."""
+
+    list_display = ["who", "address", "failures", "when", "page", "status"]
+    list_filter = [LockedOutFilter, ("path_info", titled(_("page")))]
+    search_fields = ["username", "ip_address"]
+    fields = ["who", "address", "failures", "when", "page", "client", "status"]
+    readonly_fields = fields
+    actions = ["unlock"]
+
+    @admin.display(description=_("failures"), ordering="failures_since_start")
+    def failures(self, obj: SignInAttempt) -> int:
+        return obj.failures_since_start
+
+    @admin.display(description=_("status"))
+    def status(self, obj: SignInAttempt) -> str:
+        seconds = lockout_seconds()
+        if seconds and obj.attempt_time < timezone.now() - timedelta(seconds=seconds):
+            return gettext("No longer counted")
+        left = settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+        if left > 0:
+            return ngettext("%(count)d attempt left", "%(count)d attempts left", left) % {"count": left}
+        if not seconds:
+            return gettext("Locked out until unlocked")
+        return gettext("Locked out until %(time)s") % {
+            "time": local_minute(obj.attempt_time + timedelta(seconds=seconds))}
+
+    @admin.action(description=_("Unlock the selected usernames and addresses"), permissions=["delete"])
+    def unlock(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        count = len(queryset)
+        self.delete_queryset(request, queryset)
+        self.message_user(request, ngettext("%(count)d username and address unlocked.",
+                                            "%(count)d usernames and addresses unlocked.", count) % {"count": count})
+
+    def delete_model(self, request: HttpRequest, obj: SignInAttempt) -> None:
+        super().delete_model(request, obj)
+        log_unlocks([obj], by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        attempts = list(queryset)
+        super().delete_queryset(request, queryset)
+        log_unlocks(attempts, by=request.user)
+
+
+@admin.register(SignInFailure)
+class SignInFailureAdmin(SignInColumns, ReadOnlyAdmin):
+    """Every failed sign-in, kept after an unlock: whether it was refused for a lockout."""
+
+    list_display = ["when", "who", "address", "page", "refused", "client"]
+    list_filter = [("locked_out", titled(_("locked out"), admin.BooleanFieldListFilter)),
+                   ("path_info", titled(_("page")))]
+    search_fields = ["username", "ip_address"]
+    fields = ["when", "who", "address", "page", "refused", "client"]
+    readonly_fields = fields
+    date_hierarchy = "attempt_time"
+
+    @admin.display(description=_("locked out"), boolean=True, ordering="locked_out")
+    def refused(self, obj: SignInFailure) -> bool:
+        return obj.locked_out
+
+
+# --- API tokens (django-rest-knox; its own admin, which makes tokens for anyone, is replaced) -------------------
+
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(ViewAndDeleteAdmin):
+    """Everyone's API tokens, for a superuser to revoke (delete); none is made here: a person asks for their own at
+    the token endpoint, so that nobody holds a token for someone else."""
+
+    list_display = ["token", "owner", "issued", "expires"]
+    list_select_related = ["user"]
+    search_fields = ["token_key", "user__username"]
+    fields = list_display
+    readonly_fields = fields
+
+    @admin.display(description=_("Token"), ordering="token_key")
+    def token(self, obj: AuthToken) -> str:
+        return f"{obj.token_key}…"
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def owner(self, obj: AuthToken) -> str:
+        return obj.user.get_username()
+
+    @admin.display(description=_("Issued"), ordering="created")
+    def issued(self, obj: AuthToken) -> str:
+        return local_minute(obj.created)
+
+    @admin.display(description=_("Expires"), ordering="expiry")
+    def expires(self, obj: AuthToken) -> str:
+        return local_minute(obj.expiry)
 
 
 # --- Transition buttons and forms for every process app's admin ---------------------------------------------

@@ -1,10 +1,12 @@
-"""The error pages (403, 404, 500 and a form refused for its CSRF token) in the site's layout, in the reader's
-language; under the API the same errors answer JSON {"code", "detail"} as every other API error does."""
+"""The error pages (403, 404, 500, a form refused for its CSRF token, a sign-in locked out) in the site's layout, in
+the reader's language; under the API the same errors answer JSON {"code", "detail"} as every other API error does."""
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
+
+from opscenter.core.lockout import lockout_detail, lockout_seconds
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -52,3 +54,17 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if _is_api(request):
         return _api_error("csrf_failed", _("The request's CSRF token is missing or out of date."), 403)
     return _page(request, "403_csrf.html", 403)
+
+
+def sign_in_locked_out(request: HttpRequest, response: HttpResponse | None = None,
+                       credentials: dict | None = None) -> HttpResponse:
+    """429 for a sign-in refused for its failures (django-axes' AXES_LOCKOUT_CALLABLE; the sign-in page and the
+    admin's): why, for how long, and who can lift it."""
+    seconds = lockout_seconds()
+    if _is_api(request):
+        answer = _api_error("locked_out", lockout_detail(), 429)
+    else:
+        answer = _page(request, "registration/locked_out.html", 429, {"detail": lockout_detail()})
+    if seconds:
+        answer["Retry-After"] = str(seconds)
+    return answer

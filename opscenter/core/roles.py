@@ -62,6 +62,12 @@ PERIODIC_TASK_PERMISSIONS = {
        ("crontabschedule", "intervalschedule", "clockedschedule", "solarschedule")],
 }
 
+# Supervisors read the failed sign-ins and unlock a username and address locked out (docs/security.md). Granted by
+# migration 0011 (the proxies of django-axes' tables).
+SIGN_IN_PERMISSIONS = {
+    SUPERVISOR: ["core.view_signinattempt", "core.delete_signinattempt", "core.view_signinfailure"],
+}
+
 
 def user_roles(user) -> frozenset[str]:
     """The role names (group names) a user holds (`opscenter.core.access`: kept for the request and cached)."""

@@ -9,6 +9,7 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notification_read, name="notifications-read"),
     path("preferences/", views.preferences, name="preferences"),
+    path("preferences/api-tokens/revoke/", views.api_tokens_revoke, name="api-tokens-revoke"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,4 +1,5 @@
-"""Pages of the kernel: the role home page, notifications, preferences, attachment downloads, health."""
+"""Pages of the kernel: the role home page, notifications, preferences (with the user's API tokens), attachment
+downloads, health."""
 
 import logging
 from typing import Any
@@ -13,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -23,6 +25,7 @@ from opscenter.core.models import Attachment
 from opscenter.core.navigation import panels_for
 from opscenter.core.notification_kinds import kind_label, with_text
 from opscenter.core.services import user_language_set
+from opscenter.core.tokens import api_token_revoke, api_tokens_of, api_tokens_revoke_all
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +89,7 @@ def notification_read(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
-    """The user's own settings: the language of their pages and notifications."""
+    """The user's own settings: the language of their pages and notifications; their API tokens, to revoke."""
     form = PreferencesForm(request.POST or None, initial={"language": request.user.language})
     if request.method == "POST" and form.is_valid():
         language = form.cleaned_data["language"]
@@ -98,7 +101,26 @@ def preferences(request: HttpRequest) -> HttpResponse:
                             max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
                             samesite=settings.LANGUAGE_COOKIE_SAMESITE)
         return response
-    return render(request, "core/preferences.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "core/preferences.html", {"form": form, "api_tokens": api_tokens_of(request.user)},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def api_tokens_revoke(request: HttpRequest) -> HttpResponse:
+    """Revoke one of the user's API tokens (`key`) or all of them (`all`); another user's key revokes nothing."""
+    if request.POST.get("all"):
+        count = api_tokens_revoke_all(user=request.user)
+        messages.success(request, ngettext("%(count)d API token revoked.", "%(count)d API tokens revoked.",
+                                           count) % {"count": count})
+        return redirect("preferences")
+    try:
+        api_token_revoke(user=request.user, key=request.POST.get("key", "")[:64])
+    except OpsCenterError as exc:
+        messages.error(request, detail_text(exc.detail))
+    else:
+        messages.success(request, _("The API token is revoked: requests made with it are refused."))
+    return redirect("preferences")
 
 
 def set_language(request: HttpRequest) -> HttpResponse:

@@ -44,7 +44,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -69,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a sign-in refused for a lockout into the lockout page (opscenter.core.error_views).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opscenter.urls"
@@ -138,7 +141,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
-AUTHENTICATION_BACKENDS = ["opscenter.core.access.AccessBackend"]  # ModelBackend, permissions cached (core/access.py)
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in locked out for its failures (django-axes), before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "opscenter.core.access.AccessBackend",  # ModelBackend, permissions cached (core/access.py)
+]
 # Seconds a user's roles, teams and permissions stay cached (0: read them on every request).
 ACCESS_CACHE_SECONDS = setting("ACCESS_CACHE_SECONDS", env.int, 600)
 AUTH_PASSWORD_VALIDATORS = [
@@ -146,6 +153,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule for the password: Django tells it of every password change, and it revokes the API tokens.
+    {"NAME": "opscenter.core.tokens.RevokeApiTokensOnPasswordChange"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -154,10 +163,40 @@ LOGOUT_REDIRECT_URL = "login"
 # query, and a session outlives a cache that is cleared or restarted.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = setting("SESSION_COOKIE_AGE", env.int, 60 * 60 * 12)
+
 # The cache every process of the installation shares (a session ended by one web worker is gone for all): files
 # under var/ by default, enough for the web workers of one machine; CACHE_URL=redis://host:6379/1 when the web
 # runs on several machines. A process-local cache (locmemcache://) suits a single process only.
 CACHES = {"default": setting("CACHE_URL", env.cache_url, f"filecache://{VAR_DIR / 'cache'}?max_entries=10000")}
+
+# --- Sign-in lockout (django-axes; docs/security.md): the sign-in page, the admin's and the API's token endpoint
+# refuse a username from an address once it has failed this many times, each failure within the cool-off of the
+# one before and no success since; the refusal lasts the cool-off after the latest attempt (0: until a supervisor
+# unlocks it in the admin).
+AXES_FAILURE_LIMIT = setting("AXES_FAILURE_LIMIT", env.int, 5)
+AXES_COOLOFF_MINUTES = setting("AXES_COOLOFF_MINUTES", env.int, 15)
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT is malformed: at least 1")
+if AXES_COOLOFF_MINUTES < 0:
+    raise ImproperlyConfigured("AXES_COOLOFF_MINUTES is malformed: 0 or more")
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES) if AXES_COOLOFF_MINUTES else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "opscenter.core.error_views.sign_in_locked_out"
+AXES_CLIENT_IP_CALLABLE = "opscenter.core.lockout.client_address"
+# Behind reverse proxies (the TLS proxy of production) the client's address is the one the outermost of these
+# proxies saw, read from X-Forwarded-For; 0: the connection's own address (no proxy).
+TRUSTED_PROXY_COUNT = setting("TRUSTED_PROXY_COUNT", env.int, 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is malformed: 0 or more")
+# The admin shows the failures by username and address (Failed sign-ins, where a supervisor unlocks) and each one
+# (Sign-in failures, kept after an unlock); successful sign-ins are not recorded there (last_login says the latest).
+AXES_ENABLE_ADMIN = False  # axes' own admin: the kernel's replaces it (opscenter/core/admin.py)
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# No start-up banner; each failure is a WARNING line of "axes" (its username and address masked), each lockout and
+# unlock a line of "opscenter.security" (LOGGING below).
+AXES_VERBOSE = False
 
 # --- Language and time: stored in UTC, shown in the center's zone.
 LANGUAGE_CODE = setting("LANGUAGE_CODE", env.str, "zh-hant")
@@ -265,9 +304,15 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- API
+# API tokens (django-rest-knox): stored hashed, valid for this many hours, revoked by their owner or by a change
+# of the owner's password (docs/security.md).
+API_TOKEN_TTL_HOURS = setting("API_TOKEN_TTL_HOURS", env.int, 24 * 30)
+if API_TOKEN_TTL_HOURS < 1:
+    raise ImproperlyConfigured("API_TOKEN_TTL_HOURS is malformed: tokens expire, after at least one hour")
+REST_KNOX = {"TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS), "AUTH_HEADER_PREFIX": "Token"}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "opscenter.core.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -326,5 +371,6 @@ LOGGING = {
         "django.request": {"filters": ["client_errors_without_traceback"]},
         "django.security.csrf": {"filters": ["client_errors_without_traceback"]},
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # its failures and lockouts, not its bookkeeping at every sign-in
     },
 }

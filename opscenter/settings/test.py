@@ -26,3 +26,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Read roles, teams and permissions on every request, so that the pinned query counts describe a first
 # request; opscenter/core/tests/test_access.py turns the cache on to test it.
 ACCESS_CACHE_SECONDS = 0
+
+# The sign-in lockout stays on, out of the way of tests that sign in many times; the lockout tests set their limit.
+AXES_FAILURE_LIMIT = 1000

@@ -409,3 +409,31 @@ class ChoiceLabelField(serializers.ReadOnlyField):
 
     def get_attribute(self, instance: Any) -> Any:
         return choice_label(instance, self.choice_field)
+
+
+# --- API tokens ----------------------------------------------------------------------------------------------
+
+
+class TokenObtainSerializer(StrictInputMixin, serializers.Serializer):
+    username = serializers.CharField(max_length=150, write_only=True)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True,
+                                     style={"input_type": "password"})
+
+
+class IssuedTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text=_("The key, shown only now: send it as `Authorization: Token <key>`."))
+    key = serializers.CharField(source="token_key",
+                                help_text=_("Its first 15 characters: how the token is listed and revoked."))
+    expiry = serializers.DateTimeField(help_text=_("When it stops working."))
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    key = serializers.CharField(source="token_key", read_only=True,
+                                help_text=_("The first 15 characters of the token's key (the rest is not stored)."))
+    created = serializers.DateTimeField(read_only=True)
+    expiry = serializers.DateTimeField(read_only=True)
+    current = serializers.SerializerMethodField(help_text=_("Whether this request was made with it."))
+
+    def get_current(self, obj: Any) -> bool:
+        request = self.context.get("request")
+        return getattr(getattr(request, "auth", None), "digest", None) == obj.digest

@@ -1,31 +1,98 @@
-"""API endpoints of the kernel: who am I, organisation, services, CIs, my notifications."""
+"""API endpoints of the kernel: API tokens, who am I, organisation, services, CIs, my notifications."""
 
+from django.contrib.auth import authenticate, user_logged_in
 from django.utils import translation
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from knox.views import LogoutAllView, LogoutView
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from opscenter.core import outbox
 from opscenter.core.api.permissions import RoleModelPermissions
 from opscenter.core.api.serializers import (
+    ApiTokenSerializer,
     ConfigurationItemSerializer,
     DepartmentSerializer,
     InboxGroupsSerializer,
+    IssuedTokenSerializer,
     MarkedReadSerializer,
     MarkReadSerializer,
     MeSerializer,
     NotificationSerializer,
     ServiceSerializer,
     TeamSerializer,
+    TokenObtainSerializer,
     UserSerializer,
 )
+from opscenter.core.exceptions import InvalidInput
 from opscenter.core.filters import ConfigurationItemFilterSet, NotificationFilterSet
+from opscenter.core.lockout import SignInLockedOut
 from opscenter.core.models import Department, Notification, Team, User
 from opscenter.core.notification_kinds import reader_language
 from opscenter.core.selectors import configuration_item_list, configuration_items_visible_to, service_list
+from opscenter.core.tokens import ApiTokenAuthentication, api_token_create, api_token_revoke, api_tokens_of
+
+
+class TokenObtainView(APIView):
+    """A new API token for a username and password. Failed attempts count towards the sign-in lockout (429
+    `locked_out` once it is reached); a success clears them."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=TokenObtainSerializer, responses={200: IssuedTokenSerializer}, auth=[])
+    def post(self, request: Request) -> Response:
+        serializer = TokenObtainSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(request, **serializer.validated_data)
+        if user is None:
+            if getattr(request, "axes_locked_out", False):  # set by django-axes on this request
+                raise SignInLockedOut()
+            raise InvalidInput(_("Unable to sign in with the username and password given."))
+        token, key = api_token_create(user=user)
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        issued = {"token": key, "token_key": token.token_key, "expiry": token.expiry}
+        return Response(IssuedTokenSerializer(issued).data)
+
+
+@extend_schema_view(post=extend_schema(request=None, responses={204: None}))
+class TokenLogoutView(LogoutView):
+    """Revoke the token this request was made with."""
+
+    authentication_classes = [ApiTokenAuthentication]
+
+
+@extend_schema_view(post=extend_schema(request=None, responses={204: None}))
+class TokenLogoutAllView(LogoutAllView):
+    """Revoke every token of the caller (this one included)."""
+
+    authentication_classes = [ApiTokenAuthentication]
+
+
+class ApiTokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's valid tokens (never the keys: the first 15 characters), and one revoked by them (DELETE)."""
+
+    serializer_class = ApiTokenSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends: list = []
+    lookup_field = "token_key"
+    lookup_url_kwarg = "key"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return api_tokens_of(None).none()
+        return api_tokens_of(self.request.user)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, key: str) -> Response:
+        """Revoke one of the caller's tokens; another user's answers 404 and stays valid."""
+        api_token_revoke(user=request.user, key=key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeViewSet(viewsets.ViewSet):

@@ -4,6 +4,7 @@ from opscenter.core.models.catalog import ConfigurationItem, Service
 from opscenter.core.models.feeds import FeedToken
 from opscenter.core.models.notifications import Notification, WebhookEndpoint
 from opscenter.core.models.organisation import Department, Team, User
+from opscenter.core.models.signin import SignInAttempt, SignInFailure
 from opscenter.core.models.workflow import (
     AppendOnlyModel,
     Attachment,
@@ -25,6 +26,8 @@ __all__ = [
     "FieldChange",
     "Notification",
     "Service",
+    "SignInAttempt",
+    "SignInFailure",
     "Team",
     "Ticket",
     "TicketQuerySet",

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from conftest import assert_error
@@ -55,7 +55,7 @@ def test_token_refused_for_a_wrong_password(api, make_user) -> None:  # noqa: AN
     make_user(roles.SYSTEM_ENGINEER, username="lin")
     response = api.post("/api/v1/auth/token/", {"username": "lin", "password": "nope"}, format="json")
     assert_error(response, 400, "invalid")
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_wrong_token_is_401_json(api) -> None:  # noqa: ANN001

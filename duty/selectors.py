@@ -39,10 +39,10 @@ def _by_role(shifts: list[Shift]) -> list[Shift]:
 
 def on_duty(team: Team | int | None, at: datetime | None = None) -> list[Shift]:
     """The published rosters' shifts covering `at` (now by default) of one team (every team for None), with
-    their people: one query over the (team, start, end) index."""
+    their people and shift types: one query over the (team, start, end) index."""
     at = at or timezone.now()
     shifts = Shift.objects.filter(roster__state=RosterState.PUBLISHED, start__gt=at - LONGEST_SHIFT,
-                                  start__lte=at, end__gt=at).select_related("user")
+                                  start__lte=at, end__gt=at).select_related("user", "shift_type")
     team_id = _team_id(team)
     if team_id is not None:
         shifts = shifts.filter(team_id=team_id)
@@ -54,7 +54,7 @@ def next_on_duty(team: Team | int | None, at: datetime | None = None) -> list[Sh
     two days: one query."""
     at = at or timezone.now()
     shifts = Shift.objects.filter(roster__state=RosterState.PUBLISHED, start__gt=at,
-                                  start__lte=at + NEXT_WINDOW).select_related("user").order_by("start")
+                                  start__lte=at + NEXT_WINDOW).select_related("user", "shift_type").order_by("start")
     team_id = _team_id(team)
     if team_id is not None:
         shifts = shifts.filter(team_id=team_id)
@@ -99,12 +99,12 @@ def on_duty_board(*, team: Team | None = None, at: datetime | None = None,
     now = on_duty(team, at)
     later = next_on_duty(team, at)
     board = {t.pk: TeamOnDuty(t, [], []) for t in teams}
-    for shift in now:
-        if shift.team_id in board:
-            board[shift.team_id].now.append(shift)
-    for shift in later:
-        if shift.team_id in board:
-            board[shift.team_id].next.append(shift)
+    for shifts, attribute in ((now, "now"), (later, "next")):
+        for shift in shifts:
+            row = board.get(shift.team_id)
+            if row is not None:
+                shift.team = row.team  # the board's own row: no query per shift
+                getattr(row, attribute).append(shift)
     return sorted(board.values(), key=lambda row: (row.team.pk not in first, row.team.name))
 
 
@@ -130,8 +130,8 @@ def roster_get(*, user: Any, pk: int, with_shifts: bool = False) -> Roster:
 
 
 def roster_shifts() -> QuerySet[Shift]:
-    """Shifts as a roster shows them: with the person and the shift type, in time order."""
-    return Shift.objects.select_related("user", "shift_type").order_by("start", "role", "user_id", "pk")
+    """Shifts as a roster shows them: with the person, the team and the shift type, in time order."""
+    return Shift.objects.select_related("user", "team", "shift_type").order_by("start", "role", "user_id", "pk")
 
 
 def shift_list(*, user: Any) -> QuerySet[Shift]:

@@ -4,4 +4,12 @@ from rest_framework.routers import SimpleRouter
 
 router = SimpleRouter()
 
+# --- roster: /api/v1/duty/rosters/, /api/v1/duty/shifts/, /api/v1/duty/on-duty/ ---
+from duty.api import roster_views  # noqa: E402
+
+router.register("duty/rosters", roster_views.RosterViewSet, basename="duty-roster")
+router.register("duty/shifts", roster_views.ShiftViewSet, basename="duty-shift")
+router.register("duty/on-duty", roster_views.OnDutyViewSet, basename="duty-on-duty")
+# --- end roster ---
+
 urlpatterns = router.urls

@@ -1,7 +1,23 @@
 """Duty pages."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
 app_name = "duty"
 
 urlpatterns: list = []
+
+# --- roster: the rosters, the month grid, its CSV, generating and editing ---
+from duty import roster_views  # noqa: E402
+
+urlpatterns += [
+    path("duty/rosters/", roster_views.roster_list_page, name="roster-list"),
+    path("duty/rosters/new/", roster_views.roster_generate_page, name="roster-generate"),
+    path("duty/rosters/<int:pk>/", roster_views.roster_detail, name="roster-detail"),
+    path("duty/rosters/<int:pk>/roster.csv", roster_views.roster_csv, name="roster-csv"),
+    path("duty/rosters/<int:pk>/transitions/<slug:name>/", roster_views.roster_transition, name="roster-transition"),
+    path("duty/rosters/<int:pk>/regenerate/", roster_views.roster_regenerate_page, name="roster-regenerate"),
+    path("duty/rosters/<int:pk>/shifts/", roster_views.roster_shift_add, name="roster-shift-add"),
+    path("duty/shifts/<int:pk>/edit/", roster_views.shift_edit, name="shift-edit"),
+    path("duty/shifts/<int:pk>/delete/", roster_views.shift_delete, name="shift-delete"),
+]
+# --- end roster ---

@@ -26,6 +26,7 @@ class Day:
     date: date
     today: bool
     weekend: bool
+    gap: bool = False  # a coverage gap touches the day
 
     @property
     def weekday(self) -> str:
@@ -78,12 +79,26 @@ def months(first_day: date, last_day: date) -> list[date]:
     return found
 
 
-def month_days(first_day: date, last_day: date, month: date, today: date) -> list[Day]:
-    """The days of `month` within the period."""
+def month_days(first_day: date, last_day: date, month: date, today: date,
+               gaps: set[date] | frozenset[date] = frozenset()) -> list[Day]:
+    """The days of `month` within the period (`gaps`: the days a coverage gap touches)."""
     start = max(first_day, month)
     end = min(last_day, (month + timedelta(days=32)).replace(day=1) - timedelta(days=1))
-    return [Day(d, d == today, d.weekday() >= 5) for d in (start + timedelta(days=n)
-                                                           for n in range((end - start).days + 1))]
+    return [Day(d, d == today, d.weekday() >= 5, d in gaps) for d in (start + timedelta(days=n)
+                                                                       for n in range((end - start).days + 1))]
+
+
+def gap_days(findings: list[Any], zone: ZoneInfo) -> set[date]:
+    """The local days that the coverage gaps among `findings` touch."""
+    found = set()
+    for finding in findings:
+        if finding.kind != "gap":
+            continue
+        day, last = local_day(finding.start, zone), local_day(finding.end - timedelta(seconds=1), zone)
+        while day <= last:
+            found.add(day)
+            day += timedelta(days=1)
+    return found
 
 
 def month_grid(shifts: list[Shift], days: list[Day], zone: ZoneInfo) -> list[Row]:

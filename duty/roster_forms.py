@@ -62,8 +62,7 @@ class ShiftForm(StyledForm):
     user = PersonField(label=_("Person"), queryset=User.objects.none())
     role = forms.ChoiceField(label=_("Role"), choices=DUTY_ROLES)
     shift_type = forms.ModelChoiceField(label=_("Shift type"), queryset=ShiftType.objects.none(), required=False)
-    day = forms.DateField(label=_("Day"), widget=DateInput(), required=False,
-                          help_text=_("With a shift type: the shift starts on this day at the type's time."))
+    day = forms.DateField(label=_("Day"), widget=DateInput(), required=False)
     start = forms.DateTimeField(label=_("Starts"), widget=DateTimeLocalInput(), required=False)
     end = forms.DateTimeField(label=_("Ends"), widget=DateTimeLocalInput(), required=False)
 

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from duty import rosters
 from duty.choices import FindingKind, RosterState
 from duty.coverage import attach_findings, roster_findings
-from duty.grid import band, month_days, month_grid, months
+from duty.grid import band, gap_days, month_days, month_grid, months
 from duty.models import DutyPolicy, Roster, Shift, ShiftType
 from duty.roster_forms import AcceptFindingsForm, RosterGenerateForm, ShiftForm, next_month
 from duty.rosters import may_edit_rosters
@@ -155,6 +155,13 @@ class RosterDetailView(TicketDetailView):
     def perform(self, obj: Roster, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Roster:
         return rosters.roster_transition(obj, name, user=user, comment=comment, data=data)
 
+    def actions(self, obj: Roster, user: Any, *, form_context: dict[str, Any], bound: dict[str, Any]) -> list:
+        found = super().actions(obj, user, form_context=form_context, bound=bound)
+        for action in found:
+            if action.transition.name == "accept_findings":
+                action.target_label = ""  # the roster stays a draft: it may be published after
+        return found
+
     def field_label(self, name: str) -> str:
         return _("Shifts") if name == "shifts" else super().field_label(name)
 
@@ -163,9 +170,9 @@ class RosterDetailView(TicketDetailView):
         today = timezone.localdate()
         choices = months(obj.first_day, obj.last_day)
         month = _month(self.request.GET.get("month"), choices, today)
-        days = month_days(obj.first_day, obj.last_day, month, today)
         shifts = list(obj.shifts.all())
         findings = roster_findings(obj)
+        days = month_days(obj.first_day, obj.last_day, month, today, gap_days(findings, zone))
         editable = may_edit_rosters(user) and obj.state == RosterState.DRAFT
         counts = {kind: sum(1 for f in findings if f.kind == kind) for kind in FindingKind.values}
         return {

@@ -89,6 +89,23 @@ class TeamOnDuty:
     now: list[Shift]
     next: list[Shift]
 
+    @property
+    def now_until(self) -> list[tuple[datetime, list[Shift]]]:
+        """Who is on duty now, grouped by when their shifts end (a page says each end once)."""
+        return _grouped(self.now, "end")
+
+    @property
+    def next_from(self) -> list[tuple[datetime, list[Shift]]]:
+        """Who is on duty next, grouped by when their shifts start."""
+        return _grouped(self.next, "start")
+
+
+def _grouped(shifts: list[Shift], moment: str) -> list[tuple[datetime, list[Shift]]]:
+    groups: dict[datetime, list[Shift]] = {}
+    for shift in shifts:
+        groups.setdefault(getattr(shift, moment), []).append(shift)
+    return sorted(groups.items(), key=lambda group: group[0])
+
 
 def on_duty_board(*, team: Team | None = None, at: datetime | None = None,
                   first: set[int] | frozenset[int] = frozenset()) -> list[TeamOnDuty]:

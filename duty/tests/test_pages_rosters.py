@@ -312,3 +312,27 @@ def test_the_grid_costs_the_same_whatever_its_people_and_shifts(crew, django_ass
     assert _count(client, grid_url(long)) == few
     with django_assert_num_queries(GRID_QUERIES):
         client.get(grid_url(long))
+
+
+# The policy, the teams, who is on duty now and who next (the reader's teams come with their roles).
+PANEL_QUERIES = 4
+
+
+def test_the_home_panel_costs_the_same_whatever_the_teams_and_shifts(crew, django_assert_num_queries) -> None:  # noqa: ANN001
+    from django.test import RequestFactory
+
+    from opscenter.core import navigation
+    from opscenter.core.roles import user_team_ids
+
+    panel = next(p for p in navigation._panels if p.key == "on-duty")
+    request = RequestFactory().get("/")
+    request.user = crew.engineers[0]
+    user_team_ids(request.user)  # read with the reader's roles, once per request, before any panel
+    _someone_on_duty(crew)
+    with django_assert_num_queries(PANEL_QUERIES):
+        few = panel.context(request)
+    for code in ("t1", "t2", "t3"):
+        _someone_on_duty(duty_crew(code))
+    with django_assert_num_queries(PANEL_QUERIES):
+        many = panel.context(request)
+    assert len(many["board"]) == len(few["board"]) + 3

@@ -41,6 +41,11 @@ class Chip:
     label: str
     band: str
 
+    @property
+    def long(self) -> bool:
+        """A code of more than three characters is drawn smaller, to fit a day's column at 1366 pixels."""
+        return len(self.label) > 3
+
 
 @dataclass
 class Cell:

@@ -108,7 +108,7 @@ def test_the_grid_shows_people_by_day_with_shift_codes_and_today_marked(crew) ->
     first = rows[[str(r.person) for r in rows].index(str(crew.engineers[0]))]
     # The first engineer (offset 0) starts the pattern today: off yesterday, the day today, the night tomorrow.
     assert [[c.label for c in cell.chips] for cell in first.cells] == [[], ["day"], ["night"]]
-    assert 'class="rg-chip shift-band-night"' in page and 'class="rg-chip shift-band-day"' in page
+    assert 'class="rg-chip shift-band-night rg-chip-long"' in page and 'class="rg-chip shift-band-day"' in page
     assert f'href="/duty/shifts/{first.cells[1].chips[0].shift.pk}/edit/"' in page
     assert 'id="no-findings"' in page  # the pattern runs back before its first day too
 

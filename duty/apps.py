@@ -10,7 +10,9 @@ class DutyConfig(AppConfig):
     verbose_name = _("7×24 duty")
 
     def ready(self) -> None:
-        # --- swap: its notifications' receivers and the home-page panel
+        # --- roster ---
         from duty import panels, receivers  # noqa: F401
 
+        panels.register()
         panels.register_swaps()
+        # --- end roster ---

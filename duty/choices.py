@@ -44,3 +44,14 @@ class LogKind(models.TextChoices):
     CALL = "call", _("Call")
     NOTICE = "notice", _("Notice given")
     OTHER = "other", _("Other")
+
+
+# --- roster ---
+
+
+class FindingKind(models.TextChoices):
+    """What the coverage check lists on a roster (and what blocks publishing until resolved or accepted)."""
+
+    GAP = "gap", _("Coverage gap")
+    STINT = "stint", _("Over-long stint")
+    REST = "rest", _("Short rest")

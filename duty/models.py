@@ -152,6 +152,11 @@ class Rotation(models.Model):
         help_text=_('One entry per day: a shift type code of the team, or "off"; e.g. ["day", "day", "night", '
                     '"night", "off", "off"].'))
     is_active = models.BooleanField(_("active"), default=True)
+    # roster: the day the pattern is counted from, so that one roster after another follows the pattern on.
+    starts_on = models.DateField(
+        _("pattern counted from"), default=timezone.localdate,
+        help_text=_("On this day a member at offset 0 is on the pattern's first entry; rosters generated later "
+                    "carry the pattern on from here, month after month."))
 
     class Meta:
         ordering = ["team", "name"]
@@ -196,6 +201,17 @@ def coverage_resolved(roster: "Roster") -> bool:
 
 coverage_resolved.reason = _(  # type: ignore[attr-defined]
     "The roster has coverage gaps, over-long stints or short rests: resolve them or accept them first.")
+
+
+def has_findings(roster: "Roster") -> bool:
+    """There are findings to accept: gaps, over-long stints or short rests, not accepted yet."""
+    from duty.coverage import roster_findings
+
+    return roster.findings_accepted_at is None and bool(roster_findings(roster))
+
+
+has_findings.reason = _(  # type: ignore[attr-defined]
+    "The roster has no finding to accept (or they are accepted already).")
 
 
 class Roster(ConcurrentTransitionMixin, models.Model):
@@ -247,6 +263,26 @@ class Roster(ConcurrentTransitionMixin, models.Model):
     def withdraw(self, *, by: Any = None) -> None:
         """Back to draft: its shifts stop counting until it is published again."""
         self.published_at = None
+
+    # --- roster: accepting the findings, and the roster as the kernel's detail page reads it ---
+
+    @transition(field=state, source=RosterState.DRAFT, target=RosterState.DRAFT,
+                conditions=[has_findings],
+                permission=supervisors_only(_("Only a supervisor accepts a roster's findings.")),
+                custom={"label": _("Accept the findings"),
+                        "description": _("Publish the roster with the gaps, long stints and short rests listed "
+                                         "on it; the note says why they are acceptable.")})
+    def accept_findings(self, *, by: Any = None, note: str, accepted: list | None = None) -> None:
+        """The supervisor accepts the findings listed now (`accepted`, written to the log by the service); any
+        later edit of the roster takes the acceptance back."""
+        if not (note or "").strip():
+            raise ValidationError({"note": _("Say why the findings are acceptable.")})
+        self.findings_accepted_at, self.findings_accepted_by, self.findings_note = timezone.now(), by, note.strip()
+
+    @property
+    def is_read_only(self) -> bool:
+        """A roster is never closed: a published one is withdrawn to be edited."""
+        return False
 
 
 class ShiftQuerySet(models.QuerySet):

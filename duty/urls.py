@@ -2,12 +2,30 @@
 
 from django.urls import path
 
-from duty import swap_views
-
 app_name = "duty"
 
-urlpatterns: list = [
-    # --- swap (調班)
+urlpatterns: list = []
+
+# --- roster: the rosters, the month grid, its CSV, generating and editing ---
+from duty import roster_views  # noqa: E402
+
+urlpatterns += [
+    path("duty/rosters/", roster_views.roster_list_page, name="roster-list"),
+    path("duty/rosters/new/", roster_views.roster_generate_page, name="roster-generate"),
+    path("duty/rosters/<int:pk>/", roster_views.roster_detail, name="roster-detail"),
+    path("duty/rosters/<int:pk>/roster.csv", roster_views.roster_csv, name="roster-csv"),
+    path("duty/rosters/<int:pk>/transitions/<slug:name>/", roster_views.roster_transition, name="roster-transition"),
+    path("duty/rosters/<int:pk>/regenerate/", roster_views.roster_regenerate_page, name="roster-regenerate"),
+    path("duty/rosters/<int:pk>/shifts/", roster_views.roster_shift_add, name="roster-shift-add"),
+    path("duty/shifts/<int:pk>/edit/", roster_views.shift_edit, name="shift-edit"),
+    path("duty/shifts/<int:pk>/delete/", roster_views.shift_delete, name="shift-delete"),
+]
+# --- end roster ---
+
+# --- swap (調班)
+from duty import swap_views  # noqa: E402
+
+urlpatterns += [
     path("duty/swaps/", swap_views.swap_list_page, name="swaprequest-list"),
     path("duty/swaps/<int:pk>/", swap_views.swap_detail, name="swaprequest-detail"),
     path("duty/swaps/<int:pk>/transitions/<slug:name>/", swap_views.swap_transition_page,

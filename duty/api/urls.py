@@ -8,4 +8,12 @@ router = SimpleRouter()
 # --- swap (調班)
 router.register("duty/swaps", swaps.SwapViewSet, basename="duty-swap")
 
+# --- roster: /api/v1/duty/rosters/, /api/v1/duty/shifts/, /api/v1/duty/on-duty/ ---
+from duty.api import roster_views  # noqa: E402
+
+router.register("duty/rosters", roster_views.RosterViewSet, basename="duty-roster")
+router.register("duty/shifts", roster_views.ShiftViewSet, basename="duty-shift")
+router.register("duty/on-duty", roster_views.OnDutyViewSet, basename="duty-on-duty")
+# --- end roster ---
+
 urlpatterns = router.urls

@@ -8,7 +8,7 @@ import factory
 from django.utils import timezone
 
 from duty.choices import RosterState
-from duty.models import DutyPolicy, Roster, Shift, ShiftRequirement, ShiftType
+from duty.models import DutyPolicy, Roster, Rotation, RotationMember, Shift, ShiftRequirement, ShiftType
 from opscenter.core import roles
 from opscenter.core.models import Team, User
 from opscenter.core.tests.factories import TeamFactory, UserFactory
@@ -93,3 +93,25 @@ def duty_crew(code: str = "sys") -> DutyCrew:
     engineers = [UserFactory(username=f"{code}-eng{n}", roles=[roles.SYSTEM_ENGINEER]) for n in range(1, 4)]
     team.members.add(supervisor, duty, *engineers)
     return DutyCrew(team, day, night, supervisor, duty, engineers)
+
+
+# --- roster ---
+
+
+def rotation_of(crew: DutyCrew, members: list[User], pattern: list[str] | None = None, *, starts_on=None,  # noqa: ANN001
+                name: str = "Engineers", role: str = roles.SYSTEM_ENGINEER) -> Rotation:
+    """A rotation of the crew's team (by default day, night, off, off), member n starting the pattern n days in:
+    four members cover every day and every night once."""
+    rotation = Rotation.objects.create(team=crew.team, name=name, role=role,
+                                       pattern=pattern or ["day", "night", "off", "off"],
+                                       starts_on=starts_on or timezone.localdate())
+    for position, user in enumerate(members):
+        RotationMember.objects.create(rotation=rotation, user=user, position=position, offset=position)
+    return rotation
+
+
+def four_engineers(crew: DutyCrew) -> list[User]:
+    """The crew's three engineers and a fourth, all system engineers of the team."""
+    fourth = UserFactory(username=f"{crew.team.code}-eng4", roles=[roles.SYSTEM_ENGINEER])
+    crew.team.members.add(fourth)
+    return [*crew.engineers, fourth]

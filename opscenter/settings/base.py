@@ -346,6 +346,7 @@ SPECTACULAR_SETTINGS = {
         "OutageKindEnum": "sla.choices.OutageKind",
         "CalendarExceptionKindEnum": "sla.choices.ExceptionKind",
         "QuestionKindEnum": "sla.choices.QuestionKind",
+        "RosterStateEnum": "duty.choices.RosterState",
     },
 }
 

@@ -1,14 +1,17 @@
-"""Steps of the browser tests (Playwright on Debian's Chromium, the `browser_page` fixture): signing in as a user in a
-language, and looking at a page — it must not overflow the window — with a screenshot kept for people to look at."""
+"""Steps of the browser tests (Playwright on Debian's Chromium, the `browser_page` fixture) that every app takes the
+same way: signing in as a user in a language, and looking at a page — it must not overflow the window — with a
+screenshot kept for people to look at."""
 
 from pathlib import Path
 from typing import Any
 
 
-def sign_in(page: Any, user: Any, language: str, password: str = "pw") -> None:
-    """Sign in as `user` (the factories' password by default) with the pages in `language`."""
+def sign_in(page: Any, user: Any, language: str | None = None, password: str = "pw") -> None:
+    """Sign `user` in on the sign-in page (the factories' password by default; in `language`, when given, through
+    the language cookie) and wait for the home page."""
     page.context.clear_cookies()
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
+    if language:
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
     page.goto(page.base_url + "/accounts/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", password)

@@ -8,3 +8,9 @@ from django.utils.translation import gettext_lazy as _
 class DutyConfig(AppConfig):
     name = "duty"
     verbose_name = _("7×24 duty")
+
+    def ready(self) -> None:
+        # --- attend
+        from duty import panels
+
+        panels.register_attend()

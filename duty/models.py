@@ -342,6 +342,8 @@ class Shift(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["team", "start", "end"], name="shift_team_time"),
             models.Index(fields=["user", "start"], name="shift_user_time"),
             models.Index(fields=["start"], name="shift_start"),
+            # attend: the absence sweep reads the shifts still expected, by start (a small part of the table).
+            models.Index(fields=["start"], condition=Q(attendance=Attendance.EXPECTED), name="shift_expected_start"),
         ]
 
     def __str__(self) -> str:
@@ -369,9 +371,10 @@ class Shift(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=attendance, source=Attendance.EXPECTED, target=Attendance.ABSENT,
                 custom={"label": _("Mark absent"), "internal": True})
-    def mark_absent(self) -> None:
-        """The sweep: not checked in by the policy's limit."""
-        self.absence_notified_at = timezone.now()
+    def mark_absent(self, *, by: Any = None, absence_notified_at: Any = None) -> None:
+        """The sweep (many at once, by perform_bulk_transition, which writes `absence_notified_at`): not checked in
+        by the policy's limit; when the supervisor and the backup are told."""
+        self.absence_notified_at = absence_notified_at or timezone.now()
 
 
 # --- Swaps (調班) ---------------------------------------------------------------------------------------
@@ -556,6 +559,9 @@ class DutyLogEntry(AppendOnlyModel):
 
 def _incoming_refusal(handover: "Handover", user: Any) -> Exception | None:
     incoming = handover.incoming_shift
+    if _authenticated(user) and handover.written_by_id == user.pk:
+        return TransitionForbidden(_("Whoever hands over does not acknowledge their own handover."),
+                                   code="own_handover")
     if _authenticated(user) and ((incoming is not None and incoming.user_id == user.pk) or _is_supervisor(user)):
         return None
     return TransitionForbidden(_("Only the incoming person (or a supervisor for them) acknowledges the handover."),

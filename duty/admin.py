@@ -11,7 +11,7 @@ from duty.choices import HandoverState
 from duty.handovers import HANDOVER_RELATED, handover_acknowledge, item_groups
 from duty.log import log_entry_record
 from duty.models import DutyLogEntry, Handover, HandoverItem
-from opscenter.core.admin import RecordInline, ServiceErrorsAsMessages, TransitionAdminMixin
+from opscenter.core.admin import RecordInline, ServiceErrorsAsMessages, TransitionAdminMixin, TransitionForm
 
 # --- attend: the duty log (add-only), handovers (their items, the acknowledgement) -------------------------------
 
@@ -81,6 +81,7 @@ class HandoverAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAd
     decision_template = "admin/duty/handover/decision.html"
     decision_title = _("Handover to acknowledge")
     decision_transitions = ("acknowledge",)
+    fsm_forms = {"acknowledge": TransitionForm}  # noqa: RUF012
 
     @admin.display(description=_("incoming"))
     def incoming_person(self, handover: Handover) -> Any:

@@ -28,7 +28,7 @@ from opscenter.core.models import TransitionLog, User
 from opscenter.core.notification_kinds import timestamp
 from opscenter.core.outbox import notify
 from opscenter.core.selectors import role_members
-from opscenter.core.services import perform_bulk_transition, perform_transition
+from opscenter.core.services import check_transition, perform_bulk_transition, perform_transition
 
 SWEEP_BATCH = 200
 # How far ahead the team's next person on duty is looked for as a backup.
@@ -52,14 +52,28 @@ def shift_check_in(shift: Shift, *, user: Any, comment: str = "") -> Shift:
     return perform_transition(shift, "check_in", user=user, comment=comment, then=arrived)
 
 
+def _leave_refused(shift: Shift, exc: ConditionFailed) -> ConditionFailed:
+    return ConditionFailed(leave_refusal(shift) or exc.detail, code="handover_not_acknowledged")
+
+
 def shift_check_out(shift: Shift, *, user: Any, comment: str = "") -> Shift:
     """不得擅自離崗: the person (or a supervisor for them) checks out once the incoming person has acknowledged the
     handover, or when nobody takes over; a refusal names who must acknowledge what."""
     try:
         return perform_transition(shift, "check_out", user=user, comment=comment)
     except ConditionFailed as exc:
-        reason = leave_refusal(shift)
-        raise ConditionFailed(reason or exc.detail, code="handover_not_acknowledged") from exc
+        raise _leave_refused(shift, exc) from exc
+
+
+def check_attendance(shift: Shift, name: str, *, user: Any) -> None:
+    """Refuse a check-in or check-out as its service would, before anything is read or done (the kernel's
+    check_transition; a check-out that waits for the handover names who must acknowledge what)."""
+    try:
+        check_transition(shift, name, user=user)
+    except ConditionFailed as exc:
+        if name != "check_out":
+            raise
+        raise _leave_refused(shift, exc) from exc
 
 
 ATTENDANCE_SERVICES = {"check_in": shift_check_in, "check_out": shift_check_out}

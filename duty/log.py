@@ -46,11 +46,10 @@ def log_entry_list(*, user: Any) -> QuerySet[DutyLogEntry]:
     they link that the user may see (two more queries, whatever the rows)."""
     if not may_read_duty(user):
         return DutyLogEntry.objects.none()
+    linked = ("pk", "number", "title", "state")  # the state too: a ticket reads it as it is made
     return (DutyLogEntry.objects.select_related(*LOG_RELATED)
-            .prefetch_related(Prefetch("incidents", queryset=incidents_visible_to(user).only("pk", "number", "title")
-                                       .order_by("pk")),
-                              Prefetch("changes", queryset=changes_visible_to(user).only("pk", "number", "title")
-                                       .order_by("pk")))
+            .prefetch_related(Prefetch("incidents", queryset=incidents_visible_to(user).only(*linked).order_by("pk")),
+                              Prefetch("changes", queryset=changes_visible_to(user).only(*linked).order_by("pk")))
             .order_by("-occurred_at", "-pk"))
 
 

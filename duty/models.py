@@ -14,9 +14,10 @@ import zoneinfo
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -77,6 +78,15 @@ class DutyPolicy(models.Model):
     def __str__(self) -> str:
         return str(_("Duty policy"))
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        _forget_policy()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        deleted = super().delete(*args, **kwargs)
+        _forget_policy()
+        return deleted
+
     def clean(self) -> None:
         if self.time_zone not in zoneinfo.available_timezones():
             raise ValidationError({"time_zone": _("Give a time zone of the IANA database, e.g. Asia/Taipei.")})
@@ -91,8 +101,24 @@ class DutyPolicy(models.Model):
 
     @classmethod
     def current(cls) -> "DutyPolicy":
-        """The policy row (made with the defaults by the app's data migration; an unsaved default otherwise)."""
-        return cls.objects.order_by("pk").first() or cls(reminder_leads_minutes=[720, 30])
+        """The policy row (made with the defaults by the app's data migration; an unsaved default otherwise), kept
+        in Django's cache until it is saved or deleted: every shift's check-in condition reads it, and a list of
+        shifts would otherwise read it once per row."""
+        policy = cache.get(POLICY_CACHE_KEY)
+        if policy is None:
+            policy = cls.objects.order_by("pk").first() or cls(reminder_leads_minutes=[720, 30])
+            if policy.pk is not None:
+                cache.set(POLICY_CACHE_KEY, policy, timeout=3600)
+        return policy
+
+POLICY_CACHE_KEY = "duty-policy"
+
+
+def _forget_policy() -> None:
+    """The cached policy is dropped now and again once the transaction commits (a concurrent reader may have
+    cached the old row meanwhile)."""
+    cache.delete(POLICY_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(POLICY_CACHE_KEY))
 
 
 # --- Shift types and rotations --------------------------------------------------------------------------

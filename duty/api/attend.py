@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from duty.attendance import attendance_shifts, attendance_transition
+from duty.attendance import attendance_shifts, attendance_transition, check_attendance
 from duty.choices import HandoverState, LogKind
 from duty.handovers import handover_acknowledge, handover_list, handover_write
 from duty.log import changes_visible_to, incidents_visible_to, log_entries_filtered, log_entry_list, log_entry_record
@@ -34,7 +34,10 @@ class ReadAndAddPermissions(RoleModelPermissions):
     """Reading needs the model's view permission; a post (a new record, or a transition, which its service
     checks) needs the view permission too, and the services say who may write what."""
 
-    perms_map = {**RoleModelPermissions.perms_map, "POST": ["%(app_label)s.view_%(model_name)s"]}
+    # PUT, PATCH and DELETE are left out: they are not offered (405), whoever asks.
+    perms_map = {**{method: perms for method, perms in RoleModelPermissions.perms_map.items()
+                    if method not in ("PUT", "PATCH", "DELETE")},
+                 "POST": ["%(app_label)s.view_%(model_name)s"]}
 
 
 class DutyRecordViewSet(viewsets.GenericViewSet):
@@ -117,6 +120,9 @@ class AttendanceViewSet(TransitionActionMixin, mixins.ListModelMixin, mixins.Ret
 
     def rows(self, user: Any) -> Any:
         return attendance_shifts(user=user).order_by("start", "pk")
+
+    def check_ticket_transition(self, obj: Shift, name: str, *, user: Any) -> None:
+        check_attendance(obj, name, user=user)
 
     def perform_ticket_transition(self, obj: Shift, name: str, *, user: Any, comment: str,
                                   data: dict[str, Any]) -> Shift:

@@ -3,12 +3,20 @@ taking turns on twelve-hour shifts (night before, day, night), at fixed instants
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from duty.choices import LogKind
+from duty.log import log_entry_record
 from duty.models import Roster, Shift
 from duty.tests.factories import DutyCrew, duty_crew
+from incidents.choices import State as IncidentState
+from incidents.tests.factories import incident_row
+from incidents.tests.factories import make_crew as incident_crew
 from opscenter.core.models import Notification, User
 
 ZONE = ZoneInfo("Asia/Shanghai")  # the policy's zone in the tests (the site's, as the migration makes it)
@@ -66,3 +74,20 @@ def notified(event: str) -> list[tuple[str, str]]:
 
 def recipients(event: str) -> set[str]:
     return {username for username, _channel in notified(event)}
+
+
+def more_log(d: DutyDay, n: int, start: int = 0) -> None:
+    """`n` more entries in the day shift's log, each linking an incident of the team."""
+    people = incident_crew(team=d.crew.team)
+    for k in range(start, start + n):
+        incident = incident_row(IncidentState.HANDLING, crew=people)
+        with at(DAY_START + timedelta(minutes=60 + k)):
+            log_entry_record(user=d.outgoing, kind=LogKind.CALL, text=f"call {k}", incidents=[incident])
+
+
+def count(client: Any, url: str, params: dict | None = None) -> int:
+    """How many queries a page or an endpoint took (it answered 200)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params or {})
+    assert response.status_code == 200, response.content
+    return len(queries)

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from duty.choices import Attendance
-from duty.handovers import leave_refusal
+from duty.handovers import leave_refusal, with_leave_facts
 from duty.models import DutyPolicy, Shift
 from duty.notifications import ABSENT, ABSENT_BACKUP, ARRIVED_AFTER_ABSENCE
 from opscenter.core import roles
@@ -91,8 +91,9 @@ def attendance_transition(shift: Shift, name: str, *, user: Any, comment: str = 
 
 
 def attendance_shifts(*, user: Any) -> QuerySet[Shift]:
-    """Published shifts the user may read (IT staff and auditors), with what a page or the API shows."""
-    return Shift.objects.visible_to(user).published().select_related(*SHIFT_RELATED)
+    """Published shifts the user may read (IT staff and auditors), with what a page or the API shows (whether
+    their person may leave included)."""
+    return with_leave_facts(Shift.objects.visible_to(user).published().select_related(*SHIFT_RELATED))
 
 
 def my_shifts(user: Any, *, now: datetime | None = None) -> tuple[list[Shift], Shift | None]:
@@ -100,8 +101,8 @@ def my_shifts(user: Any, *, now: datetime | None = None) -> tuple[list[Shift], S
     until the handover is acknowledged) and their next shift after those, in one query."""
     now = now or timezone.now()
     early = timedelta(minutes=DutyPolicy.current().check_in_early_minutes)
-    rows = list(Shift.objects.published().filter(user=user).filter(
-        Q(end__gt=now) | Q(attendance=Attendance.ON_DUTY)).select_related(*SHIFT_RELATED).order_by("start", "pk")[:6])
+    rows = list(with_leave_facts(Shift.objects.published().filter(user=user).filter(
+        Q(end__gt=now) | Q(attendance=Attendance.ON_DUTY))).select_related(*SHIFT_RELATED).order_by("start", "pk")[:6])
     current = [s for s in rows if s.attendance == Attendance.ON_DUTY or s.start - early <= now < s.end]
     upcoming = next((s for s in rows if s not in current and s.start > now), None)
     return current, upcoming

@@ -2,7 +2,7 @@
 taking turns on twelve-hour shifts (night before, day, night), at fixed instants of the policy's zone."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,14 +46,16 @@ class DutyDay:
         return self.night.user
 
 
-def duty_day(code: str = "sys", *, night: bool = True) -> DutyDay:
-    """The day's shifts (without the night after when `night` is False: the day shift is then the roster's last)."""
+def duty_day(code: str = "sys", *, night: bool = True, start: datetime = DAY_START) -> DutyDay:
+    """The day's shifts, the day shift from `start` (without the night after when `night` is False: the day shift
+    is then the roster's last)."""
     crew = duty_crew(code)
-    roster = crew.published_roster(date(2026, 3, 1), date(2026, 3, 31))
+    first = start.date().replace(day=1)
+    roster = crew.published_roster(first - timedelta(days=1), first + timedelta(days=40))
     one, two, three = crew.engineers
-    night_before = crew.shift(roster, three, DAY_START - timedelta(hours=12), shift_type=crew.night)
-    day = crew.shift(roster, one, DAY_START, shift_type=crew.day)
-    after = crew.shift(roster, two, DAY_START + timedelta(hours=12), shift_type=crew.night) if night else None
+    night_before = crew.shift(roster, three, start - timedelta(hours=12), shift_type=crew.night)
+    day = crew.shift(roster, one, start, shift_type=crew.day)
+    after = crew.shift(roster, two, start + timedelta(hours=12), shift_type=crew.night) if night else None
     return DutyDay(crew, roster, night_before, day, after)
 
 

@@ -142,11 +142,14 @@ LOG_API_QUERIES = 8
 def test_attendance_api_queries_do_not_grow_with_rows(day: DutyDay, api_as: Any,
                                                       django_assert_num_queries: Any) -> None:
     client = api_as(day.crew.supervisor)
+    Shift.objects.filter(pk=day.night_before.pk).update(attendance=Attendance.ON_DUTY)
     with at(DAY_START):
         count(client, ATTENDANCE)  # the duty policy is read once, then kept in the cache
         few = count(client, ATTENDANCE)
         for k in range(6):
-            day.crew.shift(day.roster, day.crew.engineers[k % 3], END + timedelta(hours=12 * (k + 1)))
+            later = day.crew.shift(day.roster, day.crew.engineers[k % 3], END + timedelta(hours=12 * (k + 1)))
+            if k % 2:  # on duty: whether each may leave is read with the rows
+                Shift.objects.filter(pk=later.pk).update(attendance=Attendance.ON_DUTY)
         assert count(client, ATTENDANCE) == few
         # the token and its user, roles, their permissions (2), the page's count and rows (team, person, roster and
         # shift type joined); each row's check-in window reads the cached policy

@@ -252,15 +252,15 @@ def test_my_duty_queries_do_not_grow_with_the_log(day: DutyDay, django_assert_nu
     more_log(day, 6, start=10)
     with at(DAY_START + minutes(100)):
         assert count(client, MY) == few
-        # the session's user, roles, my shifts; for the shift now: the check-out condition (its handover's state,
-        # who follows: 2), why it is blocked (2), its handover and who takes over (2); the handover I receive, my
-        # teams (incident visibility), the shift's log (rows, incidents, changes: 3), permissions (2), the unread
-        # count
+        # the session's user, roles, my shifts (whether each may leave read with them); for the shift now: why it
+        # may not be left yet (its handover, who follows: 2), its handover and who takes over (2); the handover I
+        # receive, my teams (incident visibility), the shift's log (rows, incidents, changes: 3), permissions (2),
+        # the unread count
         with django_assert_num_queries(MY_DUTY_QUERIES):
             client.get(MY)
 
 
-MY_DUTY_QUERIES = 17
+MY_DUTY_QUERIES = 15
 
 
 def test_log_list_queries_do_not_grow_with_rows(day: DutyDay, django_assert_num_queries: Any) -> None:

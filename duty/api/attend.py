@@ -6,7 +6,8 @@ from typing import Any, ClassVar
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -156,6 +157,7 @@ class DutyLogEntrySerializer(serializers.ModelSerializer):
         return {"id": team.pk, "code": team.code, "name": team.name} if team else None
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleTicketsField(serializers.PrimaryKeyRelatedField):
     """A ticket by id among those the requesting user may see; another is refused as one that does not exist."""
 

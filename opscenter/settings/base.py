@@ -301,6 +301,8 @@ SPECTACULAR_SETTINGS = {
         "OutageKindEnum": "sla.choices.OutageKind",
         "CalendarExceptionKindEnum": "sla.choices.ExceptionKind",
         "QuestionKindEnum": "sla.choices.QuestionKind",
+        "DutyLogKindEnum": "duty.choices.LogKind",
+        "HandoverStateEnum": "duty.choices.HandoverState",
     },
 }
 

@@ -102,8 +102,9 @@ class DutyPolicy(models.Model):
     @classmethod
     def current(cls) -> "DutyPolicy":
         """The policy row (made with the defaults by the app's data migration; an unsaved default otherwise), kept
-        in Django's cache until it is saved or deleted: every shift's check-in condition reads it, and a list of
-        shifts would otherwise read it once per row."""
+        in Django's cache until it is saved or deleted through the model, an hour at most (a change made without
+        `save()` shows within the hour): every shift's check-in condition reads it, and a list of shifts would
+        otherwise read it once per row."""
         policy = cache.get(POLICY_CACHE_KEY)
         if policy is None:
             policy = cls.objects.order_by("pk").first() or cls(reminder_leads_minutes=[720, 30])

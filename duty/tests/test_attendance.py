@@ -18,6 +18,7 @@ from duty.tests.factories import RosterFactory, UserFactory
 from opscenter.core import roles
 from opscenter.core.exceptions import ConditionFailed, TransitionForbidden, UnknownTransition
 from opscenter.core.models import Notification, TransitionLog
+from opscenter.core.notification_kinds import render
 from opscenter.core.services import perform_transition
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +113,9 @@ def test_not_checked_in_by_the_limit_is_absent_and_told_once_to_the_supervisor_a
     assert len(notified(ABSENT)) == 2 and len(notified(BACKUP)) == 2  # in-app and e-mail, once
     row = Notification.objects.filter(event=ABSENT).first()
     assert row.payload["backup"] == str(day.before) and row.payload["minutes"] == 31
+    text = render(row, "en")
+    assert text.subject == "sys-eng1 has not checked in for the Team sys shift from 2026-03-10 08:00"
+    assert text.body == "Marked absent 31 minutes after the start. Backup: sys-eng3."
 
 
 def test_without_anyone_on_site_the_backup_is_the_teams_next_on_duty(day: DutyDay) -> None:

@@ -11,10 +11,10 @@ from django.contrib.contenttypes.models import ContentType
 from duty.attendance import shift_check_in, shift_check_out, shifts_mark_absent
 from duty.choices import Attendance
 from duty.handovers import handover_acknowledge, handover_write
-from duty.models import Shift
+from duty.models import DutyPolicy, Shift
 from duty.tasks import sweep_absences
 from duty.tests.attend_scenarios import DAY_START, DutyDay, at, duty_day, minutes, notified, recipients
-from duty.tests.factories import RosterFactory, UserFactory
+from duty.tests.factories import RosterFactory, UserFactory, policy
 from opscenter.core import roles
 from opscenter.core.exceptions import ConditionFailed, TransitionForbidden, UnknownTransition
 from opscenter.core.models import Notification, TransitionLog
@@ -55,6 +55,15 @@ def test_after_the_grace_period_the_minutes_late_are_recorded(day: DutyDay) -> N
     shift = check_in(day, day.day, DAY_START + minutes(25))
     assert (shift.attendance, shift.late_minutes) == (Attendance.ON_DUTY, 25)
     assert TransitionLog.objects.filter(object_id=shift.pk, transition="check_in", actor=day.outgoing).count() == 1
+
+
+def test_a_changed_policy_counts_at_once(day: DutyDay) -> None:
+    assert DutyPolicy.current().late_grace_minutes == 10  # read, and kept in the cache
+    policy(late_grace_minutes=30, absent_after_minutes=45)
+    shift = check_in(day, day.day, DAY_START + minutes(25))
+    assert shift.late_minutes == 0
+    with at(DAY_START + minutes(40)):
+        assert shifts_mark_absent() == 1  # the night before; the day shift's limit is now 45 minutes
 
 
 @pytest.mark.parametrize("moment", [DAY_START - minutes(61), DAY_START + minutes(12 * 60)],

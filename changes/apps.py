@@ -10,9 +10,11 @@ class ChangesConfig(AppConfig):
 
     def ready(self) -> None:
         from changes import panels, receivers  # noqa: F401
-        from changes.extensions import incident_changes_section
-        from opscenter.core.extensions import register_detail_section
+        from changes.extensions import changes_in_progress_for_handover, incident_changes_section
+        from opscenter.core.extensions import register_detail_section, register_handover_items
 
         panels.register()
         register_detail_section("incidents.incident", "changes/incident_changes.html", incident_changes_section,
                                 key="changes", order=20)
+        register_handover_items("changes", changes_in_progress_for_handover, label=_("Changes in progress"),
+                                order=20)

@@ -14,6 +14,7 @@ from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.models import ConfigurationItem
 from opscenter.core.roles import has_role
+from opscenter.core.selectors import ticket_search
 
 # What a list row shows: the requester and implementer joined, services in one more query.
 LIST_RELATED = ("created_by", "implementer")
@@ -42,11 +43,7 @@ def incidents_visible_to(user: Any) -> QuerySet[Incident]:
 def incident_search(*, user: Any, text: str, limit: int = 20) -> list[dict[str, Any]]:
     """Incidents the user may see whose number or title holds the text, newest first (a search box's results:
     their pk, number and title)."""
-    text = text.strip()
-    if len(text) < 2:
-        return []
-    return list(incidents_visible_to(user).filter(Q(number__icontains=text) | Q(title__icontains=text))
-                .values("pk", "number", "title").order_by("-created_at", "-pk")[:limit])
+    return ticket_search(incidents_visible_to(user), text, limit=limit)
 
 
 def incident_changes(*, user: Any, incident: Incident) -> list[Change]:

@@ -51,6 +51,7 @@ from opscenter.core.ticket_views import (
     TicketListView,
     TicketTransitionView,
 )
+from opscenter.core.views import search_response
 
 QUEUES = {
     "requested": gettext_lazy("My requests"),
@@ -151,8 +152,7 @@ def _from_incident(incident: Incident | None) -> dict[str, Any] | None:
 @require_GET
 def incident_search(request: HttpRequest) -> JsonResponse:
     """The incidents a change may be linked to, found by number or title (the request form's search box)."""
-    found = selectors.incident_search(user=request.user, text=request.GET.get("q", ""))
-    return JsonResponse({"results": [{"id": i["pk"], "text": f"{i['number']} {i['title']}"} for i in found]})
+    return search_response(selectors.incident_search(user=request.user, text=request.GET.get("q", "")))
 
 
 @login_required

@@ -10,9 +10,8 @@ class DutyConfig(AppConfig):
     verbose_name = _("7×24 duty")
 
     def ready(self) -> None:
-        # --- roster ---
-        from duty import panels, receivers  # noqa: F401
+        from duty import panels, receivers  # noqa: F401  (receivers: the swaps' notifications)
 
-        panels.register()
+        panels.register()  # roster: the navigation entry and who is on duty now
         panels.register_swaps()
-        # --- end roster ---
+        panels.register_attend()

@@ -14,9 +14,10 @@ import zoneinfo
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -77,6 +78,15 @@ class DutyPolicy(models.Model):
     def __str__(self) -> str:
         return str(_("Duty policy"))
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        _forget_policy()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        deleted = super().delete(*args, **kwargs)
+        _forget_policy()
+        return deleted
+
     def clean(self) -> None:
         if self.time_zone not in zoneinfo.available_timezones():
             raise ValidationError({"time_zone": _("Give a time zone of the IANA database, e.g. Asia/Taipei.")})
@@ -91,8 +101,25 @@ class DutyPolicy(models.Model):
 
     @classmethod
     def current(cls) -> "DutyPolicy":
-        """The policy row (made with the defaults by the app's data migration; an unsaved default otherwise)."""
-        return cls.objects.order_by("pk").first() or cls(reminder_leads_minutes=[720, 30])
+        """The policy row (made with the defaults by the app's data migration; an unsaved default otherwise), kept
+        in Django's cache until it is saved or deleted through the model, an hour at most (a change made without
+        `save()` shows within the hour): every shift's check-in condition reads it, and a list of shifts would
+        otherwise read it once per row."""
+        policy = cache.get(POLICY_CACHE_KEY)
+        if policy is None:
+            policy = cls.objects.order_by("pk").first() or cls(reminder_leads_minutes=[720, 30])
+            if policy.pk is not None:
+                cache.set(POLICY_CACHE_KEY, policy, timeout=3600)
+        return policy
+
+POLICY_CACHE_KEY = "duty-policy"
+
+
+def _forget_policy() -> None:
+    """The cached policy is dropped now and again once the transaction commits (a concurrent reader may have
+    cached the old row meanwhile)."""
+    cache.delete(POLICY_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(POLICY_CACHE_KEY))
 
 
 # --- Shift types and rotations --------------------------------------------------------------------------
@@ -378,6 +405,8 @@ class Shift(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["team", "start", "end"], name="shift_team_time"),
             models.Index(fields=["user", "start"], name="shift_user_time"),
             models.Index(fields=["start"], name="shift_start"),
+            # attend: the absence sweep reads the shifts still expected, by start (a small part of the table).
+            models.Index(fields=["start"], condition=Q(attendance=Attendance.EXPECTED), name="shift_expected_start"),
         ]
 
     def __str__(self) -> str:
@@ -405,9 +434,10 @@ class Shift(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=attendance, source=Attendance.EXPECTED, target=Attendance.ABSENT,
                 custom={"label": _("Mark absent"), "internal": True})
-    def mark_absent(self) -> None:
-        """The sweep: not checked in by the policy's limit."""
-        self.absence_notified_at = timezone.now()
+    def mark_absent(self, *, by: Any = None, absence_notified_at: Any = None) -> None:
+        """The sweep (many at once, by perform_bulk_transition, which writes `absence_notified_at`): not checked in
+        by the policy's limit; when the supervisor and the backup are told."""
+        self.absence_notified_at = absence_notified_at or timezone.now()
 
 
 # --- Swaps (調班) ---------------------------------------------------------------------------------------
@@ -610,6 +640,9 @@ class DutyLogEntry(AppendOnlyModel):
 
 def _incoming_refusal(handover: "Handover", user: Any) -> Exception | None:
     incoming = handover.incoming_shift
+    if _authenticated(user) and handover.written_by_id == user.pk:
+        return TransitionForbidden(_("Whoever hands over does not acknowledge their own handover."),
+                                   code="own_handover")
     if _authenticated(user) and ((incoming is not None and incoming.user_id == user.pk) or _is_supervisor(user)):
         return None
     return TransitionForbidden(_("Only the incoming person (or a supervisor for them) acknowledges the handover."),

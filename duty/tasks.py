@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from duty.attendance import shifts_mark_absent
+
 # --- swap (調班) -----------------------------------------------------------------------------------------
 
 
@@ -11,3 +13,11 @@ def expire_shift_swaps() -> int:
     from duty.swaps import swaps_expire
 
     return len(swaps_expire())
+# --- attend --------------------------------------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_absences() -> int:
+    """Every minute: mark absent, once, the shifts not checked in by the policy's limit, and tell the supervisors
+    and the backup."""
+    return shifts_mark_absent()

@@ -10,5 +10,8 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents import panels, receivers  # noqa: F401
+        from incidents.extensions import open_incidents_for_handover
+        from opscenter.core.extensions import register_handover_items
 
         panels.register()
+        register_handover_items("incidents", open_incidents_for_handover, label=_("Open incidents"), order=10)

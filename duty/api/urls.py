@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from duty.api import swaps
+from duty.api import attend, swaps
 
 router = SimpleRouter()
 # --- swap (調班)
@@ -15,5 +15,10 @@ router.register("duty/rosters", roster_views.RosterViewSet, basename="duty-roste
 router.register("duty/shifts", roster_views.ShiftViewSet, basename="duty-shift")
 router.register("duty/on-duty", roster_views.OnDutyViewSet, basename="duty-on-duty")
 # --- end roster ---
+
+# --- attend: attendance, the duty log, handovers -----------------------------------------------------------------
+router.register("duty/attendance", attend.AttendanceViewSet, basename="duty-attendance")
+router.register("duty/log", attend.DutyLogViewSet, basename="duty-log")
+router.register("duty/handovers", attend.HandoverViewSet, basename="duty-handover")
 
 urlpatterns = router.urls

@@ -16,8 +16,8 @@ from opscenter.core.testing import SAME, ProcessAppTests, rule
 from opscenter.core.tests.factories import DepartmentFactory, UserFactory
 
 SUPERVISOR = "supervisor"
-ROSTER_LIST_QUERIES = 10
-ROSTER_DETAIL_QUERIES = 9
+ROSTER_LIST_QUERIES = 9
+ROSTER_DETAIL_QUERIES = 8
 
 
 @dataclass

@@ -30,9 +30,9 @@ MATRIX = {
 LIST_QUERIES = 6
 # The four of the caller above, the swap with its people and shifts, and its checks (twice: for `problems` and for
 # the condition of `available_transitions`): the policy, the colleague's roles and teams, the shifts nearby.
-DETAIL_QUERIES = 11
+DETAIL_QUERIES = 9
 # The requester's transition (cancel) has no condition: the checks run once.
-REQUESTER_DETAIL_QUERIES = 9
+REQUESTER_DETAIL_QUERIES = 8
 
 
 @dataclass

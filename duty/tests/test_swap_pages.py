@@ -166,13 +166,12 @@ def test_the_admin_decision_panel_approves_through_the_service(world: SwapWorld)
 
 # --- Pinned query counts ------------------------------------------------------------------------------------
 
-# The signed-in user (session, user, roles, permissions, teams); the policy's time zone; the page's count and its
-# rows with their people and shifts; the user's next shifts.
-LIST_PAGE_QUERIES = 10
-# The same caller and policy; the swap with its people and shifts; its checks for the facts (the policy, the
-# colleague's roles and teams, the shifts nearby) and again for the approval's condition (the policy, the shifts
-# nearby); the timeline's four kinds of record.
-DETAIL_PAGE_QUERIES = 17
+# The signed-in user (session, user, roles, permissions, teams); the page's count and its rows with their people and
+# shifts; the user's next shifts (the duty policy, its time zone included, comes from the cache).
+LIST_PAGE_QUERIES = 8
+# The same caller; the swap with its people and shifts; its checks for the facts (the colleague's roles and teams,
+# the shifts nearby) and again for the approval's condition (the shifts nearby); the timeline's four kinds of record.
+DETAIL_PAGE_QUERIES = 14
 
 
 def count(client: Client, path: str) -> int:

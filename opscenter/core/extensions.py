@@ -1,9 +1,10 @@
-"""What apps on higher floors add to a lower floor's detail pages, lists and API without it importing them:
-sections of a detail page (a template and its context), read-only fields of a detail serializer, and deadlines
-a list reads with its rows, per model."""
+"""What apps add to other apps' pages, lists, API and records without those apps importing them: sections of a
+detail page (a template and its context), read-only fields of a detail serializer, deadlines a list reads with its
+rows, per model; and the lines a shift handover carries over (open incidents, changes in progress …)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Model
@@ -93,3 +94,59 @@ def extra_fields(model: type[Model]) -> dict[str, Any]:
     """Fresh instances of the fields registered for a model's detail serializer, by name."""
     label = model._meta.label_lower
     return {f.name: f.field() for f in _fields if f.model_label == label}
+
+
+# --- What a shift handover carries over (交接班) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandoverEntry:
+    """One line a handover carries over to the next shift (an open incident, a change in progress, an alert, an
+    inspection finding): its reference (a ticket number), title, status and the address of its page. The status is
+    a state's label (`State.HANDLING.label`): the handover keeps it untranslated and pages show it in the reader's
+    language. The handover keeps a copy of each line, so that it reads as it was handed over."""
+
+    reference: str
+    title: str
+    status: Any = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class HandoverSource:
+    """What an app carries over in handovers: `provider(team, shift_start, shift_end, user)` returns the entries
+    for the outgoing person (`user`) of `team`'s shift from `shift_start` to `shift_end`, those the user may see,
+    most pressing first."""
+
+    key: str
+    label: Any
+    provider: Callable[[Any, datetime, datetime, Any], Iterable[HandoverEntry]]
+    order: int = 100
+
+
+_handover_sources: list[HandoverSource] = []
+
+
+def register_handover_items(key: str, provider: Callable[[Any, datetime, datetime, Any], Iterable[HandoverEntry]],
+                            *, label: Any = "", order: int = 100) -> None:
+    """Have every handover written from now on carry `provider`'s entries under `key` (an app's name: "incidents",
+    "changes"), shown under `label`; once per key. Register in the app's ready(): the duty app never imports the
+    apps that fill its handovers."""
+    if all(source.key != key for source in _handover_sources):
+        _handover_sources.append(HandoverSource(key, label or key, provider, order))
+
+
+def handover_sources() -> list[HandoverSource]:
+    """The registered sources of handover entries, in their order."""
+    return sorted(_handover_sources, key=lambda source: (source.order, source.key))
+
+
+def handover_entries(team: Any, shift_start: datetime, shift_end: datetime, user: Any
+                     ) -> list[tuple[HandoverSource, list[HandoverEntry]]]:
+    """Each source with the entries it carries over for this shift (a source with none is left out)."""
+    found = []
+    for source in handover_sources():
+        entries = list(source.provider(team, shift_start, shift_end, user))
+        if entries:
+            found.append((source, entries))
+    return found

@@ -60,6 +60,16 @@ def configuration_item_list() -> models.QuerySet:
     return ConfigurationItem.objects.select_related("owner_team", "owner").prefetch_related("services")
 
 
+def ticket_search(tickets: models.QuerySet, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The tickets of `tickets` (those the user may see) whose number or title holds the text, newest first: a
+    search box's results as their pk, number and title; none for fewer than two characters."""
+    text = text.strip()
+    if len(text) < 2:
+        return []
+    return list(tickets.filter(models.Q(number__icontains=text) | models.Q(title__icontains=text))
+                .values("pk", "number", "title").order_by("-created_at", "-pk")[:limit])
+
+
 def may_view(user: Any, model: type[models.Model]) -> bool:
     """Whether the user's roles let them read this model: its view permission, as the API's endpoints ask."""
     return user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")

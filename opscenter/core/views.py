@@ -132,6 +132,11 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def search_response(found: list[dict[str, Any]]) -> JsonResponse:
+    """A search box's answer (static/js/search-select.js) for tickets found by `selectors.ticket_search`."""
+    return JsonResponse({"results": [{"id": row["pk"], "text": f"{row['number']} {row['title']}"} for row in found]})
+
+
 @login_required
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """Serve a ticket's file as a download, only to users who may see the ticket."""

@@ -298,6 +298,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-satisfaction-surveys": {"task": "sla.surveys.tasks.send_surveys", "schedule": crontab(minute="*")},
     # Shift swaps still undecided when their earliest shift starts expire (idempotent: a second run finds none).
     "expire-shift-swaps": {"task": "duty.tasks.expire_shift_swaps", "schedule": crontab(minute="*")},
+    # Shifts not checked in by the duty policy's limit: marked absent, the supervisors and the backup told once.
+    "sweep-duty-absences": {"task": "duty.tasks.sweep_absences", "schedule": crontab(minute="*")},
     # Next year's ticket-number sequences, made long before New Year (daily: a missed run changes nothing).
     "prepare-ticket-sequences": {
         "task": "opscenter.core.tasks.prepare_ticket_sequences", "schedule": crontab(minute=7, hour=3)},
@@ -347,6 +349,8 @@ SPECTACULAR_SETTINGS = {
         "CalendarExceptionKindEnum": "sla.choices.ExceptionKind",
         "QuestionKindEnum": "sla.choices.QuestionKind",
         "RosterStateEnum": "duty.choices.RosterState",
+        "DutyLogKindEnum": "duty.choices.LogKind",
+        "HandoverStateEnum": "duty.choices.HandoverState",
     },
 }
 

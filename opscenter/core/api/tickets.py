@@ -46,7 +46,8 @@ class TransitionActionMixin:
     Declare `transition_serializers` (the input serializer of each transition that needs data; the
     validated data less `comment` becomes the transition's keyword arguments) and, for the others,
     `transition_serializer_class`. Override `perform_ticket_transition` to call the app's own service,
-    and `transition_response` to answer with the app's detail.
+    `check_ticket_transition` where the service explains a refusal better than the kernel's check, and
+    `transition_response` to answer with the app's detail.
     """
 
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {}
@@ -64,6 +65,11 @@ class TransitionActionMixin:
         """The one hook for an app's service (the kernel's transition service by default)."""
         return perform_transition(obj, name, user=user, comment=comment, data=data)
 
+    def check_ticket_transition(self, obj: Any, name: str, *, user: Any) -> None:
+        """The refusal before the data is read (the kernel's `check_transition`; an app may say more, as its
+        service would)."""
+        check_transition(obj, name, user=user)
+
     def transition_response(self, obj: Any) -> Response:
         """The object as the caller now sees it."""
         return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data)
@@ -76,7 +82,7 @@ class TransitionActionMixin:
     @action(detail=True, methods=["post"], url_path=r"transitions/(?P<transition>[A-Za-z0-9_]+)")
     def transition(self, request: Request, pk: str | None = None, transition: str = "") -> Response:
         obj = self.get_object()
-        check_transition(obj, transition, user=request.user)
+        self.check_ticket_transition(obj, transition, user=request.user)
         data, comment = self.transition_input(transition, request)
         obj = self.perform_ticket_transition(obj, transition, user=request.user, comment=comment, data=data)
         return self.transition_response(obj)

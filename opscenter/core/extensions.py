@@ -1,6 +1,6 @@
 """What apps on higher floors add to a lower floor's detail pages, lists and API without it importing them:
-sections of a detail page (a template and its context), read-only fields of a detail serializer, and deadlines
-a list reads with its rows, per model."""
+sections of a detail page (a template and its context), read-only fields of a detail serializer, deadlines a
+list reads with its rows, per model; and who is paged first about a team's urgent ticket."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,3 +93,35 @@ def extra_fields(model: type[Model]) -> dict[str, Any]:
     """Fresh instances of the fields registered for a model's detail serializer, by name."""
     label = model._meta.label_lower
     return {f.name: f.field() for f in _fields if f.model_label == label}
+
+
+# --- Paging ----------------------------------------------------------------------------------------------
+# Who is paged first about an urgent ticket of a team: an app that knows who is on duty registers a resolver,
+# `resolver(team, at)` → the people to page first (a list of users), or None when it cannot say (no roster for
+# the team then); the paging app pages everyone it pages today when no resolver answers.
+
+PagingResolver = Callable[[Any, Any], list[Any] | None]
+
+_paging_resolvers: list[PagingResolver] = []
+
+
+def register_paging_resolver(resolver: PagingResolver) -> None:
+    """Have `resolver(team, at)` name the first wave of a team's urgent pages; once per resolver."""
+    if resolver not in _paging_resolvers:
+        _paging_resolvers.append(resolver)
+
+
+def unregister_paging_resolver(resolver: PagingResolver) -> None:
+    """Forget a resolver (tests that page as an installation without it)."""
+    if resolver in _paging_resolvers:
+        _paging_resolvers.remove(resolver)
+
+
+def paging_first_wave(team: Any, at: Any) -> list[Any] | None:
+    """The people to page first about an urgent ticket of `team` at `at`: the first registered resolver's answer
+    that is not None; None when no resolver is registered or none can say (page everyone, as without them)."""
+    for resolver in _paging_resolvers:
+        wave = resolver(team, at)
+        if wave is not None:
+            return list(wave)
+    return None

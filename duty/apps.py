@@ -8,3 +8,7 @@ from django.utils.translation import gettext_lazy as _
 class DutyConfig(AppConfig):
     name = "duty"
     verbose_name = _("7×24 duty")
+
+    def ready(self) -> None:
+        # --- remind: the reminder's notification kind, the incidents' paging resolver and phone reports
+        from duty import reminders  # noqa: F401

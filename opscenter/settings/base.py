@@ -257,6 +257,8 @@ CELERY_BEAT_SCHEDULE = {
     "record-availability-breaches": {
         "task": "sla.tasks.record_availability_breaches", "schedule": crontab(minute=17, hour=0)},
     "send-satisfaction-surveys": {"task": "sla.surveys.tasks.send_surveys", "schedule": crontab(minute="*")},
+    # Reminders before shifts at the duty policy's leads, once each (a late run sends what it missed).
+    "send-shift-reminders": {"task": "duty.tasks.send_shift_reminders", "schedule": crontab(minute="*")},
     # Next year's ticket-number sequences, made long before New Year (daily: a missed run changes nothing).
     "prepare-ticket-sequences": {
         "task": "opscenter.core.tasks.prepare_ticket_sequences", "schedule": crontab(minute=7, hour=3)},

@@ -252,6 +252,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "opscenter.core.tasks.sweep_outbox", "schedule": crontab(minute="*")},
     "sweep-incident-assignment": {
         "task": "incidents.tasks.sweep_incident_assignment", "schedule": crontab(minute="*")},
+    "sweep-urgent-paging": {"task": "incidents.tasks.sweep_urgent_paging", "schedule": crontab(minute="*")},
     "sweep-sla-thresholds": {"task": "sla.tasks.sweep_sla", "schedule": crontab(minute="*")},
     # Last month's services below their availability target, recorded to be explained (daily: idempotent).
     "record-availability-breaches": {

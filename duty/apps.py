@@ -11,8 +11,9 @@ class DutyConfig(AppConfig):
 
     def ready(self) -> None:
         # --- remind: the reminder's notification kind, the incidents' paging resolver and phone reports
-        from duty import receivers, reminders  # noqa: F401
+        from duty import navigation, receivers, reminders  # noqa: F401
         from duty.paging import first_wave
         from opscenter.core.extensions import register_paging_resolver
 
         register_paging_resolver(first_wave)
+        navigation.register()

@@ -33,7 +33,7 @@ def shift_calendar(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     teams = list(calendars.feed_teams(user))
     feeds = [{"label": _("My shifts"), "url": request.build_absolute_uri(reverse("duty:shift-feed", args=[key]))}]
-    feeds += [{"label": _("Team %(team)s") % {"team": team},
+    feeds += [{"label": _("Duty of %(team)s") % {"team": team},
                "url": request.build_absolute_uri(reverse("duty:team-feed", args=[key, team.pk]))} for team in teams]
     policy = DutyPolicy.current()
     with timezone.override(policy.zone):  # duty pages read in the policy's time zone

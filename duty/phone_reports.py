@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from duty.choices import LogKind
 from duty.models import DutyLogEntry, Shift
+from duty.selectors import covering
 from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.notification_kinds import language_of
@@ -15,7 +16,7 @@ def current_shift_for_report(incident: Incident) -> Shift | None:
     """The shift of a published roster the recorder is on now; else the shift of the duty officer on duty now (a
     supervisor took the call for them); None when nobody is on a duty officer's shift."""
     now = incident.created_at or timezone.now()
-    shifts = Shift.objects.published().at(now).order_by("start", "pk")
+    shifts = covering(now).order_by("start", "pk")
     return (shifts.filter(user_id=incident.created_by_id).first()
             or shifts.filter(role=roles.DUTY_OFFICER).first())
 

@@ -4,7 +4,7 @@ ready()): the people on duty for the team, and the supervisor on duty."""
 from datetime import datetime
 from typing import Any
 
-from duty.selectors import covering, on_duty
+from duty.selectors import on_duty
 from opscenter.core import roles
 
 
@@ -17,7 +17,6 @@ def first_wave(team: Any, at: datetime) -> list[Any] | None:
         return None
     people = [shift.user for shift in shifts]
     if not any(shift.role == roles.SUPERVISOR for shift in shifts):
-        people += [shift.user for shift in covering(at).filter(role=roles.SUPERVISOR)
-                   .select_related("user").order_by("start", "pk")]
+        people += [shift.user for shift in on_duty(None, at) if shift.role == roles.SUPERVISOR]
     unique = {person.pk: person for person in people if person.is_active}
     return list(unique.values())

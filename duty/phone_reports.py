@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from duty.choices import LogKind
 from duty.models import DutyLogEntry, Shift
-from duty.selectors import covering
+from duty.selectors import on_duty
 from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.notification_kinds import language_of
@@ -15,10 +15,9 @@ from opscenter.core.notification_kinds import language_of
 def current_shift_for_report(incident: Incident) -> Shift | None:
     """The shift of a published roster the recorder is on now; else the shift of the duty officer on duty now (a
     supervisor took the call for them); None when nobody is on a duty officer's shift."""
-    now = incident.created_at or timezone.now()
-    shifts = covering(now).order_by("start", "pk")
-    return (shifts.filter(user_id=incident.created_by_id).first()
-            or shifts.filter(role=roles.DUTY_OFFICER).first())
+    shifts = on_duty(None, incident.created_at or timezone.now())
+    return (next((s for s in shifts if s.user_id == incident.created_by_id), None)
+            or next((s for s in shifts if s.role == roles.DUTY_OFFICER), None))
 
 
 def record_phone_report(incident: Incident) -> DutyLogEntry | None:

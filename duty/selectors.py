@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from duty.models import Shift
@@ -13,14 +12,12 @@ from duty.models import Shift
 LONGEST_SHIFT = timedelta(hours=25)
 
 
-def covering(at: datetime) -> QuerySet[Shift]:
-    """The shifts of published rosters on duty at `at`."""
-    return Shift.objects.published().filter(start__gt=at - LONGEST_SHIFT, start__lte=at, end__gt=at)
-
-
 def on_duty(team: Any, at: datetime | None = None) -> list[Shift]:
-    """Who is on duty for `team` (a Team or its id) at `at` (now by default): the shifts of published rosters that
-    cover that instant, with their people, in the order they started. One query over the (team, start, end) index."""
+    """Who is on duty for `team` (a Team or its id; every team for None) at `at` (now by default): the shifts of
+    published rosters that cover that instant, with their people, in the order they started. One query over the
+    (team, start, end) index."""
     at = at or timezone.now()
-    return list(covering(at).filter(team_id=getattr(team, "pk", team)).select_related("user")
-                .order_by("start", "role", "user_id"))
+    shifts = Shift.objects.published().filter(start__gt=at - LONGEST_SHIFT, start__lte=at, end__gt=at)
+    if team is not None:
+        shifts = shifts.filter(team_id=getattr(team, "pk", team))
+    return list(shifts.select_related("user").order_by("start", "role", "user_id"))

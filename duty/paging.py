@@ -4,8 +4,16 @@ ready()): the people on duty for the team, and the supervisor on duty."""
 from datetime import datetime
 from typing import Any
 
-from duty.selectors import on_duty
+from django.db.models import QuerySet
+
+from duty.models import Shift
+from duty.selectors import LONGEST_SHIFT, on_duty
 from opscenter.core import roles
+
+
+def covering(at: datetime) -> QuerySet[Shift]:
+    """The shifts of published rosters on duty at `at`, every team's (read over an index range of a day)."""
+    return Shift.objects.published().filter(start__gt=at - LONGEST_SHIFT, start__lte=at, end__gt=at)
 
 
 def first_wave(team: Any, at: datetime) -> list[Any] | None:
@@ -17,6 +25,7 @@ def first_wave(team: Any, at: datetime) -> list[Any] | None:
         return None
     people = [shift.user for shift in shifts]
     if not any(shift.role == roles.SUPERVISOR for shift in shifts):
-        people += [shift.user for shift in on_duty(None, at) if shift.role == roles.SUPERVISOR]
+        people += [shift.user for shift in covering(at).filter(role=roles.SUPERVISOR).select_related("user")
+                   .order_by("start", "pk")]
     unique = {person.pk: person for person in people if person.is_active}
     return list(unique.values())

@@ -10,26 +10,9 @@ from django.utils import timezone
 
 from duty.tests.factories import duty_crew, policy
 from opscenter.core.models import FeedToken
+from opscenter.core.testing.browser import look, shoot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, user, language: str) -> None:  # noqa: ANN001
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
-    page.goto(page.base_url + "/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "pw")
-    page.click("#sign-in")
-    page.wait_for_url(page.base_url + "/")
-
-
-def look(page, path: str, name: str, shots: Path) -> None:  # noqa: ANN001
-    response = page.goto(page.base_url + path)
-    assert response.status == 200, path
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"{path} overflows the window by {overflow}px"
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hant"])
@@ -57,7 +40,7 @@ def test_shifts_feeds_and_report_in_the_browser(browser_page, tmp_path, language
     page.wait_for_url("**/duty/calendar/#feed")
     new = FeedToken.objects.get(user=engineer).key
     assert new != old and new in page.input_value("#feed-url")
-    page.screenshot(path=str(shots / "my-shifts-new-address.png"), full_page=True)
+    shoot(page, "my-shifts-new-address", shots)
 
     sign_in(page, crew.supervisor, language)
     month = date(today.year, today.month, 1)
@@ -67,5 +50,5 @@ def test_shifts_feeds_and_report_in_the_browser(browser_page, tmp_path, language
     with page.expect_navigation():
         page.click("#report-filter button[type=submit]")
     assert f"team={crew.team.pk}" in page.url
-    page.screenshot(path=str(shots / "report-team.png"), full_page=True)
+    shoot(page, "report-team", shots)
 

@@ -1,0 +1,30 @@
+"""Steps of the browser tests (Playwright on Debian's Chromium, the `browser_page` fixture): signing in as a user in a
+language, and looking at a page — it must not overflow the window — with a screenshot kept for people to look at."""
+
+from pathlib import Path
+from typing import Any
+
+
+def sign_in(page: Any, user: Any, language: str, password: str = "pw") -> None:
+    """Sign in as `user` (the factories' password by default) with the pages in `language`."""
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
+    page.goto(page.base_url + "/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", password)
+    page.click("#sign-in")
+    page.wait_for_url(page.base_url + "/")
+
+
+def shoot(page: Any, name: str, shots: Path) -> None:
+    """The page as it is now fits the window's width; its full screenshot is saved as `shots/name.png`."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"{page.url} overflows the window by {overflow}px"
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
+def look(page: Any, path: str, name: str, shots: Path) -> None:
+    """Open `path` (200), check that it fits the window and keep its screenshot."""
+    response = page.goto(page.base_url + path)
+    assert response.status == 200, path
+    shoot(page, name, shots)

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from changes import views
+from opscenter.core.feeds import FeedRegenerateView
 
 app_name = "changes"
 
@@ -13,7 +14,8 @@ urlpatterns = [
     path("changes/cab/", views.cab_agenda, name="cab-agenda"),
     path("changes/incident-search/", views.incident_search, name="incident-search"),
     path("changes/calendar/", views.change_calendar, name="calendar"),
-    path("changes/calendar/feed/regenerate/", views.feed_regenerate, name="calendar-feed-regenerate"),
+    path("changes/calendar/feed/regenerate/", FeedRegenerateView.as_view(success_url_name="changes:calendar"),
+         name="calendar-feed-regenerate"),
     path("changes/calendar/feed/<str:key>.ics", views.calendar_feed, name="calendar-feed"),
     path("changes/<int:pk>/", views.change_detail, name="change-detail"),
     path("changes/<int:pk>/edit/", views.change_edit, name="change-edit"),

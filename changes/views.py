@@ -8,6 +8,7 @@ shown on the page with their HTTP status and change nothing.
 from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 
+import icalendar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from changes import selectors
 from changes import services as change_services
@@ -41,8 +42,17 @@ from changes.services import EDITABLE, may_edit, may_request
 from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
+from opscenter.core.feeds import (
+    FEED_AHEAD,
+    FEED_PAST,
+    calendar_response,
+    event_host,
+    feed_key,
+    feed_owner,
+    new_calendar,
+)
 from opscenter.core.forms import apply_service_errors
-from opscenter.core.models import FeedToken, Service
+from opscenter.core.models import Service
 from opscenter.core.roles import has_role
 from opscenter.core.ticket_views import (
     TicketAttachmentView,
@@ -507,39 +517,21 @@ def change_calendar(request: HttpRequest) -> HttpResponse:
     step = timedelta(days=7) if view == "week" else timedelta(days=31)
     previous = (day - step) if view == "week" else (day.replace(day=1) - timedelta(days=1)).replace(day=1)
     following = (day + step) if view == "week" else (day.replace(day=1) + step).replace(day=1)
-    token = FeedToken.for_user(request.user)
     return render(request, "changes/change_calendar.html", {
         "view": view, "day": day, "first": first, "last": last - timedelta(days=1),
         "weeks": _weeks(first, last, rows, freezes, day.month if view == "month" else None),
         "rows": rows, "freezes": freezes, "conflicted": sum(1 for r in rows if r.conflicts),
         "previous": previous, "following": following,
         "services": Service.objects.filter(is_active=True).order_by("name"), "service_id": service_id,
-        "feed_url": _feed_url(request, token.key, service_id),
+        "feeds": [{"label": "", "url": _feed_url(request, feed_key(request.user), service_id)}],
         "calendar_states": [State(s).label for s in CALENDAR_STATES],
     })
 
 
-@login_required
-@require_POST
-def feed_regenerate(request: HttpRequest) -> HttpResponse:
-    """A new feed address; the old one stops working at once."""
-    FeedToken.regenerate(request.user)
-    messages.success(request, _("Your calendar feed has a new address; the old one no longer works."))
-    return redirect(reverse("changes:calendar") + "#feed")
-
-
-FEED_PAST, FEED_AHEAD = timedelta(days=90), timedelta(days=400)
-
-
-def change_calendar_ics(rows: list, freezes: list, *, base_url: str) -> bytes:
+def change_calendar_ics(rows: list, freezes: list, *, base_url: str) -> icalendar.Calendar:
     """One event per change window (conflicts named in its description) and per freeze window."""
-    import icalendar
-
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//OpsCenter//Change calendar//EN")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", _("Change calendar"))
-    host = base_url.split("//", 1)[-1].strip("/") or "opscenter"
+    calendar = new_calendar("Change calendar", _("Change calendar"))
+    host = event_host(base_url)
     for row in rows:
         change = row.change
         event = icalendar.Event()
@@ -569,20 +561,16 @@ def change_calendar_ics(rows: list, freezes: list, *, base_url: str) -> bytes:
         event.add("categories", [_("Freeze window")])
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
-    return calendar.to_ical()
+    return calendar
 
 
 @require_GET
 def calendar_feed(request: HttpRequest, key: str) -> HttpResponse:
     """The change calendar as iCalendar, read by a calendar client with the user's secret key."""
-    user = FeedToken.user_for_key(key)
-    if user is None:
-        raise Http404
+    user = feed_owner(key)
     now = timezone.now()
     service_id = _service_id(request.GET.get("service"))
     rows = selectors.calendar_changes(user=user, start=now - FEED_PAST, end=now + FEED_AHEAD, service_id=service_id)
     freezes = selectors.calendar_freeze_list(start=now - FEED_PAST, end=now + FEED_AHEAD, service_id=service_id)
-    body = change_calendar_ics(rows, freezes, base_url=request.build_absolute_uri("/"))
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="changes.ics"'
-    return response
+    calendar = change_calendar_ics(rows, freezes, base_url=request.build_absolute_uri("/"))
+    return calendar_response(calendar, "changes.ics")

@@ -10,8 +10,18 @@ class DutyConfig(AppConfig):
     verbose_name = _("7×24 duty")
 
     def ready(self) -> None:
-        from duty import panels, receivers  # noqa: F401  (receivers: the swaps' notifications)
+        from duty import (  # noqa: F401  (receivers: notifications, phone reports)
+            navigation,
+            panels,
+            receivers,
+            reminders,
+        )
+        from duty.paging import first_wave
+        from opscenter.core.extensions import register_paging_resolver
 
         panels.register()  # roster: the navigation entry and who is on duty now
         panels.register_swaps()
         panels.register_attend()
+        # remind: the incidents' paging resolver (a P1/P2 pages who is on duty first), the reminders' entries
+        register_paging_resolver(first_wave)
+        navigation.register()

@@ -10,6 +10,7 @@ Times are stored in UTC; a shift type's start is a wall-clock time in the policy
 daylight-saving change has shifts of 23 or 25 hours where the wall clock says 24.
 """
 
+import datetime
 import zoneinfo
 from typing import Any
 
@@ -27,6 +28,7 @@ from duty.choices import Attendance, HandoverState, LogKind, RosterState, SwapKi
 from opscenter.core import roles
 from opscenter.core.exceptions import TransitionForbidden
 from opscenter.core.models import AppendOnlyModel
+from opscenter.core.public_holidays import UNKNOWN_REGION, knows_region
 from opscenter.core.roles import has_role
 from opscenter.core.workflow import supervisors_only
 
@@ -70,6 +72,16 @@ class DutyPolicy(models.Model):
     reminder_leads_minutes = models.JSONField(
         _("reminders (minutes before the shift)"), default=list, blank=True,
         help_text=_("For example [720, 30]: a reminder 12 hours and one 30 minutes before each shift."))
+    # remind: how the reports split hours on duty (night hours, public holidays).
+    night_starts_at = models.TimeField(_("night starts at"), default=datetime.time(20, 0),
+                                       help_text=_("Hours on duty from this wall-clock time count as night hours."))
+    night_ends_at = models.TimeField(_("night ends at"), default=datetime.time(8, 0),
+                                     help_text=_("… until this time the next morning."))
+    holiday_country = models.CharField(
+        _("public holidays of"), max_length=8, blank=True,
+        help_text=_("A country code of the holidays package, e.g. CN, TW, HK: hours on its public holidays count "
+                    "as holiday hours."))
+    holiday_subdivision = models.CharField(_("region"), max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("duty policy")
@@ -94,6 +106,10 @@ class DutyPolicy(models.Model):
         if not isinstance(leads, list) or not all(isinstance(v, int) and 0 < v <= 7 * 24 * 60 for v in leads):
             raise ValidationError({"reminder_leads_minutes": _(
                 "Give a list of whole minutes between 1 and 10080, e.g. [720, 30].")})
+        if self.night_starts_at == self.night_ends_at:
+            raise ValidationError({"night_ends_at": _("Night ends at another time than it starts.")})
+        if self.holiday_country and not knows_region(self.holiday_country, self.holiday_subdivision):
+            raise ValidationError({"holiday_country": UNKNOWN_REGION})
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

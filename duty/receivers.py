@@ -1,4 +1,5 @@
-"""Who hears about what happens in duty: outbox rows written inside the transaction that made it happen."""
+"""Who hears about what happens in duty (outbox rows written inside the transaction that made it happen), and what
+duty does when other processes act (signal wiring only)."""
 
 from typing import Any
 
@@ -9,6 +10,9 @@ from duty import notifications
 from duty.choices import SwapKind, SwapState
 from duty.models import SwapRequest
 from duty.notifications import swap_params
+from duty.phone_reports import record_phone_report
+from incidents.choices import Channel
+from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.models import User
 from opscenter.core.notification_kinds import NotificationKind
@@ -71,3 +75,11 @@ def swaps_expired(ids: list[int]) -> None:
     for swap in SwapRequest.objects.filter(pk__in=ids).select_related(
             "requester", "colleague", "shift__team", "counter_shift"):
         _send_swap(swap, notifications.SWAP_EXPIRED, [swap.requester, swap.colleague])
+
+
+
+# --- remind: a fault reported by phone goes into the duty log of the duty officer's shift
+@receiver(ticket_created, sender=Incident)
+def incident_reported(sender: Any, instance: Incident, **kwargs: Any) -> None:
+    if instance.channel == Channel.PHONE:
+        record_phone_report(instance)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from duty import attend_views
+from duty import attend_views, feed_views, report_views
 
 app_name = "duty"
 
@@ -50,4 +50,12 @@ urlpatterns += [
     path("duty/handovers/<int:pk>/", attend_views.HandoverDetailView.as_view(), name="handover-detail"),
     path("duty/handovers/<int:pk>/transitions/<str:name>/", attend_views.HandoverTransitionView.as_view(),
          name="handover-transition"),
+]
+
+# --- remind: my shifts and calendar feeds, reports
+urlpatterns += [
+    path("duty/calendar/", feed_views.shift_calendar, name="calendar"),
+    path("duty/calendar/<str:key>.ics", feed_views.shift_feed, name="shift-feed"),
+    path("duty/calendar/<str:key>/teams/<int:team_id>.ics", feed_views.team_feed, name="team-feed"),
+    path("duty/reports/", report_views.duty_report_page, name="report"),
 ]

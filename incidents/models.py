@@ -519,3 +519,26 @@ class MajorIncidentReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident.number} · {self.held_on}"
+
+
+class UrgentPaging(models.Model):
+    """How a P1/P2 incident was paged when someone said who to page first (the people on duty): that first wave,
+    and when the rest of those who are paged without it (the team, the supervisors) are paged if nobody has taken
+    the incident up by then. The sweep settles each row once: it pages the second wave, or finds it answered."""
+
+    incident = models.OneToOneField(Incident, verbose_name=_("incident"), on_delete=models.CASCADE,
+                                    related_name="urgent_paging")
+    paged_at = models.DateTimeField(_("paged at"), default=timezone.now)
+    first_wave = models.JSONField(_("paged first"), default=list, help_text=_("The people paged first (ids)."))
+    escalate_at = models.DateTimeField(_("rest of the team paged at"))
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    escalated = models.BooleanField(_("rest of the team paged"), default=False)
+
+    class Meta:
+        verbose_name = _("urgent paging")
+        verbose_name_plural = _("urgent pagings")
+        indexes = [models.Index(fields=["escalate_at"], condition=Q(settled_at__isnull=True),
+                                name="urgent_paging_due")]
+
+    def __str__(self) -> str:
+        return f"{self.incident.number} · {self.paged_at:%Y-%m-%d %H:%M}"

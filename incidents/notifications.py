@@ -27,6 +27,12 @@ REPORTED, URGENT, ASSIGNED, MAJOR, REPORT_SUBMITTED, REPORT_RETURNED, RESOLVED, 
                      _("%(number)s not assigned in time (%(priority)s): %(title)s"), labels=LABELS),
 )
 
+# The second wave of an urgent page: nobody of those on duty took the incident up in time.
+(URGENT_ESCALATED,) = declare(
+    NotificationKind("incident.urgent_escalated", _("Urgent incident not taken up"),
+                     _("%(priority)s incident not taken up in time: %(title)s"), labels=LABELS),
+)
+
 
 def incident_params(incident: Incident, *, actor: Any = None, **extra: Any) -> dict[str, Any]:
     """An incident's facts for its notifications: number, title, state, priority, service, assign-by time

@@ -1,17 +1,20 @@
 """Who hears about what happens to an incident: outbox rows written inside the transition."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents import notifications
 from incidents.choices import URGENT_PRIORITIES, Priority
-from incidents.models import Incident, readers
+from incidents.models import Incident, UrgentPaging, readers
 from incidents.notifications import incident_params
 from opscenter.core import roles
+from opscenter.core.extensions import paging_first_wave
 from opscenter.core.models import User
 from opscenter.core.notification_kinds import NotificationKind
 from opscenter.core.outbox import notify
@@ -63,11 +66,32 @@ def raised_to_urgent(incident: Incident, transition: str) -> bool:
     return previous not in order or order.index(incident.priority) < order.index(previous)
 
 
-def _page(incident: Incident, actor: Any) -> None:
-    """Page a P1/P2 incident: the members of the responsible team who may see it, and the supervisors."""
+def paged_without_waves(incident: Incident) -> list[User]:
+    """Whom a P1/P2 incident pages at once when nobody says who is on duty: the members of the responsible team
+    who may see it, and the supervisors."""
     team = responsible_team(incident)
     members = list(readers(incident, team.members.filter(is_active=True))) if team else []
-    _send(incident, notifications.URGENT, [*members, *supervisors()], actor)
+    return [*members, *supervisors()]
+
+
+def _page(incident: Incident, actor: Any) -> None:
+    """Page a P1/P2 incident. When an installed app names who is on duty for the responsible team (a paging
+    resolver, opscenter.core.extensions), those of them who may see it are paged first, and the rest only if
+    nobody takes it up within its assign-by time (incidents.services.incident_escalate_paging); else everyone at
+    once."""
+    team = responsible_team(incident)
+    now = timezone.now()
+    wave = paging_first_wave(team, now) if team is not None else None
+    first = list(readers(incident, User.objects.filter(pk__in=[u.pk for u in wave]))) if wave else []
+    if not first:
+        UrgentPaging.objects.filter(incident=incident).delete()
+        _send(incident, notifications.URGENT, paged_without_waves(incident), actor)
+        return
+    minutes = settings.INCIDENT_ASSIGN_WITHIN_MINUTES.get(incident.priority) or 0
+    UrgentPaging.objects.update_or_create(incident=incident, defaults={
+        "paged_at": now, "first_wave": [user.pk for user in first], "escalate_at": now + timedelta(minutes=minutes),
+        "settled_at": None, "escalated": False})
+    _send(incident, notifications.URGENT, first, actor)
 
 
 @receiver(transition_performed, sender=Incident)

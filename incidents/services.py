@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.choices import OPEN_STATES, WORKING_STATES, Channel, State
-from incidents.models import Incident, MajorIncidentReview, PriorityRule, assign_due_after, may_edit
-from incidents.notifications import ASSIGNMENT_OVERDUE, incident_params
-from incidents.receivers import supervisors
+from incidents.choices import OPEN_STATES, URGENT_PRIORITIES, WORKING_STATES, Channel, State
+from incidents.models import Incident, MajorIncidentReview, PriorityRule, UrgentPaging, assign_due_after, may_edit
+from incidents.notifications import ASSIGNMENT_OVERDUE, URGENT_ESCALATED, incident_params
+from incidents.receivers import paged_without_waves, supervisors
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord, TransitionForbidden
 from opscenter.core.models import FieldChange
@@ -209,3 +209,42 @@ def incident_announce_assignment_overdue(*, now: datetime | None = None) -> int:
                        params=incident_params(incident, assign_due_at=timestamp(incident.assign_due_at)),
                        link=reverse("incidents:incident-detail", args=[incident.pk]))
             announced += len(ids)
+
+
+# --- The second wave of urgent pages ---------------------------------------------------------------------
+
+
+def answered(incident: Incident) -> bool:
+    """Someone took the incident up (the assignee started on it), or it is no longer waiting for that: moved on,
+    held, resolved or cancelled, or no longer P1/P2."""
+    return (incident.first_response_at is not None or incident.state not in (State.CLASSIFIED, State.ASSIGNED)
+            or incident.priority not in URGENT_PRIORITIES)
+
+
+def incident_escalate_paging(*, now: datetime | None = None) -> int:
+    """Page the rest of the team and the supervisors, once per page, for the P1/P2 incidents whose first wave (the
+    people on duty) has not taken them up by their assign-by time; returns how many incidents were escalated.
+
+    Each due row is locked and settled (`settled_at`) in the transaction that writes the outbox rows, so a sweep that
+    runs twice, late, or beside another pages nobody twice; an answered incident's row is settled paging nobody."""
+    now = now or timezone.now()
+    escalated = 0
+    while True:
+        with transaction.atomic():
+            due = list(UrgentPaging.objects.filter(settled_at__isnull=True, escalate_at__lte=now)
+                       .select_for_update(skip_locked=True, of=("self",)).select_related("incident__service",
+                                                                                           "incident__category")
+                       .order_by("escalate_at", "pk")[:SWEEP_BATCH])
+            if not due:
+                return escalated
+            for paging in due:
+                incident = paging.incident
+                paging.escalated = not answered(incident)
+                if paging.escalated:
+                    first = set(paging.first_wave)
+                    rest = [user for user in paged_without_waves(incident) if user.pk not in first]
+                    notify(kind=URGENT_ESCALATED, recipients=rest, params=incident_params(incident),
+                           link=reverse("incidents:incident-detail", args=[incident.pk]))
+                    escalated += 1
+                paging.settled_at = now
+            UrgentPaging.objects.bulk_update(due, ["settled_at", "escalated"])

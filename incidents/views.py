@@ -4,7 +4,6 @@ Views are thin: a selector, a form, one service call; refusals from the services
 shown on the page with their HTTP status, never as an error page.
 """
 
-import csv
 from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -50,6 +49,7 @@ from opscenter.core.models import User
 from opscenter.core.roles import has_role, user_team_ids
 from opscenter.core.selectors import configuration_items_visible_to
 from opscenter.core.services import is_read_only_user
+from opscenter.core.spreadsheets import csv_response
 from opscenter.core.ticket_views import (
     TicketAttachmentView,
     TicketCommentView,
@@ -336,13 +336,6 @@ def _summary_link(start: date, end: date) -> Any:
     return link
 
 
-def _csv_cell(value: Any) -> Any:
-    """Keep spreadsheet programs from running a label as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _minutes(value: timedelta | None) -> str:
     return "" if value is None else f"{value.total_seconds() / 60:.1f}"
 
@@ -361,21 +354,13 @@ def incident_summary(request: HttpRequest) -> HttpResponse:
     link = _summary_link(start_date, end_date)
     groups = _summary_rows(summary, link)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="incident-summary-{start_date:%Y%m%d}-{end_date:%Y%m%d}.csv"')
-        response.write("\ufeff")  # so that spreadsheet programs read the Chinese names as UTF-8
-        writer = csv.writer(response)
-        writer.writerow(["section", "key", "label", "value"])
-        writer.writerow(["period", "start", "", start_date.isoformat()])
-        writer.writerow(["period", "end", "", end_date.isoformat()])
-        writer.writerow(["total", "", "", summary["total"]])
-        writer.writerow(["mtta_minutes", "", "", _minutes(summary["mtta"])])
-        writer.writerow(["mttr_minutes", "", "", _minutes(summary["mttr"])])
-        for section, rows in groups.items():
-            for row in rows:
-                writer.writerow([section, _csv_cell(row["key"]), _csv_cell(row["label"]), row["count"]])
-        return response
+        rows = [["section", "key", "label", "value"], ["period", "start", "", start_date.isoformat()],
+                ["period", "end", "", end_date.isoformat()], ["total", "", "", summary["total"]],
+                ["mtta_minutes", "", "", _minutes(summary["mtta"])],
+                ["mttr_minutes", "", "", _minutes(summary["mttr"])]]
+        rows += [[section, row["key"], row["label"], row["count"]]
+                 for section, group in groups.items() for row in group]
+        return csv_response(f"incident-summary-{start_date:%Y%m%d}-{end_date:%Y%m%d}.csv", rows)
     query = request.GET.copy()
     query.pop("format", None)
     chart = {"labels": [r["label"] for r in groups["category"]], "values": [r["count"] for r in groups["category"]]}

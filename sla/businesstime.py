@@ -10,6 +10,7 @@ import functools
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
+from opscenter.core.public_holidays import public_holidays
 from sla.choices import ExceptionKind
 
 # How far add() looks ahead for working time before it gives up (a calendar with no working time at all).
@@ -46,13 +47,8 @@ class Schedule:
 
     # --- days ---
 
-    @functools.cache  # noqa: B019 — one Schedule per calendar version, bounded by its holidays' years
     def _holidays(self, year: int) -> frozenset[date]:
-        if not self.country:
-            return frozenset()
-        import holidays
-
-        return frozenset(holidays.country_holidays(self.country, subdiv=self.subdivision, years=year))
+        return public_holidays(self.country, self.subdivision or "", year)
 
     def day_hours(self, day: date) -> list[tuple[time, time | None]]:
         """Local working periods of a date; an end of None means midnight at the end of the day."""

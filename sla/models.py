@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from incidents.choices import Priority
+from opscenter.core.public_holidays import UNKNOWN_REGION, knows_region
 from opscenter.core.workflow import condition, supervisors_only
 from sla.choices import BreachKind, ClockEventKind, ClockKind, ClockState, EvaluationState, ExceptionKind, OutageKind
 from sla.surveys.models import (  # noqa: F401  (the satisfaction models, registered with the sla app here)
@@ -79,14 +80,8 @@ class BusinessCalendar(models.Model):
             zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValidationError({"time_zone": _("Unknown time zone.")}) from None
-        if self.holiday_country:
-            import holidays
-
-            try:
-                holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision or None)
-            except NotImplementedError:
-                raise ValidationError({"holiday_country": _("The holidays package does not know this country or "
-                                                            "region.")}) from None
+        if self.holiday_country and not knows_region(self.holiday_country, self.holiday_subdivision):
+            raise ValidationError({"holiday_country": UNKNOWN_REGION})
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

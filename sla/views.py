@@ -3,7 +3,6 @@ departments side by side, the monthly evaluation with its breaches, explain form
 monthly report as CSV and as a printable page. Department users reach only their own department; another
 department is 404. Refusals of the services are shown on the page with their status, never as an error page."""
 
-import csv
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ from incidents.choices import Priority
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError
 from opscenter.core.formatting import humanise_duration
+from opscenter.core.spreadsheets import csv_response
 from opscenter.core.workflow import available_transitions
 from sla import evaluations, metrics, selectors
 from sla.choices import BreachKind, ClockKind, EvaluationState
@@ -337,13 +337,6 @@ def _report_context(request: HttpRequest, department_id: int, month: str) -> dic
     return {**context, "breach_rows": breach_rows(context["breaches"])}
 
 
-def _csv_cell(value: Any) -> Any:
-    """Keep spreadsheet programs from running a text as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _report_rows(context: dict[str, Any]) -> list[list[Any]]:
     figures = context["figures"]
     rows: list[list[Any]] = [
@@ -376,14 +369,8 @@ def _report_rows(context: dict[str, Any]) -> list[list[Any]]:
 def evaluation_csv(request: HttpRequest, department_id: int, month: str) -> HttpResponse:
     """The monthly report as CSV (UTF-8 with a byte-order mark for spreadsheet programs)."""
     context = _report_context(request, department_id, month)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="sla-{department_id}-{context["month"]:%Y-%m}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(["section", "key", "value", "more"])
-    for row in _report_rows(context):
-        writer.writerow([_csv_cell(cell) for cell in row])
-    return response
+    return csv_response(f"sla-{department_id}-{context['month']:%Y-%m}.csv",
+                        [["section", "key", "value", "more"], *_report_rows(context)])
 
 
 @login_required

@@ -1,6 +1,7 @@
 """What apps add to other apps' pages, lists, API and records without those apps importing them: sections of a
 detail page (a template and its context), read-only fields of a detail serializer, deadlines a list reads with its
-rows, per model; and the lines a shift handover carries over (open incidents, changes in progress …)."""
+rows, per model; the lines a shift handover carries over (open incidents, changes in progress …); and who is paged
+first about a team's urgent ticket."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -150,3 +151,33 @@ def handover_entries(team: Any, shift_start: datetime, shift_end: datetime, user
         if entries:
             found.append((source, entries))
     return found
+# --- Paging ----------------------------------------------------------------------------------------------
+# Who is paged first about an urgent ticket of a team: an app that knows who is on duty registers a resolver,
+# `resolver(team, at)` → the people to page first (a list of users), or None when it cannot say (no roster for
+# the team then); the paging app pages everyone it pages today when no resolver answers.
+
+PagingResolver = Callable[[Any, Any], list[Any] | None]
+
+_paging_resolvers: list[PagingResolver] = []
+
+
+def register_paging_resolver(resolver: PagingResolver) -> None:
+    """Have `resolver(team, at)` name the first wave of a team's urgent pages; once per resolver."""
+    if resolver not in _paging_resolvers:
+        _paging_resolvers.append(resolver)
+
+
+def unregister_paging_resolver(resolver: PagingResolver) -> None:
+    """Forget a resolver (tests that page as an installation without it)."""
+    if resolver in _paging_resolvers:
+        _paging_resolvers.remove(resolver)
+
+
+def paging_first_wave(team: Any, at: Any) -> list[Any] | None:
+    """The people to page first about an urgent ticket of `team` at `at`: the first registered resolver's answer
+    that is not None; None when no resolver is registered or none can say (page everyone, as without them)."""
+    for resolver in _paging_resolvers:
+        wave = resolver(team, at)
+        if wave is not None:
+            return list(wave)
+    return None

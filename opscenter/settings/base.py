@@ -291,6 +291,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "opscenter.core.tasks.sweep_outbox", "schedule": crontab(minute="*")},
     "sweep-incident-assignment": {
         "task": "incidents.tasks.sweep_incident_assignment", "schedule": crontab(minute="*")},
+    "sweep-urgent-paging": {"task": "incidents.tasks.sweep_urgent_paging", "schedule": crontab(minute="*")},
     "sweep-sla-thresholds": {"task": "sla.tasks.sweep_sla", "schedule": crontab(minute="*")},
     # Last month's services below their availability target, recorded to be explained (daily: idempotent).
     "record-availability-breaches": {
@@ -300,6 +301,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-shift-swaps": {"task": "duty.tasks.expire_shift_swaps", "schedule": crontab(minute="*")},
     # Shifts not checked in by the duty policy's limit: marked absent, the supervisors and the backup told once.
     "sweep-duty-absences": {"task": "duty.tasks.sweep_absences", "schedule": crontab(minute="*")},
+    # Reminders before shifts at the duty policy's leads, once each (a late run sends what it missed).
+    "send-shift-reminders": {"task": "duty.tasks.send_shift_reminders", "schedule": crontab(minute="*")},
     # Next year's ticket-number sequences, made long before New Year (daily: a missed run changes nothing).
     "prepare-ticket-sequences": {
         "task": "opscenter.core.tasks.prepare_ticket_sequences", "schedule": crontab(minute=7, hour=3)},
@@ -351,6 +354,8 @@ SPECTACULAR_SETTINGS = {
         "RosterStateEnum": "duty.choices.RosterState",
         "DutyLogKindEnum": "duty.choices.LogKind",
         "HandoverStateEnum": "duty.choices.HandoverState",
+        "SwapKindEnum": "duty.choices.SwapKind",
+        "SwapStateEnum": "duty.choices.SwapState",
     },
 }
 

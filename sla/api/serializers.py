@@ -15,6 +15,7 @@ from incidents.models import Incident
 from opscenter.core.api.serializers import UserRefSerializer
 from opscenter.core.api.tickets import AvailableTransitionsField
 from opscenter.core.models import User
+from opscenter.core.public_holidays import UNKNOWN_REGION, knows_region
 from sla.choices import ExceptionKind
 from sla.models import (
     Agreement,
@@ -99,15 +100,9 @@ class BusinessCalendarSerializer(serializers.ModelSerializer):
         if len(dates) != len(set(dates)):
             raise serializers.ValidationError({"exceptions": _("A date appears twice.")})
         country = attrs.get("holiday_country", getattr(self.instance, "holiday_country", ""))
-        if country:
-            import holidays
-
-            subdivision = attrs.get("holiday_subdivision", getattr(self.instance, "holiday_subdivision", ""))
-            try:
-                holidays.country_holidays(country, subdiv=subdivision or None)
-            except NotImplementedError:
-                raise serializers.ValidationError({"holiday_country": _(
-                    "The holidays package does not know this country or region.")}) from None
+        subdivision = attrs.get("holiday_subdivision", getattr(self.instance, "holiday_subdivision", ""))
+        if country and not knows_region(country, subdivision):
+            raise serializers.ValidationError({"holiday_country": UNKNOWN_REGION})
         return attrs
 
     def _write_rows(self, calendar: BusinessCalendar, intervals: list | None, exceptions: list | None) -> None:

@@ -361,6 +361,7 @@ def test_home_page_query_count_does_not_grow(  # noqa: ANN001
     me = make_user(roles.SUPERVISOR)
     client = signed_in(me)
     deliver(django_capture_on_commit_callbacks, me, *[f"message {i}" for i in range(2)])
+    count_queries(client, "/")  # the first request fills what the panels keep in the cache (the duty policy)
     few = count_queries(client, "/")
     deliver(django_capture_on_commit_callbacks, me, *[f"message {i}" for i in range(2, 20)])
     assert count_queries(client, "/") == few, "the home page costs more queries with more notifications"

@@ -11,26 +11,9 @@ from django.utils import timezone
 from changes.choices import RiskLevel, State
 from changes.models import Change, ChangeVote, FreezeWindow
 from changes.tests.factories import change_in_state, local_hour_in, make_crew
+from opscenter.core.testing.browser import look, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, user, language: str) -> None:  # noqa: ANN001
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
-    page.goto(page.base_url + "/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "pw")
-    page.click("#sign-in")
-    page.wait_for_url(page.base_url + "/")
-
-
-def look(page, path: str, name: str, shots: Path) -> None:  # noqa: ANN001
-    response = page.goto(page.base_url + path)
-    assert response.status == 200, path
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"{path} overflows the window by {overflow}px"
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hant"])

@@ -20,30 +20,9 @@ from duty.tests.attend_scenarios import duty_day
 from incidents.choices import State as IncidentState
 from incidents.tests.factories import incident_row
 from incidents.tests.factories import make_crew as incident_crew
+from opscenter.core.testing.browser import look, settle, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Any, user: Any, language: str) -> None:
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
-    page.goto(page.base_url + "/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "pw")
-    page.click("#sign-in")
-    page.wait_for_url(page.base_url + "/")
-
-
-def look(page: Any, path: str, name: str, shots: Path) -> None:
-    response = page.goto(page.base_url + path)
-    assert response.status == 200, path
-    settle(page, name, shots)
-
-
-def settle(page: Any, name: str, shots: Path) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"{name} overflows the window by {overflow}px"
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hant"])

@@ -20,30 +20,9 @@ from duty.tests.attend_scenarios import duty_day
 from incidents.choices import State as IncidentState
 from incidents.tests.factories import incident_row
 from incidents.tests.factories import make_crew as incident_crew
+from opscenter.core.testing.browser import look, shoot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Any, user: Any, language: str) -> None:
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
-    page.goto(page.base_url + "/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "pw")
-    page.click("#sign-in")
-    page.wait_for_url(page.base_url + "/")
-
-
-def look(page: Any, path: str, name: str, shots: Path) -> None:
-    response = page.goto(page.base_url + path)
-    assert response.status == 200, path
-    settle(page, name, shots)
-
-
-def settle(page: Any, name: str, shots: Path) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"{name} overflows the window by {overflow}px"
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hant"])
@@ -69,13 +48,13 @@ def test_a_shift_from_check_in_to_check_out_in_the_browser(browser_page: Any, tm
     with page.expect_navigation():
         page.click(f"#check_in-{day.day.pk}")
     assert Shift.objects.get(pk=day.day.pk).attendance == Attendance.ON_DUTY
-    settle(page, "my-duty-checked-in", shots)
+    shoot(page, "my-duty-checked-in", shots)
 
     page.check("#id_acknowledge-confirm")
     with page.expect_navigation():
         page.click("#acknowledge-handover")
     assert Handover.objects.get(pk=received.pk).state == HandoverState.ACKNOWLEDGED
-    settle(page, "handover-acknowledged", shots)
+    shoot(page, "handover-acknowledged", shots)
 
     page.goto(page.base_url + "/duty/my/")
     page.select_option("#id_log-kind", "call")
@@ -86,14 +65,14 @@ def test_a_shift_from_check_in_to_check_out_in_the_browser(browser_page: Any, tm
     assert page.locator("#shift-log-table .duty-log-entry").count() == 1
     blocked = page.locator(f"#check_out-{day.day.pk}-blocked .transition-reason")
     assert str(day.incoming) in blocked.inner_text()
-    settle(page, "my-duty", shots)
+    shoot(page, "my-duty", shots)
 
     page.fill("#id_handover-summary", "ERP still slow; vendor ticket 4711. Backup job to re-run at 02:00.")
     with page.expect_navigation():
         page.click("#handover-form button[type=submit]")
     handover = Handover.objects.get(shift=day.day)
     assert page.locator(".handover-item").count() == 2
-    settle(page, "handover", shots)
+    shoot(page, "handover", shots)
 
     sign_in(page, day.incoming, language)
     look(page, "/duty/my/", "my-duty-incoming", shots)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_fsm",
     "django_celery_beat",
     "django_htmx",
+    "pgtrigger",
     "opscenter.core",
 ]
 # One Django app per process; each brings `urls.py` (pages) and `api/urls.py`.

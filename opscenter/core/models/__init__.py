@@ -13,6 +13,7 @@ from opscenter.core.models.workflow import (
     TicketQuerySet,
     TicketSequence,
     TransitionLog,
+    append_only_triggers,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "TransitionLog",
     "User",
     "WebhookEndpoint",
+    "append_only_triggers",
 ]

@@ -26,7 +26,7 @@ def good_secret_key() -> str:
 # Variables these tests set or expect absent; whatever the calling shell (or CI) has for them is dropped.
 CONTROLLED = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "TIME_ZONE",
               "OUTBOX_MAX_ATTEMPTS", "EMAIL_USE_TLS", "CELERY_BROKER_URL", "DATABASE_PREPARED_STATEMENTS",
-              "CACHE_URL"}
+              "CACHE_URL", "WEBHOOK_ALLOWED_NETWORKS"}
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -97,8 +97,10 @@ def test_complete_production_configuration_passes_djangos_security_checks(sqlite
         ({"CELERY_BROKER_URL": "carrier-pigeon://loft"}, "CELERY_BROKER_URL"),
         ({"DATABASE_URL": "nonsense://x"}, "DATABASE_URL"),
         ({"CACHE_URL": "nonsense://x"}, "CACHE_URL"),
+        ({"WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/8,10.0.0.0/33"}, "WEBHOOK_ALLOWED_NETWORKS"),
     ],
-    ids=["env", "outbox-attempts", "time-zone", "email-tls", "broker", "database-url", "cache-url"],
+    ids=["env", "outbox-attempts", "time-zone", "email-tls", "broker", "database-url", "cache-url",
+         "webhook-networks"],
 )
 def test_malformed_setting_stops_start_up_with_one_line_naming_it(env, name) -> None:  # noqa: ANN001
     assert_one_line_naming(manage("check", **env), name)

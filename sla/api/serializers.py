@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from incidents.models import Incident
-from opscenter.core.api.serializers import UserRefSerializer
+from opscenter.core.api.serializers import UserRefSerializer, WholeRowMixin
 from opscenter.core.api.tickets import AvailableTransitionsField
 from opscenter.core.models import User
 from sla.choices import ExceptionKind
@@ -34,7 +34,7 @@ from sla.models import (
 # --- Calendars ---------------------------------------------------------------------------------------------
 
 
-class WorkingIntervalSerializer(serializers.ModelSerializer):
+class WorkingIntervalSerializer(WholeRowMixin, serializers.ModelSerializer):
     class Meta:
         model = WorkingInterval
         fields = ["weekday", "start", "end"]
@@ -45,7 +45,7 @@ class WorkingIntervalSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class CalendarExceptionSerializer(serializers.ModelSerializer):
+class CalendarExceptionSerializer(WholeRowMixin, serializers.ModelSerializer):
     class Meta:
         model = CalendarException
         fields = ["date", "kind", "start", "end", "note"]
@@ -140,7 +140,7 @@ class BusinessCalendarSerializer(serializers.ModelSerializer):
 # --- Agreements --------------------------------------------------------------------------------------------
 
 
-class ServiceTargetSerializer(serializers.ModelSerializer):
+class ServiceTargetSerializer(WholeRowMixin, serializers.ModelSerializer):
     availability = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=Decimal("0.001"),
                                             max_value=Decimal("100"))
 
@@ -149,7 +149,7 @@ class ServiceTargetSerializer(serializers.ModelSerializer):
         fields = ["service", "availability", "calendar"]
 
 
-class PriorityTargetSerializer(serializers.ModelSerializer):
+class PriorityTargetSerializer(WholeRowMixin, serializers.ModelSerializer):
     response_minutes = serializers.IntegerField(min_value=1, max_value=10_000_000)
     resolution_minutes = serializers.IntegerField(min_value=1, max_value=10_000_000)
 
@@ -158,7 +158,7 @@ class PriorityTargetSerializer(serializers.ModelSerializer):
         fields = ["priority", "response_minutes", "resolution_minutes", "calendar"]
 
 
-class ThresholdSerializer(serializers.ModelSerializer):
+class ThresholdSerializer(WholeRowMixin, serializers.ModelSerializer):
     percent = serializers.IntegerField(min_value=1, max_value=100)
 
     class Meta:

@@ -45,6 +45,37 @@ def _chromium_missing() -> None:
     require_service(False, f"Chromium ({CHROMIUM})")
 
 
+class FakeDNS:
+    """Name resolution without a DNS server: every name resolves to one public address (example.com's at one
+    time; nothing connects to it, the tests mock the post), unless `answer(name, address)` says otherwise."""
+
+    PUBLIC_ADDRESS = "93.184.215.14"
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.answers: dict[str, list[str]] = {}
+
+    def answer(self, name: str, *addresses: str) -> None:
+        self.answers[name] = list(addresses)
+
+    def getaddrinfo(self, host: str, port: int, *args, **kwargs) -> list[tuple]:  # noqa: ANN002, ANN003
+        import socket
+
+        self.names.append(host)
+        return [(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+                for address in self.answers.get(host, [self.PUBLIC_ADDRESS])]
+
+
+@pytest.fixture
+def public_dns(monkeypatch) -> FakeDNS:  # noqa: ANN001
+    """Every host name resolves to a public address, as a webhook receiver's on the Internet does."""
+    import socket
+
+    dns = FakeDNS()
+    monkeypatch.setattr(socket, "getaddrinfo", dns.getaddrinfo)
+    return dns
+
+
 @pytest.fixture
 def policy_defaults(db) -> None:  # noqa: ANN001
     """The rows the data migrations write (roles, incident categories, the priority matrix), written

@@ -187,9 +187,10 @@ def remove_reports(env: dict[str, str]) -> None:
 def remove_reported() -> None:
     """(In a child process with Django) delete the create scenario's reports: the incidents, their SLA clocks and
     notifications (through the ORM) and their timeline rows. The timeline tables refuse deletes through the ORM
-    (audit records are append-only), so these go by SQL: housekeeping of the bench's own database, which nothing
-    in the application does. Ends with VACUUM ANALYZE, as bench/generate.py does before each run, so the lists
-    read a table in the state autovacuum keeps a server in."""
+    and, on PostgreSQL, in the database (audit records are append-only), so these go by SQL with the database's
+    guard suspended (`audit_maintenance`, as the bench's superuser): housekeeping of the bench's own database,
+    which nothing in the application does. Ends with VACUUM ANALYZE, as bench/generate.py does before each run, so
+    the lists read a table in the state autovacuum keeps a server in."""
     sys.path.insert(0, str(ROOT))
     from opscenter.environment import configure
 
@@ -203,12 +204,13 @@ def remove_reported() -> None:
     from bench.generate import vacuum
     from incidents.models import Incident
     from opscenter.core.models import Attachment, Comment, FieldChange, Notification, TransitionLog
+    from opscenter.core.models.workflow import audit_maintenance
 
     ids = list(Incident.objects.filter(title=REPORT["title"], created_by__username="duty")
                .values_list("pk", flat=True))
     content_type = ContentType.objects.get_for_model(Incident)
     with transaction.atomic():
-        with connection.cursor() as cursor:
+        with audit_maintenance(), connection.cursor() as cursor:
             for model in (TransitionLog, FieldChange, Comment, Attachment):
                 table = connection.ops.quote_name(model._meta.db_table)
                 for start in range(0, len(ids), 5000):

@@ -27,7 +27,7 @@ from changes.choices import (
 )
 from opscenter.core import roles
 from opscenter.core.exceptions import ConditionFailed, TransitionForbidden
-from opscenter.core.models import AppendOnlyModel, Ticket, TicketQuerySet
+from opscenter.core.models import AppendOnlyModel, Ticket, TicketQuerySet, append_only_triggers
 from opscenter.core.roles import has_role
 from opscenter.core.workflow import condition, roles_allowed
 
@@ -842,6 +842,7 @@ class ChangeVote(AppendOnlyModel):
         verbose_name = _("approval vote")
         verbose_name_plural = _("approval votes")
         constraints = [models.UniqueConstraint(fields=["change", "round", "voter"], name="change_vote_once")]
+        triggers = append_only_triggers()
 
     def __str__(self) -> str:
         return f"{self.change.number} · {self.voter} · {self.get_decision_display()}"

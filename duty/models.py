@@ -27,7 +27,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from duty.choices import Attendance, HandoverState, LogKind, RosterState, SwapKind, SwapState
 from opscenter.core import roles
 from opscenter.core.exceptions import TransitionForbidden
-from opscenter.core.models import AppendOnlyModel
+from opscenter.core.models import AppendOnlyModel, append_only_triggers
 from opscenter.core.public_holidays import UNKNOWN_REGION, knows_region
 from opscenter.core.roles import has_role
 from opscenter.core.workflow import supervisors_only
@@ -649,6 +649,7 @@ class DutyLogEntry(AppendOnlyModel):
         verbose_name = _("duty log entry")
         verbose_name_plural = _("duty log")
         indexes = [models.Index(fields=["occurred_at"], name="dutylog_time")]
+        triggers = append_only_triggers()
 
     def __str__(self) -> str:
         return f"{timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M} · {self.get_kind_display()}"

@@ -523,3 +523,22 @@ def test_closed_rejected_and_cancelled_changes_are_read_only(crew: ChangeCrew, s
         change_update(change, user=crew.supervisor, changes={"title": "Rewritten"})
     assert (refused.value.status_code, refused.value.code) == (409, "read_only")
     assert Change.objects.values().get(pk=change.pk) == before
+
+
+@pytest.mark.postgres
+def test_votes_are_append_only_in_the_database_too(crew: ChangeCrew) -> None:
+    """A recorded approval cannot be rewritten or removed by raw SQL through the application's connection."""
+    from django.db import DatabaseError
+
+    from opscenter.core.tests.real_services import require_postgres
+
+    require_postgres()
+    change = change_in_state(State.APPROVED, crew)
+    before = list(ChangeVote.objects.filter(change=change).values())
+    assert before
+    table = connection.ops.quote_name(ChangeVote._meta.db_table)
+    for sql in (f"UPDATE {table} SET decision = 'reject'", f"DELETE FROM {table}", f"TRUNCATE {table} CASCADE"):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own rows checked as committed ones
+            cursor.execute(sql)
+    assert list(ChangeVote.objects.filter(change=change).values()) == before

@@ -1,12 +1,25 @@
-"""The error pages (403, 404, 500, a form refused for its CSRF token, a sign-in locked out) in the site's layout, in
-the reader's language; under the API the same errors answer JSON {"code", "detail"} as every other API error does."""
+"""The error pages (403, 404, 500, 503, a form refused for its CSRF token, a sign-in locked out) in the site's
+layout, in the reader's language; under the API the same errors answer JSON {"code", "detail"} as every other API
+error does."""
 
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 
 from opscenter.core.lockout import lockout_detail, lockout_seconds
+
+# How long a client is asked to wait before trying again while the database cannot be reached.
+RETRY_AFTER_SECONDS = 30
+# PostgreSQL's error classes that say the server cannot be reached or takes no more work: connection exceptions,
+# insufficient resources (too many connections), operator intervention (shutting down, starting up).
+UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+# SQLite's: busy or locked past the busy timeout, the file cannot be read, opened or written.
+UNAVAILABLE_SQLITE_CODES = {5, 6, 10, 13, 14}  # BUSY, LOCKED, IOERR, FULL, CANTOPEN
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -42,7 +55,9 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """500: drawn without the request, so without a query (the database may be what failed): the layout without
-    navigation, in the language the request was being answered in."""
+    navigation, in the language the request was being answered in. A database that cannot be reached is a 503."""
+    if database_unavailable(sys.exception()):
+        return service_unavailable(request)
     if _is_api(request):
         return _api_error("server_error", _("The server could not complete the request. Try again in a moment."),
                           500)
@@ -68,3 +83,42 @@ def sign_in_locked_out(request: HttpRequest, response: HttpResponse | None = Non
     if seconds:
         answer["Retry-After"] = str(seconds)
     return answer
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After, while the database cannot be reached: drawn without a query, like the 500 page, in the
+    request's language (the user's saved one needs the database). Nothing is kept: the first request after the
+    database is back is answered as usual (Django drops a connection that failed at the end of the request)."""
+    language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(request)
+    with translation.override(language):
+        if _is_api(request):
+            response = _api_error("service_unavailable", _("The service is unavailable for a moment: its database "
+                                                           "cannot be reached. Try again shortly."), 503)
+        else:
+            response = HttpResponse(loader.get_template("503.html").render({}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """The error (or one it was raised from) says the database cannot be reached: a connection refused or lost, a
+    server shutting down or full. A query's own failure (a deadlock, a timeout, a missing table) is not one."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, InterfaceError):
+            return True
+        if isinstance(exc, OperationalError):
+            return _connection_level(exc.__cause__)
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _connection_level(driver_error: BaseException | None) -> bool:
+    """What the driver's error says: psycopg's SQLSTATE (none when the client could not reach the server) or
+    SQLite's result code; an OperationalError without the driver's detail is taken as the connection's."""
+    sqlite_code = getattr(driver_error, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return (sqlite_code & 0xFF) in UNAVAILABLE_SQLITE_CODES
+    sqlstate = getattr(driver_error, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(UNAVAILABLE_SQLSTATES)

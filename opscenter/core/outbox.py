@@ -21,6 +21,7 @@ from opscenter.core.choices import Channel, DeliveryStatus
 from opscenter.core.exceptions import OpsCenterError
 from opscenter.core.models import Notification, User, WebhookEndpoint
 from opscenter.core.notification_kinds import EMAIL_SUBJECT_PREFIX, NotificationKind, kind_label, language_of, render
+from opscenter.core.webhook_addresses import WebhookAddressRefused, check_before_sending
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,8 @@ def _claim(pk: int) -> Notification | None:
 
 
 def deliver(pk: int) -> bool:
-    """Deliver one outbox row once: claim it, send it, mark it sent or schedule a retry."""
+    """Deliver one outbox row once: claim it, send it, mark it sent or schedule a retry (a webhook whose address
+    is refused fails at once: trying again would not help)."""
     row = _claim(pk)
     if row is None:
         return False
@@ -133,7 +135,7 @@ def deliver(pk: int) -> bool:
         _send(row)
     except Exception as exc:
         attempts = row.attempts + 1
-        failed = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        failed = attempts >= settings.OUTBOX_MAX_ATTEMPTS or isinstance(exc, WebhookAddressRefused)
         backoff = timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
         Notification.objects.filter(pk=pk).update(
             status=DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING,
@@ -156,6 +158,7 @@ def _send(row: Notification) -> None:
         send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [row.recipient.email])
         return
     if row.channel == Channel.WEBHOOK:
+        check_before_sending(row.webhook.url)
         rendered = render(row, language_of(row.webhook))
         body = json.dumps({"event": row.event, "id": row.pk, "subject": rendered.subject, "body": rendered.body,
                            "link": absolute(row.link) if row.link else "", "payload": row.payload},
@@ -165,9 +168,13 @@ def _send(row: Notification) -> None:
         if row.webhook.secret:
             digest = hmac.new(row.webhook.secret.encode(), body, hashlib.sha256).hexdigest()
             headers["X-OpsCenter-Signature"] = f"sha256={digest}"
+        # A redirect is not followed: it could lead to an address the check above would refuse.
         response = requests.post(row.webhook.url, data=body, headers=headers,
-                                 timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+                                 timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False)
         response.raise_for_status()
+        if 300 <= response.status_code < 400:
+            raise requests.HTTPError(f"{response.status_code} redirect to {response.headers.get('Location', '')!r}"
+                                     " not followed", response=response)
         return
     raise ValueError(f"unknown channel {row.channel}")
 

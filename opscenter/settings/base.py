@@ -1,5 +1,6 @@
 """Settings shared by every profile, each read from the environment with a safe default."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django_fsm",
     "django_celery_beat",
     "django_htmx",
+    "pgtrigger",
     "opscenter.core",
 ]
 # One Django app per process; each brings `urls.py` (pages) and `api/urls.py`.
@@ -254,6 +256,15 @@ EMAIL_USE_TLS = setting("EMAIL_USE_TLS", env.bool, False)
 EMAIL_FILE_PATH = setting("EMAIL_FILE_PATH", env.str, str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = setting("DEFAULT_FROM_EMAIL", env.str, "opscenter@localhost")
 WEBHOOK_TIMEOUT_SECONDS = setting("WEBHOOK_TIMEOUT_SECONDS", env.float, 5.0)
+# Webhooks go to public addresses only: a loopback, private, link-local (cloud metadata) or other non-public
+# address is refused when an endpoint is saved and again when a delivery is sent, unless one of these networks
+# holds it (comma-separated, e.g. "10.20.0.0/16,fd00:20::/64"; see docs/webhooks.md).
+WEBHOOK_ALLOWED_NETWORKS = setting("WEBHOOK_ALLOWED_NETWORKS", env.list, [])
+try:
+    WEBHOOK_ALLOWED_NETWORKS = [str(ipaddress.ip_network(net.strip(), strict=False))
+                                for net in WEBHOOK_ALLOWED_NETWORKS if net.strip()]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS is malformed: {exc}") from None
 OUTBOX_MAX_ATTEMPTS = setting("OUTBOX_MAX_ATTEMPTS", env.int, 8)
 OUTBOX_CLAIM_TIMEOUT = timedelta(minutes=setting("OUTBOX_CLAIM_TIMEOUT_MINUTES", env.int, 10))
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from incidents.models import Incident
-from opscenter.core.api.serializers import UserRefSerializer
+from opscenter.core.api.serializers import UserRefSerializer, WholeRowMixin
 from opscenter.core.api.tickets import AvailableTransitionsField
 from opscenter.core.models import User
 from opscenter.core.public_holidays import UNKNOWN_REGION, knows_region
@@ -35,7 +35,7 @@ from sla.models import (
 # --- Calendars ---------------------------------------------------------------------------------------------
 
 
-class WorkingIntervalSerializer(serializers.ModelSerializer):
+class WorkingIntervalSerializer(WholeRowMixin, serializers.ModelSerializer):
     class Meta:
         model = WorkingInterval
         fields = ["weekday", "start", "end"]
@@ -46,7 +46,7 @@ class WorkingIntervalSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class CalendarExceptionSerializer(serializers.ModelSerializer):
+class CalendarExceptionSerializer(WholeRowMixin, serializers.ModelSerializer):
     class Meta:
         model = CalendarException
         fields = ["date", "kind", "start", "end", "note"]
@@ -135,7 +135,7 @@ class BusinessCalendarSerializer(serializers.ModelSerializer):
 # --- Agreements --------------------------------------------------------------------------------------------
 
 
-class ServiceTargetSerializer(serializers.ModelSerializer):
+class ServiceTargetSerializer(WholeRowMixin, serializers.ModelSerializer):
     availability = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=Decimal("0.001"),
                                             max_value=Decimal("100"))
 
@@ -144,7 +144,7 @@ class ServiceTargetSerializer(serializers.ModelSerializer):
         fields = ["service", "availability", "calendar"]
 
 
-class PriorityTargetSerializer(serializers.ModelSerializer):
+class PriorityTargetSerializer(WholeRowMixin, serializers.ModelSerializer):
     response_minutes = serializers.IntegerField(min_value=1, max_value=10_000_000)
     resolution_minutes = serializers.IntegerField(min_value=1, max_value=10_000_000)
 
@@ -153,7 +153,7 @@ class PriorityTargetSerializer(serializers.ModelSerializer):
         fields = ["priority", "response_minutes", "resolution_minutes", "calendar"]
 
 
-class ThresholdSerializer(serializers.ModelSerializer):
+class ThresholdSerializer(WholeRowMixin, serializers.ModelSerializer):
     percent = serializers.IntegerField(min_value=1, max_value=100)
 
     class Meta:

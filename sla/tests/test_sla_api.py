@@ -66,6 +66,29 @@ def test_bad_calendars_are_400_and_nothing_is_written(api_as, supervisor, change
     assert BusinessCalendar.objects.count() == before
 
 
+@pytest.mark.parametrize(("path", "rows", "missing"), [
+    ("calendars", {"intervals": [{"weekday": 0, "end": "17:00"}]}, "start"),
+    ("calendars", {"exceptions": [{"date": "2026-10-10"}]}, "kind"),
+    ("agreements", {"thresholds": [{"notify_supervisors": True}]}, "percent"),
+    ("agreements", {"priority_targets": [{"priority": "P1", "resolution_minutes": 240}]}, "response_minutes"),
+    ("agreements", {"service_targets": [{"availability": "99.9"}]}, "service"),
+])
+def test_an_edit_of_a_list_written_whole_needs_complete_rows(api_as, supervisor, two, path, rows,  # noqa: ANN001
+                                                            missing) -> None:
+    """An edit (PATCH) replaces a list whole: a row missing what it requires is a 400 naming the field, and
+    nothing is written (it was a 500: the missing field was read as the rows were checked)."""
+    finance, _logistics = two
+    instance = finance.agreement.calendar if path == "calendars" else finance.agreement
+    before = (list(WorkingInterval.objects.values_list("pk", flat=True)),
+              list(finance.agreement.thresholds.values_list("pk", flat=True)))
+    response = api_as(supervisor).patch(f"/api/v1/sla/{path}/{instance.pk}/", rows, format="json")
+    body = assert_error(response, 400, "invalid")
+    [(name, [row_errors])] = body["detail"].items()
+    assert name == next(iter(rows)) and missing in row_errors
+    assert (list(WorkingInterval.objects.values_list("pk", flat=True)),
+            list(finance.agreement.thresholds.values_list("pk", flat=True))) == before
+
+
 def test_a_supervisor_writes_an_agreement(api_as, supervisor, two) -> None:  # noqa: ANN001
     finance, _logistics = two
     response = api_as(supervisor).post("/api/v1/sla/agreements/", agreement_body(

@@ -327,6 +327,20 @@ class StrictInputMixin:
         return value
 
 
+class WholeRowMixin:
+    """A row of a nested list written whole (the list replaces the stored rows): it needs every field it requires
+    in an edit (PATCH) too, where DRF skips the missing fields of the whole request, nested rows included."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        value = super().to_internal_value(data)  # type: ignore[misc]
+        missing = {name: [field.error_messages["required"]]
+                   for name, field in self.fields.items()  # type: ignore[attr-defined]
+                   if field.required and not field.read_only and field.source not in value}
+        if missing:
+            raise serializers.ValidationError(missing)
+        return value
+
+
 class MarkReadSerializer(StrictInputMixin, serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=ID_MAX), required=False,
                                 help_text=_("Notifications to mark read; all when omitted. Ids that are not "

@@ -14,6 +14,7 @@ from opscenter.core.models.workflow import (
     TicketQuerySet,
     TicketSequence,
     TransitionLog,
+    append_only_triggers,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "TransitionLog",
     "User",
     "WebhookEndpoint",
+    "append_only_triggers",
 ]

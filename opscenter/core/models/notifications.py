@@ -6,13 +6,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opscenter.core.choices import Channel, DeliveryStatus
+from opscenter.core.webhook_addresses import validate_webhook_url
 
 
 class WebhookEndpoint(models.Model):
     """An outside system that receives events as signed JSON posts."""
 
     name = models.CharField(_("name"), max_length=120, unique=True)
-    url = models.URLField(_("URL"))
+    url = models.URLField(_("URL"), validators=[validate_webhook_url],
+                          help_text=_("A public address; a private one only where the settings allow its network."))
     secret = models.CharField(_("signing secret"), max_length=128, blank=True)
     events = models.JSONField(
         _("events"), default=list, blank=True, help_text=_("Event names to send; empty sends every event.")

@@ -1,14 +1,16 @@
 """The workflow kernel's records: the ticket base, its numbering, and its append-only timeline."""
 
+import contextlib
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMFieldMixin
@@ -43,6 +45,55 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(f"{type(self).__name__} records are append-only")
+
+
+def append_only_triggers() -> list[pgtrigger.Trigger]:
+    """The database's own guard of an append-only table (PostgreSQL; SQLite has none): UPDATE, DELETE and
+    TRUNCATE raise whoever sends them through the application's role (raw SQL, `_raw_delete`, a cascade).
+    Each append-only model lists them in its `Meta.triggers`; sanctioned maintenance goes through
+    `audit_maintenance`."""
+    return [
+        pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        # TRUNCATE fires statement-level triggers only, and Protect's statement level reads transition tables,
+        # which TRUNCATE has none of: a plain trigger that raises.
+        pgtrigger.Trigger(name="append_only_truncate", level=pgtrigger.Statement, when=pgtrigger.Before,
+                          operation=pgtrigger.Truncate,
+                          func="RAISE EXCEPTION 'pgtrigger: Cannot truncate rows from % table', TG_TABLE_NAME;"),
+    ]
+
+
+@contextlib.contextmanager
+def audit_maintenance(using: str = "default") -> Iterator[None]:
+    """Suspend the append-only guard on this connection for sanctioned maintenance: emptying a test database
+    (the `flush` command), a benchmark removing its own rows.
+
+    PostgreSQL fires no ordinary trigger in a session whose `session_replication_role` is `replica`, and only a
+    superuser may set it: the application's own role cannot suspend the guard (pgtrigger's `ignore` is not used:
+    it prefixes every statement with a second one, which server-side binding refuses). Nothing to do on SQLite."""
+    db = connections[using]
+    if db.vendor != "postgresql":
+        yield
+        return
+    try:
+        with db.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+    except DatabaseError as exc:
+        raise AppendOnlyError(
+            "Audit records can only be removed by a PostgreSQL superuser "
+            f"(session_replication_role): {exc}") from exc
+    try:
+        yield
+    finally:
+        # A transaction that failed restores the setting as it rolls back; any other is reset here.
+        if not db.needs_rollback and db.connection is not None and not _in_failed_transaction(db):
+            with db.cursor() as cursor:
+                cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def _in_failed_transaction(db) -> bool:  # noqa: ANN001
+    import psycopg
+
+    return db.connection.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
 
 
 class TicketSequence(models.Model):
@@ -237,6 +288,7 @@ class TransitionLog(TimelineRecord, AppendOnlyModel):
         verbose_name = _("transition log entry")
         verbose_name_plural = _("transition log")
         indexes = [models.Index(fields=["content_type", "object_id", "created_at"], name="transitionlog_ticket")]
+        triggers = append_only_triggers()
 
     def __str__(self) -> str:
         return f"{self.transition}: {self.source_state} → {self.target_state}"
@@ -256,6 +308,7 @@ class FieldChange(TimelineRecord, AppendOnlyModel):
         verbose_name = _("field change")
         verbose_name_plural = _("field changes")
         indexes = [models.Index(fields=["content_type", "object_id", "created_at"], name="fieldchange_ticket")]
+        triggers = append_only_triggers()
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} → {self.new_value}"
@@ -274,6 +327,7 @@ class Comment(TimelineRecord, AppendOnlyModel):
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
         indexes = [models.Index(fields=["content_type", "object_id", "created_at"], name="comment_ticket")]
+        triggers = append_only_triggers()
 
     def __str__(self) -> str:
         return self.body[:60]
@@ -302,6 +356,7 @@ class Attachment(TimelineRecord, AppendOnlyModel):
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
         indexes = [models.Index(fields=["content_type", "object_id", "created_at"], name="attachment_ticket")]
+        triggers = append_only_triggers()
 
     def __str__(self) -> str:
         return self.original_name

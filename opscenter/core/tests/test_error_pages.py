@@ -1,12 +1,13 @@
 """The error pages as a person meets them: 403, 404, 500 and a refused form (CSRF) in the site's layout, in
-English and 繁體中文, with the status code; the 500 page without a query (the database may be what is down);
-the API's errors as JSON; and the log's one line per refused page."""
+English and 繁體中文, with the status code; the 500 page without a query (the database may be what failed);
+the API's errors as JSON; and the log's one line per refused page. A database that cannot be reached (503):
+test_database_outage.py."""
 
 import logging
 import re
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import ProgrammingError, connection
 from django.test import Client
 from django.utils import translation
 from django.utils.translation import gettext
@@ -78,32 +79,33 @@ def test_a_missing_page_for_someone_signed_out_has_the_layout_without_navigation
     assert "Page not found" in html and 'id="navbar-menu"' not in html and 'id="language-select"' in html
 
 
-class DatabaseDown:
-    """An execute wrapper refusing every query as a database that is down does; it keeps what was tried."""
+class DatabaseBroken:
+    """An execute wrapper refusing every query as a bug would have it refused (a table missing): a server error,
+    not an outage. It keeps what was tried."""
 
     def __init__(self) -> None:
         self.tried: list[str] = []
 
     def __call__(self, execute, sql, params, many, context):  # noqa: ANN001, ANN204
         self.tried.append(sql)
-        raise OperationalError("could not connect to server: the database is down")
+        raise ProgrammingError('relation "core_user" does not exist')
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hant"])
-def test_the_500_page_renders_while_the_database_is_down_without_a_query(finance, language) -> None:  # noqa: ANN001
+def test_the_500_page_renders_after_a_failed_query_without_a_query_of_its_own(finance, language) -> None:  # noqa: ANN001
     client = client_for(finance, language)
-    database_down = DatabaseDown()
-    with connection.execute_wrapper(database_down):
+    database_broken = DatabaseBroken()
+    with connection.execute_wrapper(database_broken):
         response = client.get("/")
     assert response.status_code == 500
-    assert len(database_down.tried) == 1  # reading the signed-in user failed; the error page tried none
+    assert len(database_broken.tried) == 1  # reading the signed-in user failed; the error page tried none
     html = response.content.decode()
     assert html_lang(html) == LAYOUT_WORDS[language][0]
     assert 'id="error-page"' in html and ">500<" in html and "OpsCenter" in html
     assert 'id="navbar-menu"' not in html and 'id="language-form"' not in html  # the minimal layout
     for words in in_language(language, "Something went wrong on our side", "Back to my work"):
         assert words in html
-    assert "OperationalError" not in html and "database is down" not in html
+    assert "ProgrammingError" not in html and "does not exist" not in html
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hant"])
@@ -135,10 +137,10 @@ def test_the_api_answers_its_errors_in_json_not_pages(finance, api_as) -> None: 
     assert missing["Content-Type"].startswith("application/json")
 
     api.raise_request_exception = False
-    with connection.execute_wrapper(DatabaseDown()):
+    with connection.execute_wrapper(DatabaseBroken()):
         failed = api.get("/api/v1/incidents/")
     assert failed.status_code == 500 and failed["Content-Type"].startswith("application/json")
-    assert failed.json()["code"] == "server_error" and "database" not in failed.json()["detail"]
+    assert failed.json()["code"] == "server_error" and "relation" not in failed.json()["detail"]
 
 
 def test_a_refused_page_is_logged_as_one_line_without_a_traceback(finance, caplog) -> None:  # noqa: ANN001
@@ -153,10 +155,10 @@ def test_a_refused_page_is_logged_as_one_line_without_a_traceback(finance, caplo
 
 def test_a_server_error_keeps_its_traceback_in_the_log(finance, caplog) -> None:  # noqa: ANN001
     client = client_for(finance, "en")
-    with caplog.at_level(logging.ERROR, logger="django.request"), connection.execute_wrapper(DatabaseDown()):
+    with caplog.at_level(logging.ERROR, logger="django.request"), connection.execute_wrapper(DatabaseBroken()):
         assert client.get("/").status_code == 500
     (record,) = [r for r in caplog.records if r.name == "django.request"]
-    assert record.exc_info is not None and record.exc_info[0] is OperationalError
+    assert record.exc_info is not None and record.exc_info[0] is ProgrammingError
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hant"])

@@ -217,9 +217,10 @@ def test_a_user_without_a_language_reads_the_sites_default(make_user: Any, setti
     assert "已指派給您" in mail.outbox[0].subject
 
 
+@pytest.mark.usefixtures("public_dns")
 def test_a_webhook_receives_the_text_in_its_language_and_the_facts(django_capture_on_commit_callbacks: Any) -> None:
     WebhookEndpoint.objects.create(name="chat", url="https://hooks.example.com/x", language="zh-hant")
-    with mock.patch("opscenter.core.outbox.requests.post") as post, \
+    with mock.patch("opscenter.core.outbox.requests.post", return_value=mock.Mock(status_code=200)) as post, \
             django_capture_on_commit_callbacks(execute=True):
         outbox.notify(kind=ASSIGNED, recipients=[], params=params("INC-2026-000123"), link="/incidents/7/")
     sent = json.loads(post.call_args.kwargs["data"])

@@ -77,6 +77,7 @@ def test_a_row_claimed_by_a_crashed_worker_is_swept_after_the_claim_timeout(peop
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.usefixtures("public_dns")
 def test_webhook_is_signed_and_retried_with_backoff_then_failed(people, settings) -> None:  # noqa: ANN001
     settings.OUTBOX_MAX_ATTEMPTS = 2
     endpoint = WebhookEndpoint.objects.create(name="chatops", url="https://hooks.example.com/x", secret="s3cret",
@@ -101,6 +102,7 @@ def test_webhook_is_signed_and_retried_with_backoff_then_failed(people, settings
     assert row.status == DeliveryStatus.FAILED and row.attempts == 2
 
 
+@pytest.mark.usefixtures("public_dns")
 def test_webhook_delivery_posts_signed_json(people) -> None:  # noqa: ANN001
     WebhookEndpoint.objects.create(name="chatops", url="https://hooks.example.com/x", secret="s3cret")
     with mock.patch("opscenter.core.tasks.deliver_notifications.apply_async"):

@@ -27,7 +27,7 @@ def good_secret_key() -> str:
 CONTROLLED = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "TIME_ZONE",
               "OUTBOX_MAX_ATTEMPTS", "EMAIL_USE_TLS", "CELERY_BROKER_URL", "DATABASE_PREPARED_STATEMENTS",
               "CACHE_URL", "AXES_FAILURE_LIMIT", "AXES_COOLOFF_MINUTES", "API_TOKEN_TTL_HOURS",
-              "TRUSTED_PROXY_COUNT"}
+              "TRUSTED_PROXY_COUNT", "WEBHOOK_ALLOWED_NETWORKS"}
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -101,9 +101,10 @@ def test_complete_production_configuration_passes_djangos_security_checks(sqlite
         ({"AXES_FAILURE_LIMIT": "0"}, "AXES_FAILURE_LIMIT"),
         ({"AXES_COOLOFF_MINUTES": "soon"}, "AXES_COOLOFF_MINUTES"),
         ({"API_TOKEN_TTL_HOURS": "0"}, "API_TOKEN_TTL_HOURS"),
+        ({"WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/8,10.0.0.0/33"}, "WEBHOOK_ALLOWED_NETWORKS"),
     ],
     ids=["env", "outbox-attempts", "time-zone", "email-tls", "broker", "database-url", "cache-url",
-         "failure-limit", "cool-off", "token-lifetime"],
+         "failure-limit", "cool-off", "token-lifetime", "webhook-networks"],
 )
 def test_malformed_setting_stops_start_up_with_one_line_naming_it(env, name) -> None:  # noqa: ANN001
     assert_one_line_naming(manage("check", **env), name)

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class State(models.TextChoices):
@@ -33,8 +34,8 @@ class SlaTarget(models.TextChoices):
     """Which service-level target an incident's next SLA deadline is: the kinds of the SLA clocks that count the
     first response and the resolution (sla.choices.ClockKind has the same values)."""
 
-    RESPONSE = "response", _("first response")
-    RESOLUTION = "resolution", _("resolution")
+    RESPONSE = "response", _("Response")
+    RESOLUTION = "resolution", pgettext_lazy("service level", "Resolution")
 
 
 class Channel(models.TextChoices):

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="incident",
             name="sla_due_kind",
-            field=models.CharField(blank=True, choices=[("response", "first response"), ("resolution", "resolution")],
+            field=models.CharField(blank=True, choices=[("response", "Response"), ("resolution", "Resolution")],
                                    editable=False, max_length=16, verbose_name="next SLA target kind"),
         ),
         migrations.AddField(

@@ -144,3 +144,26 @@ def test_the_stored_target_is_the_clocks_nearest_running_one(crew: Crew, wall: W
         assert stored(incident) == ((nearest.due_at, nearest.kind) if nearest else (None, ""))
         assert incident.next_due_at == incident.sla_due_at  # none of them waits to be assigned
     assert [stored(i)[1] for i in incidents] == [ClockKind.RESPONSE, "", ""]
+
+
+def test_the_migration_fills_the_next_target_of_existing_incidents_from_their_clocks(crew: Crew, wall: Wall) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    def worked(*names: str) -> Incident:
+        incident = report(crew, wall, "2026-11-30 09:00")
+        for name in names:
+            incident = step(incident, crew, wall, "2026-11-30 09:30", name)
+        return incident
+
+    waiting, taken, held = worked("classify"), worked("classify", "assign", "start_diagnosis"), worked(
+        "classify", "assign", "start_diagnosis", "hold")
+    expected = {i.pk: stored(i) for i in (waiting, taken, held)}
+    assert list(expected.values()) == [(at("2026-11-30 10:00"), ClockKind.RESPONSE),
+                                       (at("2026-12-01 10:00"), ClockKind.RESOLUTION), (None, "")]
+    Incident.objects.update(sla_due_at=None, sla_due_kind="")  # the rows as they were before the migration
+
+    importlib.import_module("sla.migrations.0009_incident_next_targets").fill(apps, None)
+    assert {i.pk: stored(i) for i in (waiting, taken, held)} == expected
+    assert due_cell(crew, taken) == "Resolve by 2026-12-01 10:00 24 h 30 min left"

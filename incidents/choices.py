@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class State(models.TextChoices):
@@ -25,6 +26,16 @@ WORKING_STATES = [State.CLASSIFIED, State.ASSIGNED, State.DIAGNOSING, State.HAND
 RECLASSIFIABLE = [*WORKING_STATES, State.ON_HOLD]
 BEFORE_HANDLING = [State.REPORTED, State.CLASSIFIED, State.ASSIGNED, State.DIAGNOSING]
 FINISHED_STATES = [State.RESOLVED, State.UNDER_REVIEW, State.CLOSED, State.CANCELLED]
+# Waiting for a team: the assign-by time (the P1 five-minute rule) counts in these.
+ASSIGN_STATES = [State.REPORTED, State.CLASSIFIED]
+
+
+class SlaTarget(models.TextChoices):
+    """Which service-level target an incident's next SLA deadline is: the kinds of the SLA clocks that count the
+    first response and the resolution (sla.choices.ClockKind has the same values)."""
+
+    RESPONSE = "response", _("Response")
+    RESOLUTION = "resolution", pgettext_lazy("service level", "Resolution")
 
 
 class Channel(models.TextChoices):

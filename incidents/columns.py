@@ -27,10 +27,10 @@ QUEUE_COLUMNS = (
            '{% if row.assignee %}<div class="text-nowrap">{{ row.assignee }}</div>{% endif %}'
            '{% if row.team %}<div class="text-secondary small text-nowrap">{{ row.team }}</div>{% endif %}'
            '{% if not row.assignee and not row.team %}<span class="text-secondary">—</span>{% endif %}'),
-    # The next deadline (assign, respond or resolve by) and the time left before it: read with the rows
-    # (incidents.selectors.with_deadlines), drawn by incidents.templatetags.incident_badges.
-    Column("due", _("Due / time left"), ("state", "assign_due_at", "first_response_at"), "{{ due_cell(row) }}",
-           sort="due"),
+    # The next deadline (assign, respond or resolve by) and the time left before it, as the row keeps it
+    # (incidents.selectors.next_deadline), drawn by incidents.templatetags.incident_badges.
+    Column("due", _("Due / time left"), ("state", "assign_due_at", "next_due_at", "sla_due_kind"),
+           "{{ due_cell(row) }}", sort="due"),
     Column("created", _("Reported"), ("created_at",),
            "{% set reported = row.created_at|local('%Y-%m-%d %H:%M:%S') %}"
            '<span title="{{ reported }}"><span class="text-nowrap">{{ reported[:10] }}</span> '

@@ -42,8 +42,8 @@ STATE_ORDER = choice_order("state", State.values)
 PRIORITY_ORDER = choice_order("priority", Priority.values)
 SORTS = {
     "urgency": URGENT_FIRST,
-    "due": (F("due_at").asc(nulls_last=True), "priority", "-created_at", "-pk"),
-    "-due": (F("due_at").desc(nulls_last=True), "priority", "-created_at", "-pk"),
+    "due": (F("next_due_at").asc(nulls_last=True), "priority", "-created_at", "-pk"),
+    "-due": (F("next_due_at").desc(nulls_last=True), "priority", "-created_at", "-pk"),
     "-created": ("-created_at", "-pk"),
     "created": ("created_at", "pk"),
     "priority": (PRIORITY_ORDER.asc(), "-created_at", "-pk"),
@@ -51,9 +51,8 @@ SORTS = {
     "state": (STATE_ORDER.asc(), "-created_at", "-pk"),
     "-state": (STATE_ORDER.desc(), "-created_at", "-pk"),
 }
-# A queue opens newest first; "most urgent first" (incidents.selectors.URGENT_FIRST) sorts every open row by its
-# deadline, a choice in the sort menu rather than the default (docs/performance.md).
-DEFAULT_SORT = "-created"
+# Every queue opens with the most urgent first (incidents.selectors.URGENT_FIRST: read in the order of its index).
+DEFAULT_SORT = "urgency"
 
 
 class IncidentFilterForm(QueueFilterForm):

@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from incidents.choices import (
+    ASSIGN_STATES,
     BEFORE_HANDLING,
+    FINISHED_STATES,
     OPEN_STATES,
     RECLASSIFIABLE,
     WORKING_STATES,
@@ -21,6 +23,7 @@ from incidents.choices import (
     HoldReason,
     Level,
     Priority,
+    SlaTarget,
     State,
 )
 from opscenter.core import roles
@@ -246,6 +249,26 @@ class Incident(Ticket):
     report_submitted_at = models.DateTimeField(_("report submitted at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
+    # What is due next, kept on the row so that the queues sort by it through an index and show it without reading
+    # the clocks. The SLA clocks (sla.clocks) write the nearest target of their running response and resolution
+    # clocks as they start, pause, resume, re-target and stop (NULL while none runs: paused, stopped, no target).
+    sla_due_at = models.DateTimeField(_("next SLA target"), null=True, blank=True, editable=False)
+    sla_due_kind = models.CharField(_("next SLA target kind"), max_length=16, choices=SlaTarget.choices, blank=True,
+                                    editable=False)
+    # Worked out by the database from the columns above on every write, so never out of step with them; read them
+    # from a query (a saved instance keeps the values it was loaded with). `next_due_at`: the nearest of the time to
+    # assign it (while it waits for a team) and the next SLA target; `finished`: resolved, under review, closed or
+    # cancelled (the queues list open incidents first).
+    next_due_at = models.GeneratedField(
+        expression=models.Case(
+            models.When(Q(state__in=ASSIGN_STATES, assign_due_at__isnull=False)
+                        & (Q(sla_due_at__isnull=True) | Q(assign_due_at__lt=models.F("sla_due_at"))),
+                        then=models.F("assign_due_at")),
+            default=models.F("sla_due_at")),
+        output_field=models.DateTimeField(), db_persist=True, verbose_name=_("next due"))
+    finished = models.GeneratedField(expression=Q(state__in=FINISHED_STATES), output_field=models.BooleanField(),
+                                     db_persist=True, verbose_name=_("finished"))
+
     # major incident, relations
     is_major = models.BooleanField(_("major incident"), default=False, db_index=True)
     major_declared_at = models.DateTimeField(_("declared major at"), null=True, blank=True)
@@ -272,6 +295,10 @@ class Incident(Ticket):
             models.Index(fields=["department", "resolved_at"], name="incident_department_resolved"),
             models.Index(fields=["team", "state"], name="incident_team"),
             models.Index(fields=["assignee", "state"], name="incident_assignee"),
+            # Most urgent first, the queues' and the API's default order (incidents.selectors.URGENT_FIRST): open
+            # before finished, by priority, the nearest deadline first (none last, as PostgreSQL's ascending index
+            # holds NULLs), then the longest waiting. A page of it is read in index order, without sorting.
+            models.Index(fields=["finished", "priority", "next_due_at", "id"], name="incident_urgent"),
             # A priority alone (P1 across every state); a plain index, not Django's pair with a LIKE one.
             models.Index(fields=["priority"], name="incident_priority"),
         ]

@@ -48,7 +48,7 @@ def _reports(request: HttpRequest) -> dict[str, Any]:
 
 def _major(request: HttpRequest) -> dict[str, Any]:
     return _rows(most_urgent_first(list_rows(incident_list(user=request.user)).filter(
-        is_major=True, state__in=OPEN_STATES)), "open")
+        is_major=True, finished=False)), "open")
 
 
 def _department(request: HttpRequest) -> dict[str, Any]:

@@ -2,30 +2,16 @@
 
 import functools
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import (
-    Avg,
-    Case,
-    Count,
-    DateTimeField,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, Least, NullIf
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from incidents import columns
-from incidents.choices import OPEN_STATES, State
+from incidents.choices import ASSIGN_STATES, OPEN_STATES, SlaTarget
 from incidents.models import Category, Incident
 from opscenter.core.columns import column_reads
-from opscenter.core.extensions import row_deadlines
 from opscenter.core.selectors import load_relations
 
 # PostgreSQL spends longer choosing the order of a query's joins than running it once there are more than
@@ -43,7 +29,7 @@ ROW_DEFERRED = ("description", "impact_scope", "caller_contact", "impact", "urge
                 "measures", "test_function_note", "test_performance_note", "test_data_note", "resolution",
                 "resolved_by", "held_from", "hold_reason", "cancel_reason", "report_cause", "report_process",
                 "report_measures", "report_result", "report_submitted_at", "closed_at", "major_declared_at",
-                "duplicate_of")
+                "duplicate_of", "sla_due_at", "finished")
 
 
 # What a row shows of the records it joins (their names; a category's code and whether it is a security one):
@@ -77,36 +63,16 @@ def queue_rows(qs: QuerySet[Incident]) -> QuerySet[Incident]:
 
 # --- What is due, and the most urgent first -------------------------------------------------------------------
 
-# Stands for "nothing due" inside the comparison of deadlines (LEAST is NULL on SQLite when any of its terms is).
-NEVER = datetime(9999, 12, 31, tzinfo=UTC)
-# Deadlines count while the incident waits for someone: not once it is finished, nor while it is on hold.
-WAITING_STATES = [s for s in OPEN_STATES if s != State.ON_HOLD]
-ASSIGN_STATES = [State.REPORTED, State.CLASSIFIED]
-
-
-def with_deadlines(qs: QuerySet[Incident]) -> QuerySet[Incident]:
-    """The incidents with `due_at`: the nearest of their deadlines, read in the rows' own query (NULL when none
-    runs) — the time to assign them (the P1 five-minute rule, `assign_due_at`, while unassigned) and those other
-    apps hold for them (the SLA clocks' next response or resolution target, registered with the kernel)."""
-    terms = [Case(When(state__in=ASSIGN_STATES, then=F("assign_due_at")), output_field=DateTimeField())]
-    terms += [Case(When(state__in=WAITING_STATES, then=deadline.expression()), output_field=DateTimeField())
-              for deadline in row_deadlines(Incident)]
-    never = Value(NEVER, output_field=DateTimeField())
-    nearest = Least(*(Coalesce(term, never) for term in terms), never) if terms else never
-    return qs.annotate(due_at=NullIf(nearest, never, output_field=DateTimeField()))
-
-
 # Open incidents first; then the priority, an unclassified report (no priority yet: "" sorts first) before a P1,
-# then P2 …; then the nearest deadline; then who has waited longest. Finished incidents follow, newest first.
-FINISHED_LAST = Case(When(state__in=OPEN_STATES, then=Value(0)), default=Value(1))
-WAITING_SINCE = Case(When(state__in=OPEN_STATES, then=F("created_at")), output_field=DateTimeField())
-URGENT_FIRST = (FINISHED_LAST.asc(), "priority", F("due_at").asc(nulls_last=True),
-                WAITING_SINCE.asc(nulls_last=True), "-created_at", "-pk")
+# then P2 …; then the nearest deadline (none last); then who has waited longest (the lowest id). Finished incidents
+# follow in the same order. Every key is a column of the row, in the order of the incident_urgent index: a page of
+# any list in this order is read from the index, without sorting the rows that match.
+URGENT_FIRST = ("finished", "priority", F("next_due_at").asc(nulls_last=True), "id")
 
 
 def most_urgent_first(qs: QuerySet[Incident]) -> QuerySet[Incident]:
-    """The incidents with their nearest deadline (`with_deadlines`), the most urgent first (URGENT_FIRST)."""
-    return with_deadlines(qs).order_by(*URGENT_FIRST)
+    """The incidents, the most urgent first (URGENT_FIRST)."""
+    return qs.order_by(*URGENT_FIRST)
 
 
 @dataclass(frozen=True)
@@ -122,14 +88,14 @@ class Deadline:
 
 
 def next_deadline(incident: Incident) -> Deadline | None:
-    """The nearest deadline of a row read `with_deadlines`: assigning it while it waits for a team (and that comes
-    first), else its first response until someone takes it up, else its resolution."""
-    due = incident.__dict__.get("due_at")
+    """The incident's nearest deadline as its row holds it (`next_due_at`): assigning it while it waits for a team
+    (and that comes first), else the next target of its SLA clocks, its first response or its resolution."""
+    due = incident.next_due_at
     if due is None:
         return None
     if incident.state in ASSIGN_STATES and incident.assign_due_at == due:
         return Deadline(_("Assign by"), due)
-    if incident.first_response_at is None:
+    if incident.sla_due_kind == SlaTarget.RESPONSE:
         return Deadline(_("Respond by"), due)
     return Deadline(_("Resolve by"), due)
 
@@ -161,17 +127,18 @@ def complete_detail(incident: Incident) -> Incident:
 
 
 def incident_queue(*, user: Any, queue: str) -> QuerySet[Incident]:
-    """The named queue: mine, team, unassigned, open, all; with what a list row shows and its nearest deadline
-    (`queue_rows` narrows it to what the queue page's columns show)."""
-    qs = with_deadlines(list_rows(incident_list(user=user)))
+    """The named queue: mine, team, unassigned, open, all; with what a list row shows (`queue_rows` narrows it to
+    what the queue page's columns show). A person's and a team's open incidents are found by their indexes
+    (assignee or team, then state); all open ones as `finished=False`, the first key of the urgent order's index."""
+    qs = list_rows(incident_list(user=user))
     if queue == "mine":
         return qs.filter(assignee=user, state__in=OPEN_STATES)
     if queue == "team":
         return qs.filter(team__in=user.teams.all(), state__in=OPEN_STATES)
     if queue == "unassigned":
-        return qs.filter(state__in=[State.REPORTED, State.CLASSIFIED])
+        return qs.filter(state__in=ASSIGN_STATES)
     if queue == "open":
-        return qs.filter(state__in=OPEN_STATES)
+        return qs.filter(finished=False)
     return qs
 
 

@@ -62,7 +62,7 @@ class SlaConfig(AppConfig):
     verbose_name = gettext_lazy("Service levels and satisfaction")
 
     def ready(self) -> None:
-        from opscenter.core.extensions import register_detail_section, register_extra_field, register_row_deadline
+        from opscenter.core.extensions import register_detail_section, register_extra_field
         from sla import panels, receivers  # noqa: F401  (connects the clocks' receivers)
         from sla.surveys import receivers as survey_receivers  # noqa: F401  (connects the surveys' receivers)
         from sla.surveys import tasks as survey_tasks  # noqa: F401  (registers the surveys' task with Celery)
@@ -79,10 +79,6 @@ class SlaConfig(AppConfig):
 
         register_extra_field("incidents.incident", "sla_clocks", clocks_field)
 
-        # The incident queues and home panels read, with their rows, when the next response or resolution is due.
-        from sla.clocks import next_target_due
-
-        register_row_deadline("incidents.incident", "sla_due_at", next_target_due)
         def agreement_field() -> Any:
             from sla.api.clock_views import IncidentAgreementField
 

@@ -2,12 +2,14 @@
 resolution, re-targeted when the priority or the department changes, with one event per change; and the
 sweep that announces warnings and breaches once each, from deadlines stored in the database."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -232,6 +234,7 @@ def start_clocks(incident: Incident, *, actor: Any = None) -> list[Clock]:
     ClockThreshold.objects.bulk_create(thresholds)
     for clock, event in zip(clocks, started, strict=True):
         clock._prefetched_objects_cache = {"events": [event]}
+    _store_next_target(incident, next_target(clocks))  # a report without a priority has none: nothing written
     # Whoever reported the incident is answered with its clocks as they were just written (see incident_clocks).
     incident._started_clocks = (incident.updated_at, clocks)
     return clocks
@@ -254,6 +257,7 @@ def pause(incident: Incident, *, actor: Any, reason: str, at: datetime | None = 
         _schedule_deadlines(clock, at)
         clock.save()
         _event(clock, ClockEventKind.PAUSE, at, actor, reason, segment)
+    follow_clocks(incident)
 
 
 def resume(incident: Incident, *, actor: Any, reason: str, kinds: tuple[str, ...] = (),
@@ -269,6 +273,7 @@ def resume(incident: Incident, *, actor: Any, reason: str, kinds: tuple[str, ...
         _schedule_deadlines(clock, at)
         clock.save()
         _event(clock, ClockEventKind.RESUME, at, actor, reason)
+    follow_clocks(incident)
 
 
 def stop(incident: Incident, *kinds: str, actor: Any, reason: str, at: datetime | None = None) -> None:
@@ -280,6 +285,7 @@ def stop(incident: Incident, *kinds: str, actor: Any, reason: str, at: datetime 
         _schedule_deadlines(clock, at)
         clock.save()
         _event(clock, ClockEventKind.STOP, at, actor, reason, segment)
+    follow_clocks(incident)
 
 
 def retarget(incident: Incident, *, actor: Any, reason: str, at: datetime | None = None) -> None:
@@ -298,6 +304,7 @@ def retarget(incident: Incident, *, actor: Any, reason: str, at: datetime | None
         _schedule_deadlines(clock, at)
         clock.save()
         _event(clock, ClockEventKind.RETARGET, at, actor, reason, segment)
+    follow_clocks(incident)
 
 
 def switch_team(incident: Incident, *, actor: Any, at: datetime | None = None) -> None:
@@ -331,19 +338,71 @@ def switch_team(incident: Incident, *, actor: Any, at: datetime | None = None) -
 
 
 def recompute_calendar(calendar: BusinessCalendar) -> int:
-    """A calendar was edited: open clocks on it get new deadlines; stopped clocks keep their figures."""
+    """A calendar was edited: open clocks on it get new deadlines, and their incidents their next SLA target;
+    stopped clocks keep their figures. The incidents are locked before their clocks, in the order a transition
+    locks them, so that an edit and a transition of one incident never wait for each other."""
     now = timezone.now()
     count = 0
     with transaction.atomic():
-        for clock in Clock.objects.select_for_update(of=("self",)).filter(calendar=calendar).exclude(
-                state=ClockState.STOPPED).select_related("calendar"):
+        open_clocks = Clock.objects.filter(calendar=calendar).exclude(state=ClockState.STOPPED)
+        incident_ids = list(Incident.objects.select_for_update().filter(
+            pk__in=open_clocks.values("incident_id")).order_by("pk").values_list("pk", flat=True))
+        for clock in open_clocks.select_for_update(of=("self",)).select_related("calendar"):
             clock.calendar = calendar
             clock.calendar_version = calendar.version
             # The open segment is counted in the edited calendar, from where it began.
             _schedule_deadlines(clock, clock.segment_started_at or now)
             clock.save()
             count += 1
+        store_next_targets(Incident.objects.filter(pk__in=incident_ids))
     return count
+
+
+# --- What the incident row keeps of its clocks -----------------------------------------------------------------
+
+# The clocks whose targets an incident's queue row shows (the teams' own OLA clocks are the IT center's business).
+TARGET_KINDS = (ClockKind.RESPONSE, ClockKind.RESOLUTION)
+
+
+def running_targets(incident: Any) -> QuerySet[Clock]:
+    """The incident's (an Incident, a key, or `OuterRef("pk")`) response and resolution clocks that run towards a
+    target, the nearest first (the clocks' incident index finds them: two at most)."""
+    return Clock.objects.filter(incident=incident, kind__in=TARGET_KINDS, state=ClockState.RUNNING,
+                                due_at__isnull=False).order_by("due_at", "pk")
+
+
+def next_target(clocks: Iterable[Clock]) -> tuple[datetime | None, str]:
+    """The nearest target of the running response and resolution clocks in hand and its clock's kind: (None, "")
+    when none runs towards one (paused, stopped, or without a target)."""
+    running = [c for c in clocks if c.kind in TARGET_KINDS and c.state == ClockState.RUNNING and c.due_at]
+    nearest = min(running, key=lambda c: c.due_at, default=None)
+    return (nearest.due_at, nearest.kind) if nearest else (None, "")
+
+
+def _store_next_target(incident: Incident, target: tuple[datetime | None, str]) -> None:
+    """Keep `target` as the incident's next SLA target, on its row and on the copy in hand, unless it holds it."""
+    if (incident.sla_due_at, incident.sla_due_kind) == target:
+        return
+    Incident.objects.filter(pk=incident.pk).update(sla_due_at=target[0], sla_due_kind=target[1])
+    incident.sla_due_at, incident.sla_due_kind = target
+
+
+def follow_clocks(incident: Incident) -> None:
+    """After the incident's clocks started, paused, resumed, stopped (the target met or missed) or were re-targeted:
+    their nearest running target read back and written on the incident row, where the queues sort and show it
+    (Incident.sla_due_at, and the next_due_at the database works out from it), and on the copy in hand. Runs in the
+    transaction that moved the clocks, with the incident locked."""
+    target = running_targets(incident.pk).values_list("due_at", "kind").first() or (None, "")
+    Incident.objects.filter(pk=incident.pk).update(sla_due_at=target[0], sla_due_kind=target[1])
+    incident.sla_due_at, incident.sla_due_kind = target
+
+
+def store_next_targets(incidents: QuerySet[Incident]) -> int:
+    """The next SLA target of many incidents at once, each read from its clocks inside one UPDATE (a calendar
+    edit; the migration that filled the column did the same). The caller holds the incidents' locks."""
+    nearest = running_targets(OuterRef("pk"))
+    return incidents.update(sla_due_at=Subquery(nearest.values("due_at")[:1]),
+                            sla_due_kind=Coalesce(Subquery(nearest.values("kind")[:1]), Value("")))
 
 
 # --- Warnings and breaches -----------------------------------------------------------------------------
@@ -461,7 +520,11 @@ def _announce_batch(rows: list[ClockThreshold], now: datetime) -> None:
 def sweep(*, now: datetime | None = None) -> int:
     """Announce every threshold that has come due on a running clock, once: each batch is claimed with a
     conditional UPDATE on rows locked in the transaction that writes the breaches and the outbox rows, so a
-    sweep that runs twice, late, or beside another announces each threshold exactly once."""
+    sweep that runs twice, late, or beside another announces each threshold exactly once.
+
+    A breach changes no deadline: the missed target stays the incident's next SLA target on its row (the queues
+    show it overdue and keep the incident first among its priority) until its clock stops or is re-targeted. So the
+    sweep writes nothing on incidents, and takes no incident's lock, which a transition holds before its clocks'."""
     now = now or timezone.now()
     announced = 0
     while True:
@@ -527,13 +590,6 @@ def incident_clocks(incident: Incident | int, *, events: bool = False) -> list[C
     return sorted(qs, key=lambda c: (KIND_ORDER.get(c.kind, 9), c.started_at, c.pk))
 
 
-def next_target_due() -> Subquery:
-    """For a list of incidents: when the next of each row's (`OuterRef("pk")`) running response and resolution
-    clocks reaches its target, as one column of the list's query (NULL while both are paused, stopped or without
-    a target). The incident's clocks are found by their incident index: two at most."""
-    return Subquery(Clock.objects.filter(incident=OuterRef("pk"), kind__in=(ClockKind.RESPONSE, ClockKind.RESOLUTION),
-                                         state=ClockState.RUNNING, due_at__isnull=False)
-                    .order_by("due_at").values("due_at")[:1])
 def clocks_agreement(clocks: list[Clock]) -> Agreement | None:
     """The agreement an incident's response and resolution clocks count against (None when none applies)."""
     return next((c.agreement for c in clocks if c.kind != ClockKind.OLA and c.agreement_id), None)

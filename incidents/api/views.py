@@ -57,6 +57,8 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     filterset_class = IncidentFilterSet
     search_fields = ["number", "title", "description", "caller_name"]
     ordering_fields = ["created_at", "updated_at", "occurred_at", "priority", "state", "number"]
+    # Without `ordering`, the most urgent first (open, by priority, the nearest deadline): read in index order.
+    ordering = selectors.URGENT_FIRST
     http_method_names = ["get", "post", "patch", "head", "options"]
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = TRANSITION_SERIALIZERS
     transition_serializer_class = IncidentTransitionSerializer
@@ -80,7 +82,7 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         # the filterset for them cost a few milliseconds a request and changed nothing).
         if self.action != "list":
             return queryset
-        return super().filter_queryset(selectors.with_deadlines(selectors.list_rows(queryset)))
+        return super().filter_queryset(selectors.list_rows(queryset))
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         if self.action == "list":

@@ -57,9 +57,8 @@ def test_a_new_p1_comes_first_on_the_duty_officers_panel_however_many_older_p3s_
     # Among the P3s, the one due first (assigned by the earliest time) comes first.
     assert rows[1:] == [i.number for i in older[:PANEL_ROWS - 1]]
 
-    # The queue sorted "most urgent first" gives the same order (newest first is its default: sorting every open
-    # row by its deadline is a choice, docs/performance.md).
-    queue = numbers(queue_table(html(signed_in(demo["duty"]).get(LIST, {"queue": "unassigned", "sort": "urgency"}))))
+    # The queue opens in the same order (most urgent first is its default).
+    queue = numbers(queue_table(html(signed_in(demo["duty"]).get(LIST, {"queue": "unassigned"}))))
     assert queue[0] == p1.number and queue[1:3] == [older[0].number, older[1].number]
 
 
@@ -89,6 +88,95 @@ def test_my_incidents_are_ordered_by_priority_then_the_nearest_deadline(demo) ->
     p1 = mine("A P1", 1, 1)
     rows = numbers(panel(html(signed_in(demo["sysadmin"]).get(HOME)), "incidents-mine"))
     assert rows == [p1.number, p2.number, p3.number]
+
+
+def worked(demo: dict[str, User], title: str, impact: int, urgency: int, *, due_in: timedelta | None = None,
+           then: tuple[str, ...] = ()) -> Incident:
+    """A classified incident assigned to the system engineer (and moved on by `then`), its next SLA target
+    `due_in` from now as the clocks keep it on the row (sla.clocks.follow_clocks; the demo has no agreement)."""
+    from opscenter.core.models import Team
+
+    incident = incident_transition(classified(demo["duty"], title, impact, urgency), "assign", user=demo["duty"],
+                                   data={"team": Team.objects.get(code="system"), "assignee": demo["sysadmin"]})
+    if due_in is not None:
+        Incident.objects.filter(pk=incident.pk).update(sla_due_at=timezone.now() + due_in, sla_due_kind="resolution")
+    for name in then:
+        incident = incident_transition(incident, name, user=demo["sysadmin"],
+                                       data={"reason": "vendor"} if name == "hold" else {})
+    return incident
+
+
+def mixed(demo: dict[str, User]) -> list[Incident]:
+    """Incidents of every priority, with and without deadlines, open and finished, reported in a jumbled order;
+    returned most urgent first."""
+    p2_late = worked(demo, "Printer queue stuck", 1, 2, due_in=timedelta(hours=3))
+    done = incident_transition(classified(demo["duty"], "False alarm", 1, 1), "cancel", user=demo["duty"],
+                               data={"reason": "false_alarm"})
+    p3 = worked(demo, "Wiki slow", 2, 2)
+    p1_paused = worked(demo, "Storage array degraded", 1, 1, due_in=timedelta(minutes=10),
+                       then=("start_diagnosis", "hold"))
+    p2_soon = worked(demo, "Mail slow", 1, 2, due_in=timedelta(hours=1))
+    p1_due = worked(demo, "Core switch down", 1, 1, due_in=timedelta(minutes=30))
+    p2_unassigned = classified(demo["duty"], "VPN drops", 1, 2)  # to be assigned within 15 minutes
+    unclassified = report(demo["duty"], title="Something is odd")
+    assert done.state == State.CANCELLED
+    return [unclassified, p1_due, p1_paused, p2_unassigned, p2_soon, p2_late, p3, done]
+
+
+def test_every_queue_and_the_api_open_with_the_most_urgent_first(demo, api_as) -> None:  # noqa: ANN001
+    """Unclassified reports, then by priority, the nearest deadline first (the time to assign or the next SLA
+    target, none last), open incidents before finished ones: on the queue's tabs, "my incidents" and the API."""
+    urgent = mixed(demo)
+    expected = [i.number for i in urgent]
+    supervisor = signed_in(demo["supervisor"])
+    assert numbers(queue_table(html(supervisor.get(LIST, {"queue": "all"})))) == expected
+    assert numbers(queue_table(html(supervisor.get(LIST)))) == expected[:-1]  # the supervisor's open queue
+    assert numbers(queue_table(html(signed_in(demo["duty"]).get(LIST)))) == [expected[0], expected[3]]
+    mine = numbers(queue_table(html(signed_in(demo["sysadmin"]).get(LIST))))
+    assert mine == [expected[1], expected[2], expected[4], expected[5], expected[6]]
+    assert numbers(panel(html(signed_in(demo["sysadmin"]).get(HOME)), "incidents-mine")) == mine
+
+    api = api_as(demo["supervisor"])
+    assert [row["number"] for row in api.get("/api/v1/incidents/").json()["results"]] == expected
+    # The other orders are still asked for by name, on the page and in the API.
+    newest = [i.number for i in sorted(urgent, key=lambda i: i.pk, reverse=True)]
+    assert numbers(queue_table(html(supervisor.get(LIST, {"queue": "all", "sort": "-created"})))) == newest
+    assert [row["number"] for row in api.get("/api/v1/incidents/", {"ordering": "-created_at"}).json()["results"]] \
+        == newest
+    by_priority = [row["priority"] for row in api.get("/api/v1/incidents/", {"ordering": "priority"}).json()["results"]]
+    assert by_priority == sorted(by_priority)
+    due_first = numbers(queue_table(html(supervisor.get(LIST, {"queue": "all", "sort": "due"}))))
+    assert due_first[:4] == [expected[3], expected[1], expected[4], expected[5]]  # 15 min, 30 min, 1 h, 3 h
+
+
+@pytest.mark.postgres
+def test_the_most_urgent_first_is_read_in_index_order_on_postgresql(demo) -> None:  # noqa: ANN001
+    """The queue's and the API's default order is the incident_urgent index's: PostgreSQL reads a page of it from
+    the index without sorting the rows (with sorting forbidden, a plan that needed one would still show it)."""
+    from django.db import connection
+
+    from incidents import selectors
+    from incidents.forms import IncidentFilterForm
+    from opscenter.core.tests.real_services import require_postgres
+
+    require_postgres()
+    mixed(demo)
+    supervisor = demo["supervisor"]
+    form = IncidentFilterForm(None, user=supervisor)
+    pages = {
+        "open queue": selectors.queue_rows(form.order(selectors.incident_queue(user=supervisor, queue="open"))),
+        "every incident": selectors.queue_rows(form.order(selectors.incident_queue(user=supervisor, queue="all"))),
+        "API": selectors.list_rows(selectors.incident_list_detailed(user=supervisor)).order_by(
+            *selectors.URGENT_FIRST),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_sort = off")
+        try:
+            for name, qs in pages.items():
+                plan = qs[:25].explain()
+                assert "incident_urgent" in plan and "Sort" not in plan, (name, plan)
+        finally:
+            cursor.execute("RESET enable_sort")
 
 
 # --- Due and overdue -------------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
-"""What apps add to other apps' pages, lists, API and records without those apps importing them: sections of a
-detail page (a template and its context), read-only fields of a detail serializer, deadlines a list reads with its
-rows, per model; the lines a shift handover carries over (open incidents, changes in progress …); and who is paged
-first about a team's urgent ticket."""
+"""What apps add to other apps' pages, API and records without those apps importing them: sections of a detail
+page (a template and its context) and read-only fields of a detail serializer, per model; the lines a shift handover
+carries over (open incidents, changes in progress …); and who is paged first about a team's urgent ticket."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,20 +34,8 @@ class ExtraField:
     field: Callable[[], Any]
 
 
-@dataclass(frozen=True)
-class RowDeadline:
-    """A deadline another app holds for each row of a model (the next SLA target of an incident): `expression()`
-    is the time, for the row of `OuterRef("pk")`, as one column of the list's own query (NULL while nothing is
-    due), so that a list reads and orders by it without a query per row."""
-
-    model_label: str
-    name: str
-    expression: Callable[[], Any]
-
-
 _sections: list[DetailSection] = []
 _fields: list[ExtraField] = []
-_deadlines: list[RowDeadline] = []
 
 
 def register_detail_section(model_label: str, template: str, context: Callable[[Any, Any], dict[str, Any] | None],
@@ -65,19 +52,6 @@ def register_extra_field(model_label: str, name: str, field: Callable[[], Any]) 
     entry = ExtraField(model_label.lower(), name, field)
     if all((f.model_label, f.name) != (entry.model_label, entry.name) for f in _fields):
         _fields.append(entry)
-
-
-def register_row_deadline(model_label: str, name: str, expression: Callable[[], Any]) -> None:
-    """Have the lists of `model_label` read the deadline `expression()` as `name` with their rows; once per name."""
-    entry = RowDeadline(model_label.lower(), name, expression)
-    if all((d.model_label, d.name) != (entry.model_label, entry.name) for d in _deadlines):
-        _deadlines.append(entry)
-
-
-def row_deadlines(model: type[Model]) -> list[RowDeadline]:
-    """The deadlines registered for a model's rows, in the order they were registered."""
-    label = model._meta.label_lower
-    return [d for d in _deadlines if d.model_label == label]
 
 
 def detail_sections(obj: Model, user: Any) -> list[SafeString]:

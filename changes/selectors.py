@@ -11,6 +11,7 @@ from changes.choices import CALENDAR_STATES, OPEN_STATES, ApprovalMode, State
 from changes.models import Change, ChangeVote
 from changes.rules import calendar_freezes
 from incidents.models import Incident
+from incidents.selectors import incident_search  # noqa: F401  (the request form's incident search)
 from opscenter.core import roles
 from opscenter.core.models import ConfigurationItem
 from opscenter.core.roles import has_role
@@ -37,16 +38,6 @@ def change_get(*, user: Any, pk: int) -> Change:
 def incidents_visible_to(user: Any) -> QuerySet[Incident]:
     """The incidents this user may see, and so link a change to."""
     return Incident.objects.visible_to(user)
-
-
-def incident_search(*, user: Any, text: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Incidents the user may see whose number or title holds the text, newest first (a search box's results:
-    their pk, number and title)."""
-    text = text.strip()
-    if len(text) < 2:
-        return []
-    return list(incidents_visible_to(user).filter(Q(number__icontains=text) | Q(title__icontains=text))
-                .values("pk", "number", "title").order_by("-created_at", "-pk")[:limit])
 
 
 def incident_changes(*, user: Any, incident: Incident) -> list[Change]:

@@ -41,6 +41,7 @@ from changes.services import EDITABLE, may_edit, may_request
 from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
+from opscenter.core.extensions import detail_sections
 from opscenter.core.forms import apply_service_errors
 from opscenter.core.models import FeedToken, Service
 from opscenter.core.roles import has_role
@@ -314,6 +315,7 @@ class ChangeDetailView(TicketDetailView):
             "reviews": list(change.reviews.select_related("recorded_by")),
             "may_edit": may_edit(change, user) and change.state in EDITABLE and not change.is_read_only,
             "progress": _progress(change),
+            "sections": detail_sections(change, user),  # what other apps show here (the problems it came from)
             **_panel_forms(change, user, bound),
         }
 

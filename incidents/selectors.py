@@ -139,6 +139,16 @@ def incident_list(*, user: Any) -> QuerySet[Incident]:
     return Incident.objects.visible_to(user).select_related(*LIST_RELATED)
 
 
+def incident_search(*, user: Any, text: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Incidents the user may see whose number or title holds the text, newest first (a search box's results:
+    their pk, number and title; the forms that link incidents to changes and problems ask it)."""
+    text = text.strip()
+    if len(text) < 2:
+        return []
+    return list(Incident.objects.visible_to(user).filter(Q(number__icontains=text) | Q(title__icontains=text))
+                .values("pk", "number", "title").order_by("-created_at", "-pk")[:limit])
+
+
 def incident_get(*, user: Any, pk: int) -> Incident:
     """One incident the user may see (Incident.DoesNotExist otherwise → 404), with the list's joins.
 

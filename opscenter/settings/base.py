@@ -299,6 +299,9 @@ SPECTACULAR_SETTINGS = {
         "OutageKindEnum": "sla.choices.OutageKind",
         "CalendarExceptionKindEnum": "sla.choices.ExceptionKind",
         "QuestionKindEnum": "sla.choices.QuestionKind",
+        "ProblemStateEnum": "problems.choices.State",
+        "ProblemSourceEnum": "problems.choices.Source",
+        "ProblemActionStateEnum": "problems.choices.ActionState",
     },
 }
 

@@ -245,15 +245,24 @@ class ActionForm(StyledForm):
     owner = EngineerChoiceField(label=_("Owner"), queryset=User.objects.none())
     due_date = forms.DateField(label=_("Due date"), widget=DateInput())
 
-    def __init__(self, *args: Any, action: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, action: Any = None, owners: list[tuple[Any, str]] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = problem_workers()
+        if owners is not None:  # the page's one list, drawn by each action's form (validation still asks the query)
+            self.fields["owner"].widget.choices = owners
         if action is not None:
             for name in self.fields:
                 self.initial.setdefault(name, getattr(action, f"{name}_id" if name == "owner" else name))
 
     def changed_values(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.changed_data}
+
+    @classmethod
+    def owner_choices(cls) -> list[tuple[Any, str]]:
+        """The owners the forms offer, read once for a page of them."""
+        field = cls.base_fields["owner"]
+        return [("", field.empty_label), *((user.pk, field.label_from_instance(user)) for user in problem_workers())]
 
 
 # --- One form per transition -------------------------------------------------------------------------------

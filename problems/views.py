@@ -260,9 +260,11 @@ class ProblemDetailView(TicketDetailView):
         return {f"{key}_form": (bound.get(key) or form_class(problem=obj, prefix=key)) if fields <= editable
                 else None for key, (form_class, fields) in SECTIONS.items()}
 
-    def action_rows(self, obj: Problem, user: Any, bound: dict[str, Any]) -> list[dict[str, Any]]:
-        """Each action with what the user may do with it: its transitions, and its edit form."""
-        plan = services.may_plan(obj, user)
+    def action_rows(self, obj: Problem, user: Any, bound: dict[str, Any],
+                    owners: list[tuple[Any, str]] | None) -> list[dict[str, Any]]:
+        """Each action with what the user may do with it: its transitions, and its edit form (given `owners`, the
+        choices of the page's action forms, when the user plans the actions)."""
+        plan = owners is not None
         today = timezone.localdate()
         rows = []
         for action in selectors.problem_actions(obj):
@@ -272,7 +274,8 @@ class ProblemDetailView(TicketDetailView):
                 "action": action,
                 "overdue": unfinished and action.due_date is not None and action.due_date < today,
                 "moves": [t for t in available_transitions(action, user) if t.allowed] if unfinished else [],
-                "edit_form": (bound.get(key) or ActionForm(action=action, prefix=key)) if plan and unfinished else None,
+                "edit_form": (bound.get(key) or ActionForm(action=action, prefix=key, owners=owners))
+                if plan and unfinished else None,
             })
         return rows
 
@@ -280,13 +283,14 @@ class ProblemDetailView(TicketDetailView):
         work = services.may_work(user) and not obj.is_read_only
         plan = services.may_plan(obj, user)
         changes = selectors.problem_changes(user=user, problem=obj)
-        action_rows = self.action_rows(obj, user, bound)
+        owners = ActionForm.owner_choices() if plan else None
+        action_rows = self.action_rows(obj, user, bound, owners)
         return {
             "incidents": selectors.problem_incidents(user=user, problem=obj),
             "changes": changes,
             "action_rows": action_rows,
             "show": _shown(obj, action_rows, changes),
-            "action_form": (bound.get("action") or ActionForm(prefix="action")) if plan else None,
+            "action_form": (bound.get("action") or ActionForm(prefix="action", owners=owners)) if plan else None,
             "link_form": (bound.get("link") or LinkIncidentsForm(user=user, prefix="link")) if work else None,
             "may_unlink": work,
             "may_edit": services.may_edit(obj, user) and bool(

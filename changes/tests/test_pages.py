@@ -19,7 +19,7 @@ from changes.tests.factories import (
     make_crew,
 )
 from opscenter.core import roles
-from opscenter.core.models import User
+from opscenter.core.testing.pages import html, page_messages, signed_in
 from opscenter.core.tests.factories import ConfigurationItemFactory, DepartmentFactory, ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,20 +36,6 @@ def detail_url(change: Change) -> str:
 
 def transition_url(change: Change, name: str) -> str:
     return f"/changes/{change.pk}/transitions/{name}/"
-
-
-def signed_in(user: User) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
-def html(response) -> str:  # noqa: ANN001
-    return response.content.decode()
-
-
-def page_messages(response) -> list[str]:  # noqa: ANN001
-    return [str(m) for m in response.context["messages"]]
 
 
 @pytest.fixture

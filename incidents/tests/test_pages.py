@@ -17,6 +17,7 @@ from incidents.models import Category, Incident, MajorIncidentReview
 from incidents.services import incident_link, incident_report, incident_transition
 from opscenter.core.models import Comment, Department, Service, Team, TransitionLog, User
 from opscenter.core.services import comment_add
+from opscenter.core.testing.pages import html, page_messages, signed_in
 from opscenter.core.workflow import get_transition
 
 pytestmark = pytest.mark.django_db
@@ -32,20 +33,6 @@ def detail_url(incident: Incident) -> str:
 
 def transition_url(incident: Incident, name: str) -> str:
     return f"/incidents/{incident.pk}/transitions/{name}/"
-
-
-def signed_in(user: User) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
-def html(response) -> str:  # noqa: ANN001
-    return response.content.decode()
-
-
-def page_messages(response) -> list[str]:  # noqa: ANN001
-    return [str(m) for m in response.context["messages"]]
 
 
 def report(recorder: User, **fields: Any) -> Incident:

@@ -129,8 +129,10 @@ class SearchSelectMultiple(forms.SelectMultiple):
     def chosen(self, value: Any) -> list[tuple[str, str]]:
         """(value, label) of the chosen rows, read by primary key: the other rows are never loaded."""
         wanted = [str(v) for v in value or [] if v not in ("", None)]
+        if not wanted:  # nothing chosen: no row is read (going through the choices would read them all)
+            return []
         iterator = self.choices
-        if not wanted or not hasattr(iterator, "queryset"):
+        if not hasattr(iterator, "queryset"):
             return [(str(v), str(label)) for v, label in iterator if str(v) in wanted]
         field = iterator.field
         return [(str(field.prepare_value(obj)), field.label_from_instance(obj))

@@ -178,3 +178,16 @@ def settle_notifications(after_pk: int, now: dt.datetime, *, finished: QuerySet 
     in_app.filter(created_at__lt=now - dt.timedelta(days=2)).update(read_at=F("created_at"))
     if finished is not None:
         in_app.filter(event__in=events, ticket__in=finished).update(read_at=F("created_at"))
+
+
+@contextlib.contextmanager
+def demo_writes() -> Iterator[tuple[Clock, dt.datetime]]:
+    """Where a demo writes its records: on a stepped clock (yielded with the moment it started), in one transaction,
+    its notifications never handed to the broker and settled once it is done (settle_notifications)."""
+    from django.utils import timezone
+
+    last_notification = last_notification_id()
+    now = timezone.now()
+    with stepped_clock() as clock, mock.patch("opscenter.core.outbox.enqueue_delivery"), transaction.atomic():
+        yield clock, now
+    settle_notifications(last_notification, now)

@@ -24,7 +24,7 @@ from problems.services import EDITABLE, action_transition, action_update, proble
 
 class InvestigateForm(TransitionForm):
     owner = forms.ModelChoiceField(label=_("owner"), required=False, queryset=User.objects.none(),
-                                   help_text=_("Left empty, you own it (or its owner keeps it)."))
+                                   help_text=_("Who investigates and solves the problem from now on."))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,12 +1,13 @@
 """The root-cause analysis as structure (問題分析): a fishbone — causes per category — and a 5-whys chain, checked
 and put in a canonical form before they are stored; a malformed one is refused naming the field and the place."""
 
+import json
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from opscenter.core.exceptions import InvalidInput
-from problems.choices import FishboneCategory
+from problems.choices import ActionState, FishboneCategory
 
 MAX_CAUSES = 20  # per category
 MAX_WHYS = 10
@@ -98,12 +99,30 @@ def fishbone_rows(fishbone: dict[str, list[str]] | None) -> list[dict[str, Any]]
             for value, label in FishboneCategory.choices]
 
 
-def fishbone_text(fishbone: dict[str, list[str]] | None) -> str:
-    """The fishbone as one line for the timeline: "People: a; b · Process: c"."""
-    return " · ".join(f"{row['label']}: {'; '.join(row['causes'])}" for row in fishbone_rows(fishbone)
-                      if row["causes"])
+def as_record(value: Any) -> str:
+    """A structure as the timeline keeps it: JSON ("" for an empty one), worded for each reader by `worded`."""
+    return json.dumps(value, ensure_ascii=False) if value else ""
 
 
-def five_whys_text(five_whys: list[dict[str, str]] | None) -> str:
-    """The chain as text for the timeline, one step a line."""
-    return "\n".join(f"{n}. {step['why']} → {step['because']}" for n, step in enumerate(five_whys or [], start=1))
+def worded(field: str, stored: str) -> str:
+    """A timeline record of the analysis or of an action in the reader's words: a fishbone "People: a; b ·
+    Process: c", a 5-whys chain "1. why → because", an action "measure · owner · due date · state". A record
+    that is not such data is shown as it is."""
+    try:
+        value = json.loads(stored) if stored else None
+    except ValueError:
+        return stored
+    if not value:
+        return ""
+    if field == "fishbone" and isinstance(value, dict):
+        return " · ".join(f"{row['label']}: {'; '.join(row['causes'])}" for row in fishbone_rows(value)
+                          if row["causes"])
+    if field == "five_whys" and isinstance(value, list):
+        return "\n".join(f"{n}. {step.get('why', '')} → {step.get('because', '')}"
+                         for n, step in enumerate(value, start=1) if isinstance(step, dict))
+    if field == "actions" and isinstance(value, dict):
+        state = value.get("state", "")
+        label = ActionState(state).label if state in ActionState.values else state
+        return " · ".join([value.get("measure", ""), value.get("owner") or "—", value.get("due_date") or "—",
+                           str(label)])
+    return stored

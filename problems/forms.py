@@ -84,6 +84,9 @@ class ProblemForm(StyledForm):
     """Identify a problem (問題識別) — from incidents, a monitoring alarm or user feedback — or edit what was
     identified."""
 
+    class Media:
+        js = ("js/problem-form.js",)
+
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=textarea(4),
                                   help_text=_("What is seen to go wrong, and since when."))
@@ -102,7 +105,7 @@ class ProblemForm(StyledForm):
     category = forms.ModelChoiceField(label=_("Category"), required=False, queryset=Category.objects.all())
     team = forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.filter(is_active=True))
     owner = EngineerChoiceField(label=_("Owner"), required=False, queryset=User.objects.none(),
-                                help_text=_("Left empty, whoever starts the investigation owns it."))
+                                help_text=_("Left empty, you own it; the investigation may name another."))
 
     def __init__(self, *args: Any, user: Any, problem: Problem | None = None, editable: frozenset[str] = frozenset(),
                  **kwargs: Any) -> None:
@@ -272,7 +275,7 @@ class InvestigateForm(TransitionForm):
     data_fields = ("owner",)
     submit_label = _("Start the investigation")
     owner = EngineerChoiceField(label=_("Owner"), required=False, queryset=User.objects.none(),
-                                help_text=_("Left empty, you own it (or its owner keeps it)."))
+                                help_text=_("Who investigates and solves the problem from now on."))
     comment = forms.CharField(label=_("Comment (optional)"), required=False, widget=textarea(2))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

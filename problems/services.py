@@ -145,7 +145,8 @@ def _write_links(problem: Problem, incidents: list[Incident], user: Any) -> list
 
 def problem_create(*, user: Any, data: dict[str, Any], incidents: Iterable[Incident | int] = ()) -> Problem:
     """Identify a problem (問題識別): from one or more incidents (linked to it), a monitoring alarm or user
-    feedback (named in `source_reference`), or found by an engineer."""
+    feedback (named in `source_reference`), or found by an engineer. Its owner is whoever identifies it unless
+    another is named (the investigation may name another)."""
     _check_may_work(user)
     data = dict(data)
     _unknown(data, CREATE_FIELDS)
@@ -158,6 +159,8 @@ def problem_create(*, user: Any, data: dict[str, Any], incidents: Iterable[Incid
             _("Name the alarm (its system and identifier).") if source == Source.MONITORING
             else _("Say who gave the feedback, and where.")]})
     _check_staff(data.get("owner"), "owner")
+    if data.get("owner") is None:  # whoever identifies it owns it until someone else is named
+        data["owner"] = user
     problem = Problem(created_by=user, **data)
     return ticket_create(problem, user=user, transition="identify",
                          log_data={"source": source, "incidents": [i.number for i in linked]},
@@ -189,12 +192,11 @@ def problem_update(problem: Problem, *, user: Any, changes: dict[str, Any]) -> P
         structured["five_whys"] = analysis.clean_five_whys(changes.pop("five_whys"))
 
     def prepare(locked: Problem) -> list[tuple[str, str, str]]:
-        """The analysis's structure, stored as cleaned and recorded as text people read."""
+        """The analysis's structure, stored as cleaned; on the timeline as data (worded for each reader)."""
         records = []
         for field, value in structured.items():
-            show = analysis.fishbone_text if field == "fishbone" else analysis.five_whys_text
             if getattr(locked, field) != value:
-                records.append((field, show(getattr(locked, field)), show(value)))
+                records.append((field, analysis.as_record(getattr(locked, field)), analysis.as_record(value)))
                 setattr(locked, field, value)
         return records
 
@@ -254,10 +256,11 @@ def problem_transition(problem: Problem, name: str, *, user: Any, comment: str =
 
 
 def _action_text(action: ActionItem) -> str:
-    """An action as the problem's timeline shows it: the measure, its owner, due date and state."""
-    parts = [action.measure, str(action.owner) if action.owner_id else "—",
-             action.due_date.isoformat() if action.due_date else "—", action.get_state_display()]
-    return " · ".join(parts)
+    """An action as the problem's timeline keeps it (data, worded for each reader): the measure, its owner, due
+    date and state."""
+    return analysis.as_record({"measure": action.measure, "owner": str(action.owner) if action.owner_id else "",
+                               "due_date": action.due_date.isoformat() if action.due_date else "",
+                               "state": action.state})
 
 
 def _record_action(problem: Problem, user: Any, old: str, new: str) -> None:

@@ -33,7 +33,7 @@ from opscenter.core.ticket_views import (
 )
 from opscenter.core.workflow import available_transitions
 from problems import selectors, services
-from problems.analysis import fishbone_rows
+from problems.analysis import fishbone_rows, worded
 from problems.choices import ActionState, State
 from problems.forms import (
     DANGER_TRANSITIONS,
@@ -253,6 +253,12 @@ class ProblemDetailView(TicketDetailView):
 
     def field_label(self, name: str) -> str:
         return str(TIMELINE_FIELDS[name]) if name in TIMELINE_FIELDS else super().field_label(name)
+
+    def change_values(self, record: Any) -> tuple[str, str]:
+        """The analysis's and the actions' records, kept as data, in the reader's words."""
+        if record.field in ("fishbone", "five_whys", "actions"):
+            return worded(record.field, record.old_value), worded(record.field, record.new_value)
+        return super().change_values(record)
 
     def section_forms(self, obj: Problem, user: Any, bound: dict[str, Any]) -> dict[str, Any]:
         """The forms of the sections the user may edit in the problem's state (None for the others)."""

@@ -258,8 +258,9 @@ class ProblemTransitionSerializer(StrictInputMixin, TransitionInputSerializer):
 
 
 class InvestigateSerializer(ProblemTransitionSerializer):
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False,
-                                               allow_null=True, help_text=_("Who owns the problem (you, if none)."))
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True,
+        help_text=_("Who owns the problem from now on (left out: its owner stays)."))
 
 
 PROBLEM_TRANSITION_SERIALIZERS: dict[str, type[serializers.Serializer]] = {"investigate": InvestigateSerializer}

@@ -118,6 +118,8 @@ def test_the_analysis_is_written_on_the_page_and_drawn_as_a_fishbone_and_a_ladde
     assert len(problem.five_whys) == 2
     page = html(client.get(detail_url(problem)))
     assert 'id="fishbone"' in page and "No saturation alert" in page and 'id="five-whys"' in page
+    # The timeline keeps the structure as data and words it for the reader.
+    assert "Process: Batch at 09:00 · Technology and equipment: Pool of 50; No saturation alert" in page
 
 
 def test_a_half_written_why_is_shown_again_with_the_complaint(crew) -> None:  # noqa: ANN001

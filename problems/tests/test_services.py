@@ -13,6 +13,7 @@ from opscenter.core.exceptions import InvalidInput, InvalidState, NotFound, Read
 from opscenter.core.models import FieldChange, TransitionLog
 from opscenter.core.selectors import ticket_timeline
 from opscenter.core.tests.factories import ServiceFactory, UserFactory
+from problems.analysis import worded
 from problems.choices import Source, State
 from problems.models import Problem, ProblemIncident
 from problems.services import (
@@ -29,8 +30,9 @@ pytestmark = pytest.mark.django_db
 
 
 def changes_of(problem: Problem, field: str) -> list[tuple[str, str]]:
-    return [(e.record.old_value, e.record.new_value) for e in ticket_timeline(problem, user=None)
-            if e.kind == "change" and e.record.field == field]
+    """The field's changes on the problem's timeline, as the page words them."""
+    return [(worded(field, e.record.old_value), worded(field, e.record.new_value))
+            for e in ticket_timeline(problem, user=None) if e.kind == "change" and e.record.field == field]
 
 
 # --- identify ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from opscenter.core.demo import stepped_clock
 from opscenter.core.exceptions import ConditionFailed, InvalidInput, InvalidState, TransitionForbidden
 from opscenter.core.models import Notification, TransitionLog
 from opscenter.core.tests.factories import UserFactory
+from problems.analysis import worded
 from problems.choices import ActionState, State
 from problems.models import ProblemPolicy
 from problems.services import action_add, action_transition, problem_transition, problem_update
@@ -134,8 +135,9 @@ def test_investigating_names_an_owner_who_works_problems_and_tells_them(crew) ->
     assert Notification.objects.filter(recipient=crew.other_engineer, event="problem.assigned").exists()
 
 
-def test_investigating_without_an_owner_makes_whoever_starts_it_the_owner(crew) -> None:  # noqa: ANN001
+def test_whoever_identifies_a_problem_owns_it_unless_another_is_named(crew) -> None:  # noqa: ANN001
     problem = problem_in_state(State.IDENTIFIED, crew, owner=None)
+    assert problem.owner == crew.manager
     assert problem_transition(problem, "investigate", user=crew.manager).owner == crew.manager
 
 
@@ -178,4 +180,4 @@ def test_an_action_is_moved_by_its_owner_or_a_manager_and_each_step_is_on_the_pr
 
     changes = [e.record for e in ticket_timeline(problem, user=crew.manager) if e.kind == "change"
                and e.record.field == "actions"]
-    assert [c.new_value.split(" · ")[-1] for c in changes[-3:]] == ["Open", "In progress", "Done"]
+    assert [worded("actions", c.new_value).split(" · ")[-1] for c in changes[-3:]] == ["Open", "In progress", "Done"]

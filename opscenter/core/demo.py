@@ -30,7 +30,7 @@ TEAMS = [
 ]
 
 # username, display name, roles, team, department, staff. Change approvers and CAB members are staff:
-# they approve and vote in the admin as well as on the pages.
+# they approve and vote in the admin as well as on the pages; the problem manager keeps the problem policy there.
 USERS = [
     ("supervisor", "陳主管", [roles.SUPERVISOR], None, None, True),
     ("sysadmin", "林系統", [roles.SYSTEM_ENGINEER], "system", None, False),
@@ -38,7 +38,7 @@ USERS = [
     ("desktop", "張桌面", [roles.DESKTOP_ENGINEER], "desktop", None, False),
     ("security", "黃安全", [roles.SYSTEM_ENGINEER], "security", None, False),
     ("duty", "李值班", [roles.DUTY_OFFICER], "system", None, False),
-    ("problem", "吳問題", [roles.PROBLEM_MANAGER], "system", None, False),
+    ("problem", "吳問題", [roles.PROBLEM_MANAGER], "system", None, True),
     ("approver", "周審批", [roles.CHANGE_APPROVER], None, None, True),
     ("cab", "鄭評審", [roles.CAB_MEMBER], "network", None, True),
     ("cab2", "馮評審", [roles.CAB_MEMBER], "system", None, True),

@@ -5,23 +5,20 @@ Bounded and derandomized, like the incident API's smoke test whose schema and co
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
 
-from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
+from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema, token_world
 from problems.choices import State
-from problems.tests.factories import make_crew, problem_in_state
+from problems.tests.factories import ProblemCrew, problem_in_state
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_keep_the_test_connection.__name__)]
 
 
 @pytest.fixture
-def world() -> dict[str, Any]:
+def world(crew: ProblemCrew) -> dict[str, Any]:
     """A problem manager's token and a problem being analysed (with its action) for the requests to point at."""
-    crew = make_crew()
     problem = problem_in_state(State.ANALYZING, crew)
-    token, _created = Token.objects.get_or_create(user=crew.manager)
-    return {"headers": {"Authorization": f"Token {token.key}"},
-            "ids": {"/api/v1/problems/": problem.pk, "/api/v1/problem-actions/": problem.actions.get().pk}}
+    return token_world(crew.manager, {"/api/v1/problems/": problem.pk,
+                                      "/api/v1/problem-actions/": problem.actions.get().pk})
 
 
 @schema.include(path_regex=r"^/api/v1/(problems|problem-actions)/", method=["POST", "PATCH", "DELETE"]).parametrize()

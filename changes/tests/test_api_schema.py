@@ -5,10 +5,11 @@ Bounded and derandomized, like the incident API's smoke test whose schema and co
 from typing import Any
 
 import pytest
+from rest_framework.authtoken.models import Token
 
 from changes.choices import State
 from changes.tests.factories import change_in_state, make_crew
-from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema, token_world
+from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_keep_the_test_connection.__name__)]
 
@@ -18,7 +19,9 @@ def world() -> dict[str, Any]:
     """A supervisor's token and a change awaiting approval for the generated requests to point at."""
     crew = make_crew()
     change = change_in_state(State.AWAITING_APPROVAL, crew)
-    return token_world(crew.supervisor, {"/api/v1/changes/": change.pk, "/api/v1/services/": crew.service.pk})
+    token, _created = Token.objects.get_or_create(user=crew.supervisor)
+    return {"headers": {"Authorization": f"Token {token.key}"},
+            "ids": {"/api/v1/changes/": change.pk, "/api/v1/services/": crew.service.pk}}
 
 
 @schema.include(path_regex=r"^/api/v1/changes/", method=["POST", "PATCH"]).parametrize()

@@ -1,7 +1,9 @@
 """In Debian's Chromium, in English and Traditional Chinese: the change pages lay out without overflowing
 the window, and a CAB member votes from the agenda. Screenshots go to $SCREENSHOT_DIR when it is set."""
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -9,14 +11,32 @@ from django.utils import timezone
 from changes.choices import RiskLevel, State
 from changes.models import Change, ChangeVote, FreezeWindow
 from changes.tests.factories import change_in_state, local_hour_in, make_crew
-from opscenter.core.testing.browser import look, screenshots, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def sign_in(page, user, language: str) -> None:  # noqa: ANN001
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base_url}])
+    page.goto(page.base_url + "/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", "pw")
+    page.click("#sign-in")
+    page.wait_for_url(page.base_url + "/")
+
+
+def look(page, path: str, name: str, shots: Path) -> None:  # noqa: ANN001
+    response = page.goto(page.base_url + path)
+    assert response.status == 200, path
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"{path} overflows the window by {overflow}px"
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
 @pytest.mark.parametrize("language", ["en", "zh-hant"])
 def test_change_pages_in_the_browser(browser_page, tmp_path, language) -> None:  # noqa: ANN001
-    shots = screenshots(tmp_path, language)
+    shots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path) / language
+    shots.mkdir(parents=True, exist_ok=True)
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 900})
     crew = make_crew()

@@ -51,12 +51,6 @@ def world() -> dict[str, Any]:
     }
 
 
-def token_world(user: Any, ids: dict[str, int]) -> dict[str, Any]:
-    """The user's token and the ids the generated requests to each path prefix point at."""
-    token, _created = Token.objects.get_or_create(user=user)
-    return {"headers": {"Authorization": f"Token {token.key}"}, "ids": ids}
-
-
 def call_and_check(case: Any, world: dict[str, Any]) -> None:
     for prefix, pk in world["ids"].items():
         if case.operation.path.startswith(prefix) and "id" in (case.path_parameters or {}):

@@ -5,8 +5,9 @@ Bounded and derandomized, like the incident API's smoke test whose schema and co
 from typing import Any
 
 import pytest
+from rest_framework.authtoken.models import Token
 
-from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema, token_world
+from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
 from problems.choices import State
 from problems.tests.factories import ProblemCrew, problem_in_state
 
@@ -17,8 +18,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_keep_the_test_conn
 def world(crew: ProblemCrew) -> dict[str, Any]:
     """A problem manager's token and a problem being analysed (with its action) for the requests to point at."""
     problem = problem_in_state(State.ANALYZING, crew)
-    return token_world(crew.manager, {"/api/v1/problems/": problem.pk,
-                                      "/api/v1/problem-actions/": problem.actions.get().pk})
+    token, _created = Token.objects.get_or_create(user=crew.manager)
+    return {"headers": {"Authorization": f"Token {token.key}"},
+            "ids": {"/api/v1/problems/": problem.pk, "/api/v1/problem-actions/": problem.actions.get().pk}}
 
 
 @schema.include(path_regex=r"^/api/v1/(problems|problem-actions)/", method=["POST", "PATCH", "DELETE"]).parametrize()

@@ -3,14 +3,16 @@ a fishbone and a 5-whys chain, a planned action done, verification — and the p
 and the problem pages in English and Traditional Chinese lay out without overflowing the window (screenshots go to
 $SCREENSHOT_DIR when it is set)."""
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from incidents.tests.factories import IncidentFactory
-from opscenter.core.testing.browser import look, screenshots, sign_in
+from opscenter.core.testing.browser import look, sign_in
 from opscenter.core.tests.factories import ServiceFactory
 from problems.choices import State
 from problems.models import Problem
@@ -121,7 +123,8 @@ def test_problem_pages_in_the_browser(browser_page, tmp_path, language) -> None:
     problem_in_state(State.VERIFYING, crew, title="核心交換機端口反覆 up/down", observed=False)
     problem_in_state(State.IDENTIFIED, crew, title="存儲陣列硬碟短期內連續故障", owner=crew.manager)
 
-    page, shots = browser_page, screenshots(tmp_path, language)
+    page, shots = browser_page, Path(os.environ.get("SCREENSHOT_DIR") or tmp_path) / language
+    shots.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1280, "height": 900})
     sign_in(page, crew.manager, language)
     look(page, "/", "home", shots)

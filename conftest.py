@@ -85,7 +85,8 @@ def policy_defaults(db) -> None:  # noqa: ANN001
     from django.apps import apps
 
     for module in ("opscenter.core.migrations.0002_roles", "incidents.migrations.0002_defaults",
-                   "changes.migrations.0002_defaults", "sla.migrations.0002_defaults"):
+                   "changes.migrations.0002_defaults", "sla.migrations.0002_defaults",
+                   "problems.migrations.0002_policy_and_roles"):
         migration = importlib.import_module(module)
         function = getattr(migration, "create_roles", None) or migration.create_defaults
         function(apps, None)

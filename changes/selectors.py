@@ -11,10 +11,10 @@ from changes.choices import CALENDAR_STATES, OPEN_STATES, ApprovalMode, State
 from changes.models import Change, ChangeVote
 from changes.rules import calendar_freezes
 from incidents.models import Incident
+from incidents.selectors import incident_search  # noqa: F401  (the request form's incident search)
 from opscenter.core import roles
 from opscenter.core.models import ConfigurationItem
 from opscenter.core.roles import has_role
-from opscenter.core.selectors import ticket_search
 
 # What a list row shows: the requester and implementer joined, services in one more query.
 LIST_RELATED = ("created_by", "implementer")
@@ -39,11 +39,6 @@ def incidents_visible_to(user: Any) -> QuerySet[Incident]:
     """The incidents this user may see, and so link a change to."""
     return Incident.objects.visible_to(user)
 
-
-def incident_search(*, user: Any, text: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Incidents the user may see whose number or title holds the text, newest first (a search box's results:
-    their pk, number and title)."""
-    return ticket_search(incidents_visible_to(user), text, limit=limit)
 
 
 def incident_changes(*, user: Any, incident: Incident) -> list[Change]:

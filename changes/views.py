@@ -42,6 +42,7 @@ from changes.services import EDITABLE, may_edit, may_request
 from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
+from opscenter.core.extensions import detail_sections
 from opscenter.core.feeds import (
     FEED_AHEAD,
     FEED_PAST,
@@ -324,6 +325,7 @@ class ChangeDetailView(TicketDetailView):
             "reviews": list(change.reviews.select_related("recorded_by")),
             "may_edit": may_edit(change, user) and change.state in EDITABLE and not change.is_read_only,
             "progress": _progress(change),
+            "sections": detail_sections(change, user),  # what other apps show here (the problems it came from)
             **_panel_forms(change, user, bound),
         }
 

@@ -37,12 +37,12 @@ from duty.handovers import (
 )
 from duty.log import (
     changes_visible_to,
-    incidents_visible_to,
     log_entries_filtered,
     log_entry_list,
     log_entry_record,
 )
 from duty.models import DutyPolicy, Handover, Shift
+from incidents import selectors as incident_selectors
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
 from opscenter.core.extensions import handover_sources
@@ -281,7 +281,7 @@ class HandoverTransitionView(HandoverDetailView, TicketTransitionView):
 def incident_search(request: HttpRequest) -> JsonResponse:
     """Incidents a log entry may link, found by number or title."""
     _check_reader(request.user)
-    return search_response(ticket_search(incidents_visible_to(request.user), request.GET.get("q", "")))
+    return search_response(incident_selectors.incident_search(user=request.user, text=request.GET.get("q", "")))
 
 
 @login_required

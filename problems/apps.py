@@ -9,3 +9,16 @@ from django.utils.translation import gettext_lazy as _
 class ProblemsConfig(AppConfig):
     name = "problems"
     verbose_name = _("Problem management")
+
+    def ready(self) -> None:
+        # --- the problem's core: receivers, panels, and what the incident and change pages show of problems ---
+        from opscenter.core.extensions import register_detail_section, register_extra_field
+        from problems import panels, receivers  # noqa: F401
+        from problems.extensions import ChangeProblemsField, change_problems_section, incident_problems_section
+
+        panels.register()
+        register_detail_section("incidents.incident", "problems/incident_problems.html", incident_problems_section,
+                                key="problems", order=30)
+        register_detail_section("changes.change", "problems/change_problems.html", change_problems_section,
+                                key="problems", order=10)
+        register_extra_field("changes.change", "problems", ChangeProblemsField)

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class State(models.TextChoices):
@@ -31,12 +32,13 @@ class Source(models.TextChoices):
 class FishboneCategory(models.TextChoices):
     """The branches of a cause-and-effect (fishbone) diagram."""
 
-    PEOPLE = "people", _("People")
-    PROCESS = "process", _("Process")
-    TECHNOLOGY = "technology", _("Technology and equipment")
-    ENVIRONMENT = "environment", _("Environment")
-    SUPPLIERS = "suppliers", _("Suppliers")
-    MEASUREMENT = "measurement", _("Measurement")
+    # In a context of their own: "Process" is elsewhere the process an incident report tells (處理過程).
+    PEOPLE = "people", pgettext_lazy("fishbone", "People")
+    PROCESS = "process", pgettext_lazy("fishbone", "Process")
+    TECHNOLOGY = "technology", pgettext_lazy("fishbone", "Technology and equipment")
+    ENVIRONMENT = "environment", pgettext_lazy("fishbone", "Environment")
+    SUPPLIERS = "suppliers", pgettext_lazy("fishbone", "Suppliers")
+    MEASUREMENT = "measurement", pgettext_lazy("fishbone", "Measurement")
 
 
 class ActionState(models.TextChoices):

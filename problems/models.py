@@ -84,15 +84,14 @@ def has_root_cause(problem: "Problem") -> bool:
 
 @condition(_("Plan at least one action with an owner and a due date first."))
 def has_planned_action(problem: "Problem") -> bool:
-    return problem.actions.filter(owner__isnull=False, due_date__isnull=False).exclude(
-        state=ActionState.DROPPED).exists()
+    # Read through `actions.all()`: a list that prefetched the actions asks nothing more per row.
+    return any(a.owner_id and a.due_date and a.state != ActionState.DROPPED for a in problem.actions.all())
 
 
 @condition(_("Every action must be done (or dropped, with at least one done) first."))
 def actions_done(problem: "Problem") -> bool:
-    actions = problem.actions.all()
-    return (actions.filter(state=ActionState.DONE).exists()
-            and not actions.filter(state__in=[ActionState.OPEN, ActionState.IN_PROGRESS]).exists())
+    states = {a.state for a in problem.actions.all()}
+    return ActionState.DONE in states and not states & {ActionState.OPEN, ActionState.IN_PROGRESS}
 
 
 @condition(_("The observation window has not ended yet."))
@@ -132,6 +131,9 @@ class Problem(Ticket):
     # identification
     description = models.TextField(_("description"))
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.INCIDENTS)
+    source_reference = models.CharField(
+        _("alarm or feedback"), max_length=255, blank=True,
+        help_text=_("The monitoring alarm (its system and identifier) or who gave the feedback, and where."))
     service = models.ForeignKey("core.Service", verbose_name=_("service"), null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="problems")
     configuration_item = models.ForeignKey("core.ConfigurationItem", verbose_name=_("configuration item"),
@@ -195,6 +197,11 @@ class Problem(Ticket):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
+    @property
+    def is_read_only(self) -> bool:
+        """Closed and cancelled problems are records: nothing is added or changed any more."""
+        return self.state in (State.CLOSED, State.CANCELLED)
+
     @transition(field=state, source=State.IDENTIFIED, target=State.INVESTIGATING, permission=is_owner_or_manager,
                 custom={"label": _("Start the investigation"),
                         "description": _("Frequency, scope and impact are investigated and data collected.")})
@@ -238,14 +245,15 @@ class Problem(Ticket):
         self.observation_started_at = self.observation_ends_at = None
 
     @transition(field=state, source=State.VERIFYING, target=State.UNDER_REVIEW,
-                conditions=[observation_over, report_complete], permission=is_owner_or_manager,
+                conditions=[observation_over, actions_done, report_complete], permission=is_owner_or_manager,
                 custom={"label": _("Submit the report"),
                         "description": _("The problem report (cause, solution, result, lessons) goes to the problem "
                                          "manager.")})
     def submit_report(self, *, by: Any) -> None:
         self.report_submitted_at, self.report_submitted_by = timezone.now(), by
 
-    @transition(field=state, source=State.UNDER_REVIEW, target=State.CLOSED, permission=may_review_report,
+    @transition(field=state, source=State.UNDER_REVIEW, target=State.CLOSED, conditions=[actions_done],
+                permission=may_review_report,
                 custom={"label": _("Approve the report"),
                         "description": _("The problem is closed and its known error updated.")})
     def approve_report(self, *, by: Any) -> None:
@@ -306,6 +314,15 @@ def may_work_action(action: "ActionItem", user: Any) -> bool:
 may_work_action.refusal = _action_refusal  # type: ignore[attr-defined]
 
 
+# While the root cause is analysed and the solution carried out, the plan's actions are worked.
+PLAN_STATES = (State.ANALYZING, State.SOLVING)
+
+
+@condition(_("Actions are worked while the problem is analysed or solved."))
+def plan_open(action: "ActionItem") -> bool:
+    return action.problem.state in PLAN_STATES
+
+
 class ActionQuerySet(models.QuerySet):
     def overdue(self, at=None) -> "ActionQuerySet":  # noqa: ANN001
         today = timezone.localdate(at or timezone.now())
@@ -343,19 +360,19 @@ class ActionItem(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return self.measure
 
-    @transition(field=state, source=ActionState.OPEN, target=ActionState.IN_PROGRESS, permission=may_work_action,
-                custom={"label": _("Start")})
+    @transition(field=state, source=ActionState.OPEN, target=ActionState.IN_PROGRESS, conditions=[plan_open],
+                permission=may_work_action, custom={"label": _("Start")})
     def start(self, *, by: Any = None) -> None:
         """The owner is on it."""
 
     @transition(field=state, source=[ActionState.OPEN, ActionState.IN_PROGRESS], target=ActionState.DONE,
-                permission=may_work_action, custom={"label": _("Mark done")})
+                conditions=[plan_open], permission=may_work_action, custom={"label": _("Mark done")})
     def complete(self, *, by: Any = None, result: str = "") -> None:
         self.result = result.strip() or self.result
         self.done_at = timezone.now()
 
     @transition(field=state, source=[ActionState.OPEN, ActionState.IN_PROGRESS], target=ActionState.DROPPED,
-                permission=managers_only,
+                conditions=[plan_open], permission=managers_only,
                 custom={"label": _("Drop"), "comment_required": _("Say why the action is dropped.")})
     def drop(self, *, by: Any = None) -> None:
         """No longer needed."""

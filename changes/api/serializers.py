@@ -38,6 +38,7 @@ from opscenter.core.api.serializers import (
     UserRefSerializer,
 )
 from opscenter.core.api.tickets import AvailableTransitionsField
+from opscenter.core.extensions import extra_fields
 from opscenter.core.filters import ID_MAX
 from opscenter.core.models import ConfigurationItem, Service, User
 
@@ -226,6 +227,10 @@ class ChangeDetailSerializer(ChangeListSerializer):
     @extend_schema_field(IncidentLinkSerializer(many=True))
     def get_related_incidents(self, change: Change) -> list[dict[str, Any]]:
         return IncidentLinkSerializer(change.related_incidents.all(), many=True).data
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Read-only fields other apps add to the detail (the problems a change was raised from), in the schema too.
+        return {**super().get_fields(), **extra_fields(Change)}
 
 
 # --- changes (write side) -------------------------------------------------------------------------------

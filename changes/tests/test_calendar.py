@@ -13,21 +13,12 @@ from changes.models import FreezeWindow
 from changes.tests.factories import change_in_state, draft_change, local_hour_in, make_crew
 from opscenter.core import roles
 from opscenter.core.models import FeedToken, User
+from opscenter.core.testing.pages import html, signed_in
 from opscenter.core.tests.factories import DepartmentFactory, ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 CALENDAR = "/changes/calendar/"
-
-
-def signed_in(user: User) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
-def html(response) -> str:  # noqa: ANN001
-    return response.content.decode()
 
 
 def feed_url(key: str) -> str:

@@ -19,7 +19,7 @@ from changes.tests.factories import (
     make_crew,
 )
 from opscenter.core import roles
-from opscenter.core.models import User
+from opscenter.core.testing.pages import html, page_messages, signed_in
 from opscenter.core.tests.factories import ConfigurationItemFactory, DepartmentFactory, ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,20 +36,6 @@ def detail_url(change: Change) -> str:
 
 def transition_url(change: Change, name: str) -> str:
     return f"/changes/{change.pk}/transitions/{name}/"
-
-
-def signed_in(user: User) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
-def html(response) -> str:  # noqa: ANN001
-    return response.content.decode()
-
-
-def page_messages(response) -> list[str]:  # noqa: ANN001
-    return [str(m) for m in response.context["messages"]]
 
 
 @pytest.fixture
@@ -493,9 +479,10 @@ def test_detail_query_count_does_not_grow(crew, django_assert_num_queries) -> No
 
 # the user (the session comes from the cache), roles, the change with services, CIs and CAB members, the schedule
 # check (services, CIs' services, freezes, maintenance windows, conflicts: 8), votes, steps, reviews, 4 timeline
-# queries, the viewer's vote (approve and reject permissions), opinions, the unread count, and the related incidents
-# the viewer may see (their teams' kinds, for security incidents, and the incidents: 2)
-DETAIL_QUERIES = 28
+# queries, the viewer's vote (approve and reject permissions), opinions, the unread count, the related incidents
+# the viewer may see (their teams' kinds, for security incidents, and the incidents: 2), and the problems the change was
+# raised from (a section problem management adds through the kernel's registry)
+DETAIL_QUERIES = 29
 
 
 def test_cab_agenda_query_count_does_not_grow(crew, django_assert_num_queries) -> None:  # noqa: ANN001

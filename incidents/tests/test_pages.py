@@ -17,6 +17,7 @@ from incidents.models import Category, Incident, MajorIncidentReview
 from incidents.services import incident_link, incident_report, incident_transition
 from opscenter.core.models import Comment, Department, Service, Team, TransitionLog, User
 from opscenter.core.services import comment_add
+from opscenter.core.testing.pages import html, page_messages, signed_in
 from opscenter.core.workflow import get_transition
 
 pytestmark = pytest.mark.django_db
@@ -32,20 +33,6 @@ def detail_url(incident: Incident) -> str:
 
 def transition_url(incident: Incident, name: str) -> str:
     return f"/incidents/{incident.pk}/transitions/{name}/"
-
-
-def signed_in(user: User) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
-def html(response) -> str:  # noqa: ANN001
-    return response.content.decode()
-
-
-def page_messages(response) -> list[str]:  # noqa: ANN001
-    return [str(m) for m in response.context["messages"]]
 
 
 def report(recorder: User, **fields: Any) -> Incident:
@@ -688,11 +675,13 @@ def test_detail_query_count_does_not_grow_with_the_timeline(demo, settings, tmp_
 # query per model, not joins: see incidents.selectors.DETAIL_RELATED), relations, 4 timeline queries, plus the
 # choices of the forms shown (the duty officer's assignment form: teams, engineers and their teams); and the
 # sections other apps add through the kernel's registry: the SLA clocks with their calendars' hours and
-# exceptions (3), and the changes linked to the incident (1); a department user's navigation counts the surveys
-# waiting for them (1).
+# exceptions (3), and the changes linked to the incident (1); for IT staff, the problems it is linked to (1: a
+# department user does not read problems); a department user's navigation counts the surveys waiting for them (1).
 SECTION_QUERIES = 4
-DETAIL_QUERIES = {"supervisor": 14 + SECTION_QUERIES, "sysadmin": 12 + SECTION_QUERIES, "duty": 15 + SECTION_QUERIES,
-                  "finance": 13 + SECTION_QUERIES}
+PROBLEM_QUERIES = 1
+DETAIL_QUERIES = {"supervisor": 14 + SECTION_QUERIES + PROBLEM_QUERIES,
+                  "sysadmin": 12 + SECTION_QUERIES + PROBLEM_QUERIES,
+                  "duty": 15 + SECTION_QUERIES + PROBLEM_QUERIES, "finance": 13 + SECTION_QUERIES}
 
 
 # --- Report a fault ----------------------------------------------------------------------------------------

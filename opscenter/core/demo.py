@@ -30,7 +30,7 @@ TEAMS = [
 ]
 
 # username, display name, roles, team, department, staff. Change approvers and CAB members are staff:
-# they approve and vote in the admin as well as on the pages.
+# they approve and vote in the admin as well as on the pages; the problem manager keeps the problem policy there.
 USERS = [
     ("supervisor", "陳主管", [roles.SUPERVISOR], None, None, True),
     ("sysadmin", "林系統", [roles.SYSTEM_ENGINEER], "system", None, False),
@@ -38,7 +38,7 @@ USERS = [
     ("desktop", "張桌面", [roles.DESKTOP_ENGINEER], "desktop", None, False),
     ("security", "黃安全", [roles.SYSTEM_ENGINEER], "security", None, False),
     ("duty", "李值班", [roles.DUTY_OFFICER], "system", None, False),
-    ("problem", "吳問題", [roles.PROBLEM_MANAGER], "system", None, False),
+    ("problem", "吳問題", [roles.PROBLEM_MANAGER], "system", None, True),
     ("approver", "周審批", [roles.CHANGE_APPROVER], None, None, True),
     ("cab", "鄭評審", [roles.CAB_MEMBER], "network", None, True),
     ("cab2", "馮評審", [roles.CAB_MEMBER], "system", None, True),
@@ -178,3 +178,16 @@ def settle_notifications(after_pk: int, now: dt.datetime, *, finished: QuerySet 
     in_app.filter(created_at__lt=now - dt.timedelta(days=2)).update(read_at=F("created_at"))
     if finished is not None:
         in_app.filter(event__in=events, ticket__in=finished).update(read_at=F("created_at"))
+
+
+@contextlib.contextmanager
+def demo_writes() -> Iterator[tuple[Clock, dt.datetime]]:
+    """Where a demo writes its records: on a stepped clock (yielded with the moment it started), in one transaction,
+    its notifications never handed to the broker and settled once it is done (settle_notifications)."""
+    from django.utils import timezone
+
+    last_notification = last_notification_id()
+    now = timezone.now()
+    with stepped_clock() as clock, mock.patch("opscenter.core.outbox.enqueue_delivery"), transaction.atomic():
+        yield clock, now
+    settle_notifications(last_notification, now)

@@ -36,6 +36,15 @@ class TransitionForbidden(OpsCenterError):
     default_detail = _("You are not allowed to perform this transition.")
 
 
+class NotFound(OpsCenterError):
+    """A record the request names that does not exist or that the user may not see: the same answer for both,
+    so that it tells nothing about what others see."""
+
+    status_code = 404
+    code = "not_found"
+    default_detail = _("Not found.")
+
+
 class InvalidState(OpsCenterError):
     status_code = 409
     code = "invalid_state"

@@ -153,6 +153,11 @@ class TicketDetailView(LoginRequiredMixin, View):
         """A note beside a transition that leaves the state as it is (the channel of a report …)."""
         return ""
 
+    def change_values(self, record: Any) -> tuple[str, str]:
+        """A field change's old and new values as the timeline shows them (an app stores some as data and words
+        them here, in the reader's language)."""
+        return record.old_value, record.new_value
+
     # --- the page ---
 
     def object_or_404(self, user: Any, pk: int) -> models.Model:
@@ -194,6 +199,7 @@ class TicketDetailView(LoginRequiredMixin, View):
                     row["note"] = self.timeline_note(record)
             elif entry.kind == "change":
                 row["label"] = self.field_label(record.field)
+                row["old"], row["new"] = self.change_values(record)
             rows.append(row)
         return rows
 

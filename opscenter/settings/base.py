@@ -353,6 +353,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "ProblemStateEnum": "problems.choices.State",
+        "ProblemSourceEnum": "problems.choices.Source",
+        "ProblemActionStateEnum": "problems.choices.ActionState",
         "LevelEnum": "incidents.choices.Level",
         "IncidentStateEnum": "incidents.choices.State",
         "ChangeStateEnum": "changes.choices.State",

@@ -2,6 +2,11 @@
 
 from rest_framework.routers import SimpleRouter
 
+from problems.api import views
+
 router = SimpleRouter()
+# --- the problem's core: problems and their solution plans ---
+router.register("problems", views.ProblemViewSet, basename="problem")
+router.register("problem-actions", views.ActionItemViewSet, basename="problem-action")
 
 urlpatterns = router.urls

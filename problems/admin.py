@@ -1,0 +1,167 @@
+"""Admin of problem management: problems with transition buttons that go through the problem services, their
+linked incidents and actions shown as records, action items with their own transitions, and the policy."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from opscenter.core.admin import (
+    ReasonForm,
+    RecordInline,
+    ServiceErrorsAsMessages,
+    TransitionAdminMixin,
+    TransitionForm,
+)
+from opscenter.core.models import User
+from problems.models import WORKERS, ActionItem, Problem, ProblemIncident, ProblemPolicy
+from problems.services import EDITABLE, action_transition, action_update, problem_transition, problem_update
+
+# --- the problem's core: problems, their links and actions, the policy ---
+
+
+class InvestigateForm(TransitionForm):
+    owner = forms.ModelChoiceField(label=_("owner"), required=False, queryset=User.objects.none(),
+                                   help_text=_("Who investigates and solves the problem from now on."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(is_active=True, groups__name__in=WORKERS).distinct()
+
+
+class CompleteForm(TransitionForm):
+    result = forms.CharField(label=_("result"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+PROBLEM_FORMS: dict[str, type[forms.Form]] = {
+    "investigate": InvestigateForm,
+    "reopen": ReasonForm,
+    "return_report": ReasonForm,
+    "cancel": ReasonForm,
+}
+
+PROBLEM_FIELDSETS = [
+    (None, ["number", "title", "state", "description", "source", "source_reference", "created_by", "created_at"]),
+    (_("Owner and service"), ["owner", "team", "service", "configuration_item", "category"]),
+    (_("Investigation"), ["frequency", "scope", "impact", "data_collected"]),
+    (_("Root-cause analysis"), ["root_cause", "fishbone", "five_whys"]),
+    (_("Verification"), ["observation_started_at", "observation_ends_at"]),
+    (_("Problem report"), ["report_cause", "report_solution", "report_result", "report_lessons",
+                           "report_submitted_at", "report_submitted_by", "closed_at"]),
+    (_("Timeline"), ["timeline"]),
+]
+PROBLEM_FIELDS = [name for _title, names in PROBLEM_FIELDSETS for name in names]
+
+
+class IncidentLinkInline(RecordInline):
+    model = ProblemIncident
+    fields = ["incident", "linked_by", "linked_at"]
+    select_related = ("incident", "linked_by")
+    verbose_name_plural = _("linked incidents (linked and unlinked on the problem's page or the API)")
+
+
+class ActionInline(RecordInline):
+    model = ActionItem
+    fields = ["measure", "owner", "due_date", "state", "done_at"]
+    select_related = ("owner",)
+    show_change_link = True
+
+
+@admin.register(Problem)
+class ProblemAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmin):
+    """Problems: transition buttons and the fields the state allows; every change goes through problems.services so
+    that it is checked and appears on the timeline. Problems are identified on their page or the API."""
+
+    fsm_forms = PROBLEM_FORMS
+    danger_transitions = ("cancel", "return_report")
+    list_display = ["number", "title", "state", "source", "owner", "service", "created_at"]
+    list_select_related = ["owner", "service"]
+    list_filter = ["state", "source", "service", "category"]
+    search_fields = ["number", "title"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    list_per_page = 50
+    fieldsets = [(title, {"fields": names}) for title, names in PROBLEM_FIELDSETS]
+    inlines = [IncidentLinkInline, ActionInline]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # identified on the problem pages or the API (problem_create), with its incidents
+
+    def has_delete_permission(self, request: HttpRequest, obj: Problem | None = None) -> bool:
+        return False  # a problem and its timeline are records of what happened
+
+    def has_change_permission(self, request: HttpRequest, obj: Problem | None = None) -> bool:
+        if obj is not None and obj.is_read_only:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def editable_fields(self, obj: Problem | None) -> set[str]:
+        if obj is None or obj.is_read_only:
+            return set()
+        return set(EDITABLE.get(obj.state, set()))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Problem | None = None) -> tuple[str, ...]:
+        editable = self.editable_fields(obj)
+        fixed = [name for name in PROBLEM_FIELDS if name not in editable]
+        return tuple(dict.fromkeys([*super().get_readonly_fields(request, obj), *fixed]))
+
+    def save_model(self, request: HttpRequest, obj: Problem, form: forms.ModelForm, change: bool) -> None:
+        """Field edits go through problem_update, which checks them (the analysis's structure too) and logs each."""
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in self.editable_fields(obj)}
+        if changes:
+            problem_update(obj, user=request.user, changes=changes)
+
+    def perform(self, obj: Problem, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Problem:
+        return problem_transition(obj, name, user=user, comment=comment, data=data)
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmin):
+    """Action items of the solution plans: started, completed and dropped through their transitions; edited through
+    action_update (on the problem's timeline). They are added on the problem's page or the API."""
+
+    fsm_forms = {"complete": CompleteForm, "drop": ReasonForm}
+    list_display = ["measure", "problem", "owner", "due_date", "state"]
+    list_select_related = ["problem", "owner"]
+    list_filter = ["state"]
+    search_fields = ["measure", "problem__number"]
+    date_hierarchy = "due_date"
+    fields = ["problem", "measure", "steps", "owner", "due_date", "state", "result", "done_at", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ActionItem | None = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ActionItem | None = None) -> tuple[str, ...]:
+        return ("problem", "state", "result", "done_at", "created_at")
+
+    def save_model(self, request: HttpRequest, obj: ActionItem, form: forms.ModelForm, change: bool) -> None:
+        changes = {name: form.cleaned_data[name] for name in form.changed_data
+                   if name in ("measure", "steps", "owner", "due_date")}
+        if changes:
+            action_update(ActionItem.objects.select_related("problem").get(pk=obj.pk), user=request.user,
+                          changes=changes)
+
+    def perform(self, obj: ActionItem, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> ActionItem:
+        return action_transition(obj, name, user=user, comment=comment, data=data)
+
+
+@admin.register(ProblemPolicy)
+class ProblemPolicyAdmin(admin.ModelAdmin):
+    """The rules of problem management, one row: problem managers and supervisors change them; new problems and
+    sweeps use them at once."""
+
+    list_display = ["__str__", "recurrence_threshold", "recurrence_window_days", "observation_days"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not ProblemPolicy.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: ProblemPolicy | None = None) -> bool:
+        return False

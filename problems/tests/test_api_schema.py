@@ -1,0 +1,30 @@
+"""The problem API against its own OpenAPI schema: requests generated from it — identifying, edits (the analysis's
+structure among them), links, transitions, action items, raising a change — are never answered with a server error.
+Bounded and derandomized, like the incident API's smoke test whose schema and connection fixture it shares."""
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
+from problems.choices import State
+from problems.tests.factories import ProblemCrew, problem_in_state
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_keep_the_test_connection.__name__)]
+
+
+@pytest.fixture
+def world(crew: ProblemCrew) -> dict[str, Any]:
+    """A problem manager's token and a problem being analysed (with its action) for the requests to point at."""
+    problem = problem_in_state(State.ANALYZING, crew)
+    # A token as a client gets one: signing in on the API (the factories' password).
+    key = APIClient().post("/api/v1/auth/token/", {"username": crew.manager.username, "password": "pw"}).json()["token"]
+    return {"headers": {"Authorization": f"Token {key}"},
+            "ids": {"/api/v1/problems/": problem.pk, "/api/v1/problem-actions/": problem.actions.get().pk}}
+
+
+@schema.include(path_regex=r"^/api/v1/(problems|problem-actions)/", method=["POST", "PATCH", "DELETE"]).parametrize()
+@FUZZ
+def test_problem_writes_never_answer_a_server_error(case: Any, world: dict[str, Any]) -> None:
+    call_and_check(case, world)

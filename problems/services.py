@@ -314,7 +314,7 @@ def action_update(action: ActionItem, *, user: Any, changes: dict[str, Any]) -> 
     _unknown(changes, ACTION_FIELDS)
     _check_action_values(changes)
     with transaction.atomic():
-        locked = ActionItem.objects.select_for_update().select_related("problem", "owner").get(pk=action.pk)
+        locked = ActionItem.objects.select_for_update(of=("self",)).select_related("problem", "owner").get(pk=action.pk)
         if locked.state not in (ActionState.OPEN, ActionState.IN_PROGRESS):
             raise ReadOnlyRecord(_("A finished action is not edited."))
         values = {field: value.strip() if isinstance(value, str) else value for field, value in changes.items()}

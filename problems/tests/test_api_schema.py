@@ -5,9 +5,9 @@ Bounded and derandomized, like the incident API's smoke test whose schema and co
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
 
 from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
+from opscenter.core.tokens import api_token_create
 from problems.choices import State
 from problems.tests.factories import ProblemCrew, problem_in_state
 
@@ -18,8 +18,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_keep_the_test_conn
 def world(crew: ProblemCrew) -> dict[str, Any]:
     """A problem manager's token and a problem being analysed (with its action) for the requests to point at."""
     problem = problem_in_state(State.ANALYZING, crew)
-    # A token as a client gets one: signing in on the API (the factories' password).
-    key = APIClient().post("/api/v1/auth/token/", {"username": crew.manager.username, "password": "pw"}).json()["token"]
+    _token, key = api_token_create(user=crew.manager)
     return {"headers": {"Authorization": f"Token {key}"},
             "ids": {"/api/v1/problems/": problem.pk, "/api/v1/problem-actions/": problem.actions.get().pk}}
 

@@ -42,7 +42,7 @@ def on_duty(team: Team | int | None, at: datetime | None = None) -> list[Shift]:
     their people and shift types: one query over the (team, start, end) index."""
     at = at or timezone.now()
     shifts = Shift.objects.filter(roster__state=RosterState.PUBLISHED, start__gt=at - LONGEST_SHIFT,
-                                  start__lte=at, end__gt=at).select_related("user", "shift_type")
+                                  start__lte=at, end__gt=at).select_related("user", "shift_type").order_by()
     team_id = _team_id(team)
     if team_id is not None:
         shifts = shifts.filter(team_id=team_id)

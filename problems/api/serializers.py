@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from changes.models import Change
@@ -33,6 +33,7 @@ OPEN_ACTIONS = (ActionState.OPEN, ActionState.IN_PROGRESS)
 # --- references and pieces of the read side ----------------------------------------------------------------
 
 
+@extend_schema_serializer(component_name="ProblemCategoryRef")
 class CategoryRefSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
 

@@ -356,6 +356,7 @@ SPECTACULAR_SETTINGS = {
         "ProblemStateEnum": "problems.choices.State",
         "ProblemSourceEnum": "problems.choices.Source",
         "ProblemActionStateEnum": "problems.choices.ActionState",
+        "KnownErrorStateEnum": "problems.choices.KnownErrorState",
         "LevelEnum": "incidents.choices.Level",
         "IncidentStateEnum": "incidents.choices.State",
         "ChangeStateEnum": "changes.choices.State",

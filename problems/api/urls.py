@@ -10,3 +10,9 @@ router.register("problems", views.ProblemViewSet, basename="problem")
 router.register("problem-actions", views.ActionItemViewSet, basename="problem-action")
 
 urlpatterns = router.urls
+
+# --- the known-error database ---
+from problems.api.known_errors import KnownErrorViewSet  # noqa: E402
+
+router.register("known-errors", KnownErrorViewSet, basename="known-error")
+urlpatterns = router.urls

@@ -7,8 +7,8 @@ pages: the list with its search, one known error, and the published ones suggest
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.postgres.lookups import TrigramWordSimilar
-from django.db import connection, transaction
+from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
+from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
@@ -18,7 +18,7 @@ from opscenter.core.exceptions import InvalidInput, InvalidState, NotFound, Read
 from opscenter.core.models import Comment, FieldChange
 from opscenter.core.services import perform_transition, ticket_create, ticket_update
 from problems.choices import KNOWN_ERROR_STATES, KnownErrorState
-from problems.models import KnownError, Problem
+from problems.models import KnownError, Problem, ProblemIncident
 from problems.services import may_work
 
 FIELDS = frozenset({"title", "symptom", "root_cause", "workaround", "service", "configuration_item", "category"})
@@ -27,9 +27,6 @@ CREATE_FIELDS = FIELDS | {"problem"}
 EDITABLE: dict[str, frozenset[str]] = {KnownErrorState.DRAFT: FIELDS, KnownErrorState.PUBLISHED: FIELDS}
 LIST_RELATED = ("service", "configuration_item", "category", "problem")
 SUGGESTIONS = 5
-# How alike the words typed and a known error's title or symptom must be (pg_trgm word similarity, 0 to 1): low
-# enough that "ERP 登入逾時" finds "ERP 系統登入逾時", high enough that one shared word does not.
-WORD_SIMILARITY = 0.4
 SUGGESTION_TEXT = 200
 # The timeline's record of the incidents a publication noted the workaround on.
 NOTED_FIELD = "incidents_noted"
@@ -177,10 +174,11 @@ def problem_known_errors(*, user: Any, problem: Problem) -> list[KnownError]:
 
 
 def _words_match(text: str) -> Q:
-    """Known errors whose title or symptom reads like `text`: trigram word similarity on PostgreSQL (through the
-    trigram indexes; Chinese words included), every word contained elsewhere."""
+    """Known errors whose title or symptom reads like `text`: on PostgreSQL by trigrams, through the trigram indexes
+    (Chinese words included) — a title alike as a whole (similarity ≥ 0.3), or a stretch of the symptom alike
+    (word similarity ≥ 0.6), pg_trgm's default thresholds; elsewhere every word contained."""
     if connection.vendor == "postgresql":
-        return Q(TrigramWordSimilar(F("title"), Value(text))) | Q(TrigramWordSimilar(F("symptom"), Value(text)))
+        return Q(TrigramSimilar(F("title"), Value(text))) | Q(TrigramWordSimilar(F("symptom"), Value(text)))
     words = [w for w in text.split() if len(w) >= 2][:8] or [text]
     match = Q()
     for word in words:
@@ -189,46 +187,41 @@ def _words_match(text: str) -> Q:
 
 
 def known_error_suggestions(*, user: Any, text: str = "", service: Any = None, configuration_item: Any = None,
-                            exclude: Any = None, limit: int = SUGGESTIONS) -> list[KnownError]:
-    """The published known errors that may explain an incident being recorded or worked: on its service or CI, or
-    whose title or symptom reads like its words; those on the same CI first, then the same service. Drafts and
-    retired ones never. Nothing for one who may not read known errors."""
+                            incident: Any = None, limit: int = SUGGESTIONS) -> list[KnownError]:
+    """The published known errors that may explain an incident being recorded or worked, in one query: those of
+    the problems `incident` is linked to, then those on the same CI, then the same service, then those whose
+    title or symptom reads like its words. Drafts and retired ones never; nothing for one who may not read known
+    errors."""
     text = " ".join((text or "").split())[:SUGGESTION_TEXT]
     service_id = getattr(service, "pk", service) or None
     ci_id = getattr(configuration_item, "pk", configuration_item) or None
+    incident_id = getattr(incident, "pk", incident) or None
+    if not (service_id or ci_id or incident_id or len(text) >= 2):
+        return []
+    ranks = []
     match = Q(pk__in=[])
-    if service_id:
-        match |= Q(service_id=service_id)
+    if incident_id:
+        own = Q(problem_id__in=ProblemIncident.objects.filter(incident_id=incident_id).values("problem_id"))
+        match |= own
+        ranks.append(When(own, then=Value(0)))
     if ci_id:
         match |= Q(configuration_item_id=ci_id)
+        ranks.append(When(configuration_item_id=ci_id, then=Value(1)))
+    if service_id:
+        match |= Q(service_id=service_id)
+        ranks.append(When(service_id=service_id, then=Value(2)))
     if len(text) >= 2:
         match |= _words_match(text)
-    if not (service_id or ci_id or len(text) >= 2):
-        return []
-    rank = Case(When(configuration_item_id=ci_id or 0, then=Value(0)), When(service_id=service_id or 0, then=Value(1)),
-                default=Value(2), output_field=IntegerField())
-    qs = (KnownError.objects.visible_to(user).published().filter(match).annotate(rank=rank)
-          .select_related("service", "configuration_item").order_by("rank", "-published_at", "-pk"))
-    if exclude:
-        qs = qs.exclude(pk__in=exclude)
-    if connection.vendor != "postgresql" or len(text) < 2:
-        return list(qs[:limit])
-    with transaction.atomic():  # the threshold holds for this transaction only
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [str(WORD_SIMILARITY)])
-        return list(qs[:limit])
+    rank = Case(*ranks, default=Value(3), output_field=IntegerField()) if ranks else Value(3)
+    return list(KnownError.objects.visible_to(user).published().filter(match).annotate(rank=rank)
+                .select_related("service", "configuration_item").order_by("rank", "-published_at", "-pk")[:limit])
 
 
 def incident_suggestions(*, user: Any, incident: Incident) -> list[KnownError]:
-    """Published known errors that may explain an incident: its problems' own, then the suggestions from its
-    service, CI and title."""
-    own = list(KnownError.objects.visible_to(user).published().filter(problem__incident_links__incident=incident)
-               .select_related("service", "configuration_item").order_by("-published_at", "-pk")[:SUGGESTIONS])
-    more = known_error_suggestions(user=user, text=incident.title, service=incident.service_id,
-                                   configuration_item=incident.configuration_item_id,
-                                   exclude=[k.pk for k in own], limit=SUGGESTIONS - len(own)) if len(
-        own) < SUGGESTIONS else []
-    return own + more
+    """Published known errors that may explain an incident: its problems' own, then those from its CI, service and
+    title."""
+    return known_error_suggestions(user=user, text=incident.title, service=incident.service_id,
+                                   configuration_item=incident.configuration_item_id, incident=incident.pk)
 
 
 def find_problem(*, user: Any, pk: Any) -> Problem:

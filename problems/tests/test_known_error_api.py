@@ -3,7 +3,6 @@ roles' rules and the conditions' reasons, suggestions, bad input (400 naming the
 not see, 409 with the reason) and pinned query counts."""
 
 import pytest
-from django.db import connection
 
 from conftest import assert_error
 from incidents.tests.factories import IncidentFactory
@@ -19,9 +18,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/known-errors/"
 LIST_QUERIES = 6  # the token, the two permission reads, roles, count, the page with its joins
 DETAIL_QUERIES = 5  # the token, the two permission reads, roles, the known error with its joins
-# The token, the two permission reads, roles, the suggestions with their joins; on PostgreSQL the word-similarity
-# threshold is set for the suggestions' transaction (a savepoint, the setting, its release).
-SUGGESTION_QUERIES = 5 + (3 if connection.vendor == "postgresql" else 0)
+SUGGESTION_QUERIES = 5  # the token, the two permission reads, roles, the suggestions with their joins
 
 
 def test_record_from_a_problem_then_publish_notes_the_incidents(api_as, crew) -> None:  # noqa: ANN001

@@ -196,7 +196,7 @@ def test_suggested_by_matching_words_chinese_included(crew) -> None:  # noqa: AN
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity is PostgreSQL's")
 def test_words_alike_but_not_contained_match_on_postgresql(crew) -> None:  # noqa: ANN001
     match = published(title="ERP 系統登入逾時", symptom="畫面停在載入中。")
-    assert known_errors.known_error_suggestions(user=crew.engineer, text="ERP 登入時逾") == [match]
+    assert known_errors.known_error_suggestions(user=crew.engineer, text="ERP 系統登錄逾時") == [match]
     assert known_errors.known_error_suggestions(user=crew.engineer, text="印表機") == []
 
 

@@ -6,9 +6,11 @@ import pytest
 
 from conftest import assert_error
 from incidents.tests.factories import IncidentFactory
+from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
 from opscenter.core import roles
 from opscenter.core.models import Service
 from opscenter.core.tests.factories import UserFactory
+from opscenter.core.tokens import api_token_create
 from problems.choices import KnownErrorState, State
 from problems.models import KnownError
 from problems.tests.factories import KnownErrorFactory, problem_in_state
@@ -156,3 +158,21 @@ def test_in_the_openapi_schema(api) -> None:  # noqa: ANN001
         assert path in schema["paths"], path
     components = schema["components"]["schemas"]
     assert {"KnownErrorList", "KnownErrorDetail", "KnownErrorSuggestion", "KnownErrorStateEnum"} <= set(components)
+
+
+# --- requests generated from the schema ---------------------------------------------------------------------
+
+
+
+@pytest.fixture
+def fuzz_world(crew) -> dict:  # noqa: ANN001
+    """A problem manager's token and a draft known error for the generated requests to point at."""
+    _token, key = api_token_create(user=crew.manager)
+    return {"headers": {"Authorization": f"Token {key}"}, "ids": {URL: KnownErrorFactory().pk}}
+
+
+@pytest.mark.usefixtures(_keep_the_test_connection.__name__)
+@schema.include(path_regex=r"^/api/v1/known-errors/").parametrize()
+@FUZZ
+def test_known_error_requests_never_answer_a_server_error(case, fuzz_world) -> None:  # noqa: ANN001
+    call_and_check(case, fuzz_world)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
+from django.contrib.postgres.search import TrigramDistance, TrigramSimilarity, TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
@@ -173,48 +174,67 @@ def problem_known_errors(*, user: Any, problem: Problem) -> list[KnownError]:
                 .only("pk", "number", "title", "state", "problem_id").order_by("-created_at", "-pk"))
 
 
-def _words_match(text: str) -> Q:
-    """Known errors whose title or symptom reads like `text`: on PostgreSQL by trigrams, through the trigram indexes
-    (Chinese words included) — a title alike as a whole (similarity ≥ 0.3), or a stretch of the symptom alike
-    (word similarity ≥ 0.6), pg_trgm's default thresholds; elsewhere every word contained."""
+def _alike(published: QuerySet[KnownError], text: str, limit: int) -> list[KnownError]:
+    """The known errors whose title or symptom reads like `text`, the most alike first, each with its `likeness`.
+
+    On PostgreSQL by trigrams, so that Chinese matches without word breaks: the titles alike as a whole (similarity
+    ≥ 0.3, pg_trgm's default), nearest first through the title's GiST trigram index; and the symptoms with a stretch
+    alike (word similarity ≥ 0.6), through the symptom's GIN trigram index. Elsewhere: every word in the title, or
+    every word in the symptom, newest first. Two queries either way."""
     if connection.vendor == "postgresql":
-        return Q(TrigramSimilar(F("title"), Value(text))) | Q(TrigramWordSimilar(F("symptom"), Value(text)))
-    words = [w for w in text.split() if len(w) >= 2][:8] or [text]
-    match = Q()
-    for word in words:
-        match &= Q(title__icontains=word) | Q(symptom__icontains=word)
-    return match
+        by_title = (published.filter(TrigramSimilar(F("title"), Value(text)))
+                    .annotate(likeness=TrigramSimilarity("title", Value(text)))
+                    .order_by(TrigramDistance("title", Value(text)))[:limit])
+        by_symptom = (published.filter(TrigramWordSimilar(F("symptom"), Value(text)))
+                      .annotate(likeness=TrigramWordSimilarity(Value(text), "symptom"))
+                      .order_by("-likeness", "-published_at", "-pk")[:limit])
+    else:
+        words = [w for w in text.split() if len(w) >= 2][:8] or [text]
+        in_title, in_symptom = Q(), Q()
+        for word in words:
+            in_title &= Q(title__icontains=word)
+            in_symptom &= Q(symptom__icontains=word)
+        newest = ("-published_at", "-pk")
+        by_title = published.filter(in_title).annotate(likeness=Value(1.0)).order_by(*newest)[:limit]
+        by_symptom = published.filter(in_symptom).annotate(likeness=Value(0.5)).order_by(*newest)[:limit]
+    found: dict[int, KnownError] = {}
+    for ke in [*by_title, *by_symptom]:
+        if ke.pk not in found or ke.likeness > found[ke.pk].likeness:
+            found[ke.pk] = ke
+    return sorted(found.values(), key=lambda ke: -ke.likeness)[:limit]
 
 
 def known_error_suggestions(*, user: Any, text: str = "", service: Any = None, configuration_item: Any = None,
                             incident: Any = None, limit: int = SUGGESTIONS) -> list[KnownError]:
-    """The published known errors that may explain an incident being recorded or worked, in one query: those of
-    the problems `incident` is linked to, then those on the same CI, then the same service, then those whose
-    title or symptom reads like its words. Drafts and retired ones never; nothing for one who may not read known
-    errors."""
+    """The published known errors that may explain an incident being recorded or worked, at most `limit`: those of
+    the problems `incident` is linked to; then those whose title or symptom reads like its words and that are on
+    its CI or service; then the others whose words match, the most alike first; then those on its CI, then its
+    service, the newest first. Drafts and retired ones never; nothing for one who may not read known errors.
+    Three queries at most, each through its indexes: titles alike, symptoms alike, the context (service, CI)."""
     text = " ".join((text or "").split())[:SUGGESTION_TEXT]
     service_id = getattr(service, "pk", service) or None
     ci_id = getattr(configuration_item, "pk", configuration_item) or None
     incident_id = getattr(incident, "pk", incident) or None
-    if not (service_id or ci_id or incident_id or len(text) >= 2):
-        return []
-    ranks = []
-    match = Q(pk__in=[])
+    context, ranks = Q(pk__in=[]), []
     if incident_id:
         own = Q(problem_id__in=ProblemIncident.objects.filter(incident_id=incident_id).values("problem_id"))
-        match |= own
+        context |= own
         ranks.append(When(own, then=Value(0)))
     if ci_id:
-        match |= Q(configuration_item_id=ci_id)
+        context |= Q(configuration_item_id=ci_id)
         ranks.append(When(configuration_item_id=ci_id, then=Value(1)))
     if service_id:
-        match |= Q(service_id=service_id)
+        context |= Q(service_id=service_id)
         ranks.append(When(service_id=service_id, then=Value(2)))
-    if len(text) >= 2:
-        match |= _words_match(text)
     rank = Case(*ranks, default=Value(3), output_field=IntegerField()) if ranks else Value(3)
-    return list(KnownError.objects.visible_to(user).published().filter(match).annotate(rank=rank)
-                .select_related("service", "configuration_item").order_by("rank", "-published_at", "-pk")[:limit])
+    published = (KnownError.objects.visible_to(user).published().select_related("service", "configuration_item")
+                 .annotate(rank=rank))
+    worded = _alike(published, text, limit) if len(text) >= 2 else []
+    placed = {ke.pk: (0 if ke.rank == 0 else 1 if ke.rank < 3 else 2, n, ke) for n, ke in enumerate(worded)}
+    if ranks:
+        for n, ke in enumerate(published.filter(context).order_by("rank", "-published_at", "-pk")[:limit]):
+            placed.setdefault(ke.pk, (0 if ke.rank == 0 else 3, limit + n, ke))
+    return [ke for _group, _n, ke in sorted(placed.values(), key=lambda p: (p[0], p[1]))][:limit]
 
 
 def incident_suggestions(*, user: Any, incident: Incident) -> list[KnownError]:

@@ -177,3 +177,11 @@ def fuzz_world(crew) -> dict:  # noqa: ANN001
 @FUZZ
 def test_known_error_requests_never_answer_a_server_error(case, fuzz_world) -> None:  # noqa: ANN001
     call_and_check(case, fuzz_world)
+
+
+def test_a_known_error_that_does_not_exist_is_not_found(api_as, crew) -> None:  # noqa: ANN001
+    client = api_as(crew.manager)
+    for path in (f"{URL}999999/", f"{URL}999999/timeline/"):
+        assert_error(client.get(path), 404)
+    assert_error(client.post(f"{URL}999999/transitions/publish/", {}, format="json"), 404)
+    assert_error(client.patch(f"{URL}999999/", {"title": "T"}, format="json"), 404)

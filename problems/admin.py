@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from opscenter.core.admin import (
+    PolicyAdmin,
     ReasonForm,
     RecordInline,
     ServiceErrorsAsMessages,
@@ -154,14 +155,8 @@ class ActionItemAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.Model
 
 
 @admin.register(ProblemPolicy)
-class ProblemPolicyAdmin(admin.ModelAdmin):
+class ProblemPolicyAdmin(PolicyAdmin):
     """The rules of problem management, one row: problem managers and supervisors change them; new problems and
     sweeps use them at once."""
 
     list_display = ["__str__", "recurrence_threshold", "recurrence_window_days", "observation_days"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return not ProblemPolicy.objects.exists() and super().has_add_permission(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: ProblemPolicy | None = None) -> bool:
-        return False

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from opscenter.core import outbox
-from opscenter.core.navigation import nav_for
+from opscenter.core.navigation import nav_for, tabs_for
 from opscenter.core.roles import ROLE_LABELS, user_roles
 
 
@@ -19,6 +19,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             {"label": item.label, "url": url, "active": item.is_active(request.path, url),
              "count": item.count(user) if item.count else 0, "count_title": item.count_title}
             for item in nav_for(user) for url in [item.url()]]),
+        "section_tabs": SimpleLazyObject(lambda: tabs_for(user, request.path)),
         # Counted once for the request, when the page first shows it.
         "unread_notifications": SimpleLazyObject(lambda: outbox.unread_count(user)),
         "role_labels": SimpleLazyObject(lambda: [ROLE_LABELS[r] for r in sorted(user_roles(user)) if r in ROLE_LABELS]),

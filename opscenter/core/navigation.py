@@ -58,11 +58,44 @@ class HomePanel:
 
 _nav: list[NavItem] = []
 _panels: list[HomePanel] = []
+_tabs: dict[str, list[NavItem]] = {}
 
 
 def register_nav(item: NavItem) -> None:
     if item not in _nav:
         _nav.append(item)
+
+
+def register_tab(section: str, item: NavItem) -> None:
+    """A page of a process's section (pages whose path starts with `section`, e.g. "/duty/"): every page of the
+    section shows the section's tabs the user may open, under its heading, so that none of them is reached only by
+    knowing its address while the navigation bar keeps one entry per process."""
+    tabs = _tabs.setdefault(section, [])
+    if item not in tabs:
+        tabs.append(item)
+
+
+def tabs_for(user: Any, path: str) -> list[dict[str, Any]]:
+    """The tabs of the section `path` is in, for `user`: label, url and whether it is the current page's (the tab
+    whose address is the longest start of the path; `sections` of a tab add prefixes of its own). Empty when the
+    section has fewer than two tabs for the user."""
+    section = max((s for s in _tabs if path.startswith(s)), key=len, default=None)
+    if section is None:
+        return []
+    items = sorted((i for i in _tabs[section] if _visible(user, i.roles) and (not i.staff_only or user.is_staff)),
+                   key=lambda i: i.order)
+    if len(items) < 2:
+        return []
+    rows = [{"label": item.label, "url": item.url(), "item": item} for item in items]
+
+    def reach(row: dict[str, Any]) -> int:
+        prefixes = (row["url"], *row["item"].sections)
+        return max((len(p) for p in prefixes if path.startswith(p)), default=-1)
+
+    best = max(rows, key=reach)
+    for row in rows:
+        row["active"] = row is best and reach(row) >= 0
+    return rows
 
 
 def register_panel(panel: HomePanel) -> None:

@@ -11,7 +11,7 @@ ON_SHIFT_ROLES = (roles.DUTY_OFFICER, *roles.ENGINEERS, roles.SUPERVISOR)
 
 TABS = (
     NavItem(_("Rosters"), "duty:roster-list", roles=READERS, order=10, sections=("/duty/rosters/", "/duty/shifts/")),
-    NavItem(_("Swaps"), "duty:swaprequest-list", roles=READERS, order=20),
+    NavItem(_("Shift swaps"), "duty:swaprequest-list", roles=READERS, order=20),
     NavItem(_("My duty"), "duty:my-duty", roles=ON_SHIFT_ROLES, order=30),
     NavItem(_("Duty log"), "duty:log-list", roles=READERS, order=40),
     NavItem(_("Handovers"), "duty:handover-list", roles=READERS, order=50),

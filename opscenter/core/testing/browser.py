@@ -36,3 +36,17 @@ def look(page: Any, path: str, name: str, shots: Path) -> None:
     response = page.goto(page.base_url + path)
     assert response.status == 200, path
     shoot(page, name, shots)
+
+
+def act(page: Any, name: str, fields: dict[str, str] | None = None, checks: tuple[str, ...] = ()) -> None:
+    """Take the transition `name` on the page open now: open its form (`#transition-<name>`), fill `fields` and tick
+    `checks` (named `<name>-<field>`, or `<field>` in a form without a prefix), submit and wait for the next page, which shows no error."""
+    form = page.locator(f"#transition-{name}")
+    form.evaluate("el => el.open = true")
+    for field, value in (fields or {}).items():
+        form.locator(f'[name="{name}-{field}"], [name="{field}"]').fill(value)
+    for field in checks:
+        form.locator(f'[name="{name}-{field}"], [name="{field}"]').check()
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert page.locator(".alert-danger").count() == 0, page.locator(".alert-danger").all_inner_texts()

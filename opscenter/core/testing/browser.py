@@ -40,7 +40,8 @@ def look(page: Any, path: str, name: str, shots: Path) -> None:
 
 def act(page: Any, name: str, fields: dict[str, str] | None = None, checks: tuple[str, ...] = ()) -> None:
     """Take the transition `name` on the page open now: open its form (`#transition-<name>`), fill `fields` and tick
-    `checks` (named `<name>-<field>`, or `<field>` in a form without a prefix), submit and wait for the next page, which shows no error."""
+    `checks` (named `<name>-<field>`, or `<field>` in a form without a prefix), submit and wait for the next page,
+    which shows no error."""
     form = page.locator(f"#transition-{name}")
     form.evaluate("el => el.open = true")
     for field, value in (fields or {}).items():

@@ -363,6 +363,7 @@ SPECTACULAR_SETTINGS = {
         "ProblemStateEnum": "problems.choices.State",
         "ProblemSourceEnum": "problems.choices.Source",
         "ProblemActionStateEnum": "problems.choices.ActionState",
+        "ProblemCandidateStateEnum": "problems.choices.CandidateState",
         "LevelEnum": "incidents.choices.Level",
         "IncidentStateEnum": "incidents.choices.State",
         "ChangeStateEnum": "changes.choices.State",

@@ -4,7 +4,7 @@ problem_create) and dismiss (with the reason; the same incidents are never propo
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from incidents.models import Incident
@@ -26,22 +26,32 @@ def may_read(user: Any) -> bool:
     return bool(user and user.is_authenticated and user.is_active and has_role(user, *READERS))
 
 
-def candidate_list(*, user: Any, state: str = "") -> QuerySet[Candidate]:
-    """The candidates the user may read (none for others), newest first, each with the incidents the user may see
-    (`shown_incidents`) in two queries whatever the rows."""
+# A list row names the first incidents of its candidate and counts them all (a candidate on a busy service holds
+# hundreds); its page and the API's detail show every one.
+ROW_INCIDENTS = 5
+
+
+def candidate_list(*, user: Any, state: str = "", incidents: int | None = ROW_INCIDENTS) -> QuerySet[Candidate]:
+    """The candidates the user may read (none for others), newest first, each with how many incidents it holds
+    (`incident_count`) and the first `incidents` of them the user may see (`shown_incidents`; all when None), in
+    two queries whatever the rows."""
     if not may_read(user):
         return Candidate.objects.none()
-    qs = Candidate.objects.select_related(*RELATED).prefetch_related(Prefetch(
-        "incidents", queryset=Incident.objects.visible_to(user).only(*INCIDENT_FIELDS).order_by("created_at", "pk"),
-        to_attr="shown_incidents"))
+    shown = Incident.objects.visible_to(user).only(*INCIDENT_FIELDS).order_by("created_at", "pk")
+    through = Candidate.incidents.through.objects.filter(candidate=OuterRef("pk")).order_by().values("candidate")
+    qs = (Candidate.objects.select_related(*RELATED)
+          .annotate(incident_count=Subquery(through.annotate(n=Count("pk")).values("n")[:1]))
+          .prefetch_related(Prefetch("incidents", queryset=shown if incidents is None else shown[:incidents],
+                                     to_attr="shown_incidents")))
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("-proposed_at", "-pk")
 
 
 def candidate_get(*, user: Any, pk: int) -> Candidate:
-    """One candidate the user may read (Candidate.DoesNotExist otherwise → 404)."""
-    return candidate_list(user=user).get(pk=pk)
+    """One candidate the user may read (Candidate.DoesNotExist otherwise → 404), with all its incidents the user
+    may see."""
+    return candidate_list(user=user, incidents=None).get(pk=pk)
 
 
 def default_title(candidate: Candidate) -> str:

@@ -27,7 +27,7 @@ from opscenter.core.exceptions import InvalidInput
 from opscenter.core.models import User
 from opscenter.core.roles import user_roles
 from problems.api.serializers import CategoryRefSerializer, LinkedIncidentSerializer, ProblemRefSerializer
-from problems.candidates import candidate_list, candidate_transition
+from problems.candidates import ROW_INCIDENTS, candidate_get, candidate_list, candidate_transition
 from problems.choices import CandidateState
 from problems.models import WORKERS, Candidate
 
@@ -54,15 +54,18 @@ class CandidateSerializer(serializers.ModelSerializer):
     service = RefField(ServiceRefSerializer, allow_null=True)
     configuration_item = RefField(ConfigurationItemRefSerializer, allow_null=True)
     category = RefField(CategoryRefSerializer, allow_null=True)
-    incidents = LinkedIncidentSerializer(source="shown_incidents", many=True, read_only=True)
+    incident_count = serializers.IntegerField(read_only=True, help_text=_("How many incidents the candidate holds."))
+    incidents = LinkedIncidentSerializer(
+        source="shown_incidents", many=True, read_only=True,
+        help_text=_("The incidents the caller may see: the first five in a list, all of them in the detail."))
     problem = ProblemRefSerializer(read_only=True, allow_null=True)
     decided_by = RefField(UserRefSerializer, allow_null=True)
     available_transitions = AvailableTransitionsField()
 
     class Meta:
         model = Candidate
-        fields = ["id", "state", "state_label", "service", "configuration_item", "category", "incidents",
-                  "proposed_at", "problem", "decided_by", "available_transitions"]
+        fields = ["id", "state", "state_label", "service", "configuration_item", "category", "incident_count",
+                  "incidents", "proposed_at", "problem", "decided_by", "available_transitions"]
         read_only_fields = fields
 
 
@@ -111,11 +114,12 @@ class CandidateViewSet(TransitionActionMixin, mixins.ListModelMixin, mixins.Retr
         if state and state not in CandidateState.values:
             raise InvalidInput({"state": [_("Choose one of: %(states)s.") % {
                 "states": ", ".join(CandidateState.values)}]})
-        return candidate_list(user=self.request.user, state=state)
+        return candidate_list(user=self.request.user, state=state,
+                              incidents=ROW_INCIDENTS if self.action == "list" else None)
 
     def perform_ticket_transition(self, obj: Candidate, name: str, *, user: Any, comment: str,
                                   data: dict[str, Any]) -> Candidate:
         return candidate_transition(obj, name, user=user, comment=comment, data=data)
 
     def transition_response(self, obj: Candidate) -> Response:
-        return Response(self.get_serializer(candidate_list(user=self.request.user).get(pk=obj.pk)).data)
+        return Response(self.get_serializer(candidate_get(user=self.request.user, pk=obj.pk)).data)

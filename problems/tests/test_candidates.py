@@ -219,3 +219,28 @@ def test_the_admin_shows_a_candidate_and_decides_through_the_service(crew, candi
     candidate.refresh_from_db()
     assert candidate.state == CandidateState.DISMISSED
     assert client.get(reverse("admin:problems_candidate_add")).status_code == 403
+
+
+def test_a_list_row_names_the_first_incidents_and_counts_them_all(api_as, crew) -> None:  # noqa: ANN001
+    big = propose(8)
+    row = api_as(crew.manager).get(API).json()["results"][0]
+    assert row["incident_count"] == 8 and len(row["incidents"]) == 5
+    assert len(api_as(crew.manager).get(f"{API}{big.pk}/").json()["incidents"]) == 8
+    page = html(signed_in(crew.manager).get(PAGE))
+    assert "8 incidents" in page
+
+
+def test_the_demo_proposes_a_candidate_with_chinese_incident_titles() -> None:
+    import io
+
+    from incidents import demo as incident_demo
+    from opscenter.core.demo import seed_organisation
+    from problems import demo
+
+    seed_organisation("pw")
+    out = io.StringIO()
+    incident_demo.seed(stdout=out)
+    demo.seed(stdout=out)
+    titles = {t for c in Candidate.objects.filter(state=CandidateState.PROPOSED)
+              for t in c.incidents.values_list("title", flat=True)}
+    assert {"財務部印表機佇列卡住，無法列印憑證", "財務部印表機再次卡單，列印工作全部停住"} <= titles

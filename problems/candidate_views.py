@@ -19,7 +19,14 @@ from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
 from opscenter.core.models import TransitionLog
 from opscenter.core.pagination import CappedCountPaginator
 from opscenter.core.workflow import allowed_transition_names
-from problems.candidates import candidate_accept, candidate_dismiss, candidate_get, candidate_list, may_read
+from problems.candidates import (
+    candidate_accept,
+    candidate_dismiss,
+    candidate_get,
+    candidate_list,
+    first_incidents,
+    may_read,
+)
 from problems.choices import CandidateState
 from problems.models import Candidate
 from problems.views import QUEUES
@@ -57,6 +64,7 @@ def candidate_list_page(request: HttpRequest) -> HttpResponse:
         state = CandidateState.PROPOSED
     rows = candidate_list(user=request.user, state="" if state == "all" else state)
     page = CappedCountPaginator(rows, 25).get_page(request.GET.get("page"))
+    first_incidents(page, user=request.user)
     return render(request, "problems/candidate_list.html", {
         "page": page, "state": state, "states": list(STATES.items()), "queues": list(QUEUES.items()),
         "query": f"state={state}"})

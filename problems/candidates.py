@@ -2,9 +2,11 @@
 and the API share, and the two decisions — accept (a problem identified from the candidate's incidents, through
 problem_create) and dismiss (with the reason; the same incidents are never proposed again)."""
 
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from incidents.models import Incident
@@ -31,27 +33,46 @@ def may_read(user: Any) -> bool:
 ROW_INCIDENTS = 5
 
 
-def candidate_list(*, user: Any, state: str = "", incidents: int | None = ROW_INCIDENTS) -> QuerySet[Candidate]:
+def candidate_list(*, user: Any, state: str = "") -> QuerySet[Candidate]:
     """The candidates the user may read (none for others), newest first, each with how many incidents it holds
-    (`incident_count`) and the first `incidents` of them the user may see (`shown_incidents`; all when None), in
-    two queries whatever the rows."""
+    (`incident_count`); `first_incidents` names some of them for a page of rows."""
     if not may_read(user):
         return Candidate.objects.none()
-    shown = Incident.objects.visible_to(user).only(*INCIDENT_FIELDS).order_by("created_at", "pk")
     through = Candidate.incidents.through.objects.filter(candidate=OuterRef("pk")).order_by().values("candidate")
     qs = (Candidate.objects.select_related(*RELATED)
-          .annotate(incident_count=Subquery(through.annotate(n=Count("pk")).values("n")[:1]))
-          .prefetch_related(Prefetch("incidents", queryset=shown if incidents is None else shown[:incidents],
-                                     to_attr="shown_incidents")))
+          .annotate(incident_count=Subquery(through.annotate(n=Count("pk")).values("n")[:1])))
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("-proposed_at", "-pk")
 
 
+def first_incidents(candidates: Iterable[Candidate], *, user: Any, count: int = ROW_INCIDENTS) -> None:
+    """Give each candidate of a page its first `count` incidents (the oldest recorded) that the user may see, as
+    `shown_incidents`, in two queries whatever the rows: the links ranked per candidate, then the incidents."""
+    candidates = list(candidates)
+    ranked = (Candidate.incidents.through.objects.filter(candidate__in=[c.pk for c in candidates])
+              .annotate(rank=Window(RowNumber(), partition_by=[F("candidate_id")], order_by=F("incident_id").asc()))
+              .filter(rank__lte=count).values_list("candidate_id", "incident_id"))
+    firsts: dict[int, list[int]] = {}
+    for candidate_id, incident_id in ranked:
+        firsts.setdefault(candidate_id, []).append(incident_id)
+    ids = [pk for pks in firsts.values() for pk in pks]
+    visible = Incident.objects.visible_to(user).filter(pk__in=ids).only(*INCIDENT_FIELDS) if ids else []
+    found = {i.pk: i for i in visible}
+    for candidate in candidates:
+        candidate.shown_incidents = [found[pk] for pk in sorted(firsts.get(candidate.pk, [])) if pk in found]
+
+
+def with_all_incidents(candidates: QuerySet[Candidate], *, user: Any) -> QuerySet[Candidate]:
+    """The candidates with every incident of theirs the user may see (`shown_incidents`), oldest first."""
+    shown = Incident.objects.visible_to(user).only(*INCIDENT_FIELDS).order_by("created_at", "pk")
+    return candidates.prefetch_related(Prefetch("incidents", queryset=shown, to_attr="shown_incidents"))
+
+
 def candidate_get(*, user: Any, pk: int) -> Candidate:
-    """One candidate the user may read (Candidate.DoesNotExist otherwise → 404), with all its incidents the user
+    """One candidate the user may read (Candidate.DoesNotExist otherwise → 404), with every incident of it the user
     may see."""
-    return candidate_list(user=user, incidents=None).get(pk=pk)
+    return with_all_incidents(candidate_list(user=user), user=user).get(pk=pk)
 
 
 def default_title(candidate: Candidate) -> str:

@@ -12,12 +12,13 @@ again; a candidate still proposed for the same key takes the new incidents inste
 """
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -64,12 +65,12 @@ def countable_incidents(since: datetime) -> QuerySet[Incident]:
             .exclude(Exists(ProblemIncident.objects.filter(incident=OuterRef("pk")))))
 
 
-def _dismissed_with(key: str) -> Exists:
-    """The incident was in a dismissed candidate of the same key and category."""
+def _dismissed(key: str) -> QuerySet:
+    """The incidents of dismissed candidates of this key (an incident's service or CI and category make its
+    group, so a dismissed candidate that held it was of its group): read once, as a hashed set."""
     through = Candidate.incidents.through
-    return Exists(through.objects.filter(
-        incident_id=OuterRef("pk"), candidate__state=CandidateState.DISMISSED,
-        **{f"candidate__{key}": OuterRef(key), "candidate__category": OuterRef("category")}))
+    return through.objects.filter(candidate__state=CandidateState.DISMISSED,
+                                  **{f"candidate__{key}__isnull": False}).values("incident_id")
 
 
 def recurring_groups(*, now: datetime | None = None, policy: ProblemPolicy | None = None) -> list[Group]:
@@ -83,9 +84,8 @@ def recurring_groups(*, now: datetime | None = None, policy: ProblemPolicy | Non
     for key in KEYS:
         column = f"{key}_id"
         counted = (countable_incidents(since).filter(**{f"{key}__isnull": False})
-                   .annotate(dismissed=_dismissed_with(key))
                    .values(column, "category_id")
-                   .annotate(n=Count("pk"), fresh=Count("pk", filter=Q(dismissed=False)))
+                   .annotate(n=Count("pk"), fresh=Count("pk", filter=~Q(pk__in=_dismissed(key))))
                    .filter(n__gte=policy.recurrence_threshold, fresh__gte=1)
                    .order_by())
         found = {(row[column], row["category_id"]): Group(key, row[column], row["category_id"]) for row in counted}
@@ -105,42 +105,71 @@ def recurring_groups(*, now: datetime | None = None, policy: ProblemPolicy | Non
 
 def candidates_propose(*, now: datetime | None = None) -> list[Candidate]:
     """Propose a candidate for each recurring group not proposed before (by fingerprint); a candidate still
-    proposed for the same key and category takes the group's new incidents. Returns the candidates made or
-    grown. Idempotent: a second run finds every fingerprint taken."""
+    proposed for the same key and category takes the group's new incidents instead. Returns the candidates made or
+    grown. Idempotent: a second run finds every fingerprint taken; a run beside this one that proposes the same
+    first makes this one propose nothing (the unique fingerprint rolls it back)."""
     now = now or timezone.now()
-    groups = recurring_groups(now=now)
+    try:
+        with transaction.atomic():
+            batch_session()
+            return _propose(recurring_groups(now=now), now)
+    except IntegrityError:
+        return []
+
+
+def batch_session() -> None:
+    """A set-based batch over many rows on PostgreSQL: no JIT compilation for this transaction (its estimate of a
+    costly plan makes the server spend longer compiling the plan than running it)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
+def _key_of(candidate: Candidate) -> tuple[str, int, int]:
+    if candidate.service_id:
+        return "service", candidate.service_id, candidate.category_id
+    return "configuration_item", candidate.configuration_item_id, candidate.category_id
+
+
+def _propose(groups: list[Group], now: datetime) -> list[Candidate]:
+    """The groups not proposed yet as candidates, in a few statements whatever their number: the candidates still
+    proposed for their keys (locked) grown by the new incidents, new candidates for the others."""
     if not groups:
         return []
     taken = set(Candidate.objects.filter(fingerprint__in=[g.fingerprint for g in groups])
                 .values_list("fingerprint", flat=True))
-    changed: list[Candidate] = []
-    for group in groups:
-        if group.fingerprint in taken:
+    fresh = [g for g in groups if g.fingerprint not in taken]
+    if not fresh:
+        return []
+    same_key = Q(pk__in=[])
+    for g in fresh:
+        other = "configuration_item" if g.key == "service" else "service"
+        same_key |= Q(**{f"{g.key}_id": g.key_id, "category_id": g.category_id, f"{other}__isnull": True})
+    opened = {_key_of(c): c for c in Candidate.objects.select_for_update()
+              .filter(same_key, state=CandidateState.PROPOSED).order_by("pk")}
+    through = Candidate.incidents.through
+    members: dict[int, set[int]] = defaultdict(set)
+    for candidate_id, incident_id in through.objects.filter(candidate__in=list(opened.values())).values_list(
+            "candidate_id", "incident_id"):
+        members[candidate_id].add(incident_id)
+    made = Candidate.objects.bulk_create([
+        Candidate(fingerprint=g.fingerprint, proposed_at=now, category_id=g.category_id, **{f"{g.key}_id": g.key_id})
+        for g in fresh if (g.key, g.key_id, g.category_id) not in opened])
+    by_key = {**opened, **{_key_of(c): c for c in made}}
+    still_proposed = {c.pk for c in opened.values()}
+    grown, rows = [], []
+    for g in fresh:
+        candidate = by_key[(g.key, g.key_id, g.category_id)]
+        new = sorted(set(g.incident_ids) - members[candidate.pk])
+        if not new:
             continue
-        try:
-            with transaction.atomic():
-                changed.append(_propose(group, now))
-        except IntegrityError:
-            continue  # a run beside this one proposed it first
-    return changed
-
-
-def _propose(group: Group, now: datetime) -> Candidate:
-    """One group as a candidate: the one still proposed for its key grown to its incidents, or a new one."""
-    key_filter = {group.key: group.key_id, "category_id": group.category_id}
-    other = "configuration_item" if group.key == "service" else "service"
-    open_one = (Candidate.objects.select_for_update()
-                .filter(state=CandidateState.PROPOSED, **key_filter, **{f"{other}__isnull": True}).first())
-    if open_one is not None:
-        ids = set(open_one.incidents.values_list("pk", flat=True)) | set(group.incident_ids)
-        open_one.fingerprint = fingerprint(group.key, group.key_id, group.category_id, ids)
-        open_one.save(update_fields=["fingerprint"])
-        open_one.incidents.add(*[pk for pk in group.incident_ids])
-        return open_one
-    candidate = Candidate.objects.create(fingerprint=group.fingerprint, proposed_at=now,
-                                         **{f"{group.key}_id": group.key_id, "category_id": group.category_id})
-    candidate.incidents.add(*group.incident_ids)
-    return candidate
+        if candidate.pk in still_proposed:  # it takes the new incidents
+            candidate.fingerprint = fingerprint(g.key, g.key_id, g.category_id, members[candidate.pk] | set(new))
+            grown.append(candidate)
+        rows += [through(candidate_id=candidate.pk, incident_id=pk) for pk in new]
+    Candidate.objects.bulk_update(grown, ["fingerprint"])
+    through.objects.bulk_create(rows, batch_size=5000)
+    return [*made, *grown]
 
 
 # --- The observation window ------------------------------------------------------------------------------

@@ -27,7 +27,13 @@ from opscenter.core.exceptions import InvalidInput
 from opscenter.core.models import User
 from opscenter.core.roles import user_roles
 from problems.api.serializers import CategoryRefSerializer, LinkedIncidentSerializer, ProblemRefSerializer
-from problems.candidates import ROW_INCIDENTS, candidate_get, candidate_list, candidate_transition
+from problems.candidates import (
+    candidate_get,
+    candidate_list,
+    candidate_transition,
+    first_incidents,
+    with_all_incidents,
+)
 from problems.choices import CandidateState
 from problems.models import WORKERS, Candidate
 
@@ -114,8 +120,15 @@ class CandidateViewSet(TransitionActionMixin, mixins.ListModelMixin, mixins.Retr
         if state and state not in CandidateState.values:
             raise InvalidInput({"state": [_("Choose one of: %(states)s.") % {
                 "states": ", ".join(CandidateState.values)}]})
-        return candidate_list(user=self.request.user, state=state,
-                              incidents=ROW_INCIDENTS if self.action == "list" else None)
+        if self.action == "list":
+            return candidate_list(user=self.request.user, state=state)
+        return with_all_incidents(candidate_list(user=self.request.user), user=self.request.user)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The candidates, newest first, each naming its first incidents."""
+        page = self.paginate_queryset(self.get_queryset())
+        first_incidents(page, user=request.user)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def perform_ticket_transition(self, obj: Candidate, name: str, *, user: Any, comment: str,
                                   data: dict[str, Any]) -> Candidate:

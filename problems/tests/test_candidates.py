@@ -134,10 +134,10 @@ def test_api_list_query_count_does_not_grow(api_as, crew, candidate, django_asse
         client.get(API)
 
 
-# The token and its user, the user's permissions (own and by group: 2), their roles, their team kinds (for security
-# incidents), the page count, the rows (joined with service, CI, category, problem and who decided), the incidents
-# the user may see.
-API_LIST_QUERIES = 8
+# The token and its user, the user's permissions (own and by group: 2), their roles, the page count, the rows (joined
+# with service, CI, category, problem and who decided, their incidents counted), the first links of each row ranked,
+# the user's team kinds (for security incidents) and the incidents the user may see among them.
+API_LIST_QUERIES = 9
 
 
 # --- pages ---------------------------------------------------------------------------------------------------
@@ -191,9 +191,10 @@ def test_page_query_counts_do_not_grow(crew, candidate, django_assert_num_querie
     assert one == DETAIL_QUERIES
 
 
-# The user (the session from the cache), their roles, the unread count, the page count, the rows, the incidents the
-# user may see (their team kinds, the incidents).
-PAGE_QUERIES = 7
+# The user (the session from the cache), their roles, the unread count, the page count, the rows (their incidents
+# counted), the first links of each row ranked, the incidents the user may see among them (their team kinds, the
+# incidents).
+PAGE_QUERIES = 8
 # The same for one candidate, with its transitions' log (who dismissed and why).
 DETAIL_QUERIES = 7
 

@@ -5,7 +5,7 @@ problem_create) and dismiss (with the reason; the same incidents are never propo
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
@@ -34,13 +34,16 @@ ROW_INCIDENTS = 5
 
 
 def candidate_list(*, user: Any, state: str = "") -> QuerySet[Candidate]:
-    """The candidates the user may read (none for others), newest first, each with how many incidents it holds
-    (`incident_count`); `first_incidents` names some of them for a page of rows."""
+    """The candidates the user may read (none for others; and only those with an incident the user may see), newest
+    first, each with how many incidents it holds (`incident_count`); `first_incidents` names some of them for a
+    page of rows."""
     if not may_read(user):
         return Candidate.objects.none()
-    through = Candidate.incidents.through.objects.filter(candidate=OuterRef("pk")).order_by().values("candidate")
-    qs = (Candidate.objects.select_related(*RELATED)
-          .annotate(incident_count=Subquery(through.annotate(n=Count("pk")).values("n")[:1])))
+    links = Candidate.incidents.through.objects.filter(candidate=OuterRef("pk")).order_by()
+    # A candidate none of whose incidents the user may see (security incidents) is not shown to them either.
+    seen = Exists(links.filter(incident__in=Incident.objects.visible_to(user)))
+    qs = (Candidate.objects.select_related(*RELATED).filter(seen)
+          .annotate(incident_count=Subquery(links.values("candidate").annotate(n=Count("pk")).values("n")[:1])))
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("-proposed_at", "-pk")

@@ -245,3 +245,14 @@ def test_the_demo_proposes_a_candidate_with_chinese_incident_titles() -> None:
     titles = {t for c in Candidate.objects.filter(state=CandidateState.PROPOSED)
               for t in c.incidents.values_list("title", flat=True)}
     assert {"財務部印表機佇列卡住，無法列印憑證", "財務部印表機再次卡單，列印工作全部停住"} <= titles
+
+
+def test_a_candidate_of_security_incidents_is_hidden_from_who_may_not_see_them(api_as, crew) -> None:  # noqa: ANN001
+    service = ServiceFactory()
+    for _ in range(3):
+        IncidentFactory(service=service, category=category("security"), title="異常登入")
+    (hidden,) = candidates_propose()
+    assert_error(api_as(crew.manager).get(f"{API}{hidden.pk}/"), 404)
+    assert api_as(crew.manager).get(API).json()["results"] == []
+    assert signed_in(crew.manager).get(f"{PAGE}{hidden.pk}/").status_code == 404
+    assert api_as(crew.supervisor).get(f"{API}{hidden.pk}/").json()["incident_count"] == 3

@@ -283,3 +283,29 @@ def test_a_done_action_is_not_told(crew) -> None:  # noqa: ANN001
     assert ActionItem.objects.get(problem=problem).state == ActionState.DONE
     with time_machine.travel(timezone.now() + timedelta(days=30), tick=False):
         assert actions_notify_overdue() == 0
+
+
+# --- the schedule --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("entry", "task", "minutes"), [
+    ("propose-problem-candidates", tasks.propose_problem_candidates, 6),
+    ("sweep-problem-recurrence", tasks.sweep_problem_recurrence, 60),
+    ("notify-overdue-problem-actions", tasks.notify_overdue_problem_actions, 4),
+])
+def test_the_tasks_are_on_beats_schedule(entry, task, minutes) -> None:  # noqa: ANN001
+    from django.conf import settings
+
+    scheduled = settings.CELERY_BEAT_SCHEDULE[entry]
+    assert scheduled["task"] == task.name and len(scheduled["schedule"].minute) == minutes
+
+
+def test_an_action_due_later_and_overdue_again_is_told_again(crew) -> None:  # noqa: ANN001
+    problem = problem_in_state(State.ANALYZING, crew)
+    action = ActionItem.objects.get(problem=problem)
+    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False):
+        assert actions_notify_overdue() == 1
+        ActionItem.objects.filter(pk=action.pk).update(due_date=timezone.localdate() + timedelta(days=2))
+    with time_machine.travel(timezone.now() + timedelta(days=12), tick=False):
+        assert actions_notify_overdue() == 1
+        assert actions_notify_overdue() == 0

@@ -29,7 +29,6 @@ from problems.candidates import (
 )
 from problems.choices import CandidateState
 from problems.models import Candidate
-from problems.views import QUEUES
 
 STATES = {
     CandidateState.PROPOSED: gettext_lazy("Proposed"),
@@ -66,7 +65,7 @@ def candidate_list_page(request: HttpRequest) -> HttpResponse:
     page = CappedCountPaginator(rows, 25).get_page(request.GET.get("page"))
     first_incidents(page, user=request.user)
     return render(request, "problems/candidate_list.html", {
-        "page": page, "state": state, "states": list(STATES.items()), "queues": list(QUEUES.items()),
+        "page": page, "state": state, "states": list(STATES.items()),
         "query": f"state={state}"})
 
 

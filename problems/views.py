@@ -34,7 +34,6 @@ from opscenter.core.ticket_views import (
 from opscenter.core.workflow import available_transitions
 from problems import selectors, services
 from problems.analysis import fishbone_rows, worded
-from problems.candidates import may_read as may_read_candidates
 from problems.choices import ActionState, State
 from problems.forms import (
     DANGER_TRANSITIONS,
@@ -94,7 +93,7 @@ class ProblemListView(TicketListView):
             problem.done_actions = sum(1 for a in problem.actions.all() if a.state == ActionState.DONE)
 
     def extra_context(self, user: Any) -> dict[str, Any]:
-        return {"may_identify": services.may_work(user), "may_read_candidates": may_read_candidates(user)}
+        return {"may_identify": services.may_work(user)}
 
 
 problem_list = ProblemListView.as_view()

@@ -17,7 +17,8 @@ from opscenter.core.admin import (
     TransitionForm,
 )
 from opscenter.core.models import User
-from problems.models import WORKERS, ActionItem, Problem, ProblemIncident, ProblemPolicy
+from problems.candidates import candidate_transition
+from problems.models import WORKERS, ActionItem, Candidate, Problem, ProblemIncident, ProblemPolicy
 from problems.services import EDITABLE, action_transition, action_update, problem_transition, problem_update
 
 # --- the problem's core: problems, their links and actions, the policy ---
@@ -160,3 +161,36 @@ class ProblemPolicyAdmin(PolicyAdmin):
     sweeps use them at once."""
 
     list_display = ["__str__", "recurrence_threshold", "recurrence_window_days", "observation_days"]
+
+
+# --- recurring-incident candidates ---
+
+
+class AcceptCandidateForm(TransitionForm):
+    title = forms.CharField(label=_("problem title"), max_length=200, required=False,
+                            help_text=_("Left empty: what recurs, and where."))
+
+
+@admin.register(Candidate)
+class CandidateAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmin):
+    """Problem candidates, read only: accepted (a problem identified from their incidents) or dismissed (with the
+    reason) through problems.candidates; proposed by the periodic task only."""
+
+    fsm_forms = {"accept": AcceptCandidateForm, "dismiss": ReasonForm}
+    danger_transitions = ("dismiss",)
+    list_display = ["__str__", "state", "proposed_at", "problem", "decided_by"]
+    list_select_related = ["service", "configuration_item", "category", "problem", "decided_by"]
+    list_filter = ["state"]
+    date_hierarchy = "proposed_at"
+    fields = ["state", "service", "configuration_item", "category", "incidents", "proposed_at", "problem",
+              "decided_by", "fingerprint", "timeline"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Candidate | None = None) -> bool:
+        return False
+
+    def perform(self, obj: Candidate, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Candidate:
+        return candidate_transition(obj, name, user=user, comment=comment, data=data)

@@ -370,7 +370,8 @@ def test_every_duty_page_shows_the_duty_tabs_the_reader_may_open(crew) -> None: 
 
 
 def test_the_navigation_marks_one_entry_the_closest_to_the_page(crew) -> None:  # noqa: ANN001
-    """"Duty" holds every duty page and "My duty" its own: on My duty only the latter is marked, elsewhere the former."""
+    """"Duty" holds every duty page and "My duty" its own: on My duty only the latter is marked, elsewhere the
+    former."""
     import re
 
     client = signed_in(crew.engineers[0])

@@ -1,12 +1,12 @@
 """The problem API against its own OpenAPI schema: requests generated from it — identifying, edits (the analysis's
 structure among them), links, transitions, action items, raising a change — are never answered with a server error.
-Bounded and derandomized, like the incident API's smoke test whose schema and connection fixture it shares."""
+Bounded and derandomized, with the kernel's schema, settings and connection fixture."""
 
 from typing import Any
 
 import pytest
 
-from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
+from opscenter.core.testing.api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
 from opscenter.core.tokens import api_token_create
 from problems.choices import State
 from problems.tests.factories import ProblemCrew, problem_in_state

@@ -23,7 +23,10 @@ def world(crew: ProblemCrew) -> dict[str, Any]:
             "ids": {"/api/v1/problems/": problem.pk, "/api/v1/problem-actions/": problem.actions.get().pk}}
 
 
-@schema.include(path_regex=r"^/api/v1/(problems|problem-actions)/", method=["POST", "PATCH", "DELETE"]).parametrize()
+# Comments and attachments are the kernel's ticket actions, the same for every ticket: the incident schema test
+# sends them their boundary cases and the sweep of the whole schema sends them as every role.
+@schema.include(path_regex=r"^/api/v1/(problems|problem-actions)/(?!\{id\}/(comments|attachments)/)",
+                method=["POST", "PATCH", "DELETE"]).parametrize()
 @FUZZ
 def test_problem_writes_never_answer_a_server_error(case: Any, world: dict[str, Any]) -> None:
     call_and_check(case, world)

@@ -150,3 +150,14 @@ def test_the_world_is_what_the_paths_point_at(world: World) -> None:
     assert None not in world.ids.values()
     assert len(set(world.keys.values())) == len(ROLES)
 
+
+
+def test_only_lists_document_the_list_filters() -> None:
+    """A list's filters are documented on the list alone: an action that shares its path's viewset (linking
+    incidents to a problem, giving an opinion on a change) takes none, and a generated request should not send
+    them (they doubled the requests of a schema run over those actions). A detail may take its own parameter."""
+    with_query = {f"{method.upper()} {path}" for path, operations in sweep_schema.raw_schema["paths"].items()
+                  for method, operation in operations.items() if isinstance(operation, dict)
+                  and (method != "get" or path.endswith("}/"))
+                  and any(parameter.get("in") == "query" for parameter in operation.get("parameters", []))}
+    assert with_query == {"GET /api/v1/sla/dashboard/{id}/"}  # ?month=

@@ -12,7 +12,7 @@ shift, past shifts checked in and out (3 % late, 0.5 % absent), the reminders of
 Prints figures and asserts nothing:
 - who is on duty for a team, `duty.selectors.on_duty(team, at)` (target ≤ 2 ms in process; it runs on every P1),
   at random moments of the two years and now; and the paging resolver's first wave (who a P1 pages first);
-- the month roster page, the route `duty:roster-month` with a roster's id (p95 target ≤ 150 ms; not measured on a
+- the month roster page, the roster's month grid, `duty:roster-detail` (p95 target ≤ 150 ms; not measured on a
   tree without that route), through Django's test client in this process (middleware, session, template);
 - the reminder sweep and the absence sweep (≤ 1 s each): with nothing due (what every minute costs), and with
   every reminder of the coming 12 hours (or the absence of everybody on duty now) due at once, as after beat was
@@ -256,15 +256,13 @@ def who_is_on_duty(args: argparse.Namespace, rng: random.Random) -> None:
 
 
 def roster_month_url(roster) -> str | None:  # noqa: ANN001
-    """The month roster page of a roster (`duty:roster-month`), None where the route does not exist."""
+    """The month roster page of a roster (its grid, `duty:roster-detail`), None where the route does not exist."""
     from django.urls import NoReverseMatch, reverse
 
-    for args in ([roster.pk], [roster.team_id, roster.first_day.year, roster.first_day.month]):
-        try:
-            return reverse("duty:roster-month", args=args)
-        except NoReverseMatch:
-            continue
-    return None
+    try:
+        return reverse("duty:roster-detail", args=[roster.pk])
+    except NoReverseMatch:
+        return None
 
 
 def roster_page(args: argparse.Namespace, rng: random.Random) -> None:
@@ -278,7 +276,7 @@ def roster_page(args: argparse.Namespace, rng: random.Random) -> None:
     rosters = list(Roster.objects.filter(team__code__startswith=PREFIX, first_day__lte=today, last_day__gte=today)
                    .select_related("team"))
     if not rosters or roster_month_url(rosters[0]) is None:
-        print(f"{'month roster page':<46} not measured: no route duty:roster-month in this tree")
+        print(f"{'month roster page':<46} not measured: no route duty:roster-detail in this tree")
         return
     client = Client()
     client.force_login(User.objects.get(username=f"db{0:02d}-00"))

@@ -29,6 +29,7 @@ from duty.models import (
 from duty.rosters import OFF
 from duty.swaps import OPEN_STATES, SWAP_RELATIONS, swap_problems, swap_transition
 from opscenter.core.admin import (
+    PolicyAdmin,
     ReasonForm,
     RecordInline,
     ServiceErrorsAsMessages,
@@ -43,16 +44,10 @@ from opscenter.core.formatting import local_minute
 
 
 @admin.register(DutyPolicy)
-class DutyPolicyAdmin(admin.ModelAdmin):
-    """The center's one duty policy: edited, never added twice or deleted."""
+class DutyPolicyAdmin(PolicyAdmin):
+    """The center's one duty policy."""
 
     list_display = ["__str__", "time_zone", "max_hours_in_row", "min_rest_hours", "swap_lead_hours"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and not DutyPolicy.objects.exists()
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ShiftRequirementInline(admin.TabularInline):

@@ -33,7 +33,6 @@ from duty.handovers import (
     incoming_shift_for,
     item_groups,
     leave_refusal,
-    may_read_duty,
 )
 from duty.log import (
     changes_visible_to,
@@ -42,6 +41,7 @@ from duty.log import (
     log_entry_record,
 )
 from duty.models import DutyPolicy, Handover, Shift
+from duty.selectors import may_read_duty
 from incidents import selectors as incident_selectors
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text

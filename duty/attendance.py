@@ -26,7 +26,7 @@ from opscenter.core import roles
 from opscenter.core.exceptions import ConditionFailed
 from opscenter.core.models import TransitionLog, User
 from opscenter.core.notification_kinds import timestamp
-from opscenter.core.outbox import notify
+from opscenter.core.outbox import active_endpoints, build_notifications, notify, write_notifications
 from opscenter.core.selectors import role_members
 from opscenter.core.services import check_transition, perform_bulk_transition, perform_transition
 
@@ -180,14 +180,17 @@ def shifts_mark_absent(*, now: datetime | None = None) -> int:
                           .annotate(backup_id=_backup()).order_by("start", "pk"))
             backups = User.objects.in_bulk({s.backup_id for s in shifts if s.backup_id})
             supervisors = _team_supervisors({s.team_id for s in shifts})
-            for shift in shifts:
+            endpoints, link, rows = active_endpoints(), reverse("duty:my-duty"), []
+            for shift in shifts:  # the batch's outbox rows, written at once
                 backup = backups.get(shift.backup_id)
-                link = reverse("duty:my-duty")
-                notify(kind=ABSENT, recipients=[u for u in supervisors[shift.team_id] if u.pk != shift.user_id],
-                       params=_absence_params(shift, now=now, backup=backup), link=link)
+                params = _absence_params(shift, now=now, backup=backup)
+                rows += build_notifications(
+                    kind=ABSENT, recipients=[u for u in supervisors[shift.team_id] if u.pk != shift.user_id],
+                    params=params, link=link, endpoints=endpoints)
                 if backup is not None and shift.end > now:
-                    notify(kind=ABSENT_BACKUP, recipients=[backup],
-                           params=_absence_params(shift, now=now, backup=backup), link=link)
+                    rows += build_notifications(kind=ABSENT_BACKUP, recipients=[backup], params=params, link=link,
+                                                endpoints=endpoints)
+            write_notifications(rows)
             marked += len(ids)
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from duty.choices import Attendance, HandoverState
 from duty.models import Handover, HandoverItem, Shift
 from duty.notifications import HANDOVER_ACKNOWLEDGED, HANDOVER_WRITTEN
+from duty.selectors import may_read_duty
 from opscenter.core import roles
 from opscenter.core.exceptions import ConditionFailed, InvalidInput, TransitionForbidden
 from opscenter.core.extensions import handover_entries, handover_sources
@@ -93,11 +94,6 @@ def leave_refusal(shift: Shift) -> str:
 
 
 # --- Reading ------------------------------------------------------------------------------------------------------
-
-
-def may_read_duty(user: Any) -> bool:
-    """IT staff and auditors read the duty records; department users read none."""
-    return has_role(user, *roles.IT_STAFF, roles.AUDITOR)
 
 
 def handover_list(*, user: Any) -> QuerySet[Handover]:

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from duty.attendance import current_shift_of
 from duty.choices import LogKind
-from duty.handovers import may_read_duty
 from duty.models import DutyLogEntry, DutyPolicy
+from duty.selectors import may_read_duty
 from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, TransitionForbidden

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from duty.models import DutyPolicy
-from duty.selectors import on_duty_board
+from duty.selectors import may_read_duty, on_duty_board
 from opscenter.core import roles
 from opscenter.core.navigation import HomePanel, NavItem, register_nav, register_panel
 from opscenter.core.roles import user_team_ids
@@ -21,13 +21,13 @@ PANEL_TEAMS = 6  # teams in the home panel (the reader's own first); the rest on
 def _on_duty(request: HttpRequest) -> dict[str, Any]:
     board = on_duty_board(first=user_team_ids(request.user))
     return {"board": board[:PANEL_TEAMS], "more": max(0, len(board) - PANEL_TEAMS),
-            "zone": DutyPolicy.current().zone}
+            "zone": DutyPolicy.current().zone, "may_open": may_read_duty(request.user)}
 
 
 def register() -> None:
     register_nav(NavItem(_("Duty"), "duty:roster-list", roles=READERS, order=30, sections=("/duty/",)))
-    register_panel(HomePanel("on-duty", _("On duty now"), "duty/panels/on_duty.html", _on_duty, roles=READERS,
-                             order=5))
+    # Everyone's home page: a department user sees whom the center has on duty (the rosters stay IT's).
+    register_panel(HomePanel("on-duty", _("On duty now"), "duty/panels/on_duty.html", _on_duty, order=5))
 
 # --- end roster ---
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from opscenter.core.admin import (
+    PolicyAdmin,
     ReasonForm,
     RecordInline,
     ServiceErrorsAsMessages,
@@ -17,7 +18,8 @@ from opscenter.core.admin import (
 )
 from opscenter.core.models import User
 from problems import known_errors
-from problems.models import WORKERS, ActionItem, KnownError, Problem, ProblemIncident, ProblemPolicy
+from problems.candidates import candidate_transition
+from problems.models import WORKERS, ActionItem, Candidate, KnownError, Problem, ProblemIncident, ProblemPolicy
 from problems.services import EDITABLE, action_transition, action_update, problem_transition, problem_update
 
 # --- the problem's core: problems, their links and actions, the policy ---
@@ -155,18 +157,44 @@ class ActionItemAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.Model
 
 
 @admin.register(ProblemPolicy)
-class ProblemPolicyAdmin(admin.ModelAdmin):
+class ProblemPolicyAdmin(PolicyAdmin):
     """The rules of problem management, one row: problem managers and supervisors change them; new problems and
     sweeps use them at once."""
 
     list_display = ["__str__", "recurrence_threshold", "recurrence_window_days", "observation_days"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return not ProblemPolicy.objects.exists() and super().has_add_permission(request)
 
-    def has_delete_permission(self, request: HttpRequest, obj: ProblemPolicy | None = None) -> bool:
+# --- recurring-incident candidates ---
+
+
+class AcceptCandidateForm(TransitionForm):
+    title = forms.CharField(label=_("problem title"), max_length=200, required=False,
+                            help_text=_("Left empty: what recurs, and where."))
+
+
+@admin.register(Candidate)
+class CandidateAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmin):
+    """Problem candidates, read only: accepted (a problem identified from their incidents) or dismissed (with the
+    reason) through problems.candidates; proposed by the periodic task only."""
+
+    fsm_forms = {"accept": AcceptCandidateForm, "dismiss": ReasonForm}
+    danger_transitions = ("dismiss",)
+    list_display = ["__str__", "state", "proposed_at", "problem", "decided_by"]
+    list_select_related = ["service", "configuration_item", "category", "problem", "decided_by"]
+    list_filter = ["state"]
+    date_hierarchy = "proposed_at"
+    fields = ["state", "service", "configuration_item", "category", "incidents", "proposed_at", "problem",
+              "decided_by", "fingerprint", "timeline"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Candidate | None = None) -> bool:
+        return False
+
+    def perform(self, obj: Candidate, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Candidate:
+        return candidate_transition(obj, name, user=user, comment=comment, data=data)
 
 # --- the known-error database ---
 

@@ -17,6 +17,10 @@ class ProblemsConfig(AppConfig):
         from problems.extensions import ChangeProblemsField, change_problems_section, incident_problems_section
 
         panels.register()
+        # --- recurring-incident candidates: a tab of the problem pages ---
+        from problems import navigation
+
+        navigation.register()
         register_detail_section("incidents.incident", "problems/incident_problems.html", incident_problems_section,
                                 key="problems", order=30)
         register_detail_section("changes.change", "problems/change_problems.html", change_problems_section,

@@ -316,7 +316,39 @@ def seed(*, stdout: TextIO) -> None:
         for story in STORIES:
             director.play(story)
         known = play_known_errors(director)
+        proposed = recurring_printer(director)
     states = Problem.objects.values("state").distinct().count()
     stdout.write(f"Demo problems: {len(director.played)} created in {states} states "
-                 f"and {len(known)} known errors in {time.monotonic() - began:.1f} s.")
+                 f"and {len(known)} known errors in {time.monotonic() - began:.1f} s; "
+                 f"{proposed} candidate(s) proposed.")
 
+
+
+# --- a recurring fault proposed as a candidate ---------------------------------------------------------------
+
+# The printers of the finance floor, three times in a week: proposed by the recurring-incident check, undecided.
+RECURRING = [("財務部印表機佇列卡住，無法列印憑證", 6.2), ("財務部印表機再次卡單，列印工作全部停住", 3.5),
+             ("財務部印表機佇列又卡住，月結報表印不出來", 0.8)]
+
+
+def recurring_printer(director: Director) -> int:
+    """Three desktop incidents on the printing service within a week, reported by the duty officer at their times,
+    and the recurring-incident check run: the candidate waits for the problem manager. Returns how many candidates
+    were proposed."""
+    from incidents.models import Category
+    from incidents.services import incident_report
+    from problems.recurrence import candidates_propose
+
+    duty = User.objects.filter(username="duty").first()
+    service, category = director.services.get("desktop-support"), Category.objects.filter(code="desktop").first()
+    if duty is None or service is None or category is None:
+        return 0
+    for title, days_ago in RECURRING:
+        moment = director.now - dt.timedelta(days=days_ago)
+        director.at(moment)
+        incident_report(recorder=duty, data={
+            "title": title, "description": "印表機顯示佇列錯誤，重新啟動列印服務後暫時恢復。",
+            "occurred_at": moment - dt.timedelta(minutes=10), "impact_scope": "財務部 3 樓",
+            "channel": "phone", "caller_name": "財務部 陳小姐", "service": service, "category": category})
+    director.at(director.now - dt.timedelta(minutes=10))
+    return len(candidates_propose())

@@ -36,3 +36,11 @@ def action_params(action: ActionItem, *, actor: Any = None) -> dict[str, Any]:
     # A date, not an instant: shown as written ("2026-03-31") under "Due".
     due = action.due_date.isoformat() if action.due_date else ""
     return problem_params(action.problem, actor=actor, measure=action.measure, due_at=due)
+
+# --- recurrence and overdue actions (sent by the periodic tasks) ---
+ACTION_OVERDUE, RECURRED = declare(
+    NotificationKind("problem.action_overdue", _("Problem action overdue"),
+                     _("your action is past its due date: %(measure)s"), "%(title)s", labels=LABELS),
+    NotificationKind("problem.recurred", _("Problem recurred"),
+                     _("recurrence during the observation window: %(title)s"), "%(reason)s", labels=LABELS),
+)

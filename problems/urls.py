@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from problems import known_error_views, views
+from problems import candidate_views, known_error_views, views
 
 app_name = "problems"
 
@@ -23,6 +23,10 @@ urlpatterns = [
     path("problems/<int:pk>/actions/<int:action>/", views.action_edit, name="action-edit"),
     path("problems/<int:pk>/actions/<int:action>/<slug:name>/", views.action_move, name="action-move"),
     path("problems/<int:pk>/raise-change/", views.raise_change, name="raise-change"),
+    # --- recurring-incident candidates ---
+    path("problems/candidates/", candidate_views.candidate_list_page, name="candidate-list"),
+    path("problems/candidates/<int:pk>/", candidate_views.candidate_detail_page, name="candidate-detail"),
+    path("problems/candidates/<int:pk>/<slug:name>/", candidate_views.candidate_decide, name="candidate-decide"),
     # --- the known-error database ---
     path("problems/known-errors/", known_error_views.known_error_list, name="knownerror-list"),
     path("problems/known-errors/new/", known_error_views.known_error_create, name="knownerror-create"),

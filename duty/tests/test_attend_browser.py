@@ -3,14 +3,12 @@ records in the duty log, is refused checking out with the reason, writes the han
 acknowledges it, and the engineer checks out. The pages lay out without overflowing the window. Screenshots of
 My duty and the handover page go to $SCREENSHOT_DIR when it is set."""
 
-import importlib
 import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
 from duty.choices import Attendance, HandoverState
@@ -27,7 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.mark.parametrize("language", ["en", "zh-hant"])
 def test_a_shift_from_check_in_to_check_out_in_the_browser(browser_page: Any, tmp_path: Path, language: str) -> None:
-    importlib.import_module("duty.migrations.0002_policy_and_roles").create_defaults(apps, None)
     shots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path) / "duty" / language
     shots.mkdir(parents=True, exist_ok=True)
     page = browser_page

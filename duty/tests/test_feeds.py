@@ -18,9 +18,9 @@ from opscenter.core.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 PAGE = "/duty/calendar/"
-PAGE_QUERIES = 7
-FEED_QUERIES = 3
-TEAM_FEED_QUERIES = 6
+PAGE_QUERIES = 6
+FEED_QUERIES = 2
+TEAM_FEED_QUERIES = 5
 
 
 def signed_in(user: User) -> Client:

@@ -66,7 +66,7 @@ def grid_url(roster: Roster, month: str = "") -> str:
 # --- Who reads what -----------------------------------------------------------------------------------------
 
 
-def test_department_users_are_refused_every_roster_page_and_the_home_panel(crew) -> None:  # noqa: ANN001
+def test_department_users_are_refused_every_roster_page_but_see_who_is_on_duty(crew) -> None:  # noqa: ANN001
     roster = generate(crew, crew.today)
     shift = roster.shifts.first()
     client = signed_in(UserFactory(roles=[roles.DEPARTMENT_USER], department=DepartmentFactory()))
@@ -74,8 +74,9 @@ def test_department_users_are_refused_every_roster_page_and_the_home_panel(crew)
                  f"/duty/shifts/{shift.pk}/edit/"):
         assert client.get(path).status_code == 403, path
     home = client.get("/")
-    assert home.status_code == 200 and 'id="panel-on-duty"' not in html(home)
-    assert "/duty/rosters/" not in html(home)  # no navigation entry either
+    assert home.status_code == 200 and 'id="panel-on-duty"' in html(home)  # whom to call: everyone's home page
+    assert crew.team.name in html(home)
+    assert "/duty/rosters/" not in html(home)  # no link to the rosters, no navigation entry
     assert Client().get(LIST).status_code == 302  # signed out: to the sign-in page
 
 
@@ -323,12 +324,13 @@ def test_the_home_panel_costs_the_same_whatever_the_teams_and_shifts(crew, djang
 
     from duty.models import DutyPolicy
     from opscenter.core import navigation
-    from opscenter.core.roles import user_team_ids
+    from opscenter.core.roles import user_roles, user_team_ids
 
     panel = next(p for p in navigation._panels if p.key == "on-duty")
     request = RequestFactory().get("/")
     request.user = crew.engineers[0]
     user_team_ids(request.user)  # read with the reader's roles, once per request, before any panel
+    user_roles(request.user)  # likewise (the navigation reads them first)
     DutyPolicy.current()  # kept in the cache until it is saved
     _someone_on_duty(crew)
     with django_assert_num_queries(PANEL_QUERIES):
@@ -338,3 +340,46 @@ def test_the_home_panel_costs_the_same_whatever_the_teams_and_shifts(crew, djang
     with django_assert_num_queries(PANEL_QUERIES):
         many = panel.context(request)
     assert len(many["board"]) == len(few["board"]) + 3
+
+
+def _tabs(page: Any) -> list[tuple[str, bool]]:
+    import re
+
+    body = html(page)
+    nav = body.split('id="section-tabs"', 1)[1].split("</ul>", 1)[0]
+    return [(href, "active" in classes) for classes, href in re.findall(r'class="nav-link([^"]*)" href="([^"]+)"', nav)]
+
+
+def test_every_duty_page_shows_the_duty_tabs_the_reader_may_open(crew) -> None:  # noqa: ANN001
+    """The pages the navigation bar does not name (swaps, the log, handovers, my shifts, the report) are a tab away
+    on every duty page, the current one marked; the report only for supervisors and auditors."""
+    roster = generate(crew, crew.today)
+    supervisor = signed_in(crew.supervisor)
+    tabs = _tabs(supervisor.get(grid_url(roster)))
+    assert [href for href, _active in tabs] == ["/duty/rosters/", "/duty/swaps/", "/duty/my/", "/duty/log/",
+                                                "/duty/handovers/", "/duty/calendar/", "/duty/reports/"]
+    assert [href for href, active in tabs if active] == ["/duty/rosters/"]  # a roster is under the rosters
+    assert [href for href, active in _tabs(supervisor.get("/duty/reports/")) if active] == ["/duty/reports/"]
+    engineer = signed_in(crew.engineers[0])
+    tabs = _tabs(engineer.get("/duty/swaps/"))
+    assert "/duty/reports/" not in dict(tabs) and dict(tabs)["/duty/swaps/"] is True
+    auditor = signed_in(UserFactory(roles=[roles.AUDITOR]))
+    assert [href for href, _active in _tabs(auditor.get("/duty/log/"))] == [
+        "/duty/rosters/", "/duty/swaps/", "/duty/log/", "/duty/handovers/", "/duty/reports/"]
+    assert 'id="section-tabs"' not in html(supervisor.get("/incidents/"))  # a section of its own only
+
+
+def test_the_navigation_marks_one_entry_the_closest_to_the_page(crew) -> None:  # noqa: ANN001
+    """"Duty" holds every duty page and "My duty" its own: on My duty only the latter is marked, elsewhere the
+    former."""
+    import re
+
+    client = signed_in(crew.engineers[0])
+
+    def marked(path: str) -> list[str]:
+        bar = html(client.get(path)).split('id="navbar-menu"', 1)[1].split("</ul>", 1)[0]
+        return re.findall(r'<li class="nav-item active">\s*<a class="nav-link" href="([^"]+)"', bar)
+
+    assert marked("/duty/my/") == ["/duty/my/"]
+    assert marked("/duty/swaps/") == ["/duty/rosters/"]
+    assert marked("/") == ["/"]

@@ -11,32 +11,9 @@ import pytest
 from duty.choices import SwapState
 from duty.models import Shift, SwapRequest
 from duty.tests.swap_scenarios import SwapWorld, swap_in_state, swap_world
-from opscenter.core.testing.browser import look, shoot, sign_in
+from opscenter.core.testing.browser import act, look, shoot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser_page(browser_page: Any) -> Any:
-    """The duty policy's row and the roles' duty permissions, written again after an earlier test's flush."""
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("duty.migrations.0002_policy_and_roles").create_defaults(apps, None)
-    return browser_page
-
-
-def act(page: Any, name: str, fields: dict[str, str] | None = None, checks: tuple[str, ...] = ()) -> None:
-    form = page.locator(f"#transition-{name}")
-    form.evaluate("el => el.open = true")
-    for field, value in (fields or {}).items():
-        form.locator(f'[name="{name}-{field}"]').fill(value)
-    for field in checks:
-        form.locator(f'[name="{name}-{field}"]').check()
-    with page.expect_navigation():
-        form.locator("button[type=submit]").click()
-    assert page.locator(".alert-danger").count() == 0, page.locator(".alert-danger").all_inner_texts()
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hant"])

@@ -272,6 +272,17 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "is_active"]
 
 
+class PolicyAdmin(admin.ModelAdmin):
+    """A process's one policy row (written by its app's data migration): edited, never added nor deleted. Adding
+    is refused without asking the database, so the admin's menus cost nothing for it."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ViewAndDeleteAdmin(admin.ModelAdmin):
     """Records the system writes: read with the view permission, deleted with the delete one, never added or
     changed by hand."""

@@ -24,9 +24,13 @@ class NavItem:
     def url(self) -> str:
         return reverse_once(self.url_name)
 
-    def is_active(self, path: str, url: str | None = None) -> bool:
-        """Whether the page at `path` is under this entry (`url`: this entry's, when the caller has it already)."""
-        return path == (url or self.url()) or any(path.startswith(section) for section in self.sections)
+    def reach(self, path: str, url: str | None = None) -> int:
+        """How closely this entry claims the page at `path`: the length of its address (the page itself) or of the
+        longest of its sections the path starts with; -1 when it does not claim it."""
+        url = url or self.url()
+        if path == url:
+            return len(url) + 1  # the entry's own page beats a section of the same length
+        return max((len(section) for section in self.sections if path.startswith(section)), default=-1)
 
 
 _reversed: dict[tuple[str, str, str | None], str] = {}
@@ -58,11 +62,41 @@ class HomePanel:
 
 _nav: list[NavItem] = []
 _panels: list[HomePanel] = []
+_tabs: dict[str, list[NavItem]] = {}
 
 
 def register_nav(item: NavItem) -> None:
     if item not in _nav:
         _nav.append(item)
+
+
+def register_tab(section: str, item: NavItem) -> None:
+    """A page of a process's section (pages whose path starts with `section`, e.g. "/duty/"): every page of the
+    section shows the section's tabs the user may open, under its heading, so that none of them is reached only by
+    knowing its address while the navigation bar keeps one entry per process."""
+    tabs = _tabs.setdefault(section, [])
+    if item not in tabs:
+        tabs.append(item)
+
+
+def tabs_for(user: Any, path: str) -> list[dict[str, Any]]:
+    """The tabs of the section `path` is in, for `user`: label, url and whether it is the current page's (the tab
+    whose address is the longest start of the path; `sections` of a tab add prefixes of its own). Empty when the
+    section has fewer than two tabs for the user."""
+    section = max((s for s in _tabs if path.startswith(s)), key=len, default=None)
+    if section is None:
+        return []
+    items = sorted((i for i in _tabs[section] if _visible(user, i.roles) and (not i.staff_only or user.is_staff)),
+                   key=lambda i: i.order)
+    if len(items) < 2:
+        return []
+    rows = [{"label": item.label, "url": url, "reach": max(item.reach(path, url), len(url) if path.startswith(url)
+                                                                else -1)}
+            for item in items for url in [item.url()]]
+    best = max(rows, key=lambda row: row["reach"])
+    for row in rows:
+        row["active"] = row is best and row["reach"] >= 0
+    return rows
 
 
 def register_panel(panel: HomePanel) -> None:

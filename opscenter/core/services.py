@@ -53,6 +53,7 @@ def perform_transition(
     comment: str = "",
     data: dict[str, Any] | None = None,
     allow_internal: bool = False,
+    system: bool = False,
     then: Callable[[models.Model, TransitionLog], None] | None = None,
 ) -> models.Model:
     """Move a ticket by one transition: the only way any caller changes a ticket's state.
@@ -62,6 +63,9 @@ def perform_transition(
     its own row), saves, appends the transition log, lets the app's service write its own rows
     (`then(locked, log)`: votes, many-to-many fields), and sends `transition_performed` so
     receivers can queue side effects that run after commit. Returns the saved, locked copy.
+
+    `system`: the system itself moves the ticket (a sweep that saw a recurrence …): no person's permission is
+    checked, the transition's conditions still are, and the log names no actor (the timeline says "System").
     """
     model = type(obj)
     if not is_transition(model, name):
@@ -72,7 +76,7 @@ def perform_transition(
         with transaction.atomic():
             locked = model._default_manager.select_for_update().get(pk=obj.pk)
             source = getattr(locked, state_field_name(model))
-            check_transition(locked, name, user=user, allow_internal=allow_internal)
+            check_transition(locked, name, user=user, allow_internal=allow_internal, system=system)
             check_comment(locked, name, comment)
             before = _field_values(locked)
             try:
@@ -105,7 +109,8 @@ def perform_transition(
     return locked
 
 
-def check_transition(obj: models.Model, name: str, *, user: Any, allow_internal: bool = False) -> None:
+def check_transition(obj: models.Model, name: str, *, user: Any, allow_internal: bool = False,
+                     system: bool = False) -> None:
     """Refuse a transition that does not exist or is the system's own (400), does not leave the
     current state (409), is not this user's to take (403), or is blocked by a policy condition
     (409, with its reason).
@@ -120,7 +125,7 @@ def check_transition(obj: models.Model, name: str, *, user: Any, allow_internal:
             _("“%(name)s” is not allowed while the %(model)s is %(state)s.")
             % {"name": name, "model": model._meta.verbose_name, "state": _state_label(obj)}
         )
-    if not transition.has_perm(obj, user):
+    if not system and not transition.has_perm(obj, user):
         # A permission may explain its refusal (segregation of duties, a vote already cast …).
         refusal = getattr(transition.permission, "refusal", None)
         raise (refusal(obj, user) if refusal else None) or TransitionForbidden()

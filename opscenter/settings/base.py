@@ -314,6 +314,13 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-duty-absences": {"task": "duty.tasks.sweep_absences", "schedule": crontab(minute="*")},
     # Reminders before shifts at the duty policy's leads, once each (a late run sends what it missed).
     "send-shift-reminders": {"task": "duty.tasks.send_shift_reminders", "schedule": crontab(minute="*")},
+    # Problems: recurring incidents proposed as candidates (idempotent by fingerprint), a recurrence during an
+    # observation window sending the problem back to solving, owners of overdue actions told once per due date.
+    "propose-problem-candidates": {
+        "task": "problems.tasks.propose_problem_candidates", "schedule": crontab(minute="*/10")},
+    "sweep-problem-recurrence": {"task": "problems.tasks.sweep_problem_recurrence", "schedule": crontab(minute="*")},
+    "notify-overdue-problem-actions": {
+        "task": "problems.tasks.notify_overdue_problem_actions", "schedule": crontab(minute="*/15")},
     # Next year's ticket-number sequences, made long before New Year (daily: a missed run changes nothing).
     "prepare-ticket-sequences": {
         "task": "opscenter.core.tasks.prepare_ticket_sequences", "schedule": crontab(minute=7, hour=3)},
@@ -356,6 +363,7 @@ SPECTACULAR_SETTINGS = {
         "ProblemStateEnum": "problems.choices.State",
         "ProblemSourceEnum": "problems.choices.Source",
         "ProblemActionStateEnum": "problems.choices.ActionState",
+        "ProblemCandidateStateEnum": "problems.choices.CandidateState",
         "KnownErrorStateEnum": "problems.choices.KnownErrorState",
         "LevelEnum": "incidents.choices.Level",
         "IncidentStateEnum": "incidents.choices.State",

@@ -2,12 +2,14 @@
 
 from rest_framework.routers import SimpleRouter
 
-from problems.api import views
+from problems.api import candidates, views
 
 router = SimpleRouter()
 # --- the problem's core: problems and their solution plans ---
 router.register("problems", views.ProblemViewSet, basename="problem")
 router.register("problem-actions", views.ActionItemViewSet, basename="problem-action")
+# --- recurring-incident candidates ---
+router.register("problem-candidates", candidates.CandidateViewSet, basename="problem-candidate")
 
 urlpatterns = router.urls
 

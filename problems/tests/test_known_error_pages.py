@@ -34,7 +34,7 @@ def test_list_tabs_and_search(crew) -> None:  # noqa: ANN001
     assert published.number in page and draft.number not in page
     page = html(client.get(LIST, {"queue": "all", "state": "draft"}))
     assert draft.number in page and published.number not in page
-    assert 'id="known-errors-tab"' in html(client.get("/problems/"))  # a tab of the problem pages
+    assert f'href="{LIST}"' in html(client.get("/problems/"))  # a tab of the problem pages
 
 
 def test_department_users_have_no_known_error_pages() -> None:

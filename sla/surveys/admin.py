@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from opscenter.core import roles
-from opscenter.core.admin import ServiceErrorsAsMessages, error_text
+from opscenter.core.admin import PolicyAdmin, ServiceErrorsAsMessages, error_text
 from opscenter.core.exceptions import OpsCenterError
 from opscenter.core.roles import has_role
 from opscenter.core.workflow import allowed_transition_names
@@ -20,16 +20,10 @@ from sla.surveys import services
 
 
 @admin.register(SurveyPolicy)
-class SurveyPolicyAdmin(admin.ModelAdmin):
-    """The one policy row (written by the data migration): edited, never added nor deleted."""
+class SurveyPolicyAdmin(PolicyAdmin):
+    """How satisfaction surveys are sent."""
 
     list_display = ["__str__", "delay_minutes", "sampling_percent", "quiet_days", "valid_days", "low_score"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

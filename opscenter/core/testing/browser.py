@@ -20,10 +20,15 @@ def sign_in(page: Any, user: Any, language: str | None = None, password: str = "
 
 
 def shoot(page: Any, name: str, shots: Path) -> None:
-    """The page as it is now fits the window's width; its full screenshot is saved as `shots/name.png`."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"{page.url} overflows the window by {overflow}px"
+    """The page as it is now fits the window's width; its full screenshot is saved as `shots/name.png` (first, so
+    that a page that does not fit can be looked at)."""
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if overflow > 1:
+        wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""")
+        raise AssertionError(f"{page.url} overflows the window by {overflow}px: {wide}")
 
 
 def look(page: Any, path: str, name: str, shots: Path) -> None:
@@ -31,3 +36,18 @@ def look(page: Any, path: str, name: str, shots: Path) -> None:
     response = page.goto(page.base_url + path)
     assert response.status == 200, path
     shoot(page, name, shots)
+
+
+def act(page: Any, name: str, fields: dict[str, str] | None = None, checks: tuple[str, ...] = ()) -> None:
+    """Take the transition `name` on the page open now: open its form (`#transition-<name>`), fill `fields` and tick
+    `checks` (named `<name>-<field>`, or `<field>` in a form without a prefix), submit and wait for the next page,
+    which shows no error."""
+    form = page.locator(f"#transition-{name}")
+    form.evaluate("el => el.open = true")
+    for field, value in (fields or {}).items():
+        form.locator(f'[name="{name}-{field}"], [name="{field}"]').fill(value)
+    for field in checks:
+        form.locator(f'[name="{name}-{field}"], [name="{field}"]').check()
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert page.locator(".alert-danger").count() == 0, page.locator(".alert-danger").all_inner_texts()

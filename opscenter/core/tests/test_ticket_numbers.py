@@ -5,15 +5,20 @@ import datetime as dt
 import threading
 
 import pytest
+from django.apps import apps
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from opscenter.core import roles, tasks
-from opscenter.core.models import TicketSequence
+from opscenter.core.models import Ticket, TicketSequence
 from opscenter.core.services import ticket_sequences_prepare
 from opscenter.core.tests.real_services import require_postgres, wait_for
 from opscenter.core.tests.workflow_app.models import WorkOrder
+
+# Every installed ticket's prefix (incidents, changes, problems, known errors, the test app's work orders): a
+# year's sequences are made for all of them.
+PREFIXES = sorted({model.NUMBER_PREFIX for model in apps.get_models() if issubclass(model, Ticket)})
 
 
 def in_year(year: int) -> dt.datetime:
@@ -28,6 +33,10 @@ def drop_sequences(*names: str) -> None:
     with connection.cursor() as cursor:
         for name in names:
             cursor.execute(f"DROP SEQUENCE IF EXISTS {connection.ops.quote_name(name)}")
+
+
+def test_every_process_numbers_its_tickets_with_its_own_prefix() -> None:
+    assert PREFIXES == ["CHG", "INC", "KE", "PRB", "WO"]
 
 
 @pytest.mark.django_db
@@ -57,7 +66,7 @@ def test_preparing_the_sequences_makes_none_on_sqlite(make_user) -> None:  # noq
 def test_the_task_run_twice_makes_the_sequences_once_after_the_numbers_handed_out(make_user) -> None:  # noqa: ANN001
     require_postgres()
     year = timezone.localdate().year
-    prefixes = sorted({"INC", "CHG", WorkOrder.NUMBER_PREFIX})
+    prefixes = PREFIXES
     names = sorted(TicketSequence.sequence_name(prefix, y) for prefix in prefixes for y in (year, year + 1))
     drop_sequences(*names)  # as before the migration (rolled back with the test)
     owner = make_user(roles.DEPARTMENT_USER)
@@ -85,7 +94,7 @@ def test_a_year_without_its_sequence_is_numbered_on_its_row_without_ddl(make_use
            if q["sql"].lstrip().upper().startswith(("CREATE", "ALTER", "DROP"))]
     assert ddl == []
     assert ticket_sequences_prepare(years=[2043]) == [TicketSequence.sequence_name(p, 2043)
-                                                      for p in ("CHG", "INC", "WO")]
+                                                      for p in PREFIXES]
     assert WorkOrder.objects.create(title="x", created_by=owner, created_at=in_year(2043)).number == "WO-2043-000004"
 
 
@@ -97,7 +106,7 @@ def test_a_sequence_made_while_reports_count_on_the_row_never_repeats_a_number(p
     require_postgres()
     owner = make_user(roles.DEPARTMENT_USER)
     year = 2044
-    names = [TicketSequence.sequence_name(prefix, year) for prefix in ("CHG", "INC", "WO")]
+    names = [TicketSequence.sequence_name(prefix, year) for prefix in PREFIXES]
     numbers: list[str] = []
     holding, release = threading.Event(), threading.Event()
 
@@ -138,7 +147,7 @@ def test_a_sequence_made_while_reports_count_on_the_row_never_repeats_a_number(p
         assert [serial(n) for n in numbers] == [1, 2]
 
         year = 2045
-        names += [TicketSequence.sequence_name(prefix, year) for prefix in ("CHG", "INC", "WO")]
+        names += [TicketSequence.sequence_name(prefix, year) for prefix in PREFIXES]
         numbers.clear()
         made, release = threading.Event(), threading.Event()
 
@@ -271,7 +280,7 @@ def test_a_years_sequence_starts_after_the_highest_number_its_tickets_carry(make
     for number in ("WO-2034-000050", "WO-2034-999999", "WO-2034-1000002", "WO-2035-5000000", "WO-2034-odd"):
         WorkOrder.objects.create(title=number, created_by=owner, number=number)
     assert ticket_sequences_prepare(years=[2034, 2036]) == [TicketSequence.sequence_name(prefix, year)
-                                                            for prefix in ("CHG", "INC", "WO")
+                                                            for prefix in PREFIXES
                                                             for year in (2034, 2036)]
     assert TicketSequence.next_number("WO", 2034) == "WO-2034-1000003"
     assert TicketSequence.next_number("WO", 2036) == "WO-2036-000001"

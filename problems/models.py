@@ -483,6 +483,11 @@ class KnownError(Ticket):
             models.Index(fields=["state", "configuration_item"], name="known_error_ci"),
         ]
 
+    @property
+    def is_read_only(self) -> bool:
+        """A retired known error is a record: nothing is added or changed any more."""
+        return self.state == KnownErrorState.RETIRED
+
     @transition(field=state, source=KnownErrorState.DRAFT, target=KnownErrorState.PUBLISHED,
                 conditions=[known_error_complete, problem_analysed], permission=managers_only,
                 custom={"label": _("Publish"),

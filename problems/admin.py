@@ -215,7 +215,7 @@ class KnownErrorAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.Model
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["number", "title", "state", "problem", "created_by", "created_at"]}),
-        (_("Known error"), {"fields": ["symptom", "root_cause", "workaround"]}),
+        (_("Known error"), {"fields": ["symptom", "root_cause", "workaround", "permanent_fix"]}),
         (_("Where it applies"), {"fields": ["service", "configuration_item", "category"]}),
         (_("Lifecycle"), {"fields": ["published_at", "retired_at"]}),
         (_("Timeline"), {"fields": ["timeline"]}),

@@ -26,6 +26,8 @@ FIELDS = frozenset({"title", "symptom", "root_cause", "workaround", "service", "
 CREATE_FIELDS = FIELDS | {"problem"}
 # What may be edited, by state: a retired known error is a record.
 EDITABLE: dict[str, frozenset[str]] = {KnownErrorState.DRAFT: FIELDS, KnownErrorState.PUBLISHED: FIELDS}
+# What approving its problem's report writes.
+RESOLVED_FIELDS = frozenset({"permanent_fix", "root_cause"})
 LIST_RELATED = ("service", "configuration_item", "category", "problem")
 SUGGESTIONS = 5
 SUGGESTION_TEXT = 200
@@ -128,6 +130,21 @@ def _note_workaround(known_error: KnownError, user: Any) -> list[str]:
     Comment.objects.bulk_create([Comment(content_type=content_type, object_id=pk, author=user, body=body)
                                  for pk, _number in incidents])
     return [number for _pk, number in incidents]
+
+
+def known_errors_resolved(problem: Problem, *, user: Any) -> list[KnownError]:
+    """Its problem's report is approved: every known error recorded from the problem that is not retired takes the
+    report's solution as its permanent fix (and the report's cause as its root cause where it had none), each
+    change on the known error's timeline. The problem's `approve_report` calls it in its transaction."""
+    resolved = []
+    for known_error in KnownError.objects.filter(problem=problem).exclude(state=KnownErrorState.RETIRED).order_by("pk"):
+        changes = {"permanent_fix": problem.report_solution.strip()}
+        if not known_error.root_cause.strip() and problem.report_cause.strip():
+            changes["root_cause"] = problem.report_cause.strip()
+        if all(getattr(known_error, field) == value for field, value in changes.items()):
+            continue
+        resolved.append(ticket_update(known_error, user=user, changes=changes, editable=RESOLVED_FIELDS))
+    return resolved
 
 
 def known_error_transition(known_error: KnownError, name: str, *, user: Any, comment: str = "",

@@ -462,6 +462,9 @@ class KnownError(Ticket):
     symptom = models.TextField(_("symptom"))
     root_cause = models.TextField(_("root cause"), blank=True)
     workaround = models.TextField(_("workaround"), blank=True)
+    permanent_fix = models.TextField(
+        _("permanent fix"), blank=True,
+        help_text=_("The solution of its problem's approved report, written when the problem manager approves it."))
     service = models.ForeignKey("core.Service", verbose_name=_("service"), null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="known_errors")
     configuration_item = models.ForeignKey("core.ConfigurationItem", verbose_name=_("configuration item"),

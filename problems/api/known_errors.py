@@ -106,7 +106,7 @@ class KnownErrorDetailSerializer(KnownErrorListSerializer):
     created_by = RefField(UserRefSerializer)
 
     class Meta(KnownErrorListSerializer.Meta):
-        fields = [*KnownErrorListSerializer.Meta.fields, "root_cause", "created_by"]
+        fields = [*KnownErrorListSerializer.Meta.fields, "root_cause", "permanent_fix", "created_by"]
         read_only_fields = fields
 
 

@@ -217,3 +217,33 @@ def test_find_problem_answers_not_found_for_what_the_user_may_not_see(crew) -> N
     with pytest.raises(NotFound):
         known_errors.find_problem(user=crew.engineer, pk="x")
     assert known_errors.find_problem(user=crew.engineer, pk=problem.pk) == problem
+
+
+# --- the problem's report approved -----------------------------------------------------------------------
+
+
+def test_approving_the_report_writes_the_permanent_fix_on_the_problems_known_errors(crew) -> None:  # noqa: ANN001
+    """Closed: every known error of the problem that is not retired takes the report's solution as its permanent fix
+    (and the cause where it had no root cause), on its timeline; a retired one and another problem's stay as they
+    were; returning the report writes nothing."""
+    from problems.services import problem_transition
+
+    problem = problem_in_state(State.UNDER_REVIEW, crew)
+    published = KnownErrorFactory(problem=problem, state=KnownErrorState.PUBLISHED)
+    draft = KnownErrorFactory(problem=problem, root_cause="")
+    retired = KnownErrorFactory(problem=problem, state=KnownErrorState.RETIRED)
+    other = KnownErrorFactory(problem=problem_in_state(State.UNDER_REVIEW, crew, title="Mail delays"))
+    problem_transition(problem, "return_report", user=crew.manager, comment="Say what the result was.")
+    assert KnownError.objects.get(pk=published.pk).permanent_fix == ""
+
+    problem = problem_in_state(State.UNDER_REVIEW, crew, title="Logins")  # reviewed again
+    KnownError.objects.filter(pk__in=[published.pk, draft.pk, retired.pk]).update(problem=problem)
+    problem_transition(problem, "approve_report", user=crew.manager)
+    published, draft = KnownError.objects.get(pk=published.pk), KnownError.objects.get(pk=draft.pk)
+    assert published.permanent_fix == draft.permanent_fix == problem.report_solution
+    assert published.root_cause == KnownErrorFactory.root_cause and draft.root_cause == problem.report_cause
+    assert KnownError.objects.get(pk=retired.pk).permanent_fix == ""
+    assert KnownError.objects.get(pk=other.pk).permanent_fix == ""
+    change = FieldChange.objects.get(content_type=ContentType.objects.get_for_model(KnownError),
+                                     object_id=published.pk, field="permanent_fix")
+    assert change.new_value == problem.report_solution and change.actor == crew.manager

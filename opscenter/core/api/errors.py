@@ -5,11 +5,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.db.models import ProtectedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from opscenter.core.exceptions import OpsCenterError
 
@@ -20,7 +22,26 @@ def error_response(code: str, detail: Any, status_code: int, extra: dict | None 
     return Response({"code": code, "detail": detail, **(extra or {})}, status=status_code)
 
 
+def _holds_nul(value: Any) -> bool:
+    """Whether a parsed request value (text, or lists and mappings of them, keys included) holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if hasattr(value, "lists"):  # a QueryDict: every value of every key
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.lists())
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    request = context.get("request")
+    if isinstance(exc, DataError) and request is not None and _holds_nul(request.data):
+        # Text fields refuse NUL themselves; a value looked up by it (a category's code) reaches PostgreSQL, which
+        # cannot store or compare it: the request is at fault, and nothing it wrote is kept.
+        set_rollback()
+        return error_response("invalid", "A value of the request holds a NUL character.", status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, OpsCenterError):
         return error_response(exc.code, exc.detail, exc.status_code, exc.extra)
     if isinstance(exc, DjangoValidationError):

@@ -17,7 +17,6 @@ from incidents.models import Incident
 from opscenter.core.api.tickets import TicketViewSetMixin, TransitionActionMixin
 from opscenter.core.exceptions import NotFound
 from opscenter.core.filters import ID_MAX
-from opscenter.core.roles import user_roles
 from problems import selectors
 from problems.api.permissions import ActionItemPermissions, ProblemPermissions
 from problems.api.serializers import (
@@ -81,15 +80,6 @@ class ProblemViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = PROBLEM_TRANSITION_SERIALIZERS
     transition_serializer_class = ProblemTransitionSerializer
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        user_roles(request.user)  # once: every row's available transitions read them
-
-    def visible(self) -> QuerySet[Problem]:
-        if getattr(self, "swagger_fake_view", False):
-            return Problem.objects.none()
-        return Problem.objects.visible_to(self.request.user)
 
     def get_queryset(self) -> QuerySet[Problem]:
         if self.action == "list":

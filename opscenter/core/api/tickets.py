@@ -90,8 +90,17 @@ class TransitionActionMixin:
 
 class TicketViewSetMixin(TransitionActionMixin):
     """Adds `transitions/<name>/` (TransitionActionMixin), `available-transitions`, `timeline`, `comments`,
-    `attachments`, and answers a write with the ticket as the caller now sees it (`detail_response`, with the
-    viewset's serializer; override `detail_queryset` when the detail reads more than `get_queryset`)."""
+    `attachments`, gives the tickets the caller may see (`visible`: the base of an app's `get_queryset`), and
+    answers a write with the ticket as the caller now sees it (`detail_response`, with the viewset's serializer;
+    override `detail_queryset` when the detail reads more than `get_queryset`). The caller's roles and teams are
+    read once per request however many rows ask for them (`opscenter.core.access`)."""
+
+    def visible(self) -> Any:
+        """The tickets the caller may see (the model's `visible_to`); none while the schema is generated."""
+        model = self.queryset.model
+        if getattr(self, "swagger_fake_view", False):
+            return model.objects.none()
+        return model.objects.visible_to(self.request.user)
 
     def detail_queryset(self) -> Any:
         return self.get_queryset()

@@ -28,6 +28,7 @@ from opscenter.core.ticket_views import (
     TicketAttachmentView,
     TicketCommentView,
     TicketDetailView,
+    TicketEditView,
     TicketListView,
     TicketTransitionView,
 )
@@ -150,36 +151,33 @@ def problem_create(request: HttpRequest) -> HttpResponse:
                   status=400 if form.is_bound else 200)
 
 
-def _get_problem(user: Any, pk: int) -> Problem:
-    try:
-        return selectors.problem_get(user=user, pk=pk)
-    except Problem.DoesNotExist:
-        raise Http404 from None
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
+class ProblemEditView(TicketEditView):
     """Edit what was identified (title, description, service, CI, category, team, owner) while the state allows."""
-    user = request.user
-    problem = _get_problem(user, pk)
-    editable = EDITABLE.get(problem.state, frozenset()) - INVESTIGATION - ANALYSIS - REPORT
-    if not services.may_edit(problem, user) or not editable:
-        raise PermissionDenied(_("You may not edit this problem now."))
-    form = ProblemForm(request.POST or None, user=user, problem=problem, editable=editable)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.problem_update(problem, user=user, changes=form.changed_values())
-        except InvalidInput as exc:
-            apply_service_errors(form, exc.detail)
-        except OpsCenterError as exc:
-            messages.error(request, detail_text(exc.detail))
-            return redirect("problems:problem-detail", pk=problem.pk)
-        else:
-            messages.success(request, _("The problem was saved."))
-            return redirect("problems:problem-detail", pk=problem.pk)
-    return render(request, "problems/problem_form.html", {"form": form, "mode": "edit", "problem": problem},
-                  status=400 if form.is_bound else 200)
+
+    template_name = "problems/problem_form.html"
+    detail_route = "problems:problem-detail"
+    object_name = "problem"
+    refusal = gettext_lazy("You may not edit this problem now.")
+    saved_text = gettext_lazy("The problem was saved.")
+
+    def get_object(self, user: Any, pk: int) -> Problem:
+        return selectors.problem_get(user=user, pk=pk)
+
+    @staticmethod
+    def editable(problem: Problem) -> frozenset[str]:
+        return EDITABLE.get(problem.state, frozenset()) - INVESTIGATION - ANALYSIS - REPORT
+
+    def may_edit(self, obj: Problem, user: Any) -> bool:
+        return services.may_edit(obj, user) and bool(self.editable(obj))
+
+    def get_form(self, request: HttpRequest, obj: Problem) -> ProblemForm:
+        return ProblemForm(request.POST or None, user=request.user, problem=obj, editable=self.editable(obj))
+
+    def save(self, obj: Problem, user: Any, form: ProblemForm) -> Problem:
+        return services.problem_update(obj, user=user, changes=form.changed_values())
+
+
+problem_edit = ProblemEditView.as_view()
 
 
 @login_required

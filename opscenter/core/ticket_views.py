@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -266,6 +267,68 @@ class TicketDetailView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self.render_detail(request, self.object_or_404(request.user, pk))
+
+
+class TicketEditView(LoginRequiredMixin, View):
+    """The edit page of a ticket: the fields its state allows, saved through the app's update service.
+
+    Declare `template_name`, `detail_route` (`<app>:<model>-detail`), `object_name` (the template's name for the
+    ticket), `refusal` (why a user who may not edit it now gets 403) and `saved_text`; override `get_object` (the
+    selector: a ticket the user may not see is 404), `may_edit`, `get_form` and `save` (the app's `<entity>_update`
+    with the form's values). The service's complaints about the input (400) go back on the form; any other refusal
+    (403, 409: the ticket moved on) is a message on the ticket's page, where the edit changed nothing."""
+
+    http_method_names: ClassVar[list[str]] = ["get", "post"]
+    template_name = ""
+    detail_route = ""
+    object_name = "object"
+    refusal = gettext_lazy("You may not edit this now.")
+    saved_text = gettext_lazy("Saved.")
+
+    def get_object(self, user: Any, pk: int) -> models.Model:
+        raise NotImplementedError
+
+    def may_edit(self, obj: models.Model, user: Any) -> bool:
+        raise NotImplementedError
+
+    def get_form(self, request: HttpRequest, obj: models.Model) -> Any:
+        raise NotImplementedError
+
+    def save(self, obj: models.Model, user: Any, form: Any) -> models.Model:
+        raise NotImplementedError
+
+    def saved(self, request: HttpRequest, before: models.Model, after: models.Model) -> None:
+        """Say what the save did (`before`: the ticket as the page showed it)."""
+        messages.success(request, self.saved_text)
+
+    def extra_context(self, obj: models.Model) -> dict[str, Any]:
+        return {}
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = request.user
+        try:
+            obj = self.get_object(user, pk)
+        except models.ObjectDoesNotExist:
+            raise Http404 from None
+        if not self.may_edit(obj, user):
+            raise PermissionDenied(self.refusal)
+        form = self.get_form(request, obj)
+        if request.method == "POST" and form.is_valid():
+            try:
+                updated = self.save(obj, user, form)
+            except InvalidInput as exc:
+                apply_service_errors(form, exc.detail)
+            except OpsCenterError as exc:
+                messages.error(request, detail_text(exc.detail))
+                return redirect(self.detail_route, pk=obj.pk)
+            else:
+                self.saved(request, obj, updated)
+                return redirect(self.detail_route, pk=obj.pk)
+        return render(request, self.template_name, {
+            "form": form, "mode": "edit", self.object_name: obj, **self.extra_context(obj),
+        }, status=400 if form.is_bound else 200)
+
+    post = get
 
 
 class TicketTransitionView(TicketDetailView):

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from opscenter.core import roles
 from opscenter.core.exceptions import OpsCenterError
 from opscenter.core.models import TransitionLog
+from opscenter.core.testing.matrix import class_transaction, footprint
 from opscenter.core.tests.factories import UserFactory
 from opscenter.core.workflow import allowed_transition_names, available_transitions, transition_names
 from problems.choices import ActionState, State
@@ -96,31 +97,18 @@ def build(situation: Situation, crew: Any, action_owner: Any) -> ActionItem:
 
 @pytest.fixture(scope="class")
 def world(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
-    """Built once in a transaction rolled back after the class: every case runs in a savepoint inside it."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        crew = make_crew()
-        action_owner = UserFactory(roles=[roles.NETWORK_ENGINEER])
-        users = {"action_owner": action_owner, "problem_owner": crew.engineer, "problem_manager": crew.manager,
-                 "supervisor": crew.supervisor, "engineer": crew.other_engineer, "duty_officer": crew.duty,
-                 "auditor": UserFactory(roles=[roles.AUDITOR])}
-        actions = {s.key: build(s, crew, action_owner).pk for s in SITUATIONS}
-        for situation in SITUATIONS:
-            assert ActionItem.objects.get(pk=actions[situation.key]).state == situation.state, situation.key
-    yield World(users, actions)
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
-
-
-def footprint(pk: int) -> tuple:
-    """The row and the log: what a refusal must leave as it was."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {ActionItem._meta.db_table} WHERE id = %s", [pk])
-        row = cursor.fetchone()
-        cursor.execute(f"SELECT COUNT(*) FROM {TransitionLog._meta.db_table}")
-        return row, cursor.fetchone()[0]
+    """Built once for the class (opscenter.core.testing.matrix): every case runs in a savepoint inside it."""
+    with class_transaction(django_db_blocker):
+        with django_db_blocker.unblock():
+            crew = make_crew()
+            action_owner = UserFactory(roles=[roles.NETWORK_ENGINEER])
+            users = {"action_owner": action_owner, "problem_owner": crew.engineer, "problem_manager": crew.manager,
+                     "supervisor": crew.supervisor, "engineer": crew.other_engineer, "duty_officer": crew.duty,
+                     "auditor": UserFactory(roles=[roles.AUDITOR])}
+            actions = {s.key: build(s, crew, action_owner).pk for s in SITUATIONS}
+            for situation in SITUATIONS:
+                assert ActionItem.objects.get(pk=actions[situation.key]).state == situation.state, situation.key
+        yield World(users, actions)
 
 
 def attempt(world: World, situation: Situation, name: str, role: str) -> str | None:
@@ -136,7 +124,7 @@ def attempt(world: World, situation: Situation, name: str, role: str) -> str | N
             return f"{role}: offered {sorted(offered)}, expected {status} {outcome}"
         if outcome == "condition_failed" and offered[name].reason != PLAN_CLOSED:
             return f"{role}: offered with the reason {offered[name].reason!r}"
-    before = footprint(action.pk)
+    before = footprint(ActionItem, action.pk)
     try:
         moved = action_transition(action, name, user=user, comment="Because." if name == "drop" else "")
     except OpsCenterError as refused:
@@ -144,7 +132,7 @@ def attempt(world: World, situation: Situation, name: str, role: str) -> str | N
             return f"{role}: expected {status} {outcome}, got {refused.status_code} {refused.code} {refused.detail}"
         if outcome == "condition_failed" and str(refused.detail) != PLAN_CLOSED:
             return f"{role}: refused for {refused.detail!r}"
-        return None if footprint(action.pk) == before else f"{role}: the refusal changed something"
+        return None if footprint(ActionItem, action.pk) == before else f"{role}: the refusal changed something"
     if status != 200:
         return f"{role}: expected {status} {outcome}, but it moved"
     log = TransitionLog.objects.filter(transition=name).order_by("pk").last()

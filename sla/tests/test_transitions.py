@@ -15,6 +15,7 @@ from opscenter.core import roles
 from opscenter.core.exceptions import OpsCenterError
 from opscenter.core.models import TransitionLog
 from opscenter.core.services import perform_transition
+from opscenter.core.testing.matrix import class_transaction, footprint
 from opscenter.core.tests.factories import DepartmentFactory, UserFactory
 from opscenter.core.workflow import allowed_transition_names, available_transitions, transition_names
 from sla.choices import EvaluationState
@@ -82,39 +83,26 @@ class World:
 
 @pytest.fixture(scope="class")
 def world(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
-    """One evaluation per situation, built once in a transaction rolled back after the class."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        users = {role: UserFactory(roles=[role]) for role in ROLES}
-        evaluations = {}
-        for situation in SITUATIONS:
-            if situation.month_over:
-                month = april(f"Department {situation.key}")
-                if situation.explained:
-                    explain_all(month, users["supervisor"])
-                department, when = month.department, APRIL
-            else:
-                department, when = DepartmentFactory(name=f"Department {situation.key}"), \
-                    timezone.localdate().replace(day=1)
-            evaluation = Evaluation.objects.create(department=department, month=when)
-            if situation.state == PUBLISHED:
-                evaluation = perform_transition(evaluation, "publish", user=users["supervisor"])
-            assert evaluation.state == situation.state
-            evaluations[situation.key] = evaluation.pk
-    yield World(users, evaluations)
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
-
-
-def footprint(pk: int) -> tuple:
-    """The row and the log: what a refusal must leave as it was."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {Evaluation._meta.db_table} WHERE id = %s", [pk])
-        row = cursor.fetchone()
-        cursor.execute(f"SELECT COUNT(*) FROM {TransitionLog._meta.db_table}")
-        return row, cursor.fetchone()[0]
+    """One evaluation per situation, built once for the class (opscenter.core.testing.matrix)."""
+    with class_transaction(django_db_blocker):
+        with django_db_blocker.unblock():
+            users = {role: UserFactory(roles=[role]) for role in ROLES}
+            evaluations = {}
+            for situation in SITUATIONS:
+                if situation.month_over:
+                    month = april(f"Department {situation.key}")
+                    if situation.explained:
+                        explain_all(month, users["supervisor"])
+                    department, when = month.department, APRIL
+                else:
+                    department, when = DepartmentFactory(name=f"Department {situation.key}"), \
+                        timezone.localdate().replace(day=1)
+                evaluation = Evaluation.objects.create(department=department, month=when)
+                if situation.state == PUBLISHED:
+                    evaluation = perform_transition(evaluation, "publish", user=users["supervisor"])
+                assert evaluation.state == situation.state
+                evaluations[situation.key] = evaluation.pk
+        yield World(users, evaluations)
 
 
 def attempt(world: World, situation: Situation, name: str, role: str) -> str | None:
@@ -129,7 +117,7 @@ def attempt(world: World, situation: Situation, name: str, role: str) -> str | N
         return f"{role}: offered {sorted(offered)}, expected {status} {outcome}"
     if outcome == "condition_failed" and offered[name].reason != reason(situation):
         return f"{role}: offered with reason {offered[name].reason!r}"
-    before = footprint(evaluation.pk)
+    before = footprint(Evaluation, evaluation.pk)
     try:
         moved = perform_transition(evaluation, name, user=user)
     except OpsCenterError as refused:
@@ -137,11 +125,11 @@ def attempt(world: World, situation: Situation, name: str, role: str) -> str | N
             return f"{role}: expected {status} {outcome}, got {refused.status_code} {refused.code} {refused.detail}"
         if outcome == "condition_failed" and str(refused.detail) != reason(situation):
             return f"{role}: refused for {refused.detail!r}"
-        return None if footprint(evaluation.pk) == before else f"{role}: the refusal changed something"
+        return None if footprint(Evaluation, evaluation.pk) == before else f"{role}: the refusal changed something"
     if status != 200:
         return f"{role}: expected {status} {outcome}, but it moved to {moved.state}"
     log = TransitionLog.objects.order_by("pk").last()
-    got = (Evaluation.objects.get(pk=evaluation.pk).state, footprint(evaluation.pk)[1] - before[1],
+    got = (Evaluation.objects.get(pk=evaluation.pk).state, footprint(Evaluation, evaluation.pk)[1] - before[1],
            (log.transition, log.source_state, log.target_state, log.actor_id, log.object_id))
     want = (outcome, 1, (name, situation.state, outcome, user.pk, evaluation.pk))
     return None if got == want else f"{role}: expected {want}, got {got}"

@@ -13,12 +13,11 @@ from django.db import transaction
 from changes.choices import TemplateState
 from changes.models import ChangeTemplate
 from opscenter.core import roles
-from opscenter.core.exceptions import OpsCenterError
-from opscenter.core.models import TransitionLog
 from opscenter.core.services import perform_transition
-from opscenter.core.testing.matrix import class_transaction, footprint
+from opscenter.core.testing import matrix
+from opscenter.core.testing.matrix import class_transaction
 from opscenter.core.tests.factories import UserFactory
-from opscenter.core.workflow import allowed_transition_names, available_transitions, transition_names
+from opscenter.core.workflow import transition_names
 
 pytestmark = pytest.mark.django_db
 
@@ -99,23 +98,9 @@ def attempt(world: World, state: str, name: str, role: str) -> str | None:
     by = "proposing_supervisor" if role == "proposing_supervisor" else "proposer"
     template = ChangeTemplate.objects.get(pk=world.templates[state, by])
     user = world.users[role]
-    status, outcome = expected(state, name, role)
-    offered = {t.name for t in available_transitions(template, user)}
-    if (name in allowed_transition_names(template, user)) != (status == 200) or (name in offered) != (status == 200):
-        return f"{role}: offered {sorted(offered)}, expected {status} {outcome}"
-    before = footprint(ChangeTemplate, template.pk)
-    try:
-        moved = perform_transition(template, name, user=user)
-    except OpsCenterError as refused:
-        if (refused.status_code, refused.code) != (status, outcome):
-            return f"{role}: expected {status} {outcome}, got {refused.status_code} {refused.code} {refused.detail}"
-        return None if footprint(ChangeTemplate, template.pk) == before else f"{role}: the refusal changed something"
-    if status != 200:
-        return f"{role}: expected {status} {outcome}, but it moved"
-    log = TransitionLog.objects.order_by("pk").last()
-    got = (moved.state, (log.transition, log.source_state, log.target_state, log.actor_id, log.object_id))
-    want = (outcome, (name, state, outcome, user.pk, template.pk))
-    return None if got == want else f"{role}: expected {want}, got {got}"
+    wrong = matrix.attempt(template, name, user, expected(state, name, role),
+                           act=lambda: perform_transition(template, name, user=user))
+    return wrong and f"{role}: {wrong}"
 
 
 CASES = [(state, name) for state in STATES for name in sorted(POLICY)]

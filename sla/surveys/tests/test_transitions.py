@@ -18,9 +18,10 @@ from opscenter.core import roles
 from opscenter.core.exceptions import OpsCenterError
 from opscenter.core.models import TransitionLog
 from opscenter.core.services import perform_bulk_transition, perform_transition
+from opscenter.core.testing import matrix
 from opscenter.core.testing.matrix import class_transaction, footprint
 from opscenter.core.tests.factories import DepartmentFactory, UserFactory
-from opscenter.core.workflow import allowed_transition_names, available_transitions, transition_names
+from opscenter.core.workflow import transition_names
 from sla.choices import CampaignState, FollowUpState, QuestionKind, SurveyState
 from sla.surveys.models import Campaign, CampaignQuestion, FollowUp, Survey
 
@@ -189,25 +190,9 @@ def attempt(world: World, model: type[Model], situation: Situation, name: str, r
     obj = model.objects.get(pk=world.rows[model, situation.key])
     user = world.users[role]
     status, outcome = expected(policy, situation, name, role)
-    offered = {t.name: t for t in available_transitions(obj, user)}
-    if (name in allowed_transition_names(obj, user)) != (status == 200):
-        return f"{role}: allowed_transition_names disagrees with {status} {outcome}"
-    if (name in offered) != (status == 200 or outcome == "condition_failed"):
-        return f"{role}: offered {sorted(offered)}, expected {status} {outcome}"
-    if outcome == "condition_failed" and offered[name].reason != situation.blocked[name]:
-        return f"{role}: offered with the reason {offered[name].reason!r}"
-    before = footprint(model, obj.pk)
-    try:
-        perform_transition(obj, name, user=user, data=data_for(model, name))
-    except OpsCenterError as refused:
-        if (refused.status_code, refused.code) != (status, outcome):
-            return f"{role}: expected {status} {outcome}, got {refused.status_code} {refused.code} {refused.detail}"
-        if outcome == "condition_failed" and str(refused.detail) != situation.blocked[name]:
-            return f"{role}: refused for {refused.detail!r}"
-        return None if footprint(model, obj.pk) == before else f"{role}: the refusal changed something"
-    if status != 200:
-        return f"{role}: expected {status} {outcome}, but it moved"
-    wrong = moved_as_the_policy_says(model, obj, situation, name, outcome, user.pk, before)
+    wrong = matrix.attempt(obj, name, user, (status, outcome),
+                           reason=situation.blocked[name] if outcome == "condition_failed" else "",
+                           act=lambda: perform_transition(obj, name, user=user, data=data_for(model, name)))
     return wrong and f"{role}: {wrong}"
 
 

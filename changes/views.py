@@ -61,6 +61,7 @@ from opscenter.core.ticket_views import (
     TicketDetailView,
     TicketEditView,
     TicketListView,
+    TicketPostView,
     TicketTransitionView,
 )
 from opscenter.core.views import search_response
@@ -412,26 +413,20 @@ class ChangeStepView(ChangeDetailView):
         return redirect(self.detail_url(change, "#plan"))
 
 
-class ChangeReviewView(ChangeDetailView):
+class ChangeReviewView(ChangeDetailView, TicketPostView):
     """The supervisor records the post-implementation review."""
 
-    http_method_names: ClassVar[list[str]] = ["post"]
+    anchor = "#reviews"
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = request.user
-        change = self.object_or_404(user, pk)
-        form = ReviewForm(request.POST, prefix="review")
-        try:
-            change_services.check_may_record_review(change, user=user)  # refused before the form is read
-            if not form.is_valid():
-                raise InvalidInput({})
-            change_services.change_record_review(change, user=user, data=form.cleaned_data)
-        except InvalidInput as exc:
-            return self.invalid(request, change, "review", form, exc)
-        except OpsCenterError as exc:
-            return self.refused(request, pk, exc)
-        messages.success(request, _("The post-implementation review was recorded."))
-        return redirect(self.detail_url(change, "#reviews"))
+    def form(self, request: HttpRequest, obj: Change, **kwargs: Any) -> tuple[str, Any]:
+        return "review", ReviewForm(request.POST, prefix="review")
+
+    def check(self, obj: Change, user: Any) -> None:
+        change_services.check_may_record_review(obj, user=user)  # refused before the form is read
+
+    def act(self, request: HttpRequest, obj: Change, form: Any, **kwargs: Any) -> str:
+        change_services.change_record_review(obj, user=request.user, data=form.cleaned_data)
+        return _("The post-implementation review was recorded.")
 
 
 change_invite = ChangeInviteView.as_view()

@@ -30,6 +30,7 @@ from opscenter.core.ticket_views import (
     TicketDetailView,
     TicketEditView,
     TicketListView,
+    TicketPostView,
     TicketTransitionView,
 )
 from opscenter.core.workflow import available_transitions
@@ -320,40 +321,8 @@ class ProblemAttachmentView(ProblemDetailView, TicketAttachmentView):
     """Attach a file (logs, metrics, screenshots) to the problem."""
 
 
-class ProblemPostView(ProblemDetailView):
-    """A post of the problem page besides the transitions, through one service: a refusal (the user's right, the
-    problem's state) comes first and shows the page with the reason; then complaints about the form show it again
-    with them; success shows the page anew at `anchor`. Declare `form` (the form's key on the page and the form, or
-    none), `check` and `act` (the service call, returning the message of success)."""
-
-    http_method_names: ClassVar[list[str]] = ["post"]
-    anchor = ""
-
-    def form(self, request: HttpRequest, problem: Problem, **kwargs: Any) -> tuple[str, Any]:
-        return "", None
-
-    def check(self, problem: Problem, user: Any) -> None:
-        """Raise the refusal (OpsCenterError) of a user who may not do this now."""
-
-    def act(self, request: HttpRequest, problem: Problem, form: Any, **kwargs: Any) -> str:
-        raise NotImplementedError
-
-    def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
-        problem = self.object_or_404(request.user, pk)
-        key, form = self.form(request, problem, **kwargs)
-        try:
-            self.check(problem, request.user)
-            if form is not None and not form.is_valid():
-                raise InvalidInput({})
-            done = self.act(request, problem, form, **kwargs)
-        except InvalidInput as exc:
-            if form is None:
-                return self.refused(request, pk, exc)
-            return self.invalid(request, problem, key, form, exc)
-        except OpsCenterError as exc:
-            return self.refused(request, pk, exc)
-        messages.success(request, done)
-        return redirect(self.detail_url(problem, self.anchor))
+class ProblemPostView(ProblemDetailView, TicketPostView):
+    """A post of the problem page besides the transitions (the kernel's TicketPostView on the problem page)."""
 
 
 class ProblemSectionView(ProblemPostView):

@@ -357,11 +357,55 @@ class TicketTransitionView(TicketDetailView):
         return redirect(self.detail_url(obj))
 
 
-class TicketContributionView(TicketDetailView):
+class TicketPostView(TicketDetailView):
+    """A post of a ticket's page besides the transitions (a side form: a review, a link, an action of a plan …),
+    through one service: a refusal (the user's right, the ticket's state) comes first and shows the page with the
+    reason; then complaints about the form, or the service's about the input, show the form again with them;
+    success shows the page anew at `anchor` with the service's message. Declare `form` (the form's key on the page
+    and the form, or none), `check` and `act` (the service call, returning the message of success); `done_url`
+    where success goes elsewhere. An app's post is `class <X>View(<X>DetailView, TicketPostView)`."""
+
+    http_method_names: ClassVar[list[str]] = ["post"]
+    anchor = ""
+
+    def form(self, request: HttpRequest, obj: models.Model, **kwargs: Any) -> tuple[str, Any]:
+        return "", None
+
+    def check(self, obj: models.Model, user: Any) -> None:
+        """Raise the refusal (OpsCenterError) of a user who may not do this now."""
+
+    def act(self, request: HttpRequest, obj: models.Model, form: Any, **kwargs: Any) -> str:
+        raise NotImplementedError
+
+    def done_url(self, obj: models.Model, form: Any) -> str:
+        return self.detail_url(obj, self.anchor)
+
+    def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
+        obj = self.object_or_404(request.user, pk)
+        key, form = self.form(request, obj, **kwargs)
+        try:
+            self.check(obj, request.user)
+        except OpsCenterError as exc:
+            return self.refused(request, pk, exc)
+        try:
+            if form is not None and not form.is_valid():
+                raise InvalidInput({})
+            done = self.act(request, obj, form, **kwargs)
+        except InvalidInput as exc:
+            if form is None:
+                return self.refused(request, pk, exc)
+            return self.invalid(request, obj, key, form, exc)
+        except OpsCenterError as exc:
+            return self.refused(request, pk, exc)
+        messages.success(request, str(done))
+        return redirect(self.done_url(obj, form))
+
+
+class TicketContributionView(TicketPostView):
     """A post that adds to an open ticket's timeline (a comment, a file): refused for a read-only ticket or user,
     the form shown again with the service's complaints."""
 
-    http_method_names: ClassVar[list[str]] = ["post"]
+    anchor = "#timeline"
     form_key = ""
     done_message = ""
 
@@ -371,21 +415,15 @@ class TicketContributionView(TicketDetailView):
     def add(self, obj: models.Model, user: Any, form: Any) -> None:
         raise NotImplementedError
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = request.user
-        obj = self.object_or_404(user, pk)
-        form = self.get_form(request)
-        try:
-            check_may_contribute(obj, user=user)
-            if not form.is_valid():
-                raise InvalidInput({})
-            self.add(obj, user, form)
-        except InvalidInput as exc:
-            return self.invalid(request, obj, self.form_key, form, exc)
-        except OpsCenterError as exc:
-            return self.refused(request, pk, exc)
-        messages.success(request, str(self.done_message))
-        return redirect(self.detail_url(obj, "#timeline"))
+    def form(self, request: HttpRequest, obj: models.Model, **kwargs: Any) -> tuple[str, Any]:
+        return self.form_key, self.get_form(request)
+
+    def check(self, obj: models.Model, user: Any) -> None:
+        check_may_contribute(obj, user=user)
+
+    def act(self, request: HttpRequest, obj: models.Model, form: Any, **kwargs: Any) -> str:
+        self.add(obj, request.user, form)
+        return str(self.done_message)
 
 
 class TicketCommentView(TicketContributionView):

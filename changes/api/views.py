@@ -60,8 +60,8 @@ from changes.services import (
 )
 from incidents.models import Incident
 from opscenter.core.api.permissions import RoleModelPermissions
-from opscenter.core.api.tickets import TicketViewSetMixin, TransitionActionMixin
-from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord
+from opscenter.core.api.tickets import TicketUpdateMixin, TicketViewSetMixin, TransitionActionMixin
+from opscenter.core.exceptions import InvalidInput
 
 # A step's position is a small positive integer: anything larger names no step (and is not sent to the database).
 MAX_STEP_POSITION = 32767
@@ -87,7 +87,11 @@ def detail_rows(qs: QuerySet[Change], user: Any) -> QuerySet[Change]:
         Prefetch("reviews", queryset=ChangeReview.objects.only("pk", "change_id")))
 
 
-@extend_schema_view(transition=extend_schema(
+@extend_schema_view(partial_update=extend_schema(
+    request=ChangeRequestSerializer, responses=ChangeDetailSerializer,
+    description="Edit what the state allows. Editing approved content (content, window, services, CIs, plan) sends "
+                "an approved or scheduled change back to awaiting approval, the old and new values in the timeline.",
+), transition=extend_schema(
     request=ChangeTransitionSerializer,
     responses=ChangeDetailSerializer,
     parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
@@ -97,7 +101,7 @@ def detail_rows(qs: QuerySet[Change], user: Any) -> QuerySet[Change]:
                 "(acknowledge_conflicts), start, fail (what_happened), roll_back (rollback_log), verify "
                 "(function, performance, data_integrity), complete (report), close (review), cancel (comment).",
 ))
-class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class ChangeViewSet(TicketUpdateMixin, TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     viewsets.GenericViewSet):
     """Changes the caller may see (IT staff and auditors: all; others: their own requests and the changes on
     their department's services); any other change is 404 everywhere."""
@@ -111,6 +115,7 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     # Every transition reads its input strictly (unknown keys are a 400), whether or not it needs data.
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = TRANSITION_SERIALIZERS
     transition_serializer_class = ChangeTransitionSerializer
+    update_serializer_class = ChangeRequestSerializer
 
     def get_queryset(self) -> QuerySet[Change]:
         if self.action == "list":
@@ -147,19 +152,9 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         change = change_create(requester=request.user, data=data, steps=steps)
         return self.detail_response(change, status.HTTP_201_CREATED)
 
-    @extend_schema(request=ChangeRequestSerializer, responses=ChangeDetailSerializer)
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Edit what the state allows. Editing approved content (content, window, services, CIs, plan) sends an
-        approved or scheduled change back to awaiting approval, the old and new values in the timeline."""
-        change = self.get_object()
-        if change.is_read_only:
-            raise ReadOnlyRecord()
-        serializer = ChangeRequestSerializer(change, data=request.data, partial=True,
-                                             context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        data, steps = self._request_data(serializer)
-        change = change_update(change, user=request.user, changes=data, steps=steps)
-        return self.detail_response(change)
+    def perform_ticket_update(self, obj: Change, *, user: Any, changes: dict[str, Any]) -> Change:
+        steps = changes.pop("steps", None)
+        return change_update(obj, user=user, changes=changes, steps=steps)
 
     def perform_ticket_transition(self, obj: Change, name: str, *, user: Any, comment: str,
                                   data: dict[str, Any]) -> Change:
@@ -242,7 +237,11 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return Response(ReviewSerializer(rows, many=True).data)
 
 
-@extend_schema_view(transition=extend_schema(
+@extend_schema_view(partial_update=extend_schema(
+    request=ChangeRequestSerializer, responses=ChangeDetailSerializer,
+    description="Edit what the state allows. Editing approved content (content, window, services, CIs, plan) sends "
+                "an approved or scheduled change back to awaiting approval, the old and new values in the timeline.",
+), transition=extend_schema(
     request=ChangeTransitionSerializer, responses=ChangeTemplateSerializer,
     parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
     summary="Perform a transition", description="approve, retire (supervisors)."))

@@ -20,6 +20,7 @@ from opscenter.core.api.serializers import (
     TimelineEntrySerializer,
     TransitionInputSerializer,
 )
+from opscenter.core.exceptions import ReadOnlyRecord
 from opscenter.core.selectors import can_see_internal_notes, ticket_attachments, ticket_timeline
 from opscenter.core.services import attachment_add, check_transition, comment_add, perform_transition
 from opscenter.core.workflow import allowed_transition_names, available_transitions
@@ -86,6 +87,29 @@ class TransitionActionMixin:
         data, comment = self.transition_input(transition, request)
         obj = self.perform_ticket_transition(obj, transition, user=request.user, comment=comment, data=data)
         return self.transition_response(obj)
+
+
+class TicketUpdateMixin:
+    """`PATCH` of a ticket: what its state allows, through the app's update service (the one hook,
+    `perform_ticket_update`, given the validated changes), answered with the ticket as the caller now sees it. A
+    read-only ticket (closed, cancelled …) is refused (409 `read_only`) before its input is read. Declare
+    `update_serializer_class`; describe the operation with `extend_schema_view(partial_update=extend_schema(…))`.
+    Used beside `TicketViewSetMixin` (its `detail_response`)."""
+
+    update_serializer_class: ClassVar[type[serializers.Serializer] | None] = None
+
+    def perform_ticket_update(self, obj: Any, *, user: Any, changes: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        obj = self.get_object()
+        if getattr(obj, "is_read_only", False):
+            raise ReadOnlyRecord()
+        serializer = self.update_serializer_class(obj, data=request.data, partial=True,
+                                                  context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return self.detail_response(self.perform_ticket_update(obj, user=request.user,
+                                                               changes=dict(serializer.validated_data)))
 
 
 class TicketViewSetMixin(TransitionActionMixin):

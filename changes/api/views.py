@@ -237,11 +237,7 @@ class ChangeViewSet(TicketUpdateMixin, TicketViewSetMixin, mixins.ListModelMixin
         return Response(ReviewSerializer(rows, many=True).data)
 
 
-@extend_schema_view(partial_update=extend_schema(
-    request=ChangeRequestSerializer, responses=ChangeDetailSerializer,
-    description="Edit what the state allows. Editing approved content (content, window, services, CIs, plan) sends "
-                "an approved or scheduled change back to awaiting approval, the old and new values in the timeline.",
-), transition=extend_schema(
+@extend_schema_view(transition=extend_schema(
     request=ChangeTransitionSerializer, responses=ChangeTemplateSerializer,
     parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
     summary="Perform a transition", description="approve, retire (supervisors)."))

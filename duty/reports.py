@@ -128,8 +128,8 @@ def duty_report(month: date, *, team: Team | None = None, policy: DutyPolicy | N
         return people.setdefault(user.pk, PersonMonth(user))
 
     shifts = Shift.objects.published().filter(start__lt=end, end__gt=start).select_related("user").only(
-        "start", "end", "attendance", "late_minutes", "user__username", "user__first_name", "user__last_name",
-        "user__is_active")
+        "start", "end", "attendance", "late_minutes", "user__username", "user__display_name", "user__first_name",
+        "user__last_name", "user__is_active")
     if team is not None:
         shifts = shifts.filter(team=team)
     for shift in shifts:
@@ -146,7 +146,7 @@ def duty_report(month: date, *, team: Team | None = None, policy: DutyPolicy | N
                 figures.late += 1
                 figures.late_minutes += shift.late_minutes
     _count_swaps(people, start, end, team, person)
-    return sorted(people.values(), key=lambda p: (p.user.get_full_name() or p.user.username).lower())
+    return sorted(people.values(), key=lambda p: str(p.user).lower())
 
 
 def _count_swaps(people: dict[int, PersonMonth], start: datetime, end: datetime, team: Team | None,
@@ -156,7 +156,8 @@ def _count_swaps(people: dict[int, PersonMonth], start: datetime, end: datetime,
         swaps = swaps.filter(Q(shift__team=team))
     pairs = list(swaps.values_list("requester_id", "colleague_id"))
     missing = {pk for pair in pairs for pk in pair} - set(people)
-    for user in User.objects.filter(pk__in=missing).only("username", "first_name", "last_name") if missing else []:
+    names = ("username", "display_name", "first_name", "last_name")
+    for user in User.objects.filter(pk__in=missing).only(*names) if missing else []:
         person(user)
     for requester, colleague in pairs:
         people[requester].swaps_given += 1
@@ -169,6 +170,6 @@ CSV_HEADER = ["person", "username", "shifts", "hours_total", "hours_day", "hours
 
 def csv_rows(rows: list[PersonMonth]) -> list[list[Any]]:
     """The report as CSV rows, the header first."""
-    return [CSV_HEADER] + [[r.user.get_full_name() or r.user.username, r.user.username, r.shifts, r.total, r.day,
+    return [CSV_HEADER] + [[str(r.user), r.user.username, r.shifts, r.total, r.day,
                             r.night, r.weekend, r.holiday, r.late, r.late_minutes, r.absences, r.swaps_given,
                             r.swaps_taken] for r in rows]

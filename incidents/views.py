@@ -41,7 +41,7 @@ from opscenter.core.exceptions import (
     ReadOnlyRecord,
     TransitionForbidden,
 )
-from opscenter.core.extensions import detail_sections
+from opscenter.core.extensions import detail_sections, form_sections
 from opscenter.core.formatting import humanise_duration
 from opscenter.core.forms import apply_service_errors
 from opscenter.core.models import User
@@ -250,7 +250,9 @@ def incident_report(request: HttpRequest) -> HttpResponse:
         form = IncidentReportForm(initial={"service": request.GET.get("service")}
                                   if request.GET.get("service", "").isdigit() else None, user=user)
         status = 200
-    return render(request, "incidents/incident_report.html", {"form": form}, status=status)
+    # What other apps show beside the form (the known errors that match what is typed).
+    sections = form_sections("incidents.report", user)
+    return render(request, "incidents/incident_report.html", {"form": form, "sections": sections}, status=status)
 
 
 CALLER_SUGGESTIONS = 10

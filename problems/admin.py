@@ -18,8 +18,9 @@ from opscenter.core.admin import (
     TransitionForm,
 )
 from opscenter.core.models import User
+from problems import known_errors
 from problems.candidates import candidate_transition
-from problems.models import WORKERS, ActionItem, Candidate, Problem, ProblemIncident, ProblemPolicy
+from problems.models import WORKERS, ActionItem, Candidate, KnownError, Problem, ProblemIncident, ProblemPolicy
 from problems.services import EDITABLE, action_transition, action_update, problem_transition, problem_update
 
 # --- the problem's core: problems, their links and actions, the policy ---
@@ -169,3 +170,57 @@ class CandidateAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelA
 
     def perform(self, obj: Candidate, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Candidate:
         return candidate_transition(obj, name, user=user, comment=comment, data=data)
+
+# --- the known-error database ---
+
+
+@admin.register(KnownError)
+class KnownErrorAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmin):
+    """Known errors: publish and retire as buttons, edits of a draft or published one through the known-error
+    service (checked, on the timeline). They are recorded on the pages or the API (from a problem, or on their
+    own)."""
+
+    fsm_forms = {"retire": ReasonForm}
+    danger_transitions = ("retire",)
+    list_display = ["number", "title", "state", "service", "configuration_item", "problem", "published_at"]
+    list_select_related = ["service", "configuration_item", "problem"]
+    list_filter = ["state", "service", "category"]
+    search_fields = ["number", "title", "symptom", "workaround"]
+    show_full_result_count = False
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": ["number", "title", "state", "problem", "created_by", "created_at"]}),
+        (_("Known error"), {"fields": ["symptom", "root_cause", "workaround", "permanent_fix"]}),
+        (_("Where it applies"), {"fields": ["service", "configuration_item", "category"]}),
+        (_("Lifecycle"), {"fields": ["published_at", "retired_at"]}),
+        (_("Timeline"), {"fields": ["timeline"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).visible_to(request.user).select_related("problem")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # recorded on the pages or the API (known_error_create), from a problem or on its own
+
+    def has_delete_permission(self, request: HttpRequest, obj: KnownError | None = None) -> bool:
+        return False  # a known error and its timeline are records
+
+    def has_change_permission(self, request: HttpRequest, obj: KnownError | None = None) -> bool:
+        if obj is not None and obj.is_read_only:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: KnownError | None = None) -> tuple[str, ...]:
+        editable = known_errors.EDITABLE.get(obj.state, frozenset()) if obj is not None else frozenset()
+        fixed = [name for _title, options in self.fieldsets for name in options["fields"] if name not in editable]
+        return tuple(dict.fromkeys([*super().get_readonly_fields(request, obj), *fixed]))
+
+    def save_model(self, request: HttpRequest, obj: KnownError, form: forms.ModelForm, change: bool) -> None:
+        """Edits go through known_error_update, which checks them and puts each on the timeline."""
+        editable = known_errors.EDITABLE.get(obj.state, frozenset())
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
+        if changes:
+            known_errors.known_error_update(KnownError.objects.get(pk=obj.pk), user=request.user, changes=changes)
+
+    def perform(self, obj: KnownError, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> KnownError:
+        return known_errors.known_error_transition(obj, name, user=user, comment=comment, data=data)

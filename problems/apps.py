@@ -26,3 +26,18 @@ class ProblemsConfig(AppConfig):
         register_detail_section("changes.change", "problems/change_problems.html", change_problems_section,
                                 key="problems", order=10)
         register_extra_field("changes.change", "problems", ChangeProblemsField)
+
+        # --- the known-error database: suggestions on incidents, the problem's known errors ---
+        from opscenter.core.extensions import register_form_section
+        from problems.known_error_views import (
+            incident_known_errors_section,
+            incident_report_suggestions,
+            problem_known_errors_section,
+        )
+
+        register_detail_section("incidents.incident", "problems/known_error_suggestions.html",
+                                incident_known_errors_section, key="known-errors", order=25)
+        register_detail_section("problems.problem", "problems/known_error_section.html",
+                                problem_known_errors_section, key="known-errors", order=10)
+        register_form_section("incidents.report", "problems/known_error_report_panel.html",
+                              incident_report_suggestions, key="known-errors")

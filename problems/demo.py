@@ -15,7 +15,8 @@ from opscenter.core.demo import Clock, demo_writes
 from opscenter.core.models import ConfigurationItem, Service, User
 from opscenter.core.services import comment_add
 from problems.choices import Source, State
-from problems.models import Problem, ProblemPolicy
+from problems.known_errors import known_error_create, known_error_transition
+from problems.models import KnownError, Problem, ProblemPolicy
 from problems.services import (
     action_add,
     action_transition,
@@ -238,6 +239,72 @@ class Director:
         return problem
 
 
+# --- the known-error database ---
+
+
+@dataclass
+class KnownErrorStory:
+    """A known error recorded from a demo problem (by its title) or on its own, published and maybe retired."""
+
+    title: str
+    symptom: str
+    workaround: str
+    days_ago: float
+    problem: str = ""  # the title of the problem it is recorded from
+    root_cause: str = ""
+    service: str = ""
+    ci: str = ""
+    published: bool = True
+    retired: str = ""  # the reason, when retired
+
+
+KNOWN_ERRORS = [
+    KnownErrorStory("ERP 系統登入逾時", "ERP 登入頁面轉圈約一分鐘後顯示「連線逾時」，週一上午最常見。",
+                    "重新啟動 ERP 應用服務（約 2 分鐘），請用戶稍後重新登入；若 10 分鐘內再次發生，通知系統組。", 50,
+                    problem="ERP 登入失敗反覆發生"),
+    KnownErrorStory("郵件延遲送達（反垃圾郵件掃描服務停止回應）", "外部郵件延遲 30 分鐘以上，郵件佇列持續堆積。",
+                    "重新啟動反垃圾郵件掃描服務，佇列約 10 分鐘內消化。", 30, problem="郵件收發延遲反覆出現",
+                    retired="掃描引擎已升級至修正版本，問題不再發生。"),
+    KnownErrorStory("核心交換機端口反覆斷線", "3F、4F 整層斷網數分鐘後自行恢復，交換機日誌顯示第 24 埠 up/down。",
+                    "於 core-sw-01 將第 24 埠的流量切換至備用鏈路（port 23），並通知網絡組更換光模組。", 15,
+                    problem="核心交換機端口反覆 up/down"),
+    KnownErrorStory("VPN 連線每隔數分鐘中斷", "遠端用戶 VPN 連線後數分鐘被中斷，需反覆重新連線，高峰時段最明顯。",
+                    "請用戶不使用時中斷 VPN；高峰時段由網絡組清除閒置會話。", 9, problem="VPN 連線頻繁中斷"),
+    KnownErrorStory("3F 影印機卡紙（錯誤碼 J-0021）", "3F 多功能影印機列印時卡紙，面板顯示 J-0021。",
+                    "取出紙匣，改用原規格 80 磅紙張重新放紙。", 5, problem="3F 多功能影印機經常卡紙", published=False),
+    KnownErrorStory("Outlook 開啟共用信箱時凍結", "Outlook 開啟大型共用信箱時畫面凍結，「沒有回應」數分鐘。",
+                    "在帳戶設定中將共用信箱改為「下載共用資料夾」關閉，或改用網頁版郵件。", 20,
+                    root_cause="共用信箱快取模式下同步大量郵件項目。", service="email"),
+]
+
+
+def play_known_errors(director: Director) -> list[KnownError]:
+    """Record, publish and retire the demo known errors, each at its time."""
+    problems = {p.title: p for p in Problem.objects.filter(title__in=[k.problem for k in KNOWN_ERRORS if k.problem])}
+    played = []
+    for story in KNOWN_ERRORS:
+        moment = director.now - dt.timedelta(days=story.days_ago)
+        director.at(moment)
+        data = {"title": story.title, "symptom": story.symptom, "workaround": story.workaround}
+        if story.problem:
+            data["problem"] = problems[story.problem]
+        if story.root_cause:
+            data["root_cause"] = story.root_cause
+        if story.service:
+            data["service"] = director.services.get(story.service)
+        if story.ci:
+            data["configuration_item"] = director.cis.get(story.ci)
+        known_error = known_error_create(user=director.users["sysadmin"], data=data)
+        if story.published:
+            director.at(moment + dt.timedelta(hours=4))
+            known_error = known_error_transition(known_error, "publish", user=director.manager)
+        if story.retired:
+            director.at(moment + dt.timedelta(days=story.days_ago / 2))
+            known_error = known_error_transition(known_error, "retire", user=director.manager, comment=story.retired)
+        played.append(known_error)
+    return played
+
+
 def seed(*, stdout: TextIO) -> None:
     """Load the demo problems once: skipped when the database already holds problems."""
     if Problem.objects.exists():
@@ -248,10 +315,12 @@ def seed(*, stdout: TextIO) -> None:
         director = Director(clock, now)
         for story in STORIES:
             director.play(story)
+        known = play_known_errors(director)
         proposed = recurring_printer(director)
     states = Problem.objects.values("state").distinct().count()
     stdout.write(f"Demo problems: {len(director.played)} created in {states} states "
-                 f"in {time.monotonic() - began:.1f} s; {proposed} candidate(s) proposed.")
+                 f"and {len(known)} known errors in {time.monotonic() - began:.1f} s; "
+                 f"{proposed} candidate(s) proposed.")
 
 
 

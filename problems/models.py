@@ -462,6 +462,9 @@ class KnownError(Ticket):
     symptom = models.TextField(_("symptom"))
     root_cause = models.TextField(_("root cause"), blank=True)
     workaround = models.TextField(_("workaround"), blank=True)
+    permanent_fix = models.TextField(
+        _("permanent fix"), blank=True,
+        help_text=_("The solution of its problem's approved report, written when the problem manager approves it."))
     service = models.ForeignKey("core.Service", verbose_name=_("service"), null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="known_errors")
     configuration_item = models.ForeignKey("core.ConfigurationItem", verbose_name=_("configuration item"),
@@ -482,6 +485,11 @@ class KnownError(Ticket):
             models.Index(fields=["state", "service"], name="known_error_service"),
             models.Index(fields=["state", "configuration_item"], name="known_error_ci"),
         ]
+
+    @property
+    def is_read_only(self) -> bool:
+        """A retired known error is a record: nothing is added or changed any more."""
+        return self.state == KnownErrorState.RETIRED
 
     @transition(field=state, source=KnownErrorState.DRAFT, target=KnownErrorState.PUBLISHED,
                 conditions=[known_error_complete, problem_analysed], permission=managers_only,

@@ -249,7 +249,14 @@ def problem_transition(problem: Problem, name: str, *, user: Any, comment: str =
         if data.get("owner") is None:
             data.pop("owner", None)
         _check_staff(data.get("owner"), "owner")
-    return perform_transition(problem, name, user=user, comment=comment, data=data)
+    then = None
+    if name == "approve_report":
+        from problems.known_errors import known_errors_resolved  # the known errors build on this module
+
+        def then(locked: Problem, log: Any) -> None:
+            known_errors_resolved(locked, user=user)
+
+    return perform_transition(problem, name, user=user, comment=comment, data=data, then=then)
 
 
 # --- the solution's action items -------------------------------------------------------------------------

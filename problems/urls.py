@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from problems import candidate_views, views
+from problems import candidate_views, known_error_views, views
 
 app_name = "problems"
 
@@ -27,4 +27,16 @@ urlpatterns = [
     path("problems/candidates/", candidate_views.candidate_list_page, name="candidate-list"),
     path("problems/candidates/<int:pk>/", candidate_views.candidate_detail_page, name="candidate-detail"),
     path("problems/candidates/<int:pk>/<slug:name>/", candidate_views.candidate_decide, name="candidate-decide"),
+    # --- the known-error database ---
+    path("problems/known-errors/", known_error_views.known_error_list, name="knownerror-list"),
+    path("problems/known-errors/new/", known_error_views.known_error_create, name="knownerror-create"),
+    path("problems/known-errors/suggest/", known_error_views.known_error_suggest, name="knownerror-suggest"),
+    path("problems/known-errors/<int:pk>/", known_error_views.known_error_detail, name="knownerror-detail"),
+    path("problems/known-errors/<int:pk>/edit/", known_error_views.known_error_edit, name="knownerror-edit"),
+    path("problems/known-errors/<int:pk>/transitions/<slug:name>/", known_error_views.known_error_transition,
+         name="knownerror-transition"),
+    path("problems/known-errors/<int:pk>/comments/", known_error_views.known_error_comment,
+         name="knownerror-comment"),
+    path("problems/known-errors/<int:pk>/attachments/", known_error_views.known_error_attachment,
+         name="knownerror-attachment"),
 ]

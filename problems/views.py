@@ -22,6 +22,7 @@ from incidents.models import Incident
 from incidents.selectors import incident_search as find_incidents
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
+from opscenter.core.extensions import detail_sections
 from opscenter.core.forms import apply_service_errors
 from opscenter.core.roles import has_role
 from opscenter.core.ticket_views import (
@@ -305,6 +306,7 @@ class ProblemDetailView(TicketDetailView):
             "five_whys": list(obj.five_whys or []),
             "progress": _progress(obj),
             "observation": _observation(obj),
+            "sections": detail_sections(obj, user),  # what else is recorded from the problem (its known errors)
             **self.section_forms(obj, user, bound),
         }
 

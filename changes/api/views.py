@@ -177,7 +177,8 @@ class ChangeViewSet(TicketUpdateMixin, TicketViewSetMixin, mixins.ListModelMixin
         }).data)
 
     @extend_schema(methods=["GET"], responses=OpinionSerializer(many=True), filters=False)
-    @extend_schema(methods=["POST"], request=OpinionInputSerializer, responses={201: OpinionSerializer(many=True)},
+    @extend_schema(methods=["POST"], filters=False, request=OpinionInputSerializer,
+                   responses={201: OpinionSerializer(many=True)},
                    description="A supervisor invites reviewers (`reviewers`: user ids); an invited engineer or "
                                "security officer gives their opinion (`recommendation` and `opinion`). Answers "
                                "the change's opinions.")

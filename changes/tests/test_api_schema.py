@@ -1,6 +1,6 @@
 """The change API against its own OpenAPI schema: requests generated from it (schemathesis) — requests, edits,
 transitions, opinions, steps, reviews, templates and windows — are never answered with a server error.
-Bounded and derandomized, like the incident API's smoke test whose schema and connection fixture it shares."""
+Bounded and derandomized, with the kernel's schema, settings and connection fixture."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ import pytest
 
 from changes.choices import State
 from changes.tests.factories import change_in_state, make_crew
-from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
+from opscenter.core.testing.api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
 from opscenter.core.tokens import api_token_create
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_keep_the_test_connection.__name__)]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from duty import rosters
 from duty.tests.factories import duty_crew, four_engineers, rotation_of
-from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
+from opscenter.core.testing.api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
 from opscenter.core.tokens import api_token_create
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_keep_the_test_connection.__name__)]

@@ -367,3 +367,19 @@ def test_every_duty_page_shows_the_duty_tabs_the_reader_may_open(crew) -> None: 
     assert [href for href, _active in _tabs(auditor.get("/duty/log/"))] == [
         "/duty/rosters/", "/duty/swaps/", "/duty/log/", "/duty/handovers/", "/duty/reports/"]
     assert 'id="section-tabs"' not in html(supervisor.get("/incidents/"))  # a section of its own only
+
+
+def test_the_navigation_marks_one_entry_the_closest_to_the_page(crew) -> None:  # noqa: ANN001
+    """"Duty" holds every duty page and "My duty" its own: on My duty only the latter is marked, elsewhere the
+    former."""
+    import re
+
+    client = signed_in(crew.engineers[0])
+
+    def marked(path: str) -> list[str]:
+        bar = html(client.get(path)).split('id="navbar-menu"', 1)[1].split("</ul>", 1)[0]
+        return re.findall(r'<li class="nav-item active">\s*<a class="nav-link" href="([^"]+)"', bar)
+
+    assert marked("/duty/my/") == ["/duty/my/"]
+    assert marked("/duty/swaps/") == ["/duty/rosters/"]
+    assert marked("/") == ["/"]

@@ -113,15 +113,18 @@ def signed_in(user: User) -> Client:
 
 
 def test_supervisors_and_auditors_read_the_page_and_its_csv(october: October) -> None:
+    october.first.display_name = "林系統"
+    october.first.save()
     auditor = UserFactory(roles=[roles.AUDITOR])
     for reader in (october.crew.supervisor, auditor):
         response = signed_in(reader).get(PAGE, {"month": "2026-10", "team": october.crew.team.pk})
         body = response.content.decode()
-        assert response.status_code == 200 and october.first.username in body and "52.0" in body
+        assert response.status_code == 200 and "<td>林系統</td>" in body and "52.0" in body  # named as elsewhere
     response = signed_in(auditor).get(PAGE, {"month": "2026-10", "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     first = next(row for row in rows if row["username"] == october.first.username)
+    assert first["person"] == "林系統"
     assert (first["hours_total"], first["hours_weekend"], first["late_minutes"], first["swaps_taken"]) == (
         "52.0", "16.0", "15", "1")
     for other in (october.first, UserFactory(roles=[roles.DEPARTMENT_USER])):

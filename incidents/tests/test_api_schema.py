@@ -1,40 +1,17 @@
 """The API against its own OpenAPI schema: requests generated from it (schemathesis) are never answered with
-a server error. Bounded and derandomized: a smoke test, not the fuzzing a `schemathesis run` does."""
+a server error. Bounded and derandomized, with the kernel's schema, settings and connection fixture."""
 
 from typing import Any
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
 
 from incidents.choices import State
 from incidents.models import Incident
 from incidents.tests.factories import Crew, incident_in_state, make_crew
+from opscenter.core.testing.api_schema import FUZZ, _keep_the_test_connection, call_and_check, schema
 from opscenter.core.tokens import api_token_create
-from opscenter.wsgi import application
 
-pytestmark = pytest.mark.django_db
-
-schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
-
-FUZZ = settings(max_examples=6, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.filter_too_much, HealthCheck.data_too_large])
-
-
-@pytest.fixture(autouse=True)
-def _keep_the_test_connection() -> Any:
-    """The WSGI app closes database connections at the end of each request (request_finished); in a test
-    that would close the test's own transaction on PostgreSQL. Django's test client disconnects it too."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_keep_the_test_connection.__name__)]
 
 
 @pytest.fixture
@@ -49,13 +26,6 @@ def world() -> dict[str, Any]:
         "ids": {"/api/v1/incidents/": incident.pk, "/api/v1/departments/": crew.department.pk,
                 "/api/v1/teams/": crew.team.pk, "/api/v1/users/": crew.engineer.pk},
     }
-
-
-def call_and_check(case: Any, world: dict[str, Any]) -> None:
-    for prefix, pk in world["ids"].items():
-        if case.operation.path.startswith(prefix) and "id" in (case.path_parameters or {}):
-            case.path_parameters["id"] = pk
-    case.call_and_validate(headers=world["headers"], checks=[not_a_server_error])
 
 
 @schema.include(method="GET").parametrize()

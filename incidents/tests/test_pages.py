@@ -675,10 +675,11 @@ def test_detail_query_count_does_not_grow_with_the_timeline(demo, settings, tmp_
 # query per model, not joins: see incidents.selectors.DETAIL_RELATED), relations, 4 timeline queries, plus the
 # choices of the forms shown (the duty officer's assignment form: teams, engineers and their teams); and the
 # sections other apps add through the kernel's registry: the SLA clocks with their calendars' hours and
-# exceptions (3), and the changes linked to the incident (1); for IT staff, the problems it is linked to (1: a
-# department user does not read problems); a department user's navigation counts the surveys waiting for them (1).
+# exceptions (3), and the changes linked to the incident (1); for IT staff, the problems it is linked to (1) and the
+# published known errors that may apply (3: titles alike, symptoms alike, and those of its problems, CI or service;
+# a department user reads neither); a department user's navigation counts the surveys waiting for them (1).
 SECTION_QUERIES = 4
-PROBLEM_QUERIES = 1
+PROBLEM_QUERIES = 4
 DETAIL_QUERIES = {"supervisor": 14 + SECTION_QUERIES + PROBLEM_QUERIES,
                   "sysadmin": 12 + SECTION_QUERIES + PROBLEM_QUERIES,
                   "duty": 15 + SECTION_QUERIES + PROBLEM_QUERIES, "finance": 13 + SECTION_QUERIES}

@@ -71,6 +71,42 @@ def extra_fields(model: type[Model]) -> dict[str, Any]:
     return {f.name: f.field() for f in _fields if f.model_label == label}
 
 
+# --- Panels of a form page ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormSection:
+    """A panel beside a form (suggestions as one types …): `template` rendered with what `context(user)` returns;
+    a context of None leaves it out."""
+
+    form_key: str
+    key: str
+    template: str
+    context: Callable[[Any], dict[str, Any] | None]
+    order: int = 100
+
+
+_form_sections: list[FormSection] = []
+
+
+def register_form_section(form_key: str, template: str, context: Callable[[Any], dict[str, Any] | None], *,
+                          key: str | None = None, order: int = 100) -> None:
+    """Show `template` beside the form named `form_key` ("incidents.report"); once per key."""
+    section = FormSection(form_key, key or template, template, context, order)
+    if all((s.form_key, s.key) != (section.form_key, section.key) for s in _form_sections):
+        _form_sections.append(section)
+
+
+def form_sections(form_key: str, user: Any) -> list[SafeString]:
+    """The registered panels of a form page, rendered, in order."""
+    rendered = []
+    for section in sorted((s for s in _form_sections if s.form_key == form_key), key=lambda s: s.order):
+        context = section.context(user)
+        if context is not None:
+            rendered.append(render_to_string(section.template, {"user": user, **context}))
+    return rendered
+
+
 # --- What a shift handover carries over (交接班) ----------------------------------------------------------------
 
 

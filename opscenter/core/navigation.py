@@ -24,9 +24,13 @@ class NavItem:
     def url(self) -> str:
         return reverse_once(self.url_name)
 
-    def is_active(self, path: str, url: str | None = None) -> bool:
-        """Whether the page at `path` is under this entry (`url`: this entry's, when the caller has it already)."""
-        return path == (url or self.url()) or any(path.startswith(section) for section in self.sections)
+    def reach(self, path: str, url: str | None = None) -> int:
+        """How closely this entry claims the page at `path`: the length of its address (the page itself) or of the
+        longest of its sections the path starts with; -1 when it does not claim it."""
+        url = url or self.url()
+        if path == url:
+            return len(url) + 1  # the entry's own page beats a section of the same length
+        return max((len(section) for section in self.sections if path.startswith(section)), default=-1)
 
 
 _reversed: dict[tuple[str, str, str | None], str] = {}
@@ -86,15 +90,12 @@ def tabs_for(user: Any, path: str) -> list[dict[str, Any]]:
                    key=lambda i: i.order)
     if len(items) < 2:
         return []
-    rows = [{"label": item.label, "url": item.url(), "item": item} for item in items]
-
-    def reach(row: dict[str, Any]) -> int:
-        prefixes = (row["url"], *row["item"].sections)
-        return max((len(p) for p in prefixes if path.startswith(p)), default=-1)
-
-    best = max(rows, key=reach)
+    rows = [{"label": item.label, "url": url, "reach": max(item.reach(path, url), len(url) if path.startswith(url)
+                                                                else -1)}
+            for item in items for url in [item.url()]]
+    best = max(rows, key=lambda row: row["reach"])
     for row in rows:
-        row["active"] = row is best and reach(row) >= 0
+        row["active"] = row is best and row["reach"] >= 0
     return rows
 
 

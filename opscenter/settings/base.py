@@ -364,6 +364,7 @@ SPECTACULAR_SETTINGS = {
         "ProblemSourceEnum": "problems.choices.Source",
         "ProblemActionStateEnum": "problems.choices.ActionState",
         "ProblemCandidateStateEnum": "problems.choices.CandidateState",
+        "KnownErrorStateEnum": "problems.choices.KnownErrorState",
         "LevelEnum": "incidents.choices.Level",
         "IncidentStateEnum": "incidents.choices.State",
         "ChangeStateEnum": "changes.choices.State",

@@ -12,3 +12,9 @@ router.register("problem-actions", views.ActionItemViewSet, basename="problem-ac
 router.register("problem-candidates", candidates.CandidateViewSet, basename="problem-candidate")
 
 urlpatterns = router.urls
+
+# --- the known-error database ---
+from problems.api.known_errors import KnownErrorViewSet  # noqa: E402
+
+router.register("known-errors", KnownErrorViewSet, basename="known-error")
+urlpatterns = router.urls

@@ -128,7 +128,8 @@ class ProblemViewSet(TicketUpdateMixin, TicketViewSetMixin, mixins.ListModelMixi
         return problem_transition(obj, name, user=user, comment=comment, data=data)
 
     @extend_schema(methods=["GET"], responses=LinkedIncidentSerializer(many=True), filters=False)
-    @extend_schema(methods=["POST"], request=LinkIncidentsSerializer, responses=LinkedIncidentSerializer(many=True),
+    @extend_schema(methods=["POST"], filters=False, request=LinkIncidentsSerializer,
+                   responses=LinkedIncidentSerializer(many=True),
                    description="Link incidents (ids) the caller may see (any other: 404); one already linked stays "
                                "linked once. Answers the incidents linked now.")
     @action(detail=True, methods=["get", "post"], pagination_class=None)

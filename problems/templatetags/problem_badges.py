@@ -3,7 +3,7 @@
 from django import template
 from django.utils.html import format_html
 
-from problems.choices import ActionState, Source, State
+from problems.choices import ActionState, KnownErrorState, Source, State
 
 register = template.Library()
 
@@ -35,3 +35,13 @@ def action_state_badge(state: str) -> str:
 @register.simple_tag
 def source_label(source: str) -> str:
     return Source(source).label if source in Source.values else source
+
+
+# --- the known-error database ---
+KNOWN_ERROR_CLASSES = {KnownErrorState.DRAFT: "bg-yellow-lt", KnownErrorState.PUBLISHED: "bg-green-lt",
+                       KnownErrorState.RETIRED: "bg-secondary-lt"}
+
+
+@register.simple_tag
+def known_error_state_badge(state: str) -> str:
+    return _badge("known-error-state", state, KnownErrorState, KNOWN_ERROR_CLASSES)

@@ -89,3 +89,48 @@ def test_department_users_have_no_problem_admin(crew: ProblemCrew) -> None:
     client = Client()
     client.force_login(UserFactory(roles=["department_user"], is_staff=True))
     assert client.get(change_url(problem)).status_code in (302, 403, 404)
+
+
+# --- the known-error database ---
+
+
+def known_error_form(client: Client, ke: Any, **changes: Any) -> tuple[str, dict[str, Any]]:
+    """The known error's change form address and current values, with changes."""
+    url = reverse("admin:problems_knownerror_change", args=[ke.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: "" if form.initial.get(name) is None else field.prepare_value(form.initial[name])
+            for name, field in form.fields.items()}
+    return url, {**data, **changes}
+
+
+def test_known_errors_publish_and_retire_in_the_admin(admin_client: Client, crew: ProblemCrew) -> None:
+    from problems.choices import KnownErrorState
+    from problems.models import KnownError
+    from problems.tests.factories import KnownErrorFactory
+
+    def publish(ke: KnownError) -> Any:
+        url, data = known_error_form(admin_client, ke, _fsm_transition_to="publish")
+        return admin_client.post(url, data, follow=True)
+
+    incomplete = KnownErrorFactory(workaround="")
+    assert any("workaround" in t for t in texts(publish(incomplete)))
+    assert KnownError.objects.get(pk=incomplete.pk).state == KnownErrorState.DRAFT
+
+    ke = KnownErrorFactory()
+    publish(ke)
+    assert KnownError.objects.get(pk=ke.pk).state == KnownErrorState.PUBLISHED
+    url = reverse("admin:problems_knownerror_transition", args=[ke.pk, "retire"])
+    admin_client.post(url, {"comment": "The root cause is removed."})
+    assert KnownError.objects.get(pk=ke.pk).state == KnownErrorState.RETIRED
+    assert admin_client.get(reverse("admin:problems_knownerror_changelist")).status_code == 200
+
+
+def test_known_error_edits_in_the_admin_are_on_the_timeline(admin_client: Client) -> None:
+    from problems.models import KnownError
+    from problems.tests.factories import KnownErrorFactory
+
+    ke = KnownErrorFactory()
+    url, data = known_error_form(admin_client, ke, workaround="Use the backup portal.")
+    admin_client.post(url, data, follow=True)
+    assert KnownError.objects.get(pk=ke.pk).workaround == "Use the backup portal."
+    assert FieldChange.objects.filter(object_id=ke.pk, field="workaround").exists()

@@ -256,3 +256,14 @@ def test_a_candidate_of_security_incidents_is_hidden_from_who_may_not_see_them(a
     assert api_as(crew.manager).get(API).json()["results"] == []
     assert signed_in(crew.manager).get(f"{PAGE}{hidden.pk}/").status_code == 404
     assert api_as(crew.supervisor).get(f"{API}{hidden.pk}/").json()["incident_count"] == 3
+
+
+def test_the_problem_managers_home_lists_the_candidates_waiting(crew, candidate) -> None:  # noqa: ANN001
+    """Proposed ones only, with how many incidents each holds; not on an engineer's home page."""
+    dismissed = propose(title="印表機卡紙")
+    candidate_dismiss(dismissed, user=crew.manager, reason="Each jam had its own cause.")
+    home = html(signed_in(crew.manager).get("/"))
+    panel = home.split('id="panel-problems-candidates"', 1)[1].split('class="card-footer"', 1)[0]
+    assert f"/problems/candidates/{candidate.pk}/" in panel and "3 incidents" in panel
+    assert f"/problems/candidates/{dismissed.pk}/" not in panel
+    assert 'id="panel-problems-candidates"' not in html(signed_in(crew.engineer).get("/"))

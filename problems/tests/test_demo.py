@@ -42,6 +42,17 @@ def test_demo_problems_cover_the_process_with_timelines_and_load_once() -> None:
     assert all(created[e.object_id] <= e.created_at <= timezone.now() for e in entries)
     assert not Notification.objects.exclude(status=DeliveryStatus.SENT).exists()
 
+    # Known errors in several states, with Chinese titles, the published ones suggested for a new incident.
+    from problems.choices import KnownErrorState
+    from problems.known_errors import known_error_suggestions
+    from problems.models import KnownError
+
+    assert set(KnownErrorState.values) <= set(KnownError.objects.values_list("state", flat=True))
+    erp = KnownError.objects.get(title="ERP 系統登入逾時")
+    assert erp.state == KnownErrorState.PUBLISHED and erp.problem.state == State.CLOSED
+    assert erp.created_at < erp.published_at <= timezone.now()
+    assert erp in known_error_suggestions(user=erp.problem.created_by, text="ERP 登入逾時")
+
     count = Problem.objects.count()
     demo.seed(stdout=out)
     assert Problem.objects.count() == count and "Demo problems: skipped" in out.getvalue()

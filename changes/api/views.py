@@ -115,6 +115,8 @@ class ChangeViewSet(TicketUpdateMixin, TicketViewSetMixin, mixins.ListModelMixin
     # Every transition reads its input strictly (unknown keys are a 400), whether or not it needs data.
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = TRANSITION_SERIALIZERS
     transition_serializer_class = ChangeTransitionSerializer
+    list_serializer_class = ChangeListSerializer
+    detail_serializer_class = ChangeDetailSerializer
     update_serializer_class = ChangeRequestSerializer
 
     def get_queryset(self) -> QuerySet[Change]:
@@ -123,17 +125,6 @@ class ChangeViewSet(TicketUpdateMixin, TicketViewSetMixin, mixins.ListModelMixin
         if self.action == "retrieve":
             return detail_rows(self.visible(), self.request.user)
         return self.visible()
-
-    def filter_queryset(self, queryset: QuerySet[Change]) -> QuerySet[Change]:
-        # The filters narrow lists; every other action finds its change by id alone.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
-
-    def get_serializer_class(self) -> type[serializers.Serializer]:
-        if self.action == "list":
-            return ChangeListSerializer
-        return ChangeDetailSerializer
 
     def detail_queryset(self) -> QuerySet[Change]:
         return detail_rows(self.visible(), self.request.user)

@@ -86,6 +86,8 @@ class ProblemViewSet(TicketUpdateMixin, TicketViewSetMixin, mixins.ListModelMixi
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = PROBLEM_TRANSITION_SERIALIZERS
     transition_serializer_class = ProblemTransitionSerializer
+    list_serializer_class = ProblemListSerializer
+    detail_serializer_class = ProblemDetailSerializer
     update_serializer_class = ProblemWriteSerializer
 
     def get_queryset(self) -> QuerySet[Problem]:
@@ -97,17 +99,6 @@ class ProblemViewSet(TicketUpdateMixin, TicketViewSetMixin, mixins.ListModelMixi
 
     def detail_queryset(self) -> QuerySet[Problem]:
         return detail_rows(self.visible(), self.request.user)
-
-    def filter_queryset(self, queryset: QuerySet[Problem]) -> QuerySet[Problem]:
-        # The filters narrow lists; every other action finds its problem by id alone.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
-
-    def get_serializer_class(self) -> type[serializers.Serializer]:
-        if self.action == "list":
-            return ProblemListSerializer
-        return ProblemDetailSerializer
 
     @extend_schema(request=ProblemCreateSerializer, responses={201: ProblemDetailSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -119,6 +119,22 @@ class TicketViewSetMixin(TransitionActionMixin):
     override `detail_queryset` when the detail reads more than `get_queryset`). The caller's roles and teams are
     read once per request however many rows ask for them (`opscenter.core.access`)."""
 
+    list_serializer_class: ClassVar[type[serializers.Serializer] | None] = None
+    detail_serializer_class: ClassVar[type[serializers.Serializer] | None] = None
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        """The list's rows and every other answer's detail, where the app declares both."""
+        if self.list_serializer_class is None:
+            return super().get_serializer_class()
+        return self.list_serializer_class if self.action == "list" else self.detail_serializer_class
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        # The filters narrow lists; every other action finds its ticket by id alone (building the filterset for it
+        # would cost and change nothing).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def visible(self) -> Any:
         """The tickets the caller may see (the model's `visible_to`); none while the schema is generated."""
         model = self.queryset.model

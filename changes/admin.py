@@ -33,7 +33,6 @@ from changes.rules import CONFLICT_LABELS, schedule_check
 from changes.selectors import incidents_visible_to, questionnaire_answers, waiting_for
 from changes.services import (
     EDITABLE,
-    M2M_FIELDS,
     change_record_review,
     change_transition,
     change_update,
@@ -47,6 +46,7 @@ from opscenter.core.admin import (
     RecordInline,
     ServiceErrorsAsMessages,
     ServiceRecordAdmin,
+    TicketAdminMixin,
     TransitionAdminMixin,
     TransitionForm,
     error_text,
@@ -212,7 +212,6 @@ CHANGE_FIELDSETS = [
     (_("Report and close"), ["implementation_report", "completed_at", "close_review", "closed_at"]),
     (_("Timeline"), ["timeline"]),
 ]
-CHANGE_FIELDS = [name for _title, names in CHANGE_FIELDSETS for name in names]
 
 
 class DecisionForm(forms.Form):
@@ -266,9 +265,10 @@ def decision_facts(change: Change) -> dict[str, Any]:
 
 
 @admin.register(Change)
-class ChangeAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmin):
+class ChangeAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, TicketAdminMixin, admin.ModelAdmin):
     """Changes: transition buttons and the fields the state allows; every edit goes through
-    changes.services so that it is checked, logged, and approved content stays frozen."""
+    changes.services so that it is checked, logged, and approved content stays frozen. Changes are requested
+    on the request page or the API (change_create)."""
 
     fsm_forms = TRANSITION_FORMS
     decision_template = "admin/changes/change/decision.html"
@@ -284,11 +284,9 @@ class ChangeAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmi
     show_full_result_count = False
     list_per_page = 50
     fieldsets = [(title, {"fields": names}) for title, names in CHANGE_FIELDSETS]
+    editable = EDITABLE  # what each state allows; closed, rejected and cancelled changes are read-only
     inlines = [VoteInline, OpinionInline, StepInline, ReviewInline]
     actions = ["approve_selected", "reject_selected"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).visible_to(request.user)
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Change | None:
         """The change with what its buttons and decision panel read (its votes, CAB members and people) loaded
@@ -300,27 +298,9 @@ class ChangeAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmi
             load_relations([change], ("created_by", "assessed_by", "implementer"))
         return change
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # changes are requested on the request page or the API (change_create)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Change | None = None) -> bool:
-        return False  # a change and its timeline are records of what happened
-
-    def has_change_permission(self, request: HttpRequest, obj: Change | None = None) -> bool:
-        if obj is not None and obj.is_read_only:
-            return False  # closed, rejected and cancelled changes are read-only everywhere
-        return super().has_change_permission(request, obj)
-
-    def editable_fields(self, request: HttpRequest, obj: Change | None) -> set[str]:
-        """What the state allows, for those who may edit the change (requester, implementer, supervisor)."""
-        if obj is None or obj.is_read_only or not may_edit(obj, request.user):
-            return set()
-        return set(EDITABLE.get(obj.state, set())) & set(CHANGE_FIELDS)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Change | None = None) -> tuple[str, ...]:
-        editable = self.editable_fields(request, obj)
-        fixed = [name for name in CHANGE_FIELDS if name not in editable]
-        return tuple(dict.fromkeys([*super().get_readonly_fields(request, obj), *fixed]))
+    def may_edit(self, request: HttpRequest, obj: Change) -> bool:
+        """Those who may edit the change: requester, implementer, supervisor."""
+        return may_edit(obj, request.user)
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "configuration_items":
@@ -339,20 +319,16 @@ class ChangeAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmi
             return  # the inlines are records shown read-only: nothing of them is posted back
         yield from super().get_formsets_with_inlines(request, obj)
 
-    def save_model(self, request: HttpRequest, obj: Change, form: forms.ModelForm, change: bool) -> None:
+    def update(self, request: HttpRequest, obj: Change, changes: dict[str, Any]) -> Change:
         """Field edits go through change_update, which checks and logs each one; an edit of approved
         content sends the change back for approval, and the admin says so."""
-        editable = self.editable_fields(request, obj)
-        changes = {name: list(form.cleaned_data[name]) if name in M2M_FIELDS else form.cleaned_data[name]
-                   for name in form.changed_data if name in editable}
-        if not changes:
-            return
         before = obj.state
         saved = change_update(obj, user=request.user, changes=changes)
         if before != saved.state and saved.state == State.AWAITING_APPROVAL:
             self.message_user(request, gettext(
                 "Approved content was edited: %(number)s is awaiting approval again.") % {"number": saved.number},
                 messages.WARNING)
+        return saved
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
         """Related records change only through their services (save_model); nothing is saved directly."""

@@ -41,7 +41,7 @@ from changes.rules import CONFLICT_LABELS, schedule_check
 from changes.services import EDITABLE, may_edit, may_request
 from incidents.models import Incident
 from opscenter.core import roles
-from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
+from opscenter.core.exceptions import InvalidInput, OpsCenterError
 from opscenter.core.extensions import detail_sections
 from opscenter.core.feeds import (
     FEED_AHEAD,
@@ -59,7 +59,9 @@ from opscenter.core.ticket_views import (
     TicketAttachmentView,
     TicketCommentView,
     TicketDetailView,
+    TicketEditView,
     TicketListView,
+    TicketPostView,
     TicketTransitionView,
 )
 from opscenter.core.views import search_response
@@ -197,40 +199,39 @@ def change_from_template(request: HttpRequest) -> HttpResponse:
         "form": form, "templates": list(form.fields["template"].queryset)}, status=400 if form.is_bound else 200)
 
 
-def _get_change(user: Any, pk: int) -> Change:
-    try:
-        return selectors.change_get(user=user, pk=pk)
-    except Change.DoesNotExist:
-        raise Http404 from None
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def change_edit(request: HttpRequest, pk: int) -> HttpResponse:
+class ChangeEditView(TicketEditView):
     """Edit what the state allows; editing approved content sends the change back for approval."""
-    user = request.user
-    change = _get_change(user, pk)
-    if not may_edit(change, user) or change.is_read_only or change.state not in EDITABLE:
-        raise PermissionDenied(_("You may not edit this change now."))
-    form = ChangeRequestForm(request.POST or None, user=user, change=change)
-    if request.method == "POST" and form.is_valid():
+
+    template_name = "changes/change_form.html"
+    detail_route = "changes:change-detail"
+    object_name = "change"
+    refusal = gettext_lazy("You may not edit this change now.")
+    saved_text = gettext_lazy("The change was saved.")
+
+    def get_object(self, user: Any, pk: int) -> Change:
+        return selectors.change_get(user=user, pk=pk)
+
+    def may_edit(self, obj: Change, user: Any) -> bool:
+        return may_edit(obj, user) and not obj.is_read_only and obj.state in EDITABLE
+
+    def get_form(self, request: HttpRequest, obj: Change) -> ChangeRequestForm:
+        return ChangeRequestForm(request.POST or None, user=request.user, change=obj)
+
+    def save(self, obj: Change, user: Any, form: ChangeRequestForm) -> Change:
         values, steps = form.changed_values()
-        try:
-            updated = change_services.change_update(change, user=user, changes=values, steps=steps)
-        except InvalidInput as exc:
-            apply_service_errors(form, exc.detail)
-        except OpsCenterError as exc:
-            messages.error(request, detail_text(exc.detail))
-            return redirect("changes:change-detail", pk=change.pk)
+        return change_services.change_update(obj, user=user, changes=values, steps=steps)
+
+    def saved(self, request: HttpRequest, before: Change, after: Change) -> None:
+        if after.state != before.state:
+            messages.warning(request, _("Approved content was edited: the change is awaiting approval again."))
         else:
-            if updated.state != change.state:
-                messages.warning(request, _("Approved content was edited: the change is awaiting approval again."))
-            else:
-                messages.success(request, _("The change was saved."))
-            return redirect("changes:change-detail", pk=change.pk)
-    return render(request, "changes/change_form.html", {
-        "form": form, "mode": "edit", "change": change, "frozen": change.state in (State.APPROVED, State.SCHEDULED),
-    }, status=400 if form.is_bound else 200)
+            super().saved(request, before, after)
+
+    def extra_context(self, obj: Change) -> dict[str, Any]:
+        return {"frozen": obj.state in (State.APPROVED, State.SCHEDULED)}
+
+
+change_edit = ChangeEditView.as_view()
 
 
 # --- The detail page ---------------------------------------------------------------------------------------
@@ -412,26 +413,20 @@ class ChangeStepView(ChangeDetailView):
         return redirect(self.detail_url(change, "#plan"))
 
 
-class ChangeReviewView(ChangeDetailView):
+class ChangeReviewView(ChangeDetailView, TicketPostView):
     """The supervisor records the post-implementation review."""
 
-    http_method_names: ClassVar[list[str]] = ["post"]
+    anchor = "#reviews"
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = request.user
-        change = self.object_or_404(user, pk)
-        form = ReviewForm(request.POST, prefix="review")
-        try:
-            change_services.check_may_record_review(change, user=user)  # refused before the form is read
-            if not form.is_valid():
-                raise InvalidInput({})
-            change_services.change_record_review(change, user=user, data=form.cleaned_data)
-        except InvalidInput as exc:
-            return self.invalid(request, change, "review", form, exc)
-        except OpsCenterError as exc:
-            return self.refused(request, pk, exc)
-        messages.success(request, _("The post-implementation review was recorded."))
-        return redirect(self.detail_url(change, "#reviews"))
+    def form(self, request: HttpRequest, obj: Change, **kwargs: Any) -> tuple[str, Any]:
+        return "review", ReviewForm(request.POST, prefix="review")
+
+    def check(self, obj: Change, user: Any) -> None:
+        change_services.check_may_record_review(obj, user=user)  # refused before the form is read
+
+    def act(self, request: HttpRequest, obj: Change, form: Any, **kwargs: Any) -> str:
+        change_services.change_record_review(obj, user=request.user, data=form.cleaned_data)
+        return _("The post-implementation review was recorded.")
 
 
 change_invite = ChangeInviteView.as_view()

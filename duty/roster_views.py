@@ -36,7 +36,7 @@ from opscenter.core.exceptions import InvalidInput, OpsCenterError, detail_text
 from opscenter.core.forms import ConfirmForm, ReasonForm, apply_service_errors
 from opscenter.core.models import Team
 from opscenter.core.roles import user_team_ids
-from opscenter.core.ticket_views import TicketDetailView, TicketTransitionView
+from opscenter.core.ticket_views import TicketDetailView, TicketPostView, TicketTransitionView
 
 SHOWN_FINDINGS = 60  # findings listed on the page; the rest are counted
 
@@ -203,25 +203,19 @@ class RosterTransitionView(RosterDetailView, TicketTransitionView):
 roster_transition = RosterTransitionView.as_view()
 
 
-class RosterShiftAddView(RosterDetailView):
+class RosterShiftAddView(RosterDetailView, TicketPostView):
     """A supervisor adds a shift to a draft roster; refusals show on the form, on the roster's page."""
 
-    http_method_names: ClassVar[list[str]] = ["post"]
+    def form(self, request: HttpRequest, obj: Roster, **kwargs: Any) -> tuple[str, Any]:
+        return "shift", ShiftForm(request.POST, roster=obj)
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        roster = self.object_or_404(request.user, pk)
-        form = ShiftForm(request.POST, roster=roster)
-        try:
-            if not form.is_valid():
-                raise InvalidInput({})
-            rosters.shift_add(roster, user=request.user, **form.service_data())
-        except InvalidInput as exc:
-            return self.invalid(request, roster, "shift", form, exc)
-        except OpsCenterError as exc:
-            return self.refused(request, pk, exc)
-        messages.success(request, _("The shift was added."))
+    def act(self, request: HttpRequest, obj: Roster, form: Any, **kwargs: Any) -> str:
+        rosters.shift_add(obj, user=request.user, **form.service_data())
+        return _("The shift was added.")
+
+    def done_url(self, obj: Roster, form: Any) -> str:
         month = form.cleaned_data["start"].astimezone(self.policy.zone)
-        return redirect(self.detail_url(roster) + f"?month={month:%Y-%m}")
+        return self.detail_url(obj) + f"?month={month:%Y-%m}"
 
 
 roster_shift_add = RosterShiftAddView.as_view()

@@ -22,6 +22,7 @@ from opscenter.core.admin import (
     ReasonForm,
     ServiceErrorsAsMessages,
     ServiceRecordAdmin,
+    TicketAdminMixin,
     TransitionAdminMixin,
     TransitionForm,
 )
@@ -142,13 +143,13 @@ INCIDENT_FIELDSETS = [
     (_("Major incident and relations"), ["major_declared_at", "parent"]),
     (_("Timeline"), ["timeline"]),
 ]
-INCIDENT_FIELDS = [name for _title, names in INCIDENT_FIELDSETS for name in names]
 
 
 @admin.register(Incident)
-class IncidentAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmin):
+class IncidentAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, TicketAdminMixin, admin.ModelAdmin):
     """Incidents: transition buttons and the fields the state allows; every change goes through
-    incidents.services so that it is checked and appears on the timeline."""
+    incidents.services so that it is checked and appears on the timeline. Incidents are reported on the
+    report-a-fault page or the API (incident_report)."""
 
     fsm_forms = TRANSITION_FORMS
     list_display = ["number", "title", "state", "priority", "team", "assignee", "created_at"]
@@ -159,36 +160,11 @@ class IncidentAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAd
     show_full_result_count = False
     list_per_page = 50
     fieldsets = [(title, {"fields": names}) for title, names in INCIDENT_FIELDSETS]
+    editable = EDITABLE  # what each state allows; closed and cancelled incidents are read-only
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).visible_to(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # incidents are reported on the report-a-fault page or the API (incident_report)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Incident | None = None) -> bool:
-        return False  # an incident and its timeline are records of what happened
-
-    def has_change_permission(self, request: HttpRequest, obj: Incident | None = None) -> bool:
-        if obj is not None and obj.is_read_only:
-            return False  # closed and cancelled incidents are read-only everywhere
-        return super().has_change_permission(request, obj)
-
-    def editable_fields(self, obj: Incident | None) -> set[str]:
-        if obj is None or obj.is_read_only:
-            return set()
-        return set(EDITABLE.get(obj.state, set()))
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Incident | None = None) -> tuple[str, ...]:
-        editable = self.editable_fields(obj)
-        fixed = [name for name in INCIDENT_FIELDS if name not in editable]
-        return tuple(dict.fromkeys([*super().get_readonly_fields(request, obj), *fixed]))
-
-    def save_model(self, request: HttpRequest, obj: Incident, form: forms.ModelForm, change: bool) -> None:
+    def update(self, request: HttpRequest, obj: Incident, changes: dict[str, Any]) -> Incident:
         """Field edits go through incident_update, which checks them and logs each one."""
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in self.editable_fields(obj)}
-        if changes:
-            incident_update(obj, user=request.user, changes=changes)
+        return incident_update(obj, user=request.user, changes=changes)
 
     def perform(self, obj: Incident, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Incident:
         return incident_transition(obj, name, user=user, comment=comment, data=data)

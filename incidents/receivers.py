@@ -1,40 +1,24 @@
-"""Who hears about what happens to an incident: outbox rows written inside the transition."""
+"""Who hears about what happens to an incident: outbox rows written inside the transition; a P1/P2 incident is
+paged through its service (incidents.services.incident_page_urgent)."""
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
 from django.dispatch import receiver
 from django.urls import reverse
-from django.utils import timezone
 
 from incidents import notifications
 from incidents.choices import URGENT_PRIORITIES, Priority
-from incidents.models import Incident, UrgentPaging, readers
+from incidents.models import Incident, readers
 from incidents.notifications import incident_params
+from incidents.services import incident_page_urgent, supervisors
 from opscenter.core import roles
-from opscenter.core.extensions import paging_first_wave
 from opscenter.core.models import User
 from opscenter.core.notification_kinds import NotificationKind
 from opscenter.core.outbox import notify
 from opscenter.core.selectors import role_members
 from opscenter.core.signals import ticket_created, transition_performed
-
-
-def supervisors() -> list[User]:
-    return role_members(roles.SUPERVISOR)
-
-
-def responsible_team(incident: Incident):  # noqa: ANN201
-    """The assigned team, else the category's default team, else the service's support team."""
-    if incident.team_id:
-        return incident.team
-    if incident.category_id and incident.category.default_team_id:
-        return incident.category.default_team
-    if incident.service_id and incident.service.support_team_id:
-        return incident.service.support_team
-    return None
 
 
 def _link(incident: Incident) -> str:
@@ -66,39 +50,11 @@ def raised_to_urgent(incident: Incident, transition: str) -> bool:
     return previous not in order or order.index(incident.priority) < order.index(previous)
 
 
-def paged_without_waves(incident: Incident) -> list[User]:
-    """Whom a P1/P2 incident pages at once when nobody says who is on duty: the members of the responsible team
-    who may see it, and the supervisors."""
-    team = responsible_team(incident)
-    members = list(readers(incident, team.members.filter(is_active=True))) if team else []
-    return [*members, *supervisors()]
-
-
-def _page(incident: Incident, actor: Any) -> None:
-    """Page a P1/P2 incident. When an installed app names who is on duty for the responsible team (a paging
-    resolver, opscenter.core.extensions), those of them who may see it are paged first, and the rest only if
-    nobody takes it up within its assign-by time (incidents.services.incident_escalate_paging); else everyone at
-    once."""
-    team = responsible_team(incident)
-    now = timezone.now()
-    wave = paging_first_wave(team, now) if team is not None else None
-    first = list(readers(incident, User.objects.filter(pk__in=[u.pk for u in wave]))) if wave else []
-    if not first:
-        UrgentPaging.objects.filter(incident=incident).delete()
-        _send(incident, notifications.URGENT, paged_without_waves(incident), actor)
-        return
-    minutes = settings.INCIDENT_ASSIGN_WITHIN_MINUTES.get(incident.priority) or 0
-    UrgentPaging.objects.update_or_create(incident=incident, defaults={
-        "paged_at": now, "first_wave": [user.pk for user in first], "escalate_at": now + timedelta(minutes=minutes),
-        "settled_at": None, "escalated": False})
-    _send(incident, notifications.URGENT, first, actor)
-
-
 @receiver(transition_performed, sender=Incident)
 def on_incident_transition(sender: Any, instance: Incident, transition: str, actor: Any, **kwargs: Any) -> None:
     incident = instance
     if raised_to_urgent(incident, transition):
-        _page(incident, actor)
+        incident_page_urgent(incident, actor=actor)
     elif transition in ("assign", "reassign"):
         recipients = [incident.assignee] if incident.assignee_id else (
             list(readers(incident, incident.team.members.filter(is_active=True))) if incident.team_id else [])

@@ -1,9 +1,10 @@
 """Operations on incidents: report, transitions (through the kernel's one service), edits, links, reviews."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,12 +14,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.choices import OPEN_STATES, URGENT_PRIORITIES, WORKING_STATES, Channel, State
-from incidents.models import Incident, MajorIncidentReview, PriorityRule, UrgentPaging, assign_due_after, may_edit
-from incidents.notifications import ASSIGNMENT_OVERDUE, URGENT_ESCALATED, incident_params
-from incidents.receivers import paged_without_waves, supervisors
+from incidents.models import (
+    Incident,
+    MajorIncidentReview,
+    PriorityRule,
+    UrgentPaging,
+    assign_due_after,
+    may_edit,
+    readers,
+)
+from incidents.notifications import ASSIGNMENT_OVERDUE, URGENT, URGENT_ESCALATED, incident_params
 from opscenter.core import roles
 from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord, TransitionForbidden
-from opscenter.core.models import FieldChange
+from opscenter.core.extensions import paging_first_wave
+from opscenter.core.models import FieldChange, User
 from opscenter.core.notification_kinds import timestamp
 from opscenter.core.outbox import notify
 from opscenter.core.roles import has_role
@@ -219,6 +228,57 @@ def answered(incident: Incident) -> bool:
     held, resolved or cancelled, or no longer P1/P2."""
     return (incident.first_response_at is not None or incident.state not in (State.CLASSIFIED, State.ASSIGNED)
             or incident.priority not in URGENT_PRIORITIES)
+
+
+# --- Paging a P1/P2 incident: the record of who was paged first is the escalation sweep's (below) -----------
+
+
+def supervisors() -> list[User]:
+    return role_members(roles.SUPERVISOR)
+
+
+def responsible_team(incident: Incident):  # noqa: ANN201
+    """The assigned team, else the category's default team, else the service's support team."""
+    if incident.team_id:
+        return incident.team
+    if incident.category_id and incident.category.default_team_id:
+        return incident.category.default_team
+    if incident.service_id and incident.service.support_team_id:
+        return incident.service.support_team
+    return None
+
+
+def paged_without_waves(incident: Incident) -> list[User]:
+    """Whom a P1/P2 incident pages at once when nobody says who is on duty: the members of the responsible team
+    who may see it, and the supervisors."""
+    team = responsible_team(incident)
+    members = list(readers(incident, team.members.filter(is_active=True))) if team else []
+    return [*members, *supervisors()]
+
+
+def _send_urgent(incident: Incident, recipients: list[Any], actor: Any) -> None:
+    notify(kind=URGENT, recipients=recipients, params=incident_params(incident, actor=actor),
+           link=reverse("incidents:incident-detail", args=[incident.pk]))
+
+
+def incident_page_urgent(incident: Incident, *, actor: Any) -> None:
+    """Page a P1/P2 incident (classified or raised to P1/P2: incidents.receivers). When an installed app names who
+    is on duty for the responsible team (a paging resolver, opscenter.core.extensions), those of them who may see
+    it are paged first and recorded (`UrgentPaging`), and the rest only if nobody takes it up within its assign-by
+    time (incident_escalate_paging); else everyone at once."""
+    team = responsible_team(incident)
+    now = timezone.now()
+    wave = paging_first_wave(team, now) if team is not None else None
+    first = list(readers(incident, User.objects.filter(pk__in=[u.pk for u in wave]))) if wave else []
+    if not first:
+        UrgentPaging.objects.filter(incident=incident).delete()
+        _send_urgent(incident, paged_without_waves(incident), actor)
+        return
+    minutes = settings.INCIDENT_ASSIGN_WITHIN_MINUTES.get(incident.priority) or 0
+    UrgentPaging.objects.update_or_create(incident=incident, defaults={
+        "paged_at": now, "first_wave": [user.pk for user in first], "escalate_at": now + timedelta(minutes=minutes),
+        "settled_at": None, "escalated": False})
+    _send_urgent(incident, first, actor)
 
 
 def incident_escalate_paging(*, now: datetime | None = None) -> int:

@@ -5,7 +5,7 @@ shown on the page with their HTTP status, never as an error page.
 """
 
 from datetime import date, datetime, time, timedelta
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -38,7 +38,6 @@ from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.exceptions import (
     InvalidInput,
-    OpsCenterError,
     ReadOnlyRecord,
     TransitionForbidden,
 )
@@ -55,6 +54,7 @@ from opscenter.core.ticket_views import (
     TicketCommentView,
     TicketDetailView,
     TicketListView,
+    TicketPostView,
     TicketTransitionView,
 )
 from opscenter.core.workflow import get_transition
@@ -196,32 +196,24 @@ class IncidentAttachmentView(IncidentDetailView, TicketAttachmentView):
     """Attach a file to the incident."""
 
 
-class IncidentReviewView(IncidentDetailView):
+class IncidentReviewView(IncidentDetailView, TicketPostView):
     """Record the review meeting of a major incident (a supervisor, before the report is approved)."""
 
-    http_method_names: ClassVar[list[str]] = ["post"]
+    def form(self, request: HttpRequest, obj: Incident, **kwargs: Any) -> tuple[str, Any]:
+        return "review", ReviewForm(request.POST, prefix="review")
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = request.user
-        incident = self.object_or_404(user, pk)
-        # Refusals (not a supervisor, a closed incident) come before complaints about missing fields.
+    def check(self, obj: Incident, user: Any) -> None:
+        """Refusals (not a supervisor, a closed incident, not a major one) come before complaints about fields."""
         if not has_role(user, roles.SUPERVISOR):
-            return self.refused(request, pk, TransitionForbidden(_("Only a supervisor records the review meeting.")))
-        if incident.is_read_only:
-            return self.refused(request, pk, ReadOnlyRecord())
-        if not incident.is_major:
-            return self.refused(request, pk, InvalidInput(_("Only a major incident has a review meeting.")))
-        form = ReviewForm(request.POST, prefix="review")
-        try:
-            if not form.is_valid():
-                raise InvalidInput({})
-            incident_services.incident_record_review(incident, user=user, data=form.cleaned_data)
-        except InvalidInput as exc:
-            return self.invalid(request, incident, "review", form, exc)
-        except OpsCenterError as exc:
-            return self.refused(request, pk, exc)
-        messages.success(request, _("The review meeting was recorded."))
-        return redirect("incidents:incident-detail", pk=incident.pk)
+            raise TransitionForbidden(_("Only a supervisor records the review meeting."))
+        if obj.is_read_only:
+            raise ReadOnlyRecord()
+        if not obj.is_major:
+            raise InvalidInput(_("Only a major incident has a review meeting."))
+
+    def act(self, request: HttpRequest, obj: Incident, form: Any, **kwargs: Any) -> str:
+        incident_services.incident_record_review(obj, user=request.user, data=form.cleaned_data)
+        return _("The review meeting was recorded.")
 
 
 incident_list = IncidentListView.as_view()

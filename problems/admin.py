@@ -13,6 +13,7 @@ from opscenter.core.admin import (
     ReasonForm,
     RecordInline,
     ServiceErrorsAsMessages,
+    TicketAdminMixin,
     TransitionAdminMixin,
     TransitionForm,
 )
@@ -55,7 +56,6 @@ PROBLEM_FIELDSETS = [
                            "report_submitted_at", "report_submitted_by", "closed_at"]),
     (_("Timeline"), ["timeline"]),
 ]
-PROBLEM_FIELDS = [name for _title, names in PROBLEM_FIELDSETS for name in names]
 
 
 class IncidentLinkInline(RecordInline):
@@ -73,7 +73,7 @@ class ActionInline(RecordInline):
 
 
 @admin.register(Problem)
-class ProblemAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmin):
+class ProblemAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, TicketAdminMixin, admin.ModelAdmin):
     """Problems: transition buttons and the fields the state allows; every change goes through problems.services so
     that it is checked and appears on the timeline. Problems are identified on their page or the API."""
 
@@ -88,36 +88,11 @@ class ProblemAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdm
     list_per_page = 50
     fieldsets = [(title, {"fields": names}) for title, names in PROBLEM_FIELDSETS]
     inlines = [IncidentLinkInline, ActionInline]
+    editable = EDITABLE  # what each state allows; closed and cancelled problems are read-only
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).visible_to(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # identified on the problem pages or the API (problem_create), with its incidents
-
-    def has_delete_permission(self, request: HttpRequest, obj: Problem | None = None) -> bool:
-        return False  # a problem and its timeline are records of what happened
-
-    def has_change_permission(self, request: HttpRequest, obj: Problem | None = None) -> bool:
-        if obj is not None and obj.is_read_only:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def editable_fields(self, obj: Problem | None) -> set[str]:
-        if obj is None or obj.is_read_only:
-            return set()
-        return set(EDITABLE.get(obj.state, set()))
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Problem | None = None) -> tuple[str, ...]:
-        editable = self.editable_fields(obj)
-        fixed = [name for name in PROBLEM_FIELDS if name not in editable]
-        return tuple(dict.fromkeys([*super().get_readonly_fields(request, obj), *fixed]))
-
-    def save_model(self, request: HttpRequest, obj: Problem, form: forms.ModelForm, change: bool) -> None:
+    def update(self, request: HttpRequest, obj: Problem, changes: dict[str, Any]) -> Problem:
         """Field edits go through problem_update, which checks them (the analysis's structure too) and logs each."""
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in self.editable_fields(obj)}
-        if changes:
-            problem_update(obj, user=request.user, changes=changes)
+        return problem_update(obj, user=request.user, changes=changes)
 
     def perform(self, obj: Problem, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> Problem:
         return problem_transition(obj, name, user=user, comment=comment, data=data)
@@ -200,10 +175,10 @@ class CandidateAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelA
 
 
 @admin.register(KnownError)
-class KnownErrorAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.ModelAdmin):
+class KnownErrorAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, TicketAdminMixin, admin.ModelAdmin):
     """Known errors: publish and retire as buttons, edits of a draft or published one through the known-error
-    service (checked, on the timeline). They are recorded on the pages or the API (from a problem, or on their
-    own)."""
+    service (checked, on the timeline). They are recorded on the pages or the API (known_error_create: from a
+    problem, or on their own), never added or deleted here."""
 
     fsm_forms = {"retire": ReasonForm}
     danger_transitions = ("retire",)
@@ -221,31 +196,12 @@ class KnownErrorAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, admin.Model
         (_("Timeline"), {"fields": ["timeline"]}),
     ]
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).visible_to(request.user).select_related("problem")
+    editable = known_errors.EDITABLE  # a draft or a published one; a retired one is read-only
+    select_related = ("problem",)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # recorded on the pages or the API (known_error_create), from a problem or on its own
-
-    def has_delete_permission(self, request: HttpRequest, obj: KnownError | None = None) -> bool:
-        return False  # a known error and its timeline are records
-
-    def has_change_permission(self, request: HttpRequest, obj: KnownError | None = None) -> bool:
-        if obj is not None and obj.is_read_only:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: KnownError | None = None) -> tuple[str, ...]:
-        editable = known_errors.EDITABLE.get(obj.state, frozenset()) if obj is not None else frozenset()
-        fixed = [name for _title, options in self.fieldsets for name in options["fields"] if name not in editable]
-        return tuple(dict.fromkeys([*super().get_readonly_fields(request, obj), *fixed]))
-
-    def save_model(self, request: HttpRequest, obj: KnownError, form: forms.ModelForm, change: bool) -> None:
+    def update(self, request: HttpRequest, obj: KnownError, changes: dict[str, Any]) -> KnownError:
         """Edits go through known_error_update, which checks them and puts each on the timeline."""
-        editable = known_errors.EDITABLE.get(obj.state, frozenset())
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
-        if changes:
-            known_errors.known_error_update(KnownError.objects.get(pk=obj.pk), user=request.user, changes=changes)
+        return known_errors.known_error_update(obj, user=request.user, changes=changes)
 
     def perform(self, obj: KnownError, name: str, *, user: Any, comment: str, data: dict[str, Any]) -> KnownError:
         return known_errors.known_error_transition(obj, name, user=user, comment=comment, data=data)

@@ -29,7 +29,9 @@ from opscenter.core.ticket_views import (
     TicketAttachmentView,
     TicketCommentView,
     TicketDetailView,
+    TicketEditView,
     TicketListView,
+    TicketPostView,
     TicketTransitionView,
 )
 from opscenter.core.workflow import available_transitions
@@ -151,36 +153,33 @@ def problem_create(request: HttpRequest) -> HttpResponse:
                   status=400 if form.is_bound else 200)
 
 
-def _get_problem(user: Any, pk: int) -> Problem:
-    try:
-        return selectors.problem_get(user=user, pk=pk)
-    except Problem.DoesNotExist:
-        raise Http404 from None
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
+class ProblemEditView(TicketEditView):
     """Edit what was identified (title, description, service, CI, category, team, owner) while the state allows."""
-    user = request.user
-    problem = _get_problem(user, pk)
-    editable = EDITABLE.get(problem.state, frozenset()) - INVESTIGATION - ANALYSIS - REPORT
-    if not services.may_edit(problem, user) or not editable:
-        raise PermissionDenied(_("You may not edit this problem now."))
-    form = ProblemForm(request.POST or None, user=user, problem=problem, editable=editable)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.problem_update(problem, user=user, changes=form.changed_values())
-        except InvalidInput as exc:
-            apply_service_errors(form, exc.detail)
-        except OpsCenterError as exc:
-            messages.error(request, detail_text(exc.detail))
-            return redirect("problems:problem-detail", pk=problem.pk)
-        else:
-            messages.success(request, _("The problem was saved."))
-            return redirect("problems:problem-detail", pk=problem.pk)
-    return render(request, "problems/problem_form.html", {"form": form, "mode": "edit", "problem": problem},
-                  status=400 if form.is_bound else 200)
+
+    template_name = "problems/problem_form.html"
+    detail_route = "problems:problem-detail"
+    object_name = "problem"
+    refusal = gettext_lazy("You may not edit this problem now.")
+    saved_text = gettext_lazy("The problem was saved.")
+
+    def get_object(self, user: Any, pk: int) -> Problem:
+        return selectors.problem_get(user=user, pk=pk)
+
+    @staticmethod
+    def editable(problem: Problem) -> frozenset[str]:
+        return EDITABLE.get(problem.state, frozenset()) - INVESTIGATION - ANALYSIS - REPORT
+
+    def may_edit(self, obj: Problem, user: Any) -> bool:
+        return services.may_edit(obj, user) and bool(self.editable(obj))
+
+    def get_form(self, request: HttpRequest, obj: Problem) -> ProblemForm:
+        return ProblemForm(request.POST or None, user=request.user, problem=obj, editable=self.editable(obj))
+
+    def save(self, obj: Problem, user: Any, form: ProblemForm) -> Problem:
+        return services.problem_update(obj, user=user, changes=form.changed_values())
+
+
+problem_edit = ProblemEditView.as_view()
 
 
 @login_required
@@ -324,40 +323,8 @@ class ProblemAttachmentView(ProblemDetailView, TicketAttachmentView):
     """Attach a file (logs, metrics, screenshots) to the problem."""
 
 
-class ProblemPostView(ProblemDetailView):
-    """A post of the problem page besides the transitions, through one service: a refusal (the user's right, the
-    problem's state) comes first and shows the page with the reason; then complaints about the form show it again
-    with them; success shows the page anew at `anchor`. Declare `form` (the form's key on the page and the form, or
-    none), `check` and `act` (the service call, returning the message of success)."""
-
-    http_method_names: ClassVar[list[str]] = ["post"]
-    anchor = ""
-
-    def form(self, request: HttpRequest, problem: Problem, **kwargs: Any) -> tuple[str, Any]:
-        return "", None
-
-    def check(self, problem: Problem, user: Any) -> None:
-        """Raise the refusal (OpsCenterError) of a user who may not do this now."""
-
-    def act(self, request: HttpRequest, problem: Problem, form: Any, **kwargs: Any) -> str:
-        raise NotImplementedError
-
-    def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
-        problem = self.object_or_404(request.user, pk)
-        key, form = self.form(request, problem, **kwargs)
-        try:
-            self.check(problem, request.user)
-            if form is not None and not form.is_valid():
-                raise InvalidInput({})
-            done = self.act(request, problem, form, **kwargs)
-        except InvalidInput as exc:
-            if form is None:
-                return self.refused(request, pk, exc)
-            return self.invalid(request, problem, key, form, exc)
-        except OpsCenterError as exc:
-            return self.refused(request, pk, exc)
-        messages.success(request, done)
-        return redirect(self.detail_url(problem, self.anchor))
+class ProblemPostView(ProblemDetailView, TicketPostView):
+    """A post of the problem page besides the transitions (the kernel's TicketPostView on the problem page)."""
 
 
 class ProblemSectionView(ProblemPostView):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from opscenter.core.models import User
 from opscenter.core.notification_kinds import timestamp
 from opscenter.core.outbox import active_endpoints, build_notifications, write_notifications
 from opscenter.core.selectors import read_frozen, role_members
-from sla import notifications
+from sla import businesstime, notifications
 from sla.businesstime import Schedule
 from sla.choices import ClockEventKind, ClockKind, ClockState
 from sla.models import (
@@ -335,6 +335,18 @@ def switch_team(incident: Incident, *, actor: Any, at: datetime | None = None) -
         _schedule_deadlines(clock, at)
         clock.save()
         _event(clock, ClockEventKind.RESUME, at, actor, _("Assigned back to the team"))
+
+
+def calendar_edited(calendar: BusinessCalendar | None) -> None:
+    """A calendar's hours, exceptions or settings changed (sla.receivers): raise its version (so every process
+    loads it afresh) and recompute the deadlines of the open clocks on it; stopped clocks keep their figures."""
+    if calendar is None or calendar.pk is None:
+        return
+    businesstime.clear_cache()
+    if not BusinessCalendar.objects.filter(pk=calendar.pk).update(version=F("version") + 1):
+        return  # being deleted
+    calendar.refresh_from_db(fields=["version"])
+    recompute_calendar(calendar)
 
 
 def recompute_calendar(calendar: BusinessCalendar) -> int:

@@ -3,7 +3,6 @@ same transaction as the incident; and they follow their calendar: an edited cale
 
 from typing import Any
 
-from django.db.models import F
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
@@ -62,18 +61,6 @@ def on_incident_edited(sender: Any, instance: Incident, fields: set[str], actor:
 # --- Calendar edits -------------------------------------------------------------------------------------------
 
 
-def _calendar_edited(calendar: BusinessCalendar | None) -> None:
-    """A calendar's hours, exceptions or settings changed: raise its version (so every process loads it
-    afresh) and recompute the deadlines of the open clocks on it; stopped clocks keep their figures."""
-    if calendar is None or calendar.pk is None:
-        return
-    businesstime.clear_cache()
-    if not BusinessCalendar.objects.filter(pk=calendar.pk).update(version=F("version") + 1):
-        return  # being deleted
-    calendar.refresh_from_db(fields=["version"])
-    clocks.recompute_calendar(calendar)
-
-
 def _calendar_of(instance: WorkingInterval | CalendarException) -> BusinessCalendar | None:
     try:
         return instance.calendar
@@ -93,7 +80,7 @@ def on_calendar_saving(sender: Any, instance: BusinessCalendar, raw: bool = Fals
 @receiver(post_save, sender=BusinessCalendar)
 def on_calendar_saved(sender: Any, instance: BusinessCalendar, raw: bool = False, **kwargs: Any) -> None:
     if not raw:
-        _calendar_edited(instance)
+        clocks.calendar_edited(instance)
 
 
 @receiver(post_delete, sender=BusinessCalendar)
@@ -106,10 +93,10 @@ def on_calendar_deleted(sender: Any, instance: BusinessCalendar, **kwargs: Any) 
 def on_calendar_part_saved(sender: Any, instance: WorkingInterval | CalendarException, raw: bool = False,
                            **kwargs: Any) -> None:
     if not raw:
-        _calendar_edited(_calendar_of(instance))
+        clocks.calendar_edited(_calendar_of(instance))
 
 
 @receiver(post_delete, sender=WorkingInterval)
 @receiver(post_delete, sender=CalendarException)
 def on_calendar_part_deleted(sender: Any, instance: WorkingInterval | CalendarException, **kwargs: Any) -> None:
-    _calendar_edited(_calendar_of(instance))
+    clocks.calendar_edited(_calendar_of(instance))

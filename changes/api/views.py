@@ -60,9 +60,8 @@ from changes.services import (
 )
 from incidents.models import Incident
 from opscenter.core.api.permissions import RoleModelPermissions
-from opscenter.core.api.tickets import TicketViewSetMixin, TransitionActionMixin
-from opscenter.core.exceptions import InvalidInput, ReadOnlyRecord
-from opscenter.core.roles import user_roles
+from opscenter.core.api.tickets import TicketUpdateMixin, TicketViewSetMixin, TransitionActionMixin
+from opscenter.core.exceptions import InvalidInput
 
 # A step's position is a small positive integer: anything larger names no step (and is not sent to the database).
 MAX_STEP_POSITION = 32767
@@ -88,7 +87,11 @@ def detail_rows(qs: QuerySet[Change], user: Any) -> QuerySet[Change]:
         Prefetch("reviews", queryset=ChangeReview.objects.only("pk", "change_id")))
 
 
-@extend_schema_view(transition=extend_schema(
+@extend_schema_view(partial_update=extend_schema(
+    request=ChangeRequestSerializer, responses=ChangeDetailSerializer,
+    description="Edit what the state allows. Editing approved content (content, window, services, CIs, plan) sends "
+                "an approved or scheduled change back to awaiting approval, the old and new values in the timeline.",
+), transition=extend_schema(
     request=ChangeTransitionSerializer,
     responses=ChangeDetailSerializer,
     parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
@@ -98,7 +101,7 @@ def detail_rows(qs: QuerySet[Change], user: Any) -> QuerySet[Change]:
                 "(acknowledge_conflicts), start, fail (what_happened), roll_back (rollback_log), verify "
                 "(function, performance, data_integrity), complete (report), close (review), cancel (comment).",
 ))
-class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class ChangeViewSet(TicketUpdateMixin, TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     viewsets.GenericViewSet):
     """Changes the caller may see (IT staff and auditors: all; others: their own requests and the changes on
     their department's services); any other change is 404 everywhere."""
@@ -112,15 +115,9 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     # Every transition reads its input strictly (unknown keys are a 400), whether or not it needs data.
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = TRANSITION_SERIALIZERS
     transition_serializer_class = ChangeTransitionSerializer
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        user_roles(request.user)  # once: every row's available transitions read them
-
-    def visible(self) -> QuerySet[Change]:
-        if getattr(self, "swagger_fake_view", False):
-            return Change.objects.none()
-        return Change.objects.visible_to(self.request.user)
+    list_serializer_class = ChangeListSerializer
+    detail_serializer_class = ChangeDetailSerializer
+    update_serializer_class = ChangeRequestSerializer
 
     def get_queryset(self) -> QuerySet[Change]:
         if self.action == "list":
@@ -128,17 +125,6 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         if self.action == "retrieve":
             return detail_rows(self.visible(), self.request.user)
         return self.visible()
-
-    def filter_queryset(self, queryset: QuerySet[Change]) -> QuerySet[Change]:
-        # The filters narrow lists; every other action finds its change by id alone.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
-
-    def get_serializer_class(self) -> type[serializers.Serializer]:
-        if self.action == "list":
-            return ChangeListSerializer
-        return ChangeDetailSerializer
 
     def detail_queryset(self) -> QuerySet[Change]:
         return detail_rows(self.visible(), self.request.user)
@@ -157,19 +143,9 @@ class ChangeViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         change = change_create(requester=request.user, data=data, steps=steps)
         return self.detail_response(change, status.HTTP_201_CREATED)
 
-    @extend_schema(request=ChangeRequestSerializer, responses=ChangeDetailSerializer)
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Edit what the state allows. Editing approved content (content, window, services, CIs, plan) sends an
-        approved or scheduled change back to awaiting approval, the old and new values in the timeline."""
-        change = self.get_object()
-        if change.is_read_only:
-            raise ReadOnlyRecord()
-        serializer = ChangeRequestSerializer(change, data=request.data, partial=True,
-                                             context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        data, steps = self._request_data(serializer)
-        change = change_update(change, user=request.user, changes=data, steps=steps)
-        return self.detail_response(change)
+    def perform_ticket_update(self, obj: Change, *, user: Any, changes: dict[str, Any]) -> Change:
+        steps = changes.pop("steps", None)
+        return change_update(obj, user=user, changes=changes, steps=steps)
 
     def perform_ticket_transition(self, obj: Change, name: str, *, user: Any, comment: str,
                                   data: dict[str, Any]) -> Change:

@@ -33,12 +33,13 @@ from incidents.services import (
     incident_transition,
     incident_update,
 )
-from opscenter.core.api.tickets import TicketViewSetMixin
-from opscenter.core.exceptions import ReadOnlyRecord
+from opscenter.core.api.tickets import TicketUpdateMixin, TicketViewSetMixin
 from opscenter.core.roles import user_roles, user_team_ids
 
 
-@extend_schema_view(transition=extend_schema(
+@extend_schema_view(partial_update=extend_schema(
+    request=IncidentUpdateSerializer, responses=IncidentDetailSerializer,
+), transition=extend_schema(
     request=IncidentTransitionSerializer,
     responses=IncidentDetailSerializer,
     parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
@@ -48,7 +49,7 @@ from opscenter.core.roles import user_roles, user_team_ids
                 "submit_report, approve_report, return_report (comment), hold, resume, cancel, reopen (comment), "
                 "declare_major.",
 ))
-class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class IncidentViewSet(TicketUpdateMixin, TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       viewsets.GenericViewSet):
     """Incidents the caller may see; another department's incident is 404 everywhere."""
 
@@ -62,6 +63,7 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     http_method_names = ["get", "post", "patch", "head", "options"]
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = TRANSITION_SERIALIZERS
     transition_serializer_class = IncidentTransitionSerializer
+    update_serializer_class = IncidentUpdateSerializer
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -99,16 +101,8 @@ class IncidentViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         return Response(IncidentDetailSerializer(incident, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=IncidentUpdateSerializer, responses=IncidentDetailSerializer)
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        incident = self.get_object()
-        if incident.is_read_only:
-            raise ReadOnlyRecord()
-        serializer = IncidentUpdateSerializer(incident, data=request.data, partial=True,
-                                              context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        incident = incident_update(incident, user=request.user, changes=dict(serializer.validated_data))
-        return self.detail_response(incident)
+    def perform_ticket_update(self, obj: Incident, *, user: Any, changes: dict[str, Any]) -> Incident:
+        return incident_update(obj, user=user, changes=changes)
 
     def perform_ticket_transition(self, obj: Incident, name: str, *, user: Any, comment: str,
                                   data: dict[str, Any]) -> Incident:

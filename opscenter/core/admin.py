@@ -522,6 +522,62 @@ class ServiceErrorsAsMessages:
             return HttpResponseRedirect(request.get_full_path())
 
 
+class TicketAdminMixin:
+    """A ticket's admin pages (`class XAdmin(ServiceErrorsAsMessages, TransitionAdminMixin, TicketAdminMixin,
+    admin.ModelAdmin)`): the rows the user may see, none added (a ticket is made by its service, with its
+    number and first log row) nor deleted (a ticket and its timeline are records of what happened), a read-only
+    ticket (closed, cancelled …) not changed at all. The change form shows every field of `fieldsets`; those the
+    ticket's state allows (`editable`: state → field names, the app service's `EDITABLE`), for a user `may_edit`
+    lets, are inputs and the rest read-only. A save goes through `update`, the app's `<entity>_update` service,
+    which checks each change and records it on the timeline; many-to-many fields pass as lists."""
+
+    editable: dict[str, Any] = {}
+    select_related: tuple[str, ...] = ()  # what the pages read besides the ticket (the change list's rows too)
+
+    def update(self, request: HttpRequest, obj: Any, changes: dict[str, Any]) -> Any:
+        """Save `changes` through the app's service; the ticket as it ends up."""
+        raise NotImplementedError
+
+    def may_edit(self, request: HttpRequest, obj: Any) -> bool:
+        """Whether this user may edit the ticket's fields at all (the state decides which)."""
+        return True
+
+    def ticket_fields(self) -> list[str]:
+        return [name for _title, options in self.fieldsets or () for name in options["fields"]]
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        rows = super().get_queryset(request).visible_to(request.user)
+        return rows.select_related(*self.select_related) if self.select_related else rows
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_read_only:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def editable_fields(self, request: HttpRequest, obj: Any) -> set[str]:
+        if obj is None or obj.is_read_only or not self.may_edit(request, obj):
+            return set()
+        return set(self.editable.get(getattr(obj, state_field_name(type(obj))), ())) & set(self.ticket_fields())
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        editable = self.editable_fields(request, obj)
+        fixed = [name for name in self.ticket_fields() if name not in editable]
+        return tuple(dict.fromkeys([*super().get_readonly_fields(request, obj), *fixed]))
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        editable = self.editable_fields(request, obj)
+        changes = {name: list(form.cleaned_data[name]) if obj._meta.get_field(name).many_to_many
+                   else form.cleaned_data[name] for name in form.changed_data if name in editable}
+        if changes:
+            self.update(request, obj, changes)
+
+
 class RecordInline(admin.TabularInline):
     """Records written by their own services: shown, never edited here."""
 

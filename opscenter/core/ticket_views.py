@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -268,6 +269,68 @@ class TicketDetailView(LoginRequiredMixin, View):
         return self.render_detail(request, self.object_or_404(request.user, pk))
 
 
+class TicketEditView(LoginRequiredMixin, View):
+    """The edit page of a ticket: the fields its state allows, saved through the app's update service.
+
+    Declare `template_name`, `detail_route` (`<app>:<model>-detail`), `object_name` (the template's name for the
+    ticket), `refusal` (why a user who may not edit it now gets 403) and `saved_text`; override `get_object` (the
+    selector: a ticket the user may not see is 404), `may_edit`, `get_form` and `save` (the app's `<entity>_update`
+    with the form's values). The service's complaints about the input (400) go back on the form; any other refusal
+    (403, 409: the ticket moved on) is a message on the ticket's page, where the edit changed nothing."""
+
+    http_method_names: ClassVar[list[str]] = ["get", "post"]
+    template_name = ""
+    detail_route = ""
+    object_name = "object"
+    refusal = gettext_lazy("You may not edit this now.")
+    saved_text = gettext_lazy("Saved.")
+
+    def get_object(self, user: Any, pk: int) -> models.Model:
+        raise NotImplementedError
+
+    def may_edit(self, obj: models.Model, user: Any) -> bool:
+        raise NotImplementedError
+
+    def get_form(self, request: HttpRequest, obj: models.Model) -> Any:
+        raise NotImplementedError
+
+    def save(self, obj: models.Model, user: Any, form: Any) -> models.Model:
+        raise NotImplementedError
+
+    def saved(self, request: HttpRequest, before: models.Model, after: models.Model) -> None:
+        """Say what the save did (`before`: the ticket as the page showed it)."""
+        messages.success(request, self.saved_text)
+
+    def extra_context(self, obj: models.Model) -> dict[str, Any]:
+        return {}
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = request.user
+        try:
+            obj = self.get_object(user, pk)
+        except models.ObjectDoesNotExist:
+            raise Http404 from None
+        if not self.may_edit(obj, user):
+            raise PermissionDenied(self.refusal)
+        form = self.get_form(request, obj)
+        if request.method == "POST" and form.is_valid():
+            try:
+                updated = self.save(obj, user, form)
+            except InvalidInput as exc:
+                apply_service_errors(form, exc.detail)
+            except OpsCenterError as exc:
+                messages.error(request, detail_text(exc.detail))
+                return redirect(self.detail_route, pk=obj.pk)
+            else:
+                self.saved(request, obj, updated)
+                return redirect(self.detail_route, pk=obj.pk)
+        return render(request, self.template_name, {
+            "form": form, "mode": "edit", self.object_name: obj, **self.extra_context(obj),
+        }, status=400 if form.is_bound else 200)
+
+    post = get
+
+
 class TicketTransitionView(TicketDetailView):
     """Perform one transition from its form, through the app's service (`perform`)."""
 
@@ -294,11 +357,55 @@ class TicketTransitionView(TicketDetailView):
         return redirect(self.detail_url(obj))
 
 
-class TicketContributionView(TicketDetailView):
+class TicketPostView(TicketDetailView):
+    """A post of a ticket's page besides the transitions (a side form: a review, a link, an action of a plan …),
+    through one service: a refusal (the user's right, the ticket's state) comes first and shows the page with the
+    reason; then complaints about the form, or the service's about the input, show the form again with them;
+    success shows the page anew at `anchor` with the service's message. Declare `form` (the form's key on the page
+    and the form, or none), `check` and `act` (the service call, returning the message of success); `done_url`
+    where success goes elsewhere. An app's post is `class <X>View(<X>DetailView, TicketPostView)`."""
+
+    http_method_names: ClassVar[list[str]] = ["post"]
+    anchor = ""
+
+    def form(self, request: HttpRequest, obj: models.Model, **kwargs: Any) -> tuple[str, Any]:
+        return "", None
+
+    def check(self, obj: models.Model, user: Any) -> None:
+        """Raise the refusal (OpsCenterError) of a user who may not do this now."""
+
+    def act(self, request: HttpRequest, obj: models.Model, form: Any, **kwargs: Any) -> str:
+        raise NotImplementedError
+
+    def done_url(self, obj: models.Model, form: Any) -> str:
+        return self.detail_url(obj, self.anchor)
+
+    def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
+        obj = self.object_or_404(request.user, pk)
+        key, form = self.form(request, obj, **kwargs)
+        try:
+            self.check(obj, request.user)
+        except OpsCenterError as exc:
+            return self.refused(request, pk, exc)
+        try:
+            if form is not None and not form.is_valid():
+                raise InvalidInput({})
+            done = self.act(request, obj, form, **kwargs)
+        except InvalidInput as exc:
+            if form is None:
+                return self.refused(request, pk, exc)
+            return self.invalid(request, obj, key, form, exc)
+        except OpsCenterError as exc:
+            return self.refused(request, pk, exc)
+        messages.success(request, str(done))
+        return redirect(self.done_url(obj, form))
+
+
+class TicketContributionView(TicketPostView):
     """A post that adds to an open ticket's timeline (a comment, a file): refused for a read-only ticket or user,
     the form shown again with the service's complaints."""
 
-    http_method_names: ClassVar[list[str]] = ["post"]
+    anchor = "#timeline"
     form_key = ""
     done_message = ""
 
@@ -308,21 +415,15 @@ class TicketContributionView(TicketDetailView):
     def add(self, obj: models.Model, user: Any, form: Any) -> None:
         raise NotImplementedError
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = request.user
-        obj = self.object_or_404(user, pk)
-        form = self.get_form(request)
-        try:
-            check_may_contribute(obj, user=user)
-            if not form.is_valid():
-                raise InvalidInput({})
-            self.add(obj, user, form)
-        except InvalidInput as exc:
-            return self.invalid(request, obj, self.form_key, form, exc)
-        except OpsCenterError as exc:
-            return self.refused(request, pk, exc)
-        messages.success(request, str(self.done_message))
-        return redirect(self.detail_url(obj, "#timeline"))
+    def form(self, request: HttpRequest, obj: models.Model, **kwargs: Any) -> tuple[str, Any]:
+        return self.form_key, self.get_form(request)
+
+    def check(self, obj: models.Model, user: Any) -> None:
+        check_may_contribute(obj, user=user)
+
+    def act(self, request: HttpRequest, obj: models.Model, form: Any, **kwargs: Any) -> str:
+        self.add(obj, request.user, form)
+        return str(self.done_message)
 
 
 class TicketCommentView(TicketContributionView):

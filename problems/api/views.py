@@ -14,10 +14,9 @@ from rest_framework.response import Response
 
 from changes.models import Change
 from incidents.models import Incident
-from opscenter.core.api.tickets import TicketViewSetMixin, TransitionActionMixin
+from opscenter.core.api.tickets import TicketUpdateMixin, TicketViewSetMixin, TransitionActionMixin
 from opscenter.core.exceptions import NotFound
 from opscenter.core.filters import ID_MAX
-from opscenter.core.roles import user_roles
 from problems import selectors
 from problems.api.permissions import ActionItemPermissions, ProblemPermissions
 from problems.api.serializers import (
@@ -60,7 +59,12 @@ def detail_rows(qs: QuerySet[Problem], user: Any) -> QuerySet[Problem]:
         Prefetch("actions", queryset=ActionItem.objects.select_related("owner").order_by("due_date", "pk")))
 
 
-@extend_schema_view(transition=extend_schema(
+@extend_schema_view(partial_update=extend_schema(
+    request=ProblemWriteSerializer, responses=ProblemDetailSerializer,
+    description="Edit what the state allows: the identification, the investigation (frequency, scope, impact, data "
+                "collected), the root-cause analysis (`root_cause`, `fishbone`, `five_whys`; malformed: 400 naming the "
+                "field), the report. Each old and new value goes on the timeline.",
+), transition=extend_schema(
     request=ProblemTransitionSerializer,
     responses=ProblemDetailSerializer,
     parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH)],
@@ -69,7 +73,8 @@ def detail_rows(qs: QuerySet[Problem], user: Any) -> QuerySet[Problem]:
                 "action done: the observation window starts), reopen (comment), submit_report (the window over "
                 "and the report written), approve_report, return_report (comment), cancel (comment).",
 ))
-class ProblemViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ProblemViewSet(TicketUpdateMixin, TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     viewsets.GenericViewSet):
     """Problems: IT staff and auditors read them; problem managers, engineers and supervisors work them; a
     department user may not read them (403)."""
 
@@ -81,15 +86,9 @@ class ProblemViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = PROBLEM_TRANSITION_SERIALIZERS
     transition_serializer_class = ProblemTransitionSerializer
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        user_roles(request.user)  # once: every row's available transitions read them
-
-    def visible(self) -> QuerySet[Problem]:
-        if getattr(self, "swagger_fake_view", False):
-            return Problem.objects.none()
-        return Problem.objects.visible_to(self.request.user)
+    list_serializer_class = ProblemListSerializer
+    detail_serializer_class = ProblemDetailSerializer
+    update_serializer_class = ProblemWriteSerializer
 
     def get_queryset(self) -> QuerySet[Problem]:
         if self.action == "list":
@@ -100,17 +99,6 @@ class ProblemViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     def detail_queryset(self) -> QuerySet[Problem]:
         return detail_rows(self.visible(), self.request.user)
-
-    def filter_queryset(self, queryset: QuerySet[Problem]) -> QuerySet[Problem]:
-        # The filters narrow lists; every other action finds its problem by id alone.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
-
-    def get_serializer_class(self) -> type[serializers.Serializer]:
-        if self.action == "list":
-            return ProblemListSerializer
-        return ProblemDetailSerializer
 
     @extend_schema(request=ProblemCreateSerializer, responses={201: ProblemDetailSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -123,17 +111,8 @@ class ProblemViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         problem = problem_create(user=request.user, data=data, incidents=incidents)
         return self.detail_response(problem, status.HTTP_201_CREATED)
 
-    @extend_schema(request=ProblemWriteSerializer, responses=ProblemDetailSerializer)
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Edit what the state allows: the identification, the investigation (frequency, scope, impact, data
-        collected), the root-cause analysis (`root_cause`, `fishbone`, `five_whys`; malformed: 400 naming the
-        field), the report. Each old and new value goes on the timeline."""
-        problem = self.get_object()
-        serializer = ProblemWriteSerializer(problem, data=request.data, partial=True,
-                                            context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        problem = problem_update(problem, user=request.user, changes=dict(serializer.validated_data))
-        return self.detail_response(problem)
+    def perform_ticket_update(self, obj: Problem, *, user: Any, changes: dict[str, Any]) -> Problem:
+        return problem_update(obj, user=user, changes=changes)
 
     def perform_ticket_transition(self, obj: Problem, name: str, *, user: Any, comment: str,
                                   data: dict[str, Any]) -> Problem:

@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from opscenter.core.models import FieldChange
 from opscenter.core.tests.factories import UserFactory
-from problems.choices import ActionState, State
-from problems.models import ActionItem, Problem, ProblemPolicy
-from problems.tests.factories import ProblemCrew, problem_in_state
+from problems.choices import ActionState, KnownErrorState, State
+from problems.models import ActionItem, KnownError, Problem, ProblemPolicy
+from problems.tests.factories import KnownErrorFactory, ProblemCrew, problem_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +134,21 @@ def test_known_error_edits_in_the_admin_are_on_the_timeline(admin_client: Client
     admin_client.post(url, data, follow=True)
     assert KnownError.objects.get(pk=ke.pk).workaround == "Use the backup portal."
     assert FieldChange.objects.filter(object_id=ke.pk, field="workaround").exists()
+
+
+def test_a_known_errors_edits_go_through_its_service_and_a_retired_one_is_read_only(admin_client: Client) -> None:
+    known_error = KnownErrorFactory(symptom="Logins time out")
+    url = reverse("admin:problems_knownerror_change", args=[known_error.pk])
+    response = admin_client.get(url)
+    form = response.context["adminform"].form
+    assert "symptom" in form.fields and "number" not in form.fields  # the state's fields are inputs, the rest shown
+    data = {name: "" if form.initial.get(name) is None else field.prepare_value(form.initial[name])
+            for name, field in form.fields.items()}
+    response = admin_client.post(url, {**data, "symptom": "Logins time out on Mondays"})
+    assert response.status_code == 302
+    assert KnownError.objects.get(pk=known_error.pk).symptom == "Logins time out on Mondays"
+    assert FieldChange.objects.filter(object_id=known_error.pk, field="symptom").count() == 1
+    retired = KnownErrorFactory(state=KnownErrorState.RETIRED)
+    page = admin_client.get(reverse("admin:problems_knownerror_change", args=[retired.pk]))
+    assert page.status_code == 200 and not page.context["adminform"].form.fields  # shown, nothing to change
+    assert admin_client.get(reverse("admin:problems_knownerror_add")).status_code == 403

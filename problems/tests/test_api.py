@@ -154,6 +154,13 @@ def test_linking_an_incident_the_caller_cannot_see_is_404_and_changes_nothing(ap
     assert_error(client.post(url(problem, "incidents/"), {"incident": [1]}, format="json"), 400, "invalid")
 
 
+def test_a_closed_or_cancelled_problem_is_not_edited(api_as, crew) -> None:  # noqa: ANN001
+    for state in (State.CLOSED, State.CANCELLED):
+        problem = problem_in_state(state, crew, title=f"Finished ({state})")
+        assert_error(api_as(crew.manager).patch(url(problem), {"title": "Again"}, format="json"), 409, "read_only")
+        assert Problem.objects.get(pk=problem.pk).title == f"Finished ({state})"
+
+
 def test_duty_officers_and_auditors_only_read(api_as, crew) -> None:  # noqa: ANN001
     problem = problem_in_state(State.INVESTIGATING, crew)
     for user in (crew.duty, UserFactory(roles=[roles.AUDITOR])):

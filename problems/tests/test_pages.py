@@ -55,6 +55,30 @@ def test_department_users_have_no_problem_pages(crew) -> None:  # noqa: ANN001
     assert "/problems/" not in html(client.get("/"))  # no navigation entry either
 
 
+# --- edit (the kernel's TicketEditView) ----------------------------------------------------------------------
+
+
+def test_the_edit_page_saves_through_the_service_and_refuses_by_role_state_and_visibility(crew) -> None:  # noqa: ANN001
+    problem = problem_in_state(State.INVESTIGATING, crew)
+    engineer = signed_in(crew.engineer)
+    page = engineer.get(detail_url(problem, "edit/"))
+    assert page.status_code == 200 and 'name="title"' in html(page)
+    response = engineer.post(detail_url(problem, "edit/"), {"title": "ERP logins time out on Mondays at 09:00",
+                                                             "description": problem.description})
+    assert response.status_code == 302 and response["Location"] == detail_url(problem)
+    problem.refresh_from_db()
+    assert problem.title == "ERP logins time out on Mondays at 09:00"
+    assert "The problem was saved." in page_messages(engineer.get(detail_url(problem)))
+    assert engineer.post(detail_url(problem, "edit/"), {"title": "", "description": "d"}).status_code == 400
+    auditor = signed_in(UserFactory(roles=[roles.AUDITOR]))
+    assert auditor.get(detail_url(problem, "edit/")).status_code == 403  # reads, never edits
+    closed = problem_in_state(State.CLOSED, crew, title="Long solved")
+    assert engineer.get(detail_url(closed, "edit/")).status_code == 403  # a closed problem is read-only
+    department = signed_in(UserFactory(roles=[roles.DEPARTMENT_USER]))
+    assert department.get(detail_url(problem, "edit/")).status_code == 404  # not theirs to see
+    assert engineer.get("/problems/999999/edit/").status_code == 404
+
+
 # --- identify -------------------------------------------------------------------------------------------
 
 

@@ -4,13 +4,13 @@ their publication, and the department dashboard. A department user reads only th
 figures; another department is 404."""
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from opscenter.core import roles
 from opscenter.core.api.permissions import RoleModelPermissions
+from opscenter.core.api.tickets import TransitionActionMixin
 from opscenter.core.exceptions import InvalidInput, TransitionForbidden
 from opscenter.core.models import Department
 from sla import evaluations, metrics, selectors
@@ -161,7 +162,7 @@ class AvailabilityView(APIView):
             for department_id, f in figures.items()]})
 
 
-class EvaluationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class EvaluationViewSet(TransitionActionMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Monthly evaluations: POST prepares (or refreshes) the draft of a department and month; `publish`
     freezes and publishes it (supervisors; 409 with the list while a breach is unexplained). Department
     users read their own published months."""
@@ -170,6 +171,8 @@ class EvaluationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = EvaluationSerializer
     permission_classes = [SignedIn]
     filterset_class = EvaluationFilterSet
+    transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {
+        "publish": EvaluationPublishSerializer}
 
     def get_queryset(self):  # noqa: ANN201
         if getattr(self, "swagger_fake_view", False):
@@ -191,15 +194,19 @@ class EvaluationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         evaluation = evaluations.evaluation_prepare(department=department, month=month, user=request.user)
         return Response(self.get_serializer(evaluation).data, status=status.HTTP_201_CREATED)
 
+    def check_ticket_transition(self, obj: Evaluation, name: str, *, user: Any) -> None:
+        if name != "publish":  # publishing is refused by the service, with the breaches still to explain
+            super().check_ticket_transition(obj, name, user=user)
+
+    def perform_ticket_transition(self, obj: Evaluation, name: str, *, user: Any, comment: str,
+                                  data: dict[str, Any]) -> Evaluation:
+        return evaluations.evaluation_publish(evaluation=obj, user=user, summary=data.get("summary"))
+
     @extend_schema(request=EvaluationPublishSerializer, responses=EvaluationSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
-        evaluation = self.get_object()
-        data = EvaluationPublishSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        evaluation = evaluations.evaluation_publish(evaluation=evaluation, user=request.user,
-                                                    summary=data.validated_data.get("summary"))
-        return Response(self.get_serializer(self.get_queryset().get(pk=evaluation.pk)).data)
+        """The `publish` transition (as `transitions/publish/`)."""
+        return self.transition(request, pk=pk, transition="publish")
 
 
 class DashboardViewSet(viewsets.ViewSet):

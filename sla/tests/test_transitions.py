@@ -12,11 +12,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from opscenter.core import roles
-from opscenter.core.exceptions import OpsCenterError
-from opscenter.core.models import TransitionLog
 from opscenter.core.services import perform_transition
+from opscenter.core.testing import matrix
+from opscenter.core.testing.matrix import class_transaction
 from opscenter.core.tests.factories import DepartmentFactory, UserFactory
-from opscenter.core.workflow import allowed_transition_names, available_transitions, transition_names
+from opscenter.core.workflow import allowed_transition_names, transition_names
 from sla.choices import EvaluationState
 from sla.models import Evaluation
 from sla.tests.figures import APRIL, april, explain_all
@@ -82,69 +82,35 @@ class World:
 
 @pytest.fixture(scope="class")
 def world(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
-    """One evaluation per situation, built once in a transaction rolled back after the class."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        users = {role: UserFactory(roles=[role]) for role in ROLES}
-        evaluations = {}
-        for situation in SITUATIONS:
-            if situation.month_over:
-                month = april(f"Department {situation.key}")
-                if situation.explained:
-                    explain_all(month, users["supervisor"])
-                department, when = month.department, APRIL
-            else:
-                department, when = DepartmentFactory(name=f"Department {situation.key}"), \
-                    timezone.localdate().replace(day=1)
-            evaluation = Evaluation.objects.create(department=department, month=when)
-            if situation.state == PUBLISHED:
-                evaluation = perform_transition(evaluation, "publish", user=users["supervisor"])
-            assert evaluation.state == situation.state
-            evaluations[situation.key] = evaluation.pk
-    yield World(users, evaluations)
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
-
-
-def footprint(pk: int) -> tuple:
-    """The row and the log: what a refusal must leave as it was."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {Evaluation._meta.db_table} WHERE id = %s", [pk])
-        row = cursor.fetchone()
-        cursor.execute(f"SELECT COUNT(*) FROM {TransitionLog._meta.db_table}")
-        return row, cursor.fetchone()[0]
+    """One evaluation per situation, built once for the class (opscenter.core.testing.matrix)."""
+    with class_transaction(django_db_blocker):
+        with django_db_blocker.unblock():
+            users = {role: UserFactory(roles=[role]) for role in ROLES}
+            evaluations = {}
+            for situation in SITUATIONS:
+                if situation.month_over:
+                    month = april(f"Department {situation.key}")
+                    if situation.explained:
+                        explain_all(month, users["supervisor"])
+                    department, when = month.department, APRIL
+                else:
+                    department, when = DepartmentFactory(name=f"Department {situation.key}"), \
+                        timezone.localdate().replace(day=1)
+                evaluation = Evaluation.objects.create(department=department, month=when)
+                if situation.state == PUBLISHED:
+                    evaluation = perform_transition(evaluation, "publish", user=users["supervisor"])
+                assert evaluation.state == situation.state
+                evaluations[situation.key] = evaluation.pk
+        yield World(users, evaluations)
 
 
 def attempt(world: World, situation: Situation, name: str, role: str) -> str | None:
     """Take the transition as the role; what differs from the policy, or None."""
     evaluation = Evaluation.objects.get(pk=world.evaluations[situation.key])
     user = world.users[role]
-    status, outcome = expected(situation, name, role)
-    offered = {t.name: t for t in available_transitions(evaluation, user)}
-    if (name in allowed_transition_names(evaluation, user)) != (status == 200):
-        return f"{role}: allowed_transition_names disagrees with {status} {outcome}"
-    if (name in offered) != (status == 200 or outcome == "condition_failed"):
-        return f"{role}: offered {sorted(offered)}, expected {status} {outcome}"
-    if outcome == "condition_failed" and offered[name].reason != reason(situation):
-        return f"{role}: offered with reason {offered[name].reason!r}"
-    before = footprint(evaluation.pk)
-    try:
-        moved = perform_transition(evaluation, name, user=user)
-    except OpsCenterError as refused:
-        if (refused.status_code, refused.code) != (status, outcome):
-            return f"{role}: expected {status} {outcome}, got {refused.status_code} {refused.code} {refused.detail}"
-        if outcome == "condition_failed" and str(refused.detail) != reason(situation):
-            return f"{role}: refused for {refused.detail!r}"
-        return None if footprint(evaluation.pk) == before else f"{role}: the refusal changed something"
-    if status != 200:
-        return f"{role}: expected {status} {outcome}, but it moved to {moved.state}"
-    log = TransitionLog.objects.order_by("pk").last()
-    got = (Evaluation.objects.get(pk=evaluation.pk).state, footprint(evaluation.pk)[1] - before[1],
-           (log.transition, log.source_state, log.target_state, log.actor_id, log.object_id))
-    want = (outcome, 1, (name, situation.state, outcome, user.pk, evaluation.pk))
-    return None if got == want else f"{role}: expected {want}, got {got}"
+    wrong = matrix.attempt(evaluation, name, user, expected(situation, name, role), reason=reason(situation),
+                           act=lambda: perform_transition(evaluation, name, user=user))
+    return wrong and f"{role}: {wrong}"
 
 
 class TestMatrix:

@@ -20,6 +20,7 @@ from opscenter.core.api.serializers import (
     TimelineEntrySerializer,
     TransitionInputSerializer,
 )
+from opscenter.core.exceptions import ReadOnlyRecord
 from opscenter.core.selectors import can_see_internal_notes, ticket_attachments, ticket_timeline
 from opscenter.core.services import attachment_add, check_transition, comment_add, perform_transition
 from opscenter.core.workflow import allowed_transition_names, available_transitions
@@ -88,10 +89,58 @@ class TransitionActionMixin:
         return self.transition_response(obj)
 
 
+class TicketUpdateMixin:
+    """`PATCH` of a ticket: what its state allows, through the app's update service (the one hook,
+    `perform_ticket_update`, given the validated changes), answered with the ticket as the caller now sees it. A
+    read-only ticket (closed, cancelled …) is refused (409 `read_only`) before its input is read. Declare
+    `update_serializer_class`; describe the operation with `extend_schema_view(partial_update=extend_schema(…))`.
+    Used beside `TicketViewSetMixin` (its `detail_response`)."""
+
+    update_serializer_class: ClassVar[type[serializers.Serializer] | None] = None
+
+    def perform_ticket_update(self, obj: Any, *, user: Any, changes: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        obj = self.get_object()
+        if getattr(obj, "is_read_only", False):
+            raise ReadOnlyRecord()
+        serializer = self.update_serializer_class(obj, data=request.data, partial=True,
+                                                  context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return self.detail_response(self.perform_ticket_update(obj, user=request.user,
+                                                               changes=dict(serializer.validated_data)))
+
+
 class TicketViewSetMixin(TransitionActionMixin):
     """Adds `transitions/<name>/` (TransitionActionMixin), `available-transitions`, `timeline`, `comments`,
-    `attachments`, and answers a write with the ticket as the caller now sees it (`detail_response`, with the
-    viewset's serializer; override `detail_queryset` when the detail reads more than `get_queryset`)."""
+    `attachments`, gives the tickets the caller may see (`visible`: the base of an app's `get_queryset`), and
+    answers a write with the ticket as the caller now sees it (`detail_response`, with the viewset's serializer;
+    override `detail_queryset` when the detail reads more than `get_queryset`). The caller's roles and teams are
+    read once per request however many rows ask for them (`opscenter.core.access`)."""
+
+    list_serializer_class: ClassVar[type[serializers.Serializer] | None] = None
+    detail_serializer_class: ClassVar[type[serializers.Serializer] | None] = None
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        """The list's rows and every other answer's detail, where the app declares both."""
+        if self.list_serializer_class is None:
+            return super().get_serializer_class()
+        return self.list_serializer_class if self.action == "list" else self.detail_serializer_class
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        # The filters narrow lists; every other action finds its ticket by id alone (building the filterset for it
+        # would cost and change nothing).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def visible(self) -> Any:
+        """The tickets the caller may see (the model's `visible_to`); none while the schema is generated."""
+        model = self.queryset.model
+        if getattr(self, "swagger_fake_view", False):
+            return model.objects.none()
+        return model.objects.visible_to(self.request.user)
 
     def detail_queryset(self) -> Any:
         return self.get_queryset()

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pytest
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from opscenter.core.models import TransitionLog
+from opscenter.core.testing.matrix import class_transaction
 from opscenter.core.workflow import state_field_name, transition_names
 
 SAME = "same state"  # a transition that keeps the state (reassign, declare a major incident …)
@@ -186,10 +187,8 @@ class ProcessAppTests:
     @pytest.fixture(scope="class")
     def world(self, django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
         """Built once per class in a transaction rolled back after it: the tests run in savepoints inside it."""
-        with django_db_blocker.unblock():
-            outer = transaction.atomic()
-            outer.__enter__()
-            try:
+        with class_transaction(django_db_blocker):
+            with django_db_blocker.unblock():
                 context = self.make_context()
                 roles = dict.fromkeys([*self._reading_roles(), *self.matrix_roles, *self.list_queries,
                                        *self.detail_queries])
@@ -199,14 +198,7 @@ class ProcessAppTests:
                     row = self.make_row(state, context)
                     assert getattr(type(row).objects.get(pk=row.pk), self._state_field()) == state, state
                     rows[state] = row.pk
-            except BaseException:
-                transaction.set_rollback(True)
-                outer.__exit__(None, None, None)
-                raise
-        yield World(context, users, rows)
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+            yield World(context, users, rows)
 
     def _state_field(self) -> str:
         return state_field_name(self.model)

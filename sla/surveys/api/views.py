@@ -2,16 +2,17 @@
 scores, follow-ups, campaigns with their results, and the answer endpoints of the signed links, which need
 no sign-in (the link is the key: 404 forged, 409 answered, 410 expired or closed)."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from opscenter.core.api.tickets import TransitionActionMixin
 from sla.surveys import selectors, services
 from sla.surveys.api.serializers import (
     CampaignAnswerSerializer,
@@ -80,7 +81,7 @@ class SurveyViewSet(SelectedViewSet):
         return Response(SurveyScoresSerializer(data).data)
 
 
-class FollowUpViewSet(SelectedViewSet):
+class FollowUpViewSet(TransitionActionMixin, SelectedViewSet):
     """Follow-ups of low scores; a supervisor closes one with a note."""
 
     queryset = FollowUp.objects.none()
@@ -88,21 +89,24 @@ class FollowUpViewSet(SelectedViewSet):
     serializer_class = FollowUpSerializer
     model_name = "followup"
 
+    transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {"close": FollowUpCloseSerializer}
+
+    def perform_ticket_transition(self, obj: FollowUp, name: str, *, user: Any, comment: str,
+                                  data: dict[str, Any]) -> FollowUp:
+        return services.follow_up_close(obj, user=user, note=data["note"])
+
     @extend_schema(request=FollowUpCloseSerializer, responses=FollowUpSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
-        follow_up = self.get_object()
-        data = FollowUpCloseSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.follow_up_close(follow_up, user=request.user, note=data.validated_data["note"])
-        return Response(self.get_serializer(self.get_queryset().get(pk=follow_up.pk)).data)
+        """The `close` transition (as `transitions/close/`)."""
+        return self.transition(request, pk=pk, transition="close")
 
 
 def campaigns_with_content(*, user: Any) -> Any:
     return selectors.campaign_list(user=user).prefetch_related("departments", "questions")
 
 
-class CampaignViewSet(mixins.CreateModelMixin, SelectedViewSet):
+class CampaignViewSet(TransitionActionMixin, mixins.CreateModelMixin, SelectedViewSet):
     """Questionnaire campaigns: drafted with their questions, opened (invitations sent), closed, and their
     results per question, department, team and service."""
 
@@ -119,22 +123,23 @@ class CampaignViewSet(mixins.CreateModelMixin, SelectedViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=campaign.pk)).data,
                         status=status.HTTP_201_CREATED)
 
-    def _act(self, service: Any) -> Response:
-        campaign = self.get_object()
-        service(campaign, user=self.request.user)
-        return Response(self.get_serializer(self.get_queryset().get(pk=campaign.pk)).data)
+    def perform_ticket_transition(self, obj: Campaign, name: str, *, user: Any, comment: str,
+                                  data: dict[str, Any]) -> Campaign:
+        if name == "open":
+            return services.campaign_open(obj, user=user)
+        return services.campaign_close(obj, user=user)
 
     @extend_schema(request=None, responses=CampaignSerializer)
     @action(detail=True, methods=["post"])
     def open(self, request: Request, pk: str | None = None) -> Response:
-        """Invite each chosen department's contacts and send their links (draft → open)."""
-        return self._act(services.campaign_open)
+        """Invite each chosen department's contacts and send their links (draft → open; as `transitions/open/`)."""
+        return self.transition(request, pk=pk, transition="open")
 
     @extend_schema(request=None, responses=CampaignSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
-        """Stop accepting answers (open → closed)."""
-        return self._act(services.campaign_close)
+        """Stop accepting answers (open → closed; as `transitions/close/`)."""
+        return self.transition(request, pk=pk, transition="close")
 
     @extend_schema(responses=CampaignResultsSerializer)
     @action(detail=True, methods=["get"])

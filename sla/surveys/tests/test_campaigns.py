@@ -259,6 +259,22 @@ def test_api_creates_opens_and_lists_campaigns(api_as, django_assert_num_queries
         client.post("/api/v1/surveys/campaigns/", payload, format="json")
 
 
+def test_campaigns_move_through_the_kernels_transition_endpoint(api_as) -> None:  # noqa: ANN001
+    crew = make_crew()
+    payload = {"name": "Network", "closes_at": (timezone.now() + timedelta(days=7)).isoformat(),
+               "departments": [crew.department.pk], "questions": [{"text": "Wi-Fi?", "kind": "score"}]}
+    client = api_as(crew.supervisor)
+    pk = client.post("/api/v1/surveys/campaigns/", payload, format="json").json()["id"]
+    url = f"/api/v1/surveys/campaigns/{pk}/transitions/"
+    assert_error(client.post(f"{url}nope/"), 400, "unknown_transition")
+    assert_error(api_as(crew.caller).post(f"{url}open/"), 403)
+    assert_error(client.post(f"{url}close/"), 409, "invalid_state")
+    opened = client.post(f"{url}open/")
+    assert opened.status_code == 200 and opened.json()["state"] == "open" and opened.json()["invited"] == 1
+    assert client.get(f"/api/v1/surveys/campaigns/{pk}/").json()["available_transitions"] == ["close"]
+    assert client.post(f"{url}close/").json()["state"] == "closed"
+
+
 def test_survey_scores_per_department_over_a_period() -> None:
     from sla.models import Survey
 

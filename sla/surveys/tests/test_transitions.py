@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -18,8 +18,10 @@ from opscenter.core import roles
 from opscenter.core.exceptions import OpsCenterError
 from opscenter.core.models import TransitionLog
 from opscenter.core.services import perform_bulk_transition, perform_transition
+from opscenter.core.testing import matrix
+from opscenter.core.testing.matrix import class_transaction, footprint
 from opscenter.core.tests.factories import DepartmentFactory, UserFactory
-from opscenter.core.workflow import allowed_transition_names, available_transitions, transition_names
+from opscenter.core.workflow import transition_names
 from sla.choices import CampaignState, FollowUpState, QuestionKind, SurveyState
 from sla.surveys.models import Campaign, CampaignQuestion, FollowUp, Survey
 
@@ -154,35 +156,22 @@ class World:
 
 @pytest.fixture(scope="class")
 def world(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
-    """Built once in a transaction rolled back after the class: every case runs in a savepoint inside it."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        users = {role: UserFactory(roles=[role]) for role in ROLES}
-        respondent = users["department_user"]
-        rows = {}
-        for situation in SURVEY_SITUATIONS:
-            rows[Survey, situation.key] = build_survey(situation, respondent).pk
-        for situation in FOLLOW_UP_SITUATIONS:
-            rows[FollowUp, situation.key] = build_follow_up(situation, respondent, users["supervisor"]).pk
-        for situation in CAMPAIGN_SITUATIONS:
-            rows[Campaign, situation.key] = build_campaign(situation, users["supervisor"]).pk
-        for (model, key), pk in rows.items():
-            situation = next(s for s in MACHINES[model][1] if s.key == key)
-            assert model.objects.get(pk=pk).state == situation.state, key
-    yield World(users, rows)
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
-
-
-def footprint(model: type[Model], pk: int) -> tuple:
-    """The row and the log: what a refusal must leave as it was."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {model._meta.db_table} WHERE id = %s", [pk])
-        row = cursor.fetchone()
-        cursor.execute(f"SELECT COUNT(*) FROM {TransitionLog._meta.db_table}")
-        return row, cursor.fetchone()[0]
+    """Built once for the class (opscenter.core.testing.matrix): every case runs in a savepoint inside it."""
+    with class_transaction(django_db_blocker):
+        with django_db_blocker.unblock():
+            users = {role: UserFactory(roles=[role]) for role in ROLES}
+            respondent = users["department_user"]
+            rows = {}
+            for situation in SURVEY_SITUATIONS:
+                rows[Survey, situation.key] = build_survey(situation, respondent).pk
+            for situation in FOLLOW_UP_SITUATIONS:
+                rows[FollowUp, situation.key] = build_follow_up(situation, respondent, users["supervisor"]).pk
+            for situation in CAMPAIGN_SITUATIONS:
+                rows[Campaign, situation.key] = build_campaign(situation, users["supervisor"]).pk
+            for (model, key), pk in rows.items():
+                situation = next(s for s in MACHINES[model][1] if s.key == key)
+                assert model.objects.get(pk=pk).state == situation.state, key
+        yield World(users, rows)
 
 
 def moved_as_the_policy_says(model: type[Model], obj: Model, situation: Situation, name: str, target: str,
@@ -201,25 +190,9 @@ def attempt(world: World, model: type[Model], situation: Situation, name: str, r
     obj = model.objects.get(pk=world.rows[model, situation.key])
     user = world.users[role]
     status, outcome = expected(policy, situation, name, role)
-    offered = {t.name: t for t in available_transitions(obj, user)}
-    if (name in allowed_transition_names(obj, user)) != (status == 200):
-        return f"{role}: allowed_transition_names disagrees with {status} {outcome}"
-    if (name in offered) != (status == 200 or outcome == "condition_failed"):
-        return f"{role}: offered {sorted(offered)}, expected {status} {outcome}"
-    if outcome == "condition_failed" and offered[name].reason != situation.blocked[name]:
-        return f"{role}: offered with the reason {offered[name].reason!r}"
-    before = footprint(model, obj.pk)
-    try:
-        perform_transition(obj, name, user=user, data=data_for(model, name))
-    except OpsCenterError as refused:
-        if (refused.status_code, refused.code) != (status, outcome):
-            return f"{role}: expected {status} {outcome}, got {refused.status_code} {refused.code} {refused.detail}"
-        if outcome == "condition_failed" and str(refused.detail) != situation.blocked[name]:
-            return f"{role}: refused for {refused.detail!r}"
-        return None if footprint(model, obj.pk) == before else f"{role}: the refusal changed something"
-    if status != 200:
-        return f"{role}: expected {status} {outcome}, but it moved"
-    wrong = moved_as_the_policy_says(model, obj, situation, name, outcome, user.pk, before)
+    wrong = matrix.attempt(obj, name, user, (status, outcome),
+                           reason=situation.blocked[name] if outcome == "condition_failed" else "",
+                           act=lambda: perform_transition(obj, name, user=user, data=data_for(model, name)))
     return wrong and f"{role}: {wrong}"
 
 

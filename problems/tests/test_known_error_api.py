@@ -2,6 +2,8 @@
 roles' rules and the conditions' reasons, suggestions, bad input (400 naming the field, 404 for what the caller may
 not see, 409 with the reason) and pinned query counts."""
 
+from typing import Any
+
 import pytest
 
 from conftest import assert_error
@@ -10,9 +12,10 @@ from incidents.tests.test_api_schema import FUZZ, _keep_the_test_connection, cal
 from opscenter.core import roles
 from opscenter.core.models import Service
 from opscenter.core.tests.factories import UserFactory
+from opscenter.core.tests.real_services import require_postgres
 from opscenter.core.tokens import api_token_create
 from problems.choices import KnownErrorState, State
-from problems.models import KnownError
+from problems.models import KnownError, Problem
 from problems.tests.factories import KnownErrorFactory, problem_in_state
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +188,16 @@ def test_a_known_error_that_does_not_exist_is_not_found(api_as, crew) -> None:  
         assert_error(client.get(path), 404)
     assert_error(client.post(f"{URL}999999/transitions/publish/", {}, format="json"), 404)
     assert_error(client.patch(f"{URL}999999/", {"title": "T"}, format="json"), 404)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("path", ["/api/v1/known-errors/", "/api/v1/problems/"])
+def test_a_nul_in_a_code_looked_up_is_a_400_on_postgresql(api_as: Any, supervisor: Any, path: str) -> None:
+    """A category named by its code with a NUL in it reaches PostgreSQL, which cannot compare it: the request is
+    refused as invalid (it was a 500), nothing is written."""
+    require_postgres()
+    before = (KnownError.objects.count(), Problem.objects.count())
+    body = assert_error(api_as(supervisor).post(path, {"title": "t", "symptom": "s", "description": "d",
+                                                       "category": "soft\x00ware"}, format="json"), 400)
+    assert body["code"] == "invalid" and "NUL" in str(body["detail"])
+    assert (KnownError.objects.count(), Problem.objects.count()) == before

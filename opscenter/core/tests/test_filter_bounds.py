@@ -87,17 +87,3 @@ def test_a_feed_address_with_a_malformed_key_is_404(client: Any, key: str) -> No
     assert client.get(f"/changes/calendar/feed/{key}.ics").status_code == 404
 
 
-
-@pytest.mark.postgres
-@pytest.mark.parametrize("path", ["/api/v1/known-errors/", "/api/v1/problems/"])
-def test_a_nul_in_a_code_looked_up_is_a_400_on_postgresql(api_as: Any, supervisor: Any, path: str) -> None:
-    """A category named by its code with a NUL in it reaches PostgreSQL, which cannot compare it: the request is
-    refused as invalid (it was a 500), nothing is written."""
-    require_postgres()
-    from problems.models import KnownError, Problem
-
-    before = (KnownError.objects.count(), Problem.objects.count())
-    body = assert_error(api_as(supervisor).post(path, {"title": "t", "symptom": "s", "description": "d",
-                                                       "category": "soft\x00ware"}, format="json"), 400)
-    assert body["code"] == "invalid" and "NUL" in str(body["detail"])
-    assert (KnownError.objects.count(), Problem.objects.count()) == before

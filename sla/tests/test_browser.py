@@ -149,6 +149,8 @@ def reads_the_trend(page) -> None:  # noqa: ANN001
     assert drawn["Breaches"][-2:] == [3, 0] and drawn["Targets met (%)"][0] is None
     times = chart_series(page, "trend-times")
     assert times["MTTA (minutes)"][-2:] == [26.7, 5.0] and times["MTTR (minutes)"][-2:] == [360.0, 60.0]
+    assert page.evaluate("id => echarts.getInstanceByDom(document.getElementById(id)).getOption().yAxis[0].name",
+                         "trend-times") == "minutes"  # the page's word for the unit, not the script's
 
     per_service = page.get_by_role("table", name="Availability of each service per month")
     april = per_service.get_by_role("row").filter(has=page.get_by_role("rowheader", name="2026-04"))

@@ -277,6 +277,7 @@ def test_the_availability_chart_carries_each_services_target(client, two) -> Non
     data = json.loads(re.search(r'id="sla-trend-data" type="application/json">(.*?)</script>', text).group(1))
     assert [(s["name"], s["target"]) for s in data["availability"]] == [(finance.service.name, 99.9)]
     assert data["labels"]["target"] == "Target"
+    assert data["labels"]["minutes"] == "minutes"  # the unit of the MTTA and MTTR chart's axis, translated
     assert "99.900%" in text.split('id="trend-availability-table"', 1)[1]
 
 

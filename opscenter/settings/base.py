@@ -204,6 +204,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = setting("LANGUAGE_CODE", env.str, "zh-hant")
 LANGUAGES = [("en", _("English")), ("zh-hant", _("Traditional Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The admin's dates and times read as the pages' (2026-12-06 16:30), not "Dec. 6, 2026, 4:30 p.m." or "2026年12月6日".
+FORMAT_MODULE_PATH = ["opscenter.core.formats"]
 TIME_ZONE = setting("TIME_ZONE", env.str, "Asia/Shanghai")
 try:
     import zoneinfo

@@ -320,6 +320,8 @@ def test_the_breached_at_column_is_local_time(client, two, supervisor) -> None: 
     table = text.split('id="breach-table"', 1)[1].split("</table>", 1)[0]
     assert "2026-04-07 09:30" in table and "2026-04-07 17:00" in table
     assert finance.service.name in table and "Availability" in table
+    # The owner's name and the due date read whole (a name never breaks inside: "林系" over "統").
+    assert f'<td class="text-nowrap breach-owner">{supervisor}</td>' in table and "2026-05-15" in table
 
 
 # --- Surveys waiting for a department user ------------------------------------------------------------------

@@ -189,7 +189,8 @@ def test_an_english_engineer_reads_in_english_what_a_chinese_duty_officer_did(br
 @pytest.mark.parametrize("language", ["en", "zh-hant"])
 def test_the_queue_with_long_titles_fits_its_card_at_1366_pixels(browser_page, language) -> None:  # noqa: ANN001
     """A title links to its incident and wraps like text: long ones (the demo's printer faults) do not push the
-    table wider than the window, so the Reported column is not cut off behind a scroll bar."""
+    table wider than the window, so the Reported column is not cut off behind a scroll bar; the search box shows its
+    placeholder whole."""
     from django.utils import timezone
 
     from incidents.services import incident_report, incident_transition
@@ -213,3 +214,10 @@ def test_the_queue_with_long_titles_fits_its_card_at_1366_pixels(browser_page, l
         assert width["table"] <= width["room"] + 1, (queue, width)
         assert page.locator("#incident-table a.incident-title").first.evaluate(
             "a => getComputedStyle(a).whiteSpace") == "normal"
+        # The search box shows what it asks for whole.
+        need, room = page.locator('#queue-filters input[name="q"]').evaluate("""q => {
+            const style = getComputedStyle(q), text = document.createElement('canvas').getContext('2d');
+            text.font = style.fontSize + ' ' + style.fontFamily;
+            return [text.measureText(q.placeholder).width,
+                    q.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)] }""")
+        assert need <= room + 0.5, (queue, need, room)

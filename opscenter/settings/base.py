@@ -1,6 +1,7 @@
 """Settings shared by every profile, each read from the environment with a safe default."""
 
 import ipaddress
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -278,6 +279,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # of a URL without one ("No hostname was supplied"), so the URL names the local machine.
     if CELERY_BROKER_URL.rstrip("/") == "filesystem:":
         CELERY_BROKER_URL = "filesystem://localhost/"
+        if os.environ.get("CELERY_BROKER_URL"):  # Celery reads the environment before its settings
+            os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),

@@ -346,6 +346,16 @@ class Director:
         self.review(parent, moment)
         return parent
 
+    def grown_outage(self) -> Incident:
+        """A mail delay worked as a P3 grows into an outage of the whole centre: the duty officer reclassifies it
+        P1 with the reason, which pages the team as a new P1 does and brings its clocks forward."""
+        fault = next(f for f in FAULTS if f.title == "郵件收發延遲")
+        story = Story(fault, State.HANDLING, self.now - dt.timedelta(hours=3), "P3")
+        story.steps = [*self.road(story, "start_handling"),
+                       Step("reclassify", self.duty, {"impact": 1, "urgency": 1},
+                            comment="延遲擴大為全中心郵件中斷，各部門均無法收發郵件", minutes=20)]
+        return self.play(story)
+
     def replay(self, story: Story, *, moment: dt.datetime) -> Incident:
         """Play a story that must start exactly at `moment` (no pulling back from now)."""
         story.start = moment
@@ -392,6 +402,7 @@ def seed(*, stdout: TextIO) -> None:
         for target, count, days in PLAN:
             for index in range(count):
                 director.play(director.story(target, days, index))
+        director.grown_outage()  # last: the stories above keep their random draws
         clock.set(now)
         incident_announce_assignment_overdue(now=now)  # what the sweep would already have announced
     settle_notifications(last_notification, now)

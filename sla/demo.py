@@ -24,7 +24,7 @@ from incidents.demo import Director
 from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.demo import last_notification_id, settle_notifications, stepped_clock
-from opscenter.core.models import Department, Service, Team, TransitionLog, User
+from opscenter.core.models import Department, FieldChange, Service, Team, TransitionLog, User
 from sla import clocks, metrics, receivers
 from sla.choices import ExceptionKind, FollowUpState, OutageKind, QuestionKind, SurveyState
 from sla.models import (
@@ -161,19 +161,28 @@ def terms(now: dt.datetime) -> list[Agreement]:
 
 def rebuild_clocks(incidents: Any) -> int:
     """Incidents reported before the agreements existed get their clocks again, replayed from their transition logs
-    as the receivers would have moved them (the incident's present team and priority): those of a department, and
-    those of a service, whose owner department's agreement applies. An incident with neither keeps its clocks
-    without a target, and its page says that no agreement applies."""
+    as the receivers would have moved them (the incident's present team and priority, but a reclassified one's
+    priority of the time until each reclassification: a response met as a P3 stays met once it is raised to P1):
+    those of a department, and those of a service, whose owner department's agreement applies. An incident with
+    neither keeps its clocks without a target, and its page says that no agreement applies."""
     count = 0
     for incident in incidents.select_related("department"):
         Clock.objects.filter(incident=incident).delete()
+        ticket = {"content_type__app_label": "incidents", "content_type__model": "incident", "object_id": incident.pk}
+        raises = list(FieldChange.objects.filter(**ticket, field="priority").order_by("created_at", "pk")
+                      .values_list("old_value", "new_value"))
+        present = incident.priority
+        if raises:
+            incident.priority = raises[0][0]
         clocks.start_clocks(incident, actor=incident.created_by)
-        logs = TransitionLog.objects.filter(content_type__app_label="incidents", content_type__model="incident",
-                                            object_id=incident.pk).select_related("actor").order_by("created_at", "pk")
+        logs = TransitionLog.objects.filter(**ticket).select_related("actor").order_by("created_at", "pk")
         for log in logs:
+            if log.transition == "reclassify" and raises:
+                incident.priority = raises.pop(0)[1]
             receivers.on_incident_transition(sender=Incident, instance=incident, transition=log.transition,
                                              source=log.source_state, target=log.target_state, actor=log.actor,
                                              log=log)
+        incident.priority = present
         count += 1
     return count
 

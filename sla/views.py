@@ -124,7 +124,7 @@ def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
         "labels": {"compliance": _("Targets met (%)"), "response": _("Response"),
                    "resolution": pgettext("service level", "Resolution"),
                    "mtta": _("MTTA (minutes)"), "mttr": _("MTTR (minutes)"), "breaches": _("Breaches"),
-                   "target": _("Target")},
+                   "target": _("Target"), "minutes": _("minutes")},
     }
 
 

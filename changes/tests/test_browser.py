@@ -346,3 +346,33 @@ def test_an_approver_approves_from_the_top_of_the_admin_page(browser_page) -> No
     change.refresh_from_db()
     assert change.state == State.APPROVED
     assert change.votes.get().comment == "Window agreed with the vendor."
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hant"])
+def test_the_admin_lists_of_tickets_fit_beside_the_menus_at_1366_pixels(browser_page, language) -> None:  # noqa: ANN001
+    """The supervisor's admin lists of changes and incidents: every number on one line, the table no wider than
+    its box (no column behind a scroll bar), the dates in the pages' format, in both languages."""
+    from incidents.services import incident_report
+    from opscenter.core.formatting import local_datetime
+    from opscenter.core.testing import browser
+
+    page = browser_page
+    crew = make_crew()
+    crew.supervisor.is_staff = True
+    crew.supervisor.save(update_fields=["is_staff"])
+    change_in_state(State.AWAITING_APPROVAL, crew, title="緊急調整 ERP 應用連線池參數")
+    incident = incident_report(recorder=crew.supervisor, data={
+        "title": "財務部印表機再次卡單，列印工作全部停住", "description": "Jammed", "impact_scope": "Finance",
+        "occurred_at": timezone.now(), "channel": "phone", "caller_name": "Ms Lin"})
+
+    page.set_viewport_size({"width": 1366, "height": 768})
+    browser.sign_in(page, crew.supervisor, language)
+    for path in ("/admin/changes/change/", "/admin/incidents/incident/"):
+        page.goto(page.base_url + path)
+        geometry = page.evaluate("""() => { const box = document.querySelector('.results');
+            return {table: box.scrollWidth, room: box.clientWidth,
+                    lines: [...document.querySelectorAll('#result_list .field-number a')]
+                           .map(a => a.getClientRects().length)} }""")
+        assert geometry["table"] <= geometry["room"] + 1, (path, geometry)
+        assert geometry["lines"] and set(geometry["lines"]) == {1}, (path, geometry)
+    assert local_datetime(incident.created_at) in page.locator("#result_list").inner_text()

@@ -227,3 +227,18 @@ def test_the_timeline_reads_transitions_and_states_by_their_labels(admin_client:
     timeline = page[page.index('id="incident-timeline"'):]
     timeline = timeline[:timeline.index("</table>")]
     assert "Resolved → Report under review" in timeline and "resolved → under_review" not in timeline
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hant"])
+def test_the_admin_list_reads_dates_as_the_pages_do_and_keeps_numbers_whole(admin_client: Client, cast: Cast,
+                                                                         language: str) -> None:
+    from django.utils import timezone
+
+    from opscenter.core.formatting import local_datetime
+
+    incident = make_incident(cast, state=State.ASSIGNED)
+    admin_client.cookies["django_language"] = language
+    text = admin_client.get(reverse("admin:incidents_incident_changelist")).content.decode()
+    assert local_datetime(incident.created_at) in text  # 2026-12-06 16:30, not "Dec. 6, 2026" nor "2026年12月6日"
+    assert timezone.localtime(incident.created_at).strftime("%Y年") not in text
+    assert "css/admin-lists.css" in text  # the number and the state never break inside (a browser test measures)

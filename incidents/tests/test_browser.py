@@ -184,3 +184,40 @@ def test_an_english_engineer_reads_in_english_what_a_chinese_duty_officer_did(br
     with page.expect_navigation():
         page.locator("#inbox a").filter(has_text="assigned to you").first.click()
     assert page.url.endswith(f"/incidents/{incident.pk}/")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hant"])
+def test_the_queue_with_long_titles_fits_its_card_at_1366_pixels(browser_page, language) -> None:  # noqa: ANN001
+    """A title links to its incident and wraps like text: long ones (the demo's printer faults) do not push the
+    table wider than the window, so the Reported column is not cut off behind a scroll bar; the search box shows its
+    placeholder whole."""
+    from django.utils import timezone
+
+    from incidents.services import incident_report, incident_transition
+    from opscenter.core.testing import browser
+
+    page = browser_page
+    duty, software = User.objects.get(username="duty"), Category.objects.get(code="software")
+    for title in ("財務部印表機佇列卡住，無法列印憑證，月結報表印不出來", "財務部印表機再次卡單，列印工作全部停住",
+                  "The ERP month-end batch stops half-way and leaves the ledgers of every branch locked"):
+        incident = incident_report(recorder=duty, data={
+            "title": title, "description": "Jammed", "impact_scope": "Finance", "occurred_at": timezone.now(),
+            "channel": "phone", "caller_name": "Ms Lin"})
+        incident_transition(incident, "classify", user=duty, data={"category": software, "impact": 2, "urgency": 2})
+
+    page.set_viewport_size({"width": 1366, "height": 768})
+    browser.sign_in(page, duty, language, password=PASSWORD)
+    for queue in ("unassigned", "open"):
+        page.goto(page.base_url + f"/incidents/?queue={queue}")
+        width = page.evaluate("""() => { const t = document.querySelector('#incident-table');
+            return {table: t.scrollWidth, room: t.parentElement.clientWidth} }""")
+        assert width["table"] <= width["room"] + 1, (queue, width)
+        assert page.locator("#incident-table a.incident-title").first.evaluate(
+            "a => getComputedStyle(a).whiteSpace") == "normal"
+        # The search box shows what it asks for whole.
+        need, room = page.locator('#queue-filters input[name="q"]').evaluate("""q => {
+            const style = getComputedStyle(q), text = document.createElement('canvas').getContext('2d');
+            text.font = style.fontSize + ' ' + style.fontFamily;
+            return [text.measureText(q.placeholder).width,
+                    q.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)] }""")
+        assert need <= room + 0.5, (queue, need, room)

@@ -36,6 +36,11 @@ def test_demo_incidents_cover_every_state_with_timelines_and_load_once() -> None
     assert set(parent.children.values_list("state", flat=True)) == {State.RESOLVED}
     assert Incident.objects.filter(state=State.CANCELLED, duplicate_of__isnull=False).exists()
     assert Category.objects.get(code="network").default_team.code == "network"
+    # A P3 grown into an outage was reclassified P1 with its reason, and is still being worked.
+    grown = TransitionLog.objects.get(content_type=ContentType.objects.get_for_model(Incident),
+                                      transition="reclassify")
+    assert grown.comment and grown.data == {"impact": 1, "urgency": 1}
+    assert Incident.objects.get(pk=grown.object_id).priority == "P1" and grown.target_state == State.HANDLING
 
     # Timelines were written as it happened: each log entry is at or after its incident's report.
     content_type = ContentType.objects.get_for_model(Incident)

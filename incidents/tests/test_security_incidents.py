@@ -60,6 +60,22 @@ def test_the_security_category_ships_without_paging_the_support_team(sec: Securi
     assert paged() == {sec.crew.supervisor}
 
 
+def test_the_shipped_security_category_goes_to_the_security_team_once_there_is_one(sec: Security) -> None:
+    """What the installation ships (migration 0006): where a security team exists, the security category's default
+    team is that team, and a P2 security incident then pages its analyst, not the service's support team."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("incidents.migrations.0006_security_category_team")
+    Category.objects.filter(pk=sec.category.pk).update(is_security=True, default_team=None)
+    migration.security_team_takes_security(apps, None)
+    sec.category.refresh_from_db()
+    assert sec.category.default_team == sec.team
+    classify_p2(sec)
+    assert paged() == {sec.analyst, sec.crew.supervisor}
+
+
 def test_a_p2_security_incident_pages_the_security_team(sec: Security) -> None:
     sec.category.default_team = sec.team
     sec.category.save()

@@ -1,6 +1,7 @@
 """Settings shared by every profile, each read from the environment with a safe default."""
 
 import ipaddress
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -204,6 +205,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = setting("LANGUAGE_CODE", env.str, "zh-hant")
 LANGUAGES = [("en", _("English")), ("zh-hant", _("Traditional Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The admin's dates and times read as the pages' (2026-12-06 16:30), not "Dec. 6, 2026, 4:30 p.m." or "2026年12月6日".
+FORMAT_MODULE_PATH = ["opscenter.core.formats"]
 TIME_ZONE = setting("TIME_ZONE", env.str, "Asia/Shanghai")
 try:
     import zoneinfo
@@ -276,6 +279,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # of a URL without one ("No hostname was supplied"), so the URL names the local machine.
     if CELERY_BROKER_URL.rstrip("/") == "filesystem:":
         CELERY_BROKER_URL = "filesystem://localhost/"
+        if os.environ.get("CELERY_BROKER_URL"):  # Celery reads the environment before its settings
+            os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),

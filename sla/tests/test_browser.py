@@ -149,6 +149,8 @@ def reads_the_trend(page) -> None:  # noqa: ANN001
     assert drawn["Breaches"][-2:] == [3, 0] and drawn["Targets met (%)"][0] is None
     times = chart_series(page, "trend-times")
     assert times["MTTA (minutes)"][-2:] == [26.7, 5.0] and times["MTTR (minutes)"][-2:] == [360.0, 60.0]
+    assert page.evaluate("id => echarts.getInstanceByDom(document.getElementById(id)).getOption().yAxis[0].name",
+                         "trend-times") == "minutes"  # the page's word for the unit, not the script's
 
     per_service = page.get_by_role("table", name="Availability of each service per month")
     april = per_service.get_by_role("row").filter(has=page.get_by_role("rowheader", name="2026-04"))
@@ -327,3 +329,29 @@ def test_the_finance_user_reads_the_dashboard_in_plain_units(browser_page, super
     breaches = page.get_by_role("table", name="Breaches of the month and what was done about them")
     expect(breaches.get_by_role("row").filter(has_text="Response")).to_contain_text("2026-04-07 09:30")
     expect(breaches.get_by_role("row").filter(has_text="Availability")).to_contain_text(finance.service.name)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hant"])
+def test_supervisors_read_the_departments_side_by_side_at_1366_pixels(browser_page, supervisor, language,  # noqa: ANN001
+                                                                      monkeypatch) -> None:  # noqa: ANN001
+    """The supervisors' overview spells MTTA and MTTR out in its headers, fits the window with its eleven columns
+    and keeps a department's name whole."""
+    from opscenter.core.testing import browser
+
+    page = browser_page
+    finance, _logistics = two_departments()
+    finance.department.name = "客戶服務中心"
+    finance.department.save(update_fields=["name"])
+    monkeypatch.setattr(metrics, "current_month", lambda: MAY)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    browser.sign_in(page, supervisor, language)
+    page.goto(page.base_url + "/sla/?month=2026-04")
+    table = page.locator("#overview-table")
+    headers = table.locator("thead").inner_text()
+    spelled = ("Mean time to acknowledge (MTTA)", "Mean time to resolve (MTTR)") if language == "en" else (
+        "平均響應時間（MTTA）", "平均解決時間（MTTR）")
+    assert all(text.upper() in headers.upper() for text in spelled), headers
+    width = table.evaluate("t => ({table: t.scrollWidth, room: t.parentElement.clientWidth})")
+    assert width["table"] <= width["room"] + 1, width
+    name = table.locator("tbody tr > :first-child").filter(has_text="客戶服務中心").locator("a, span").first
+    assert name.evaluate("e => e.getClientRects().length") == 1

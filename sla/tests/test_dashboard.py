@@ -97,6 +97,9 @@ def test_supervisors_see_all_departments_side_by_side(client, two, supervisor) -
     text = response.content.decode()
     assert response.status_code == 200 and "Finance" in text and "Logistics" in text
     assert 'id="overview-table"' in text
+    # MTTA and MTTR are spelled out where the page first names them: the table's headers.
+    table = text.split('id="overview-table"', 1)[1]
+    assert table.index("Mean time to acknowledge (MTTA)") < table.index("Mean time to resolve (MTTR)")
 
 
 def test_a_bad_month_is_400_and_shows_this_month(client, two) -> None:  # noqa: ANN001
@@ -277,6 +280,7 @@ def test_the_availability_chart_carries_each_services_target(client, two) -> Non
     data = json.loads(re.search(r'id="sla-trend-data" type="application/json">(.*?)</script>', text).group(1))
     assert [(s["name"], s["target"]) for s in data["availability"]] == [(finance.service.name, 99.9)]
     assert data["labels"]["target"] == "Target"
+    assert data["labels"]["minutes"] == "minutes"  # the unit of the MTTA and MTTR chart's axis, translated
     assert "99.900%" in text.split('id="trend-availability-table"', 1)[1]
 
 
@@ -319,6 +323,8 @@ def test_the_breached_at_column_is_local_time(client, two, supervisor) -> None: 
     table = text.split('id="breach-table"', 1)[1].split("</table>", 1)[0]
     assert "2026-04-07 09:30" in table and "2026-04-07 17:00" in table
     assert finance.service.name in table and "Availability" in table
+    # The owner's name and the due date read whole (a name never breaks inside: "林系" over "統").
+    assert f'<td class="text-nowrap breach-owner">{supervisor}</td>' in table and "2026-05-15" in table
 
 
 # --- Surveys waiting for a department user ------------------------------------------------------------------

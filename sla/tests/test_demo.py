@@ -56,7 +56,21 @@ def test_the_demo_fills_twelve_months_of_service_levels_and_loads_once() -> None
     surveys_answered_over_the_year_and_low_scores_followed_up()
     a_closed_questionnaire_answered_by_the_departments()
     no_inbox_opens_on_breaches_of_finished_incidents()
+    a_reclassified_incident_keeps_the_targets_of_its_time()
     nothing_left_to_deliver_and_a_second_run_does_nothing()
+
+
+def a_reclassified_incident_keeps_the_targets_of_its_time() -> None:
+    """The demo's P3 grown into a P1: its clocks were rebuilt under P3 until the raise, so the response it met as a
+    P3 keeps the P3 target, and its resolution runs against the P1 target from then."""
+    from opscenter.core.models import TransitionLog
+
+    grown = TransitionLog.objects.get(content_type__model="incident", transition="reclassify").object_id
+    by_kind = {c.kind: c for c in Clock.objects.filter(incident_id=grown, kind__in=[ClockKind.RESPONSE,
+                                                                                     ClockKind.RESOLUTION])}
+    assert Incident.objects.get(pk=grown).priority == "P1"
+    assert (by_kind[ClockKind.RESPONSE].priority, by_kind[ClockKind.RESPONSE].state) == ("P3", ClockState.STOPPED)
+    assert by_kind[ClockKind.RESOLUTION].priority == "P1"
 
 
 def no_inbox_opens_on_breaches_of_finished_incidents() -> None:

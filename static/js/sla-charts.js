@@ -36,7 +36,7 @@
     draw("trend-times", {
       legend: {top: 0},
       xAxis: {type: "category", data: trend.months},
-      yAxis: {type: "value", name: "min"},
+      yAxis: {type: "value", name: trend.labels.minutes},
       series: [line(trend.labels.mtta, trend.mtta), line(trend.labels.mttr, trend.mttr)]
     });
     // Each service's target is drawn as a dashed line in the service's colour, and the axis starts below the

@@ -23,3 +23,19 @@ def test_compiled_catalogue_matches_the_source() -> None:
     po = polib.pofile(str(PO))
     mo = polib.mofile(str(PO.with_suffix(".mo")))
     assert _translations(po.translated_entries()) == {k: v for k, v in _translations(mo).items() if k[1]}
+
+
+def test_the_periodic_tasks_admin_names_its_models_with_strings_the_catalogue_keeps() -> None:
+    """django_celery_beat has no zh-Hant catalogue: the names the admin shows of its app and models are listed in
+    opscenter.core.third_party_strings, so that `make messages` keeps their translations."""
+    from django.apps import apps
+    from django.utils import translation
+
+    from opscenter.core.third_party_strings import PERIODIC_TASKS
+
+    beat = apps.get_app_config("django_celery_beat")
+    with translation.override("en"):
+        names = {str(beat.verbose_name)}
+        for model in beat.get_models():
+            names |= {str(model._meta.verbose_name), str(model._meta.verbose_name_plural)}
+    assert names <= set(PERIODIC_TASKS), names - set(PERIODIC_TASKS)

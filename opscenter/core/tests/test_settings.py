@@ -182,13 +182,14 @@ def test_prepared_statements_can_be_turned_off_for_a_pooler() -> None:
     assert "'server_side_binding': True" in result.stdout and "'prepare_threshold': 2" in result.stdout
 
 
-def test_the_embedded_broker_connects_without_a_hostname_warning(sqlite_url) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("given", [{}, {"CELERY_BROKER_URL": "filesystem://"}])
+def test_the_embedded_broker_connects_without_a_hostname_warning(sqlite_url, given) -> None:  # noqa: ANN001
     """The filesystem transport has no host: the embedded default's URL names localhost so kombu does not warn at
-    every connection."""
+    every connection, also when the README's default is given in the environment (which Celery reads first)."""
     script = ("import logging; logging.basicConfig(level=logging.WARNING)\n"
               "from kombu import Connection\nfrom opscenter.celery import app\n"
               "print(app.conf.broker_url); Connection(app.conf.broker_url).info()")
-    result = manage("shell", "--no-imports", "-c", script, DATABASE_URL=sqlite_url)
+    result = manage("shell", "--no-imports", "-c", script, DATABASE_URL=sqlite_url, **given)
     assert result.stdout.split()[0] == "filesystem://localhost/", result.stderr
     assert "hostname" not in result.stderr.lower(), result.stderr
 

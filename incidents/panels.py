@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import OPEN_STATES, Priority, State
@@ -12,17 +13,20 @@ from opscenter.core.navigation import HomePanel, NavItem, register_nav, register
 
 PANEL_ROWS = 8
 REPORTERS = tuple(role for role in roles.ALL_ROLES if role != roles.AUDITOR)
-# A panel shows its eight most urgent rows, and beyond them every open unclassified report and P1 among the
-# first PANEL_MOST: older, less urgent work never pushes a new P1 off the home page.
+# A panel shows its eight most urgent rows, and beyond them every open unclassified report, P1 and incident past
+# its due time among the first PANEL_MOST: older, less urgent work never pushes a new P1, or a P2 overdue for
+# assignment, off the home page.
 PANEL_MOST = 25
 NEVER_CUT = ("", Priority.P1)
 
 
 def _rows(qs, queue: str = "") -> dict[str, Any]:  # noqa: ANN001
     """The panel's rows (`qs` ordered most urgent first) and the queue that lists them all."""
+    now = timezone.now()
     rows = list(qs[:PANEL_MOST])
     shown = [row for n, row in enumerate(rows)
-             if n < PANEL_ROWS or (row.priority in NEVER_CUT and row.state in OPEN_STATES)]
+             if n < PANEL_ROWS or (row.state in OPEN_STATES and (
+                 row.priority in NEVER_CUT or (row.next_due_at is not None and row.next_due_at <= now)))]
     return {"incidents": shown, "queue": queue, "more": len(rows) > len(shown)}
 
 

@@ -73,6 +73,19 @@ def test_unclassified_reports_come_before_p1s_and_no_p1_is_cut_from_a_panel(demo
     assert "More in the queue" in html(signed_in(demo["duty"]).get(HOME))
 
 
+def test_a_p2_overdue_for_assignment_stays_on_the_panel_behind_unclassified_reports(demo) -> None:  # noqa: ANN001
+    """Eight fresh unclassified reports fill the panel's rows: a P2 past its time to assign is shown below them
+    anyway; a P3 not yet due waits in the queue."""
+    overdue = classified(demo["duty"], "ERP down for the sales team", impact=1, urgency=2)
+    assert overdue.priority == Priority.P2
+    Incident.objects.filter(pk=overdue.pk).update(assign_due_at=timezone.now() - timedelta(hours=4), sla_due_at=None)
+    waiting = classified(demo["duty"], "Printer jams")
+    fresh = [report(demo["duty"], title=f"Something odd {n}") for n in range(PANEL_ROWS)]
+    rows = numbers(panel(html(signed_in(demo["duty"]).get(HOME)), "incidents-dispatch"))
+    assert set(rows[:PANEL_ROWS]) == {i.number for i in fresh}
+    assert overdue.number in rows and waiting.number not in rows
+
+
 def test_my_incidents_are_ordered_by_priority_then_the_nearest_deadline(demo) -> None:  # noqa: ANN001
     from opscenter.core.models import Team
 

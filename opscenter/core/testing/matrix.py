@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 
 from opscenter.core.exceptions import OpsCenterError
@@ -44,7 +45,7 @@ def attempt(obj: models.Model, name: str, user: Any, expected: tuple[int, str], 
     differs from `expected` — (200, the state reached) or (status, error code) — or None. What they are offered
     must agree (allowed when 200; offered, with `reason`, when a condition of the policy blocks it; leave
     `offered_check` off where the service refuses before the model's rules, as for read-only users); a refusal
-    changes nothing; a move writes one log row naming who, from and to."""
+    changes nothing; a move writes one log row of the record naming who, from and to."""
     status, outcome = expected
     model = type(obj)
     source = getattr(obj, state_field_name(model))
@@ -57,6 +58,8 @@ def attempt(obj: models.Model, name: str, user: Any, expected: tuple[int, str], 
         if outcome == "condition_failed" and reason and offered[name].reason != reason:
             return f"offered with the reason {offered[name].reason!r}"
     before = footprint(model, obj.pk)
+    before_own = TransitionLog.objects.filter(content_type=ContentType.objects.get_for_model(model),
+                                              object_id=obj.pk).count()
     try:
         act()
     except OpsCenterError as refused:
@@ -67,9 +70,12 @@ def attempt(obj: models.Model, name: str, user: Any, expected: tuple[int, str], 
         return None if footprint(model, obj.pk) == before else "the refusal changed something"
     if status != 200:
         return f"expected {status} {outcome}, but it moved"
-    log = TransitionLog.objects.order_by("pk").last()
+    # The record's own log: a move that makes another record (a candidate accepted identifies a problem) logs
+    # that one's first step too.
+    own = TransitionLog.objects.filter(content_type=ContentType.objects.get_for_model(model), object_id=obj.pk)
+    log = own.order_by("pk").last()
     got = (getattr(model._default_manager.get(pk=obj.pk), state_field_name(model)),
-           footprint(model, obj.pk)[1] - before[1],
+           own.count() - before_own,
            (log.transition, log.source_state, log.target_state, log.actor_id, log.object_id))
     want = (outcome, 1, (name, source, outcome, getattr(user, "pk", None), obj.pk))
     return None if got == want else f"expected {want}, got {got}"

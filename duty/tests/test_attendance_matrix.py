@@ -1,9 +1,9 @@
 """Attendance's and the handover's state machines as the policy states them (按時到崗, 不得擅自離崗): every
 state × check-in and check-out × every role, through the service every page, API and admin uses — the person on
-the shift or a supervisor for them checks in while check-in is open (again after being marked absent) and checks out once whoever comes next has
-acknowledged the handover (or when nobody comes next); everyone else is refused (403), a move from the wrong state
-is refused (409), a rule of the policy that blocks it says which (409), and a refusal changes nothing; the
-incoming person or a supervisor acknowledges a handover, never whoever wrote it."""
+the shift or a supervisor for them checks in while check-in is open (again after being marked absent) and checks
+out once whoever comes next has acknowledged the handover (or when nobody comes next); everyone else is refused
+(403), a move from the wrong state is refused (409), a rule of the policy that blocks it says which (409), and a
+refusal changes nothing; the incoming person or a supervisor acknowledges a handover, never whoever wrote it."""
 
 from datetime import timedelta
 from typing import Any

@@ -25,7 +25,6 @@ from opscenter.core.api.serializers import (
 from opscenter.core.api.tickets import AvailableTransitionsField, TransitionActionMixin
 from opscenter.core.exceptions import InvalidInput
 from opscenter.core.models import User
-from opscenter.core.roles import user_roles
 from problems.api.serializers import CategoryRefSerializer, LinkedIncidentSerializer, ProblemRefSerializer
 from problems.candidates import (
     candidate_get,
@@ -108,10 +107,6 @@ class CandidateViewSet(TransitionActionMixin, mixins.ListModelMixin, mixins.Retr
     http_method_names = ["get", "post", "head", "options"]
     transition_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {"accept": AcceptSerializer}
     transition_serializer_class = CandidateTransitionSerializer
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        user_roles(request.user)  # once: every row's available transitions read them
 
     def get_queryset(self) -> QuerySet[Candidate]:
         if getattr(self, "swagger_fake_view", False):

@@ -27,7 +27,6 @@ from opscenter.core.api.serializers import (
 from opscenter.core.api.tickets import AvailableTransitionsField, TicketViewSetMixin
 from opscenter.core.filters import ID_MAX, FilterSet
 from opscenter.core.models import ConfigurationItem, Service
-from opscenter.core.roles import user_roles
 from problems import known_errors
 from problems.api.serializers import CategoryRefSerializer
 from problems.choices import KnownErrorState
@@ -194,10 +193,6 @@ class KnownErrorViewSet(TicketViewSetMixin, mixins.ListModelMixin, mixins.Retrie
     ordering_fields = ["created_at", "updated_at", "published_at", "number", "state"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     transition_serializer_class = KnownErrorTransitionSerializer
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        user_roles(request.user)  # once: every row's available transitions read them
 
     def get_queryset(self) -> QuerySet[KnownError]:
         if getattr(self, "swagger_fake_view", False):

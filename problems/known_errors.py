@@ -4,6 +4,7 @@ workaround once on every open incident of its problem —, and the reads shared 
 pages: the list with its search, one known error, and the published ones suggested for an incident being recorded
 (same service or CI, or matching words: trigram similarity on PostgreSQL, which matches Chinese too)."""
 
+import hashlib
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from incidents.choices import OPEN_STATES as INCIDENT_OPEN_STATES
 from incidents.models import Incident
+from opscenter.core.caching import cached_by
 from opscenter.core.exceptions import InvalidInput, InvalidState, NotFound, ReadOnlyRecord, TransitionForbidden
 from opscenter.core.models import Comment, FieldChange
 from opscenter.core.services import perform_transition, ticket_create, ticket_update
@@ -191,20 +193,21 @@ def problem_known_errors(*, user: Any, problem: Problem) -> list[KnownError]:
                 .only("pk", "number", "title", "state", "problem_id").order_by("-created_at", "-pk"))
 
 
-def _alike(published: QuerySet[KnownError], text: str, limit: int) -> list[KnownError]:
-    """The known errors whose title or symptom reads like `text`, the most alike first, each with its `likeness`.
+def _alike(text: str, limit: int) -> list[tuple[int, float]]:
+    """The published known errors whose title or symptom reads like `text`, as (pk, likeness), the most alike first.
 
     On PostgreSQL by trigrams, so that Chinese matches without word breaks: the titles alike as a whole (similarity
     ≥ 0.3, pg_trgm's default), nearest first through the title's GiST trigram index; and the symptoms with a stretch
     alike (word similarity ≥ 0.6), through the symptom's GIN trigram index. Elsewhere: every word in the title, or
     every word in the symptom, newest first. Two queries either way."""
+    published = KnownError.objects.published()
     if connection.vendor == "postgresql":
         by_title = (published.filter(TrigramSimilar(F("title"), Value(text)))
                     .annotate(likeness=TrigramSimilarity("title", Value(text)))
-                    .order_by(TrigramDistance("title", Value(text)))[:limit])
+                    .order_by(TrigramDistance("title", Value(text))))
         by_symptom = (published.filter(TrigramWordSimilar(F("symptom"), Value(text)))
                       .annotate(likeness=TrigramWordSimilarity(Value(text), "symptom"))
-                      .order_by("-likeness", "-published_at", "-pk")[:limit])
+                      .order_by("-likeness", "-published_at", "-pk"))
     else:
         words = [w for w in text.split() if len(w) >= 2][:8] or [text]
         in_title, in_symptom = Q(), Q()
@@ -212,13 +215,26 @@ def _alike(published: QuerySet[KnownError], text: str, limit: int) -> list[Known
             in_title &= Q(title__icontains=word)
             in_symptom &= Q(symptom__icontains=word)
         newest = ("-published_at", "-pk")
-        by_title = published.filter(in_title).annotate(likeness=Value(1.0)).order_by(*newest)[:limit]
-        by_symptom = published.filter(in_symptom).annotate(likeness=Value(0.5)).order_by(*newest)[:limit]
-    found: dict[int, KnownError] = {}
-    for ke in [*by_title, *by_symptom]:
-        if ke.pk not in found or ke.likeness > found[ke.pk].likeness:
-            found[ke.pk] = ke
-    return sorted(found.values(), key=lambda ke: -ke.likeness)[:limit]
+        by_title = published.filter(in_title).annotate(likeness=Value(1.0)).order_by(*newest)
+        by_symptom = published.filter(in_symptom).annotate(likeness=Value(0.5)).order_by(*newest)
+    found: dict[int, float] = {}
+    for pk, likeness in [*by_title.values_list("pk", "likeness")[:limit],
+                         *by_symptom.values_list("pk", "likeness")[:limit]]:
+        if pk not in found or likeness > found[pk]:
+            found[pk] = likeness
+    return sorted(found.items(), key=lambda item: -item[1])[:limit]
+
+
+def alike_known_errors(text: str, limit: int = SUGGESTIONS) -> list[tuple[int, float]]:
+    """`_alike`, kept in Django's cache under the text until a known error is saved or deleted.
+
+    What it saves: an incident's page asked the two trigram queries on every view, about 2 ms of building and
+    running them of the page's 25 (the benchmark's database, December 2026); its title rarely changes, and the
+    known errors are edited now and then. Whoever asks, the answer is the same: who may read which known error is
+    applied by the query that reads the rows (`known_error_suggestions`), as is whether each is still published.
+    `problems/tests/test_known_errors.py` checks that an edit, a publication and a retirement are seen at once."""
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return cached_by(f"known-errors-alike:{limit}:{digest}", (KnownError,), lambda: _alike(text, limit), timeout=600)
 
 
 def known_error_suggestions(*, user: Any, text: str = "", service: Any = None, configuration_item: Any = None,
@@ -227,31 +243,40 @@ def known_error_suggestions(*, user: Any, text: str = "", service: Any = None, c
     the problems `incident` is linked to; then those whose title or symptom reads like its words and that are on
     its CI or service; then the others whose words match, the most alike first; then those on its CI, then its
     service, the newest first. Drafts and retired ones never; nothing for one who may not read known errors.
-    Three queries at most, each through its indexes: titles alike, symptoms alike, the context (service, CI)."""
+    One query for the rows, through their indexes, with the known errors alike to the words found by
+    `alike_known_errors` (two queries when the cache does not hold them)."""
     text = " ".join((text or "").split())[:SUGGESTION_TEXT]
     service_id = getattr(service, "pk", service) or None
     ci_id = getattr(configuration_item, "pk", configuration_item) or None
     incident_id = getattr(incident, "pk", incident) or None
-    context, ranks = Q(pk__in=[]), []
+    visible = KnownError.objects.visible_to(user)
+    alike = ({pk: (n, likeness) for n, (pk, likeness) in enumerate(alike_known_errors(text, limit))}
+             if len(text) >= 2 else {})
+    wanted, ranks = Q(pk__in=list(alike)), []
     if incident_id:
         own = Q(problem_id__in=ProblemIncident.objects.filter(incident_id=incident_id).values("problem_id"))
-        context |= own
+        wanted |= own
         ranks.append(When(own, then=Value(0)))
     if ci_id:
-        context |= Q(configuration_item_id=ci_id)
+        wanted |= Q(configuration_item_id=ci_id)
         ranks.append(When(configuration_item_id=ci_id, then=Value(1)))
     if service_id:
-        context |= Q(service_id=service_id)
+        wanted |= Q(service_id=service_id)
         ranks.append(When(service_id=service_id, then=Value(2)))
+    if not alike and not ranks:
+        return []
     rank = Case(*ranks, default=Value(3), output_field=IntegerField()) if ranks else Value(3)
-    published = (KnownError.objects.visible_to(user).published().select_related("service", "configuration_item")
-                 .annotate(rank=rank))
-    worded = _alike(published, text, limit) if len(text) >= 2 else []
-    placed = {ke.pk: (0 if ke.rank == 0 else 1 if ke.rank < 3 else 2, n, ke) for n, ke in enumerate(worded)}
-    if ranks:
-        for n, ke in enumerate(published.filter(context).order_by("rank", "-published_at", "-pk")[:limit]):
-            placed.setdefault(ke.pk, (0 if ke.rank == 0 else 3, limit + n, ke))
-    return [ke for _group, _n, ke in sorted(placed.values(), key=lambda p: (p[0], p[1]))][:limit]
+    worded = Case(When(pk__in=list(alike), then=Value(0)), default=Value(1)) if alike else Value(1)
+    rows = (visible.published().filter(wanted).select_related("service", "configuration_item")
+            .annotate(rank=rank, worded=worded).order_by("worded", "rank", "-published_at", "-pk")[:len(alike) + limit])
+    placed = []
+    for n, ke in enumerate(rows):
+        if ke.pk in alike:
+            position, ke.likeness = alike[ke.pk]
+            placed.append((0 if ke.rank == 0 else 1 if ke.rank < 3 else 2, position, ke))
+        else:
+            placed.append((0 if ke.rank == 0 else 3, limit + n, ke))
+    return [ke for _group, _n, ke in sorted(placed, key=lambda p: (p[0], p[1]))][:limit]
 
 
 def incident_suggestions(*, user: Any, incident: Incident) -> list[KnownError]:

@@ -1,15 +1,13 @@
 """Forms of the kernel's pages, and the form pieces every process app's pages use: Tabler-styled forms, date
 inputs, a service's refusals put on the form, one form per transition, comments and files."""
 
-import uuid
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
-from django.db import models, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db import models
 from django.forms.models import ModelChoiceIterator
 from django.forms.renderers import Jinja2
 from django.utils.html import format_html, format_html_join
@@ -17,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from opscenter.core import roles
+from opscenter.core.caching import generation, watch
 from opscenter.core.models import User
 from opscenter.core.roles import has_role
 
@@ -180,7 +179,7 @@ class CachedChoiceIterator(ModelChoiceIterator):
 
     def pairs(self) -> list[tuple[str, str]]:
         field = self.field
-        key = f"choices:{field.cache_key}:{get_language()}:{reference_generation(self.queryset.model)}"
+        key = f"choices:{field.cache_key}:{get_language()}:{generation(self.queryset.model)}"
         pairs = cache.get(key)
         if pairs is None:
             pairs = [(str(value), str(label)) for value, label in super().__iter__() if value != ""]
@@ -215,33 +214,8 @@ class ReferenceChoiceField(forms.ModelChoiceField):
     def __init__(self, queryset: models.QuerySet, *, cache_key: str, cache_seconds: int = 3600,
                  **kwargs: Any) -> None:
         self.cache_key, self.cache_seconds = cache_key, cache_seconds
-        watch_reference(queryset.model)
+        watch(queryset.model)
         super().__init__(queryset, **kwargs)
-
-
-def reference_generation(model: type[models.Model]) -> str:
-    """A value that changes whenever a row of `model` is saved or deleted (see `watch_reference`)."""
-    key = f"choices-generation:{model._meta.label_lower}"
-    generation = cache.get(key)
-    if generation is None:
-        cache.add(key, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(key, "")
-    return generation
-
-
-def _renew_reference(sender: type[models.Model], **kwargs: Any) -> None:
-    def renew() -> None:
-        cache.set(f"choices-generation:{sender._meta.label_lower}", uuid.uuid4().hex, timeout=None)
-
-    renew()
-    transaction.on_commit(renew)
-
-
-def watch_reference(model: type[models.Model]) -> None:
-    """Renew `model`'s generation when one of its rows is saved or deleted (a bulk update must call it too)."""
-    uid = f"reference-choices-{model._meta.label_lower}"
-    post_save.connect(_renew_reference, sender=model, dispatch_uid=uid)
-    post_delete.connect(_renew_reference, sender=model, dispatch_uid=uid)
 
 
 # --- One form per transition -------------------------------------------------------------------------------

@@ -200,6 +200,28 @@ def test_words_alike_but_not_contained_match_on_postgresql(crew) -> None:  # noq
     assert known_errors.known_error_suggestions(user=crew.engineer, text="印表機") == []
 
 
+def test_suggestions_kept_for_their_words_see_every_change_at_once(crew, django_assert_num_queries) -> None:  # noqa: ANN001
+    """The known errors alike to the words are kept in the cache; an edit, a publication and a retirement are seen
+    on the next ask, and a kept answer costs one query (the rows themselves)."""
+    first = published(title="ERP 系統登入逾時", symptom="畫面停在載入中。")
+    assert known_errors.known_error_suggestions(user=crew.engineer, text="ERP 系統登入逾時") == [first]
+    with django_assert_num_queries(1):
+        assert known_errors.known_error_suggestions(user=crew.engineer, text="ERP 系統登入逾時") == [first]
+
+    draft = KnownErrorFactory(title="ERP 系統登入逾時，連線池用盡", symptom="ERP 系統登入逾時")
+    assert known_errors.known_error_suggestions(user=crew.engineer, text="ERP 系統登入逾時") == [first]
+    draft = known_errors.known_error_transition(draft, "publish", user=crew.manager)
+    assert set(known_errors.known_error_suggestions(user=crew.engineer, text="ERP 系統登入逾時")) == {first, draft}
+
+    known_errors.known_error_update(first, user=crew.engineer, changes={"title": "Printer jams", "symptom": "Jams."})
+    assert known_errors.known_error_suggestions(user=crew.engineer, text="ERP 系統登入逾時") == [draft]
+    known_errors.known_error_transition(KnownError.objects.get(pk=draft.pk), "retire", user=crew.manager,
+                                        comment="Fixed for good.")
+    assert known_errors.known_error_suggestions(user=crew.engineer, text="ERP 系統登入逾時") == []
+    assert known_errors.known_error_suggestions(user=UserFactory(roles=[roles.DEPARTMENT_USER]),
+                                                text="Printer jams") == []
+
+
 def test_an_incident_is_suggested_its_problems_known_errors_first(crew) -> None:  # noqa: ANN001
     incident = IncidentFactory(title="ERP 登入逾時")
     problem = problem_in_state(State.SOLVING, crew, incidents=[incident])

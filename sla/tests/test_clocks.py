@@ -26,7 +26,16 @@ from opscenter.core.notification_kinds import render
 from opscenter.core.tests.factories import DepartmentFactory, TeamFactory, UserFactory
 from sla import clocks
 from sla.choices import ClockEventKind, ClockKind, ClockState, ExceptionKind
-from sla.models import Breach, BusinessCalendar, CalendarException, Clock, ClockThreshold, TeamTarget, WorkingInterval
+from sla.models import (
+    Agreement,
+    Breach,
+    BusinessCalendar,
+    CalendarException,
+    Clock,
+    ClockThreshold,
+    TeamTarget,
+    WorkingInterval,
+)
 from sla.tests.factories import agreement, at, make_crew, office_calendar
 
 pytestmark = pytest.mark.django_db
@@ -415,6 +424,25 @@ def test_calendar_edits_raise_the_version_and_recompute_open_clocks_only(crew: C
     assert calendar.version == version + 5
     assert clock(late).due_at == at("2026-11-30 17:30")  # 10 minutes counted, 50 left, round the clock now
     assert Clock.objects.filter(pk=clock(early).pk).values().get() == stopped_before
+
+
+def test_each_report_counts_against_the_agreement_and_calendar_as_they_are_now(crew: Crew, wall: Wall) -> None:
+    """The agreements valid on a day are kept in the cache: an edit of the calendar's hours, and an agreement
+    ended by the supervisors, apply from the next report."""
+    first = step(report(crew, wall, "2026-11-30 16:30"), crew, wall, "2026-11-30 16:30", "classify")
+    calendar = clock(first).calendar
+    assert clock(first).due_at == at("2026-12-01 08:30")
+    WorkingInterval.objects.create(calendar=calendar, weekday=0, start=at("2026-11-30 17:00").time(),
+                                   end=at("2026-11-30 20:00").time())
+    calendar.refresh_from_db()
+    second = step(report(crew, wall, "2026-11-30 16:40"), crew, wall, "2026-11-30 16:40", "classify")
+    assert clock(second).calendar_version == calendar.version and clock(second).due_at == at("2026-11-30 17:40")
+
+    ended = Agreement.objects.get(department=crew.department)
+    ended.is_active = False
+    ended.save()
+    third = report(crew, wall, "2026-11-30 16:50")
+    assert clock(third).agreement is None and clock(third).target_seconds is None
 
 
 def test_a_stale_copy_of_a_calendar_does_not_lower_its_version(crew: Crew) -> None:

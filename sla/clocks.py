@@ -601,13 +601,13 @@ def _just_started(incident: Incident | int) -> list[Clock] | None:
 
 
 def incident_clocks(incident: Incident | int, *, events: bool = False) -> list[Clock]:
-    """An incident's clocks (response, resolution, then the teams'), with their calendars' hours and exceptions
-    loaded: a constant number of queries whatever the clocks."""
+    """An incident's clocks (response, resolution, then the teams'), with their calendars: one query (two with
+    the events). A calendar's hours and exceptions are not read with them: each process reads them once per
+    version of the calendar (`Schedule.of`), which an edit raises."""
     started = _just_started(incident)
     if started is not None:
         return started
-    qs = (Clock.objects.filter(incident=incident).select_related("calendar", "team", "agreement")
-          .prefetch_related("calendar__intervals", "calendar__exceptions"))
+    qs = Clock.objects.filter(incident=incident).select_related("calendar", "team", "agreement")
     if events:
         qs = qs.prefetch_related(Prefetch("events", queryset=ClockEvent.objects.select_related("actor")
                                           .order_by("at", "pk")))

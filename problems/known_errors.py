@@ -32,6 +32,10 @@ EDITABLE: dict[str, frozenset[str]] = {KnownErrorState.DRAFT: FIELDS, KnownError
 RESOLVED_FIELDS = frozenset({"permanent_fix", "root_cause"})
 LIST_RELATED = ("service", "configuration_item", "category", "problem")
 SUGGESTIONS = 5
+# What an incident's page shows of a suggested known error (templates/problems/known_error_suggestions.html), and
+# what ranks it.
+INCIDENT_SUGGESTION_COLUMNS = ("number", "title", "workaround", "state", "problem_id", "service_id",
+                               "configuration_item_id", "published_at")
 SUGGESTION_TEXT = 200
 # The timeline's record of the incidents a publication noted the workaround on.
 NOTED_FIELD = "incidents_noted"
@@ -238,13 +242,15 @@ def alike_known_errors(text: str, limit: int = SUGGESTIONS) -> list[tuple[int, f
 
 
 def known_error_suggestions(*, user: Any, text: str = "", service: Any = None, configuration_item: Any = None,
-                            incident: Any = None, limit: int = SUGGESTIONS) -> list[KnownError]:
+                            incident: Any = None, limit: int = SUGGESTIONS,
+                            columns: tuple[str, ...] = ()) -> list[KnownError]:
     """The published known errors that may explain an incident being recorded or worked, at most `limit`: those of
     the problems `incident` is linked to; then those whose title or symptom reads like its words and that are on
     its CI or service; then the others whose words match, the most alike first; then those on its CI, then its
     service, the newest first. Drafts and retired ones never; nothing for one who may not read known errors.
     One query for the rows, through their indexes, with the known errors alike to the words found by
-    `alike_known_errors` (two queries when the cache does not hold them)."""
+    `alike_known_errors` (two queries when the cache does not hold them). The rows come with their service and CI,
+    or with only `columns` when the caller names them."""
     text = " ".join((text or "").split())[:SUGGESTION_TEXT]
     service_id = getattr(service, "pk", service) or None
     ci_id = getattr(configuration_item, "pk", configuration_item) or None
@@ -267,8 +273,10 @@ def known_error_suggestions(*, user: Any, text: str = "", service: Any = None, c
         return []
     rank = Case(*ranks, default=Value(3), output_field=IntegerField()) if ranks else Value(3)
     worded = Case(When(pk__in=list(alike), then=Value(0)), default=Value(1)) if alike else Value(1)
-    rows = (visible.published().filter(wanted).select_related("service", "configuration_item")
-            .annotate(rank=rank, worded=worded).order_by("worded", "rank", "-published_at", "-pk")[:len(alike) + limit])
+    rows = visible.published().filter(wanted)
+    rows = rows.only(*columns) if columns else rows.select_related("service", "configuration_item")
+    rows = rows.annotate(rank=rank, worded=worded).order_by("worded", "rank", "-published_at", "-pk")
+    rows = rows[:len(alike) + limit]
     placed = []
     for n, ke in enumerate(rows):
         if ke.pk in alike:
@@ -283,7 +291,8 @@ def incident_suggestions(*, user: Any, incident: Incident) -> list[KnownError]:
     """Published known errors that may explain an incident: its problems' own, then those from its CI, service and
     title."""
     return known_error_suggestions(user=user, text=incident.title, service=incident.service_id,
-                                   configuration_item=incident.configuration_item_id, incident=incident.pk)
+                                   configuration_item=incident.configuration_item_id, incident=incident.pk,
+                                   columns=INCIDENT_SUGGESTION_COLUMNS)
 
 
 def find_problem(*, user: Any, pk: Any) -> Problem:

@@ -204,7 +204,10 @@ def remove_reported() -> None:
     from bench.generate import vacuum
     from incidents.models import Incident
     from opscenter.core.models import Attachment, Comment, FieldChange, Notification, TransitionLog
-    from opscenter.core.models.workflow import audit_maintenance
+    try:
+        from opscenter.core.models.workflow import audit_maintenance
+    except ImportError:  # a commit before the audit guard (measuring an older one: docs/performance.md)
+        from contextlib import nullcontext as audit_maintenance
 
     ids = list(Incident.objects.filter(title=REPORT["title"], created_by__username="duty")
                .values_list("pk", flat=True))
@@ -240,12 +243,18 @@ def credentials() -> None:
 
     from incidents.models import Incident
     from opscenter.core.models import User
-    from opscenter.core.tokens import api_token_create
+    try:
+        from opscenter.core.tokens import api_token_create
+    except ImportError:  # a commit before the expiring tokens: DRF's own
+        from rest_framework.authtoken.models import Token
+
+        def api_token_create(user: object) -> tuple[None, str]:
+            return None, Token.objects.get_or_create(user=user)[0].key
 
     supervisor, duty = User.objects.get(username="supervisor"), User.objects.get(username="duty")
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(supervisor.pk)
-    session[BACKEND_SESSION_KEY] = "opscenter.core.access.AccessBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # the one that reads users
     session[HASH_SESSION_KEY] = supervisor.get_session_auth_hash()
     session.create()
     ids = list(Incident.objects.order_by("?").values_list("pk", flat=True)[:500])

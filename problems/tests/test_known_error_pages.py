@@ -115,6 +115,22 @@ def test_the_incident_page_suggests_published_known_errors_only(crew) -> None:  
     assert "known-error-suggestions" not in html(signed_in(caller).get(f"/incidents/{incident.pk}/"))
 
 
+def test_the_incident_pages_suggestions_cost_the_same_queries_however_many(crew) -> None:  # noqa: ANN001
+    service = Service.objects.create(code="erp", name="ERP")
+    incident = IncidentFactory(title="ERP 登入逾時", service=service)
+    KnownErrorFactory(title="ERP 系統登入逾時", workaround="Restart the pool.", state=KnownErrorState.PUBLISHED)
+    client = signed_in(crew.duty)
+    client.get(f"/incidents/{incident.pk}/")
+    one = page_queries(client, f"/incidents/{incident.pk}/")
+    for n in range(4):
+        KnownErrorFactory(title=f"ERP pool {n}", service=service, workaround=f"Step {n}.",
+                          state=KnownErrorState.PUBLISHED)
+    client.get(f"/incidents/{incident.pk}/")  # the known errors changed: which are alike is asked again once
+    page = html(client.get(f"/incidents/{incident.pk}/"))
+    assert page.count('class="list-group-item suggested-known-error"') == 5 and "Step 3." in page
+    assert page_queries(client, f"/incidents/{incident.pk}/") == one
+
+
 def test_the_report_form_asks_for_suggestions_as_one_types(crew) -> None:  # noqa: ANN001
     service = Service.objects.create(code="erp", name="ERP")
     match = KnownErrorFactory(title="ERP 系統登入逾時", state=KnownErrorState.PUBLISHED)

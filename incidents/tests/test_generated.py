@@ -32,9 +32,9 @@ SUPERVISOR, DUTY, ENGINEER, ASSIGNEE, CALLER = "supervisor", "duty officer", "en
 
 
 # The list's and the detail's pins are test_api's. Its detail rows are written without SLA clocks; these are reported
-# through the service and have theirs: the clock's calendar (its working hours and its exceptions) and the clocks'
-# events are three queries more.
-CLOCK_QUERIES = 3
+# through the service and have theirs: the clocks' events are one query more (a calendar's working hours and
+# exceptions are read once per process and version of the calendar, on the first request).
+CLOCK_QUERIES = 1
 
 
 @dataclass

@@ -14,4 +14,8 @@ class IncidentsConfig(AppConfig):
         from opscenter.core.extensions import register_handover_items
 
         panels.register()
+        from incidents.models import Category
+        from opscenter.core.caching import watch
+
+        watch(Category)  # the queue's category list is kept in the cache (forms.ReferenceChoiceField)
         register_handover_items("incidents", open_incidents_for_handover, label=_("Open incidents"), order=10)

@@ -17,6 +17,10 @@ class ProblemsConfig(AppConfig):
         from problems.extensions import ChangeProblemsField, change_problems_section, incident_problems_section
 
         panels.register()
+        from opscenter.core.caching import watch
+        from problems.models import KnownError
+
+        watch(KnownError)  # the known errors alike to a text are kept in the cache (known_errors)
         # --- recurring-incident candidates: a tab of the problem pages ---
         from problems import navigation
 

@@ -68,6 +68,10 @@ class SlaConfig(AppConfig):
         from sla.surveys import tasks as survey_tasks  # noqa: F401  (registers the surveys' task with Celery)
 
         panels.register()
+        from opscenter.core.caching import watch
+        from sla.models import Agreement, BusinessCalendar
+
+        watch(Agreement, BusinessCalendar)  # the agreements valid on a day are kept in the cache (clocks)
 
         register_detail_section("incidents.incident", "sla/incident_clocks.html", incident_clocks_section,
                                 key="sla-clocks", order=10)

@@ -14,4 +14,9 @@ class CoreConfig(AppConfig):
 
         panels.register()
         access.connect()
+        # Reference lists kept in the cache (forms.ReferenceChoiceField): every process renews them.
+        from opscenter.core.caching import watch
+        from opscenter.core.models import Service, Team
+
+        watch(Service, Team)
         notification_kinds.discover()

@@ -6,13 +6,16 @@ the stale entry expires on its own. The renewal happens at once and again when t
 another request cannot keep what was true before.
 
 What may be kept this way: an answer that depends only on the watched models' rows and on what its key names.
-Writes that send no signal (`bulk_create`, `QuerySet.update`) must call `renew(model)` themselves."""
+Every model an answer is read from is watched from its app's `ready()` (`watch`), so that every process renews
+its generation, the worker's and a web process that never read the answer included; `cached_by` refuses a model
+that is not. Writes that send no signal (`bulk_create`, `QuerySet.update`) must call `renew(model)` themselves."""
 
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -50,7 +53,7 @@ _watched: set[type[models.Model]] = set()
 
 
 def watch(*watched: type[models.Model]) -> None:
-    """Renew each model's generation when one of its rows is saved or deleted."""
+    """Renew each model's generation when one of its rows is saved or deleted (called from the app's `ready()`)."""
     for model in watched:
         if model in _watched:
             continue
@@ -63,7 +66,9 @@ def watch(*watched: type[models.Model]) -> None:
 def cached_by(key: str, watched: tuple[type[models.Model], ...], read: Callable[[], T], *,
               timeout: int = 3600) -> T:
     """`read()`'s answer, kept under `key` and the generations of the `watched` models (see the module's note)."""
-    watch(*watched)
+    unwatched = [model._meta.label for model in watched if model not in _watched]
+    if unwatched:
+        raise ImproperlyConfigured(f"cached_by reads {', '.join(unwatched)}: watch them in the app's ready()")
     full_key = ":".join((key, *(generation(model) for model in watched)))
     found = cache.get(full_key)
     if found is None:

@@ -2,12 +2,15 @@
 saved or deleted (or a write that sends no signal renews it)."""
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-from opscenter.core.caching import cached_by, generation, renew
-from opscenter.core.models import Department, Team
+from opscenter.core.caching import cached_by, generation, renew, watch
+from opscenter.core.models import Department, FeedToken, Team
 
 pytestmark = pytest.mark.django_db
+
+watch(Department)  # as an app's ready() watches the models its answers are read from
 
 
 def department_names(reads: list[int]) -> list[str]:
@@ -61,3 +64,9 @@ def test_the_generation_is_renewed_again_when_the_transaction_commits() -> None:
         Department.objects.create(code="fin", name="Finance")
         during = generation(Department)
     assert generation(Department) != during
+
+
+def test_an_answer_read_from_a_model_no_app_watches_is_refused() -> None:
+    """Another process would never renew it: a save there would leave this answer stale."""
+    with pytest.raises(ImproperlyConfigured, match="core.FeedToken"):
+        cached_by("test-tokens", (FeedToken,), list)

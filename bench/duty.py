@@ -69,9 +69,13 @@ def generate(today: date, days: int, seed: int = 1) -> None:
     from bench.generate import vacuum
     from duty.models import DutyPolicy, Roster, Shift, ShiftRequirement, ShiftType
     from opscenter.core import roles
+    from opscenter.core.caching import renew
     from opscenter.core.choices import TeamKind
     from opscenter.core.models import Team, User
 
+    # bulk_create sends no signal, and the cache may hold answers read from another database: renew what it keeps
+    # of the shifts (duty.paging.shifts_on_duty), so that it is read from these.
+    renew(Shift)
     if Team.objects.filter(code__startswith=PREFIX).exists():
         print(f"data: {Shift.objects.count()} shifts present")
         return
@@ -165,6 +169,7 @@ def generate(today: date, days: int, seed: int = 1) -> None:
             cursor.execute(f"""INSERT INTO duty_shiftreminder (shift_id, lead_minutes, sent_at)
                                SELECT id, {lead}, start - interval '{lead} minutes' FROM duty_shift
                                WHERE start - interval '{lead} minutes' <= %s""", [now])
+    renew(Shift)
     vacuum()
     print(f"data: {written} shifts written in {time.monotonic() - began:.0f} s")
 

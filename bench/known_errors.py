@@ -62,11 +62,15 @@ def generate(seed: int = 1) -> None:
 
     from bench.generate import vacuum
     from opscenter.core import roles
+    from opscenter.core.caching import renew
     from opscenter.core.choices import CIType
     from opscenter.core.models import ConfigurationItem, Service, User
     from problems.choices import KnownErrorState
     from problems.models import KnownError
 
+    # bulk_create sends no signal, and the cache may hold answers read from another database: renew what it keeps
+    # of the known errors (problems.known_errors), so that it is read from these.
+    renew(KnownError)
     if Service.objects.filter(code__startswith=PREFIX).exists():
         print(f"data: {KnownError.objects.published().count()} published known errors present")
         return
@@ -97,6 +101,7 @@ def generate(seed: int = 1) -> None:
             published_at=now if state != KnownErrorState.DRAFT else None,
             retired_at=now if state == KnownErrorState.RETIRED else None))
     KnownError.objects.bulk_create(rows, batch_size=2000)
+    renew(KnownError)
     vacuum()
     print(f"data: {len(rows)} known errors written in {time.monotonic() - began:.1f} s")
 

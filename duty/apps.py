@@ -16,8 +16,12 @@ class DutyConfig(AppConfig):
             receivers,
             reminders,
         )
+        from duty.models import Roster, Shift
         from duty.paging import first_wave
+        from opscenter.core.caching import watch
         from opscenter.core.extensions import register_paging_resolver
+
+        watch(Shift, Roster)  # the shifts on duty in an hour are kept in the cache (paging.shifts_on_duty)
 
         panels.register()  # roster: the navigation entry and who is on duty now
         panels.register_swaps()

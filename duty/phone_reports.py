@@ -1,13 +1,12 @@
 """A fault reported by phone is recorded in the duty log against the duty officer's current shift (值班人員接報):
 written in the transaction that records the incident."""
 
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from duty.choices import LogKind
 from duty.models import DutyLogEntry, Shift
-from duty.paging import covering
+from duty.paging import shifts_on_duty
 from incidents.models import Incident
 from opscenter.core import roles
 from opscenter.core.notification_kinds import language_of
@@ -16,8 +15,7 @@ from opscenter.core.notification_kinds import language_of
 def current_shift_for_report(incident: Incident) -> Shift | None:
     """The shift of a published roster the recorder is on now; else the shift of the duty officer on duty now (a
     supervisor took the call for them); None when nobody is on a duty officer's shift."""
-    shifts = list(covering(incident.created_at or timezone.now()).filter(
-        Q(user_id=incident.created_by_id) | Q(role=roles.DUTY_OFFICER)).order_by("start", "pk"))
+    shifts = shifts_on_duty(incident.created_at or timezone.now())
     return (next((s for s in shifts if s.user_id == incident.created_by_id), None)
             or next((s for s in shifts if s.role == roles.DUTY_OFFICER), None))
 

@@ -24,6 +24,7 @@ from duty.coverage import forget_findings, roster_findings
 from duty.models import DUTY_ROLES, DutyPolicy, Roster, Rotation, Shift, ShiftType
 from duty.periods import LONGEST_PERIOD_DAYS, LONGEST_SHIFT, days, local_day, shift_times
 from opscenter.core import roles
+from opscenter.core.caching import renew
 from opscenter.core.exceptions import InvalidInput, InvalidState, TransitionForbidden
 from opscenter.core.formatting import local_datetime
 from opscenter.core.models import FieldChange, Team, TransitionLog
@@ -187,6 +188,7 @@ def roster_generate(*, user: Any, team: Team, first_day: date, last_day: date,
         for shift in shifts:
             shift.roster = roster
         Shift.objects.bulk_create(shifts)
+        renew(Shift)  # bulk_create sends no signal
         TransitionLog.objects.create(
             content_type=ContentType.objects.get_for_model(Roster), object_id=roster.pk, transition="create",
             source_state="", target_state=roster.state, actor=user,
@@ -214,6 +216,7 @@ def roster_regenerate(roster: Roster, *, user: Any, rotations: Iterable[Rotation
             raise InvalidState(_("Some shifts that have not started are part of swap requests, handovers or the "
                                  "duty log: edit them one by one instead."), code="protected") from exc
         Shift.objects.bulk_create(shifts)
+        renew(Shift)  # bulk_create sends no signal
         _edited(locked, user=user, old=_("%(count)d shifts not yet started") % {"count": len(replaced)},
                 new=_("%(count)d shifts from %(rotations)s") % {
                     "count": len(shifts), "rotations": ", ".join(r.name for r in chosen)})

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from duty.choices import RosterState, SwapKind, SwapState
 from duty.models import DutyPolicy, Shift, ShiftReminder, SwapRequest
 from opscenter.core import roles
+from opscenter.core.caching import renew
 from opscenter.core.exceptions import ConditionFailed, InvalidInput, TransitionForbidden
 from opscenter.core.formatting import DATETIME_FORMAT
 from opscenter.core.models import User
@@ -330,6 +331,7 @@ def _apply_to_roster(swap: SwapRequest) -> list[int]:
         Shift.objects.filter(pk=swap.counter_shift_id).update(user_id=swap.requester_id)
         written.append(swap.counter_shift_id)
         changed_hands.append(swap.counter_shift_id)
+    renew(Shift)  # update() sends no signal
     ShiftReminder.objects.filter(shift_id__in=changed_hands).delete()
     return written
 

@@ -477,12 +477,12 @@ def test_detail_query_count_does_not_grow(crew, django_assert_num_queries) -> No
         client.get(detail_url(change))
 
 
-# the user (the session comes from the cache), roles, the change with services, CIs and CAB members, the schedule
-# check (services, CIs' services, freezes, maintenance windows, conflicts: 8), votes, steps, reviews, 4 timeline
-# queries, the viewer's vote (approve and reject permissions), opinions, the unread count, the related incidents
-# the viewer may see (their teams' kinds, for security incidents, and the incidents: 2), and the problems the change was
-# raised from (a section problem management adds through the kernel's registry)
-DETAIL_QUERIES = 29
+# the user (the session comes from the cache), roles, the change with services, CIs and CAB members, the schedule check
+# (services, CIs' services, freezes, maintenance windows, conflicts: 8), votes, steps, reviews, the timeline (1: the
+# core_timeline view), the viewer's vote (approve and reject permissions), opinions, the unread count, the related
+# incidents the viewer may see (their teams' kinds, for security incidents, and the incidents: 2), and the problems the
+# change was raised from (a section problem management adds through the kernel's registry)
+DETAIL_QUERIES = 26
 
 
 def test_cab_agenda_query_count_does_not_grow(crew, django_assert_num_queries) -> None:  # noqa: ANN001

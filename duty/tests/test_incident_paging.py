@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from duty.choices import LogKind
 from duty.models import DutyLogEntry, Shift
-from duty.paging import first_wave
+from duty.paging import first_wave, shifts_on_duty
 from duty.tests.factories import DutyCrew, RosterFactory, duty_crew
 from incidents.models import Category, Incident, UrgentPaging
 from incidents.services import incident_escalate_paging, incident_report, incident_transition
@@ -161,3 +161,29 @@ def test_a_phone_report_with_nobody_on_duty_is_not_logged(duty: OnDuty) -> None:
     Shift.objects.update(start=duty.now + timedelta(days=2), end=duty.now + timedelta(days=2, hours=12))
     duty.report()
     assert not DutyLogEntry.objects.exists()
+
+
+def test_who_is_on_duty_is_read_again_once_a_shift_or_a_roster_changes(duty: OnDuty) -> None:
+    """The shifts on duty in an hour are kept in the cache: a shift added to a published roster, and a shift changed
+    without a signal (as a swap does, renewing them), are seen by the next phone report at once."""
+    from opscenter.core.caching import renew
+
+    now = timezone.now()
+    assert {s.user for s in shifts_on_duty(now)} == {duty.engineer, duty.crew.duty, duty.supervisor}
+    duty.report()  # logged on the duty officer's shift, read into the cache
+    stand_in = UserFactory(username="stand-in", roles=[roles.DUTY_OFFICER])
+    draft = RosterFactory(team=TeamFactory(code="net", name="Network"), first_day=date.today() - timedelta(days=1),
+                          last_day=date.today() + timedelta(days=1), state="draft", created_by=duty.supervisor)
+    duty.crew.shift(draft, stand_in, now - timedelta(hours=1), role=roles.DUTY_OFFICER)
+    assert stand_in not in {s.user for s in shifts_on_duty(now)}  # a draft's shifts are nobody's duty
+    published = Shift.objects.get(user=duty.crew.duty).roster
+    stand_in_shift = duty.crew.shift(published, stand_in, now - timedelta(hours=1), role=roles.DUTY_OFFICER)
+    assert stand_in in {s.user for s in shifts_on_duty(now)}
+    duty.report(recorder=stand_in)
+    assert DutyLogEntry.objects.filter(shift=stand_in_shift).count() == 1
+    Shift.objects.filter(pk=stand_in_shift.pk).update(end=now - timedelta(minutes=1))
+    renew(Shift)  # what a write without a signal does (duty.swaps, duty.rosters)
+    assert stand_in not in {s.user for s in shifts_on_duty(now)}
+    duty.report(recorder=stand_in)  # the stand-in is off duty now: the duty officer's shift takes it
+    assert DutyLogEntry.objects.filter(shift=stand_in_shift).count() == 1
+    assert DutyLogEntry.objects.filter(shift__user=duty.crew.duty).count() == 2

@@ -170,8 +170,9 @@ def test_the_admin_decision_panel_approves_through_the_service(world: SwapWorld)
 # shifts; the user's next shifts (the duty policy, its time zone included, comes from the cache).
 LIST_PAGE_QUERIES = 8
 # The same caller; the swap with its people and shifts; its checks for the facts (the colleague's roles and teams,
-# the shifts nearby) and again for the approval's condition (the shifts nearby); the timeline's four kinds of record.
-DETAIL_PAGE_QUERIES = 14
+# the shifts nearby) and again for the approval's condition (the shifts nearby); the timeline (one view of its four
+# kinds of record).
+DETAIL_PAGE_QUERIES = 11
 
 
 def count(client: Client, path: str) -> int:

@@ -671,19 +671,20 @@ def test_detail_query_count_does_not_grow_with_the_timeline(demo, settings, tmp_
 
 # the user (the session comes from the cache), roles, (teams: whom the incidents visible to them depend on, and the
 # security-team check; not for a supervisor), the unread count, incident (joined with category, service, team and
-# assignee), its department, its people (caller, reporter and resolver together) and its configuration item (one
-# query per model, not joins: see incidents.selectors.DETAIL_RELATED), relations, 4 timeline queries, plus the
-# choices of the forms shown (the duty officer's assignment form: teams, engineers and their teams); and the
-# sections other apps add through the kernel's registry: the SLA clocks with their calendars (1: a calendar's hours
-# and exceptions are read once per process and version of the calendar), and the changes linked to the incident
-# (1); for IT staff, the problems it is linked to (1) and the published known errors that may apply (1: those alike
-# to its title or of its problems, CI or service, which are alike being kept in the cache until a known error
-# changes; a department user reads neither); a department user's navigation counts the surveys waiting (1).
+# assignee, and with its department, its people and its configuration item: incidents.selectors.DETAIL_JOINED; its
+# parent and original of a duplicate are read only when it has them), relations, the timeline (1: the core_timeline
+# view), plus the choices of the forms shown (the duty officer's assignment form: teams, engineers and their teams); and
+# the sections other apps add through the kernel's registry: the SLA clocks with their calendars (1: a calendar's hours
+# and exceptions are read once per process and version of the calendar), and the changes linked to the incident (1); for
+# IT staff, the problems it is linked to (1) and the published known errors that may apply (1: those alike to its title
+# or of its problems, CI or service, which are alike and on what the published ones are recorded being kept in the cache
+# until a known error changes; a department user reads neither); a department user's navigation counts the surveys
+# waiting (1).
 SECTION_QUERIES = 2
 PROBLEM_QUERIES = 2
-DETAIL_QUERIES = {"supervisor": 14 + SECTION_QUERIES + PROBLEM_QUERIES,
-                  "sysadmin": 12 + SECTION_QUERIES + PROBLEM_QUERIES,
-                  "duty": 15 + SECTION_QUERIES + PROBLEM_QUERIES, "finance": 13 + SECTION_QUERIES}
+DETAIL_QUERIES = {"supervisor": 8 + SECTION_QUERIES + PROBLEM_QUERIES,
+                  "sysadmin": 6 + SECTION_QUERIES + PROBLEM_QUERIES,
+                  "duty": 9 + SECTION_QUERIES + PROBLEM_QUERIES, "finance": 8 + SECTION_QUERIES}
 
 
 # --- Report a fault ----------------------------------------------------------------------------------------

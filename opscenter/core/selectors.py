@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, models, router
 
-from opscenter.core.models import Attachment, Comment, ConfigurationItem, FieldChange, Service, TransitionLog
+from opscenter.core.models import Attachment, ConfigurationItem, Service, TimelineRow
 from opscenter.core.roles import AUDITOR, IT_STAFF, has_role
 
 
@@ -27,21 +27,13 @@ def can_see_internal_notes(user: Any) -> bool:
 
 
 def ticket_timeline(obj: models.Model, *, user: Any) -> list[TimelineEntry]:
-    """Transitions, field changes, comments and attachments of a ticket, oldest first, each with its person
-    (4 queries). A department user reads the public comments only: internal work notes stay with IT staff."""
-    where = {"content_type": ContentType.objects.get_for_model(type(obj)), "object_id": obj.pk}
-    comments = Comment.objects.filter(**where).select_related("author")
+    """Transitions, field changes, comments and attachments of a ticket, oldest first, each with its person: one
+    query of the `core_timeline` view (TimelineRow says what that saves). A department user reads the public
+    comments only: internal work notes stay with IT staff."""
+    rows = TimelineRow.objects.filter(content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk)
     if not can_see_internal_notes(user):
-        comments = comments.filter(is_internal=False)
-    entries = [
-        *(TimelineEntry("transition", r.created_at, r.actor, r)
-          for r in TransitionLog.objects.filter(**where).select_related("actor")),
-        *(TimelineEntry("change", r.created_at, r.actor, r)
-          for r in FieldChange.objects.filter(**where).select_related("actor")),
-        *(TimelineEntry("comment", r.created_at, r.author, r) for r in comments),
-        *(TimelineEntry("attachment", r.created_at, r.uploaded_by, r)
-          for r in Attachment.objects.filter(**where).select_related("uploaded_by")),
-    ]
+        rows = rows.exclude(kind="comment", is_internal=True)
+    entries = [TimelineEntry(row.kind, row.created_at, row.actor, row.record()) for row in rows.select_related("actor")]
     entries.sort(key=lambda e: (e.at, e.kind != "transition", e.record.pk))
     return entries
 

@@ -187,15 +187,17 @@ def test_list_and_detail_query_counts_do_not_grow(crew, django_assert_num_querie
     with django_assert_num_queries(SUGGEST_QUERIES):
         client.get(SUGGEST, {"text": "ERP", "service": service.pk})
     renew(KnownError)  # a known error was edited: the words are matched again
-    with django_assert_num_queries(SUGGEST_QUERIES + 2):
+    with django_assert_num_queries(SUGGEST_QUERIES + 3):
         client.get(SUGGEST, {"text": "ERP", "service": service.pk})
 
 
 # The user (the session comes from the cache), their roles, the unread count, the service choices of the filter bar,
 # the count, the rows (joined with service, CI, category and problem).
 LIST_QUERIES = 6
-# The user, roles, the unread count, the known error (joined with its references and author), the timeline (4).
-DETAIL_QUERIES = 8
+# The user, roles, the unread count, the known error (joined with its references and author), the timeline (1: the
+# core_timeline view).
+DETAIL_QUERIES = 5
 # The user, roles; the known errors alike to the words or on the service (joined with service and CI). Which are
-# alike is kept in the cache until a known error changes; then the titles alike and the symptoms alike are asked.
+# alike, and on what the published ones are recorded, is kept in the cache until a known error changes; then those
+# are asked again: the scopes, the titles alike and the symptoms alike.
 SUGGEST_QUERIES = 3

@@ -222,6 +222,26 @@ def test_suggestions_kept_for_their_words_see_every_change_at_once(crew, django_
                                                 text="Printer jams") == []
 
 
+def test_what_the_published_known_errors_are_on_is_seen_at_once(crew, django_assert_num_queries) -> None:  # noqa: ANN001
+    """On what the published known errors are recorded is kept in the cache: with none published, nothing is asked;
+    a known error published on a service, moved to a CI, or retired, is seen by the next ask."""
+    service = Service.objects.create(code="erp", name="ERP")
+    ci = ConfigurationItem.objects.create(name="erp-db-01", ci_type=CIType.SERVER)
+    draft = KnownErrorFactory(title="Pool exhausted", service=service)
+    known_errors.known_error_suggestions(user=crew.engineer, service=service)
+    with django_assert_num_queries(0):  # none is published: no rows to ask for
+        assert known_errors.known_error_suggestions(user=crew.engineer, service=service, text="Pool") == []
+    draft = known_errors.known_error_transition(draft, "publish", user=crew.manager)
+    assert known_errors.known_error_suggestions(user=crew.engineer, service=service) == [draft]
+    assert known_errors.known_error_suggestions(user=crew.engineer, configuration_item=ci) == []
+    known_errors.known_error_update(draft, user=crew.engineer, changes={"service": None, "configuration_item": ci})
+    assert known_errors.known_error_suggestions(user=crew.engineer, service=service) == []
+    assert known_errors.known_error_suggestions(user=crew.engineer, configuration_item=ci) == [draft]
+    known_errors.known_error_transition(KnownError.objects.get(pk=draft.pk), "retire", user=crew.manager,
+                                        comment="Fixed for good.")
+    assert known_errors.known_error_suggestions(user=crew.engineer, configuration_item=ci) == []
+
+
 def test_an_incident_is_suggested_its_problems_known_errors_first(crew) -> None:  # noqa: ANN001
     incident = IncidentFactory(title="ERP 登入逾時")
     problem = problem_in_state(State.SOLVING, crew, incidents=[incident])

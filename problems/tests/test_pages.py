@@ -284,7 +284,7 @@ def test_detail_query_count_does_not_grow(crew, state, django_assert_num_queries
 
 # The user (the session comes from the cache), roles, the unread count, the problem (joined with its people and
 # references) and its actions with their owners; the incidents the user may see (their teams' kinds, for security
-# incidents, and the incidents: 2), its changes, 4 timeline queries; while the plan is open, the owners its forms
-# offer (problem managers, engineers and supervisors, with their teams: 2, once for all the actions' forms); the known
-# errors recorded from it (1).
-DETAIL_QUERIES = {State.ANALYZING: 15, State.SOLVING: 15, State.VERIFYING: 13}
+# incidents, and the incidents: 2), its changes, the timeline (1: the core_timeline view); while the plan is open, the
+# owners its forms offer (problem managers, engineers and supervisors, with their teams: 2, once for all the actions'
+# forms); the known errors recorded from it (1).
+DETAIL_QUERIES = {State.ANALYZING: 12, State.SOLVING: 12, State.VERIFYING: 10}

@@ -13,6 +13,7 @@ from opscenter.core.models.workflow import (
     Ticket,
     TicketQuerySet,
     TicketSequence,
+    TimelineRow,
     TransitionLog,
     append_only_triggers,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "Ticket",
     "TicketQuerySet",
     "TicketSequence",
+    "TimelineRow",
     "TransitionLog",
     "User",
     "WebhookEndpoint",
